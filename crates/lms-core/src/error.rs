@@ -1,0 +1,65 @@
+//! The one error type of the domain. Each variant is a rule that was broken;
+//! its `code` is stable and machine-readable, its message says what to fix.
+
+use thiserror::Error;
+
+/// A broken domain rule.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DomainError {
+    #[error("end_date {end} is before start_date {start}; the end date must be on or after the start date")]
+    EndBeforeStart { start: String, end: String },
+    #[error("the range {start}..{end} contains no working days (weekends and company holidays do not count)")]
+    NoWorkingDays { start: String, end: String },
+    #[error("a request must lie within one leave year; split it at the turn of the year ({start}..{end})")]
+    SpansLeaveYears { start: String, end: String },
+    #[error("the request overlaps your {status} request #{id} ({start}..{end})")]
+    Overlap { id: i64, status: String, start: String, end: String },
+    #[error("the request needs {requested} days of '{leave_type}' but only {available} are available in {year}")]
+    InsufficientBalance { leave_type: String, year: i32, requested: String, available: String },
+    #[error("unknown leave type '{0}'")]
+    UnknownLeaveType(String),
+    #[error("reason is {0} characters long; at most 1000 are allowed")]
+    ReasonTooLong(usize),
+    #[error("invalid email address '{0}'")]
+    InvalidEmail(String),
+    #[error("invalid day amount {0}: use a number of days with at most three decimals")]
+    InvalidAmount(String),
+    #[error("invalid leave type code '{0}': use 1-32 lowercase letters, digits, '-' or '_'")]
+    InvalidLeaveTypeCode(String),
+    #[error("invalid colour '{0}': use #rrggbb")]
+    InvalidColour(String),
+    #[error("unknown role '{0}': use employee, manager or hr-admin")]
+    UnknownRole(String),
+    #[error("unknown status '{0}': use pending, approved, rejected or cancelled")]
+    UnknownStatus(String),
+    #[error("cannot {action} a request that is {status}")]
+    InvalidTransition { action: String, status: String },
+    #[error("an approved request can only be cancelled before it starts ({start})")]
+    AlreadyStarted { start: String },
+    #[error("{0}")]
+    Forbidden(String),
+}
+
+impl DomainError {
+    /// A stable, machine-readable code for API clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainError::EndBeforeStart { .. } => "end_before_start",
+            DomainError::NoWorkingDays { .. } => "no_working_days",
+            DomainError::SpansLeaveYears { .. } => "spans_leave_years",
+            DomainError::Overlap { .. } => "overlapping_request",
+            DomainError::InsufficientBalance { .. } => "insufficient_balance",
+            DomainError::UnknownLeaveType(_) => "unknown_leave_type",
+            DomainError::ReasonTooLong(_) => "reason_too_long",
+            DomainError::InvalidEmail(_) => "invalid_email",
+            DomainError::InvalidAmount(_) => "invalid_amount",
+            DomainError::InvalidLeaveTypeCode(_) => "invalid_leave_type_code",
+            DomainError::InvalidColour(_) => "invalid_colour",
+            DomainError::UnknownRole(_) => "unknown_role",
+            DomainError::UnknownStatus(_) => "unknown_status",
+            DomainError::InvalidTransition { .. } => "invalid_transition",
+            DomainError::AlreadyStarted { .. } => "already_started",
+            DomainError::Forbidden(_) => "forbidden",
+        }
+    }
+}

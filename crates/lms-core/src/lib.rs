@@ -1,0 +1,30 @@
+//! The LMS domain: people, leave types, requests, work calendars, balances
+//! and the request state machine.
+//!
+//! This crate is pure: no IO, no async, no SQL, no HTTP. Every rule of the
+//! leave workflow lives here as plain functions over plain values so that it
+//! can be unit-tested without a database. It must not know how values are
+//! stored or how they reach a user.
+
+pub mod amount;
+pub mod balance;
+pub mod calendar;
+pub mod email;
+pub mod error;
+pub mod leave_type;
+pub mod policy;
+pub mod request;
+pub mod role;
+
+pub use amount::LeaveAmount;
+pub use balance::{Balance, LedgerKind};
+pub use calendar::{DateRange, WorkCalendar};
+pub use email::Email;
+pub use error::DomainError;
+pub use leave_type::{Colour, LeaveTypeCode};
+pub use policy::{Actor, RequestAccess};
+pub use request::{LeaveStatus, NewRequest, RequestAction, MAX_REASON_CHARS};
+pub use role::Role;
+
+/// The product version, shown by health, status, metrics and the UI.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,191 @@
+//! Leave requests: the validated input of a new request and the state
+//! machine of its status (pending -> approved | rejected | cancelled,
+//! approved -> cancelled before it starts).
+
+use crate::{DateRange, DomainError, LeaveTypeCode};
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// The longest reason accepted, in characters.
+pub const MAX_REASON_CHARS: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveStatus {
+    Pending,
+    Approved,
+    Rejected,
+    Cancelled,
+}
+
+impl LeaveStatus {
+    pub const ALL: [LeaveStatus; 4] =
+        [LeaveStatus::Pending, LeaveStatus::Approved, LeaveStatus::Rejected, LeaveStatus::Cancelled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeaveStatus::Pending => "pending",
+            LeaveStatus::Approved => "approved",
+            LeaveStatus::Rejected => "rejected",
+            LeaveStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether a request in this status holds days (counts against the balance
+    /// and blocks overlapping requests).
+    pub fn is_active(self) -> bool {
+        matches!(self, LeaveStatus::Pending | LeaveStatus::Approved)
+    }
+
+    /// The status after `action`, or why the action is not possible.
+    /// `today` and `start` decide whether an approved request has started.
+    pub fn apply(self, action: RequestAction, today: NaiveDate, start: NaiveDate) -> Result<LeaveStatus, DomainError> {
+        use LeaveStatus::*;
+        use RequestAction::*;
+        match (self, action) {
+            (Pending, Approve) => Ok(Approved),
+            (Pending, Reject) => Ok(Rejected),
+            (Pending, Cancel) => Ok(Cancelled),
+            (Approved, Cancel) if today < start => Ok(Cancelled),
+            (Approved, Cancel) => Err(DomainError::AlreadyStarted { start: start.to_string() }),
+            (status, action) => Err(DomainError::InvalidTransition {
+                action: action.as_str().to_string(),
+                status: status.as_str().to_string(),
+            }),
+        }
+    }
+}
+
+impl FromStr for LeaveStatus {
+    type Err = DomainError;
+    fn from_str(s: &str) -> Result<Self, DomainError> {
+        LeaveStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| DomainError::UnknownStatus(s.to_string()))
+    }
+}
+
+impl fmt::Display for LeaveStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What someone does to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestAction {
+    Approve,
+    Reject,
+    Cancel,
+}
+
+impl RequestAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestAction::Approve => "approve",
+            RequestAction::Reject => "reject",
+            RequestAction::Cancel => "cancel",
+        }
+    }
+}
+
+/// A new request whose shape is valid (dates in order and in one leave year,
+/// a well-formed type code, a reason of allowed length). Whether it fits the
+/// calendar, the balance and the other requests is decided with the store's data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRequest {
+    pub leave_type: LeaveTypeCode,
+    pub range: DateRange,
+    pub half_day_start: bool,
+    pub half_day_end: bool,
+    pub reason: String,
+    pub year: i32,
+}
+
+impl NewRequest {
+    pub fn parse(
+        leave_type: &str,
+        start: NaiveDate,
+        end: NaiveDate,
+        half_day_start: bool,
+        half_day_end: bool,
+        reason: Option<&str>,
+    ) -> Result<Self, DomainError> {
+        let range = DateRange::new(start, end)?;
+        let year = range.leave_year()?;
+        let reason = reason.unwrap_or("").trim().to_string();
+        let len = reason.chars().count();
+        if len > MAX_REASON_CHARS {
+            return Err(DomainError::ReasonTooLong(len));
+        }
+        let leave_type =
+            LeaveTypeCode::parse(leave_type).map_err(|_| DomainError::UnknownLeaveType(leave_type.to_string()))?;
+        Ok(NewRequest { leave_type, range, half_day_start, half_day_end, reason, year })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use LeaveStatus::*;
+    use RequestAction::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn transitions() {
+        let (today, later, earlier) = (d("2026-03-01"), d("2026-03-02"), d("2026-02-27"));
+        assert_eq!(Pending.apply(Approve, today, later).unwrap(), Approved);
+        assert_eq!(Pending.apply(Reject, today, later).unwrap(), Rejected);
+        assert_eq!(Pending.apply(Cancel, today, earlier).unwrap(), Cancelled);
+        assert_eq!(Approved.apply(Cancel, today, later).unwrap(), Cancelled);
+        assert_eq!(Approved.apply(Cancel, today, earlier).unwrap_err().code(), "already_started");
+        assert_eq!(Approved.apply(Cancel, today, today).unwrap_err().code(), "already_started");
+        for s in [Approved, Rejected, Cancelled] {
+            assert_eq!(s.apply(Approve, today, later).unwrap_err().code(), "invalid_transition");
+            assert_eq!(s.apply(Reject, today, later).unwrap_err().code(), "invalid_transition");
+        }
+        assert_eq!(Rejected.apply(Cancel, today, later).unwrap_err().code(), "invalid_transition");
+    }
+
+    #[test]
+    fn parse_new_request() {
+        let ok = NewRequest::parse("annual", d("2026-03-02"), d("2026-03-06"), false, false, Some("  trip ")).unwrap();
+        assert_eq!(ok.reason, "trip");
+        assert_eq!(ok.year, 2026);
+        let long = "x".repeat(1001);
+        assert_eq!(
+            NewRequest::parse("annual", d("2026-03-02"), d("2026-03-06"), false, false, Some(&long))
+                .unwrap_err()
+                .code(),
+            "reason_too_long"
+        );
+        assert!(NewRequest::parse("annual", d("2026-03-02"), d("2026-03-06"), false, false, Some(&"é".repeat(1000)))
+            .is_ok());
+        assert_eq!(
+            NewRequest::parse("Bad Type", d("2026-03-02"), d("2026-03-06"), false, false, None).unwrap_err().code(),
+            "unknown_leave_type"
+        );
+        assert_eq!(
+            NewRequest::parse("annual", d("2026-03-06"), d("2026-03-02"), false, false, None).unwrap_err().code(),
+            "end_before_start"
+        );
+        assert_eq!(
+            NewRequest::parse("annual", d("2026-12-31"), d("2027-01-04"), false, false, None).unwrap_err().code(),
+            "spans_leave_years"
+        );
+    }
+
+    #[test]
+    fn status_round_trip() {
+        for s in LeaveStatus::ALL {
+            assert_eq!(s.as_str().parse::<LeaveStatus>().unwrap(), s);
+        }
+        assert!("done".parse::<LeaveStatus>().is_err());
+    }
+}
