@@ -1,0 +1,150 @@
+//! Body wrappers that stream frame by frame (never buffering a whole body):
+//! an idle timeout, and an observer that reports how a response ended.
+//!
+//! Knows nothing about backends or routing; the observer calls back into a
+//! closure-like `Finish` the forwarder supplies.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use pin_project_lite::pin_project;
+use tokio::time::{Instant, Sleep};
+
+/// Boxed error carried by bodies.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The body type the proxy sends and receives.
+pub type ProxyBody = http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>;
+
+/// A body went silent for longer than the idle timeout.
+#[derive(Debug, thiserror::Error)]
+#[error("body idle for more than {0:?}")]
+pub struct IdleTimeout(pub Duration);
+
+pin_project! {
+    /// Fails a body that yields no frame for `idle`.
+    pub struct IdleTimeoutBody<B> {
+        #[pin]
+        inner: B,
+        #[pin]
+        sleep: Sleep,
+        idle: Duration,
+    }
+}
+
+impl<B> IdleTimeoutBody<B> {
+    /// Wraps `inner`.
+    pub fn new(inner: B, idle: Duration) -> Self {
+        Self { inner, sleep: tokio::time::sleep(idle), idle }
+    }
+}
+
+impl<B> Body for IdleTimeoutBody<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let mut this = self.project();
+        match this.inner.poll_frame(cx) {
+            Poll::Ready(r) => {
+                this.sleep.as_mut().reset(Instant::now() + *this.idle);
+                Poll::Ready(r.map(|r| r.map_err(Into::into)))
+            }
+            Poll::Pending => match this.sleep.poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(IdleTimeout(*this.idle))))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// How a response body ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// All frames delivered.
+    Complete,
+    /// The body went idle too long.
+    IdleTimeout,
+    /// The backend broke the body.
+    Error,
+    /// The client went away before the end.
+    Dropped,
+}
+
+/// Called exactly once when an observed body ends.
+pub trait Finish: Send + 'static {
+    /// The body ended this way.
+    fn finish(self: Box<Self>, ending: Ending);
+}
+
+pin_project! {
+    /// Reports the end of a body exactly once (complete, error or drop).
+    pub struct ObservedBody<B> {
+        #[pin]
+        inner: B,
+        finish: Option<Box<dyn Finish>>,
+    }
+
+    impl<B> PinnedDrop for ObservedBody<B> {
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(f) = this.project().finish.take() {
+                f.finish(Ending::Dropped);
+            }
+        }
+    }
+}
+
+impl<B> ObservedBody<B> {
+    /// Wraps `inner`; `finish` runs when it ends.
+    pub fn new(inner: B, finish: Box<dyn Finish>) -> Self {
+        Self { inner, finish: Some(finish) }
+    }
+}
+
+impl<B> Body for ObservedBody<B>
+where
+    B: Body<Data = Bytes, Error = BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.project();
+        let r = this.inner.poll_frame(cx);
+        let ending = match &r {
+            Poll::Ready(None) => Some(Ending::Complete),
+            Poll::Ready(Some(Err(e))) if e.is::<IdleTimeout>() => Some(Ending::IdleTimeout),
+            Poll::Ready(Some(Err(_))) => Some(Ending::Error),
+            _ => None,
+        };
+        if let Some(ending) = ending {
+            if let Some(f) = this.finish.take() {
+                f.finish(ending);
+            }
+        }
+        r
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

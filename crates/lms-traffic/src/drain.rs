@@ -1,0 +1,82 @@
+//! Graceful shutdown: the signals that start it and the watch every
+//! connection holds to learn about it.
+//!
+//! Drain means: stop accepting, let in-flight requests finish (keep-alive
+//! connections close after their current response), then exit; after the
+//! drain timeout, remaining connections are cut. Knows nothing about HTTP.
+
+use tokio::sync::{mpsc, watch};
+
+/// Sender side: owned by the listener task.
+#[derive(Debug)]
+pub struct Drain {
+    graceful: watch::Sender<bool>,
+    force: watch::Sender<bool>,
+    tracker: Option<mpsc::Sender<()>>,
+    done: mpsc::Receiver<()>,
+}
+
+/// Receiver side: one per connection. Dropping it tells the drain that the
+/// connection is finished.
+#[derive(Debug, Clone)]
+pub struct DrainWatch {
+    pub(crate) graceful: watch::Receiver<bool>,
+    pub(crate) force: watch::Receiver<bool>,
+    _tracker: mpsc::Sender<()>,
+}
+
+impl Drain {
+    /// A drain driven by `graceful` (true = start draining).
+    pub fn new(graceful: watch::Sender<bool>) -> Self {
+        let (force, _) = watch::channel(false);
+        let (tracker, done) = mpsc::channel(1);
+        Self { graceful, force, tracker: Some(tracker), done }
+    }
+
+    /// A watch for a new connection.
+    pub fn watch(&self) -> Option<DrainWatch> {
+        Some(DrainWatch {
+            graceful: self.graceful.subscribe(),
+            force: self.force.subscribe(),
+            _tracker: self.tracker.clone()?,
+        })
+    }
+
+    /// Waits until every connection is done, cutting them after `timeout`.
+    /// Returns how the drain ended (true = every connection finished).
+    pub async fn finish(mut self, timeout: std::time::Duration) -> bool {
+        self.tracker = None;
+        let _ = self.graceful.send(true);
+        if tokio::time::timeout(timeout, self.done.recv()).await.is_ok() {
+            return true;
+        }
+        tracing::warn!(?timeout, "drain timeout: cutting remaining connections");
+        let _ = self.force.send(true);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), self.done.recv()).await;
+        false
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn terminate_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: draining"),
+            _ = int.recv() => tracing::info!("SIGINT: draining"),
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}
+
+/// Resolves when the flag behind `rx` is true, or its sender is gone.
+pub async fn until_true(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|v| *v).await;
+}

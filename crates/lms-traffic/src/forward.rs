@@ -1,0 +1,267 @@
+//! Forwards one client request to the chosen backend and streams the answer
+//! back, counting everything in that backend's statistics.
+//!
+//! Order of work: request id, stickiness, pick, faults, rewrite headers,
+//! send with the first-byte timeout, stream the body through the idle
+//! timeout and the observer. Failures become the proxy's own 502/503/504.
+//! Knows nothing about listeners, TLS or the admin API.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::{Body, Incoming};
+use hyper::header::{HeaderValue, CONTENT_TYPE, HOST, SET_COOKIE};
+use hyper::{Request, Response, StatusCode, Uri, Version};
+
+use crate::balancer::{self, Pick};
+use crate::body::{Ending, Finish, IdleTimeoutBody, ObservedBody, ProxyBody};
+use crate::client::BackendClient;
+use crate::conn::ActivityGuard;
+use crate::faults;
+use crate::headers::{self, X_REQUEST_ID};
+use crate::state::Shared;
+use crate::stats::FailureKind;
+use crate::sticky::Sticky;
+
+/// Everything a connection needs to forward requests.
+#[derive(Clone)]
+pub struct Forwarder {
+    shared: Arc<Shared>,
+    client: BackendClient,
+    sticky: Option<Arc<Sticky>>,
+    proto: &'static str,
+}
+
+/// An empty body.
+pub fn empty_body() -> ProxyBody {
+    Empty::<Bytes>::new().map_err(|never| match never {}).boxed_unsync()
+}
+
+fn text_body(text: String) -> ProxyBody {
+    Full::new(Bytes::from(text)).map_err(|never| match never {}).boxed_unsync()
+}
+
+/// Joins a backend base URL (with optional path prefix) and a request's
+/// path and query.
+pub fn join_uri(base: &Uri, path_and_query: &str) -> Result<Uri, hyper::http::Error> {
+    let prefix = base.path().trim_end_matches('/');
+    let mut parts = base.clone().into_parts();
+    parts.path_and_query = Some(format!("{prefix}{path_and_query}").parse()?);
+    Ok(Uri::from_parts(parts)?)
+}
+
+struct Done {
+    shared: Arc<Shared>,
+    idx: usize,
+    start: Instant,
+    _activity: ActivityGuard,
+}
+
+impl Finish for Done {
+    fn finish(self: Box<Self>, ending: Ending) {
+        let Some(b) = self.shared.backends.get(self.idx) else { return };
+        match ending {
+            Ending::IdleTimeout => b.stats.failure(FailureKind::Timeout),
+            Ending::Error => b.stats.failure(FailureKind::Reset),
+            Ending::Complete | Ending::Dropped => {}
+        }
+        b.stats.end(self.start.elapsed());
+    }
+}
+
+impl Forwarder {
+    /// A forwarder over shared state; `tls` says what X-Forwarded-Proto is.
+    pub fn new(shared: Arc<Shared>, client: BackendClient, tls: bool) -> Self {
+        let sticky = shared.config.sticky.as_ref().map(|s| Arc::new(Sticky::new(&s.cookie, &s.secret)));
+        Self { shared, client, sticky, proto: if tls { "https" } else { "http" } }
+    }
+
+    /// Handles one request end to end. Never fails: problems become responses.
+    pub async fn handle(
+        &self,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+        activity: ActivityGuard,
+    ) -> Response<ProxyBody> {
+        let start = Instant::now();
+        let request_id = headers::request_id(req.headers());
+        let shared = &self.shared;
+        let sticky_idx = self.sticky.as_ref().and_then(|s| s.backend_from(req.headers(), |n| shared.index_of(n)));
+
+        let idx = match balancer::pick(shared, sticky_idx) {
+            Pick::Backend { idx, .. } => idx,
+            Pick::AllDown => {
+                return self.local_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "503 Service Unavailable: every backend is down (failed health checks); nothing can serve this request.\n",
+                    &request_id,
+                    None,
+                );
+            }
+        };
+        let Some(backend) = shared.backends.get(idx) else {
+            return self.local_response(StatusCode::INTERNAL_SERVER_ERROR, "no such backend\n", &request_id, None);
+        };
+        let stats = &backend.stats;
+        stats.begin();
+
+        // Fault injection, counted exactly like the real thing.
+        let decision = faults::decide(&shared.faults.load()[idx]);
+        if let Some(delay) = decision.delay {
+            stats.fault_delayed();
+            tokio::time::sleep(delay).await;
+        }
+        if let Some(status) = decision.abort {
+            stats.fault_aborted();
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            return self.fail(
+                idx,
+                start,
+                status,
+                FailureKind::Injected,
+                "fault injected by the traffic controller",
+                &request_id,
+            );
+        }
+
+        // Rewrite the request for the backend.
+        let (mut parts, body) = req.into_parts();
+        let pq = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        if !pq.starts_with('/') {
+            stats.response(400);
+            stats.end(start.elapsed());
+            return self.local_response(
+                StatusCode::BAD_REQUEST,
+                "400 Bad Request: unsupported request target\n",
+                &request_id,
+                None,
+            );
+        }
+        let uri = match join_uri(&backend.url, pq) {
+            Ok(u) => u,
+            Err(_) => {
+                stats.response(400);
+                stats.end(start.elapsed());
+                return self.local_response(
+                    StatusCode::BAD_REQUEST,
+                    "400 Bad Request: bad request target\n",
+                    &request_id,
+                    None,
+                );
+            }
+        };
+        let host = parts
+            .headers
+            .get(HOST)
+            .cloned()
+            .or_else(|| parts.uri.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()))
+            .or_else(|| backend.url.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
+        headers::strip_hop_by_hop(&mut parts.headers);
+        headers::add_forwarded(&mut parts.headers, peer.ip(), self.proto, host.as_ref());
+        if let Some(h) = host {
+            parts.headers.insert(HOST, h);
+        }
+        parts.headers.insert(X_REQUEST_ID.clone(), request_id.clone());
+        parts.uri = uri;
+        parts.version = Version::HTTP_11;
+        let body = if body.is_end_stream() {
+            empty_body()
+        } else {
+            IdleTimeoutBody::new(body, shared.config.idle_timeout).boxed_unsync()
+        };
+        let upstream = Request::from_parts(parts, body);
+
+        let sent = tokio::time::timeout(shared.config.first_byte_timeout, self.client.request(upstream)).await;
+        let resp = match sent {
+            Ok(Ok(resp)) => resp,
+            Ok(Err(e)) if e.is_connect() => {
+                let msg = format!("backend `{}` could not be reached", backend.name);
+                tracing::warn!(backend = %backend.name, error = %e, request_id = ?request_id, "connect failed");
+                crate::health::mark_down_passive(shared, idx, format!("connect failed: {e}"));
+                return self.fail(idx, start, StatusCode::BAD_GATEWAY, FailureKind::Connect, &msg, &request_id);
+            }
+            Ok(Err(e)) => {
+                let msg = format!("backend `{}` closed the connection without a response", backend.name);
+                tracing::warn!(backend = %backend.name, error = %e, request_id = ?request_id, "backend failed");
+                return self.fail(idx, start, StatusCode::BAD_GATEWAY, FailureKind::Reset, &msg, &request_id);
+            }
+            Err(_) => {
+                let msg = format!(
+                    "backend `{}` sent no response within {:?}",
+                    backend.name, shared.config.first_byte_timeout
+                );
+                tracing::warn!(backend = %backend.name, request_id = ?request_id, "first-byte timeout");
+                return self.fail(idx, start, StatusCode::GATEWAY_TIMEOUT, FailureKind::Timeout, &msg, &request_id);
+            }
+        };
+
+        stats.response(resp.status().as_u16());
+        let (mut parts, body) = resp.into_parts();
+        headers::strip_hop_by_hop(&mut parts.headers);
+        self.decorate(&mut parts.headers, Some(idx), &request_id);
+        if let Some(s) = &self.sticky {
+            if sticky_idx != Some(idx) {
+                if let Ok(v) = HeaderValue::from_str(&s.set_cookie(&backend.name, self.proto == "https")) {
+                    parts.headers.append(SET_COOKIE, v);
+                }
+            }
+        }
+        let done = Box::new(Done { shared: shared.clone(), idx, start, _activity: activity });
+        let body = ObservedBody::new(IdleTimeoutBody::new(body, shared.config.idle_timeout), done).boxed_unsync();
+        Response::from_parts(parts, body)
+    }
+
+    /// A failure answered by the proxy itself, counted against backend `idx`.
+    fn fail(
+        &self,
+        idx: usize,
+        start: Instant,
+        status: StatusCode,
+        kind: FailureKind,
+        msg: &str,
+        request_id: &HeaderValue,
+    ) -> Response<ProxyBody> {
+        if let Some(b) = self.shared.backends.get(idx) {
+            b.stats.response(status.as_u16());
+            let counts_as_failure = kind != FailureKind::Injected
+                || status == StatusCode::BAD_GATEWAY
+                || status == StatusCode::GATEWAY_TIMEOUT;
+            if counts_as_failure {
+                b.stats.failure(kind);
+            }
+            b.stats.end(start.elapsed());
+        }
+        let reason = status.canonical_reason().unwrap_or("");
+        self.local_response(status, &format!("{} {reason}: {msg}\n", status.as_u16()), request_id, Some(idx))
+    }
+
+    fn local_response(
+        &self,
+        status: StatusCode,
+        text: &str,
+        request_id: &HeaderValue,
+        idx: Option<usize>,
+    ) -> Response<ProxyBody> {
+        let mut resp = Response::new(text_body(text.to_string()));
+        *resp.status_mut() = status;
+        resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        self.decorate(resp.headers_mut(), idx, request_id);
+        resp
+    }
+
+    fn decorate(&self, headers: &mut hyper::HeaderMap, idx: Option<usize>, request_id: &HeaderValue) {
+        if !headers.contains_key(&X_REQUEST_ID) {
+            headers.insert(X_REQUEST_ID.clone(), request_id.clone());
+        }
+        if let (Some(name), Some(b)) =
+            (&self.shared.config.backend_header, idx.and_then(|i| self.shared.backends.get(i)))
+        {
+            if let Ok(v) = HeaderValue::from_str(&b.name) {
+                headers.insert(name.clone(), v);
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Live statistics per backend: the raw material of the cutover gates.
+//!
+//! Every request routed to a backend is counted here, cumulatively and in a
+//! sliding window: requests, responses by status class, failures by cause,
+//! fault injections and a latency histogram. Knows nothing about HTTP
+//! plumbing; `forward` tells it what happened.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::admin::types::{self, Failures, Latency, StatsSnapshot, StatusClasses};
+use crate::histogram::Histogram;
+use crate::window::Window;
+
+/// Why a request failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Could not connect.
+    Connect,
+    /// First-byte or idle timeout.
+    Timeout,
+    /// Reset or closed by the backend.
+    Reset,
+    /// Injected abort with a failure status.
+    Injected,
+}
+
+/// Plain counters for one period (cumulative, or one window slot).
+#[derive(Debug, Clone, Default)]
+pub struct Counters {
+    /// Requests routed.
+    pub requests: u64,
+    /// Responses by class (index 0 = 1xx ... 4 = 5xx).
+    pub classes: [u64; 5],
+    /// Failures by cause.
+    pub failures: Failures,
+    /// Fault-injected aborts.
+    pub faults_aborted: u64,
+    /// Fault-injected delays.
+    pub faults_delayed: u64,
+    /// Latency of completed requests.
+    pub latency: Histogram,
+}
+
+impl Counters {
+    /// Resets every counter to zero.
+    pub fn clear(&mut self) {
+        let mut latency = std::mem::take(&mut self.latency);
+        latency.clear();
+        *self = Counters { latency, ..Counters::default() };
+    }
+
+    /// Adds `other` into `self`.
+    pub fn merge(&mut self, other: &Counters) {
+        self.requests += other.requests;
+        for (a, b) in self.classes.iter_mut().zip(other.classes.iter()) {
+            *a += b;
+        }
+        self.failures.connect += other.failures.connect;
+        self.failures.timeout += other.failures.timeout;
+        self.failures.reset += other.failures.reset;
+        self.failures.injected += other.failures.injected;
+        self.faults_aborted += other.faults_aborted;
+        self.faults_delayed += other.faults_delayed;
+        self.latency.merge(&other.latency);
+    }
+
+    fn snapshot(&self) -> StatsSnapshot {
+        let responses = StatusClasses {
+            s1xx: self.classes[0],
+            s2xx: self.classes[1],
+            s3xx: self.classes[2],
+            s4xx: self.classes[3],
+            s5xx: self.classes[4],
+        };
+        let failed = self.failures.total();
+        let ms = |q: f64| self.latency.quantile(q).map(|us| round3(us / 1000.0));
+        StatsSnapshot {
+            requests: self.requests,
+            responses,
+            failures: self.failures,
+            failed,
+            faults_aborted: self.faults_aborted,
+            faults_delayed: self.faults_delayed,
+            error_rate: ratio(responses.s5xx, responses.total()),
+            failed_rate: ratio(failed, self.requests),
+            latency: Latency {
+                p50_ms: ms(0.50),
+                p95_ms: ms(0.95),
+                p99_ms: ms(0.99),
+                max_ms: self.latency.max().map(|us| round3(us / 1000.0)),
+                count: self.latency.count(),
+            },
+        }
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+#[derive(Debug)]
+struct Inner {
+    cumulative: Counters,
+    window: Window,
+}
+
+/// Statistics of one backend, shared by every connection.
+#[derive(Debug)]
+pub struct BackendStats {
+    inner: Mutex<Inner>,
+    in_flight: AtomicU64,
+    started: Instant,
+    window_secs: u64,
+}
+
+impl BackendStats {
+    /// Empty statistics with a sliding window of `window`.
+    pub fn new(window: Duration, started: Instant) -> Self {
+        let window_secs = window.as_secs().max(1);
+        Self {
+            inner: Mutex::new(Inner { cumulative: Counters::default(), window: Window::new(window_secs) }),
+            in_flight: AtomicU64::new(0),
+            started,
+            window_secs,
+        }
+    }
+
+    fn update(&self, f: impl Fn(&mut Counters)) {
+        let now = self.started.elapsed().as_secs();
+        // A poisoned lock only means another thread panicked mid-update of
+        // plain counters; the numbers are still usable.
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut inner.cumulative);
+        f(inner.window.slot(now));
+    }
+
+    /// A request was routed here; returns a guard that ends it.
+    pub fn begin(&self) {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.update(|c| c.requests += 1);
+    }
+
+    /// The response head went out with `status` (proxy-made or backend's).
+    pub fn response(&self, status: u16) {
+        let class = (usize::from(status / 100)).clamp(1, 5) - 1;
+        self.update(|c| c.classes[class] += 1);
+    }
+
+    /// The request failed; `status` is what the client got if a head was
+    /// still to be sent (502/504), `None` if the body broke mid-way.
+    pub fn failure(&self, kind: FailureKind) {
+        self.update(|c| match kind {
+            FailureKind::Connect => c.failures.connect += 1,
+            FailureKind::Timeout => c.failures.timeout += 1,
+            FailureKind::Reset => c.failures.reset += 1,
+            FailureKind::Injected => c.failures.injected += 1,
+        });
+    }
+
+    /// A fault-injected abort happened.
+    pub fn fault_aborted(&self) {
+        self.update(|c| c.faults_aborted += 1);
+    }
+
+    /// A fault-injected delay happened.
+    pub fn fault_delayed(&self) {
+        self.update(|c| c.faults_delayed += 1);
+    }
+
+    /// The request is over after `elapsed`.
+    pub fn end(&self, elapsed: Duration) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        self.update(|c| c.latency.record(us));
+    }
+
+    /// Snapshot for the admin API.
+    pub fn snapshot(&self) -> types::BackendStats {
+        let now = self.started.elapsed().as_secs();
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        types::BackendStats {
+            cumulative: inner.cumulative.snapshot(),
+            window: inner.window.sum(now).snapshot(),
+            in_flight: self.in_flight.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Cumulative latency histogram (for Prometheus buckets).
+    pub fn cumulative_histogram(&self) -> Histogram {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.cumulative.latency.clone()
+    }
+
+    /// Window length in seconds.
+    pub fn window_secs(&self) -> u64 {
+        self.window_secs
+    }
+}
