@@ -1,0 +1,216 @@
+//! Login, logout and personal API tokens.
+//!
+//! Failed logins are rate-limited per account and per client address (the
+//! counters live in the database, so every instance shares them) and answer
+//! the same for an unknown user and a wrong password.
+
+use super::audit_change;
+use super::dto::EmployeeDto;
+use crate::auth::current_user::Credential;
+use crate::auth::{password, secret, CurrentUser, SESSION_COOKIE};
+use crate::context::RequestContext;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath};
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use lms_store::auth;
+use lms_store::employees;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub user: EmployeeDto,
+    pub expires_at: DateTime<Utc>,
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "invalid email or password")
+}
+
+fn session_cookie(value: &str, max_age: i64, secure: bool) -> Option<HeaderValue> {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .ok()
+}
+
+/// Logs in with email and password; sets the session cookie.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody),
+              (status = 429, body = crate::error::ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    let cfg = state.config();
+    let now = Utc::now();
+    let email = body.email.trim().to_lowercase();
+    if email.len() > 254 || body.password.len() > 1024 {
+        return Err(invalid_credentials());
+    }
+    let since = now - ChronoDuration::from_std(cfg.login_window).unwrap_or(ChronoDuration::minutes(15));
+    let record = {
+        let mut c = state.db().acquire().await?;
+        let (by_email, by_addr) = auth::recent_failures(&mut c.conn(), &email, &ctx.client_addr, since).await?;
+        if by_email >= cfg.login_max_failures_per_account || by_addr >= cfg.login_max_failures_per_address {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "too many failed logins; wait a few minutes and try again",
+            )
+            .with_retry_after(cfg.login_window.as_secs()));
+        }
+        employees::login_record(&mut c.conn(), &email).await?
+    };
+    let (employee, hash) = match record {
+        Some((e, h)) if e.active => (Some(e), h),
+        _ => (None, None),
+    };
+    let ok = password::verify(body.password, hash).await;
+    let mut tx = state.db().begin().await?;
+    auth::record_login_attempt(&mut tx.conn(), &email, &ctx.client_addr, ok, now).await?;
+    let employee = match (ok, employee) {
+        (true, Some(e)) => e,
+        _ => {
+            audit_change(&mut tx.conn(), &ctx, None, "auth.login_failed", "session", &email, None, None).await?;
+            tx.commit().await?;
+            return Err(invalid_credentials());
+        }
+    };
+    let sid = secret::generate("");
+    let ttl = ChronoDuration::from_std(cfg.session_ttl).unwrap_or(ChronoDuration::hours(12));
+    let expires_at = now + ttl;
+    auth::create_session(&mut tx.conn(), &secret::hash(&sid), employee.id, now, expires_at).await?;
+    audit_change(&mut tx.conn(), &ctx, Some(employee.id), "auth.login", "employee", employee.id, None, None).await?;
+    tx.commit().await?;
+    let mut res = Json(LoginResponse { user: employee.into(), expires_at }).into_response();
+    if let Some(v) = session_cookie(&sid, ttl.num_seconds(), ctx.https) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+/// Ends the current session and clears the cookie.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn logout(State(state): State<AppState>, ctx: RequestContext, user: CurrentUser) -> ApiResult<Response> {
+    let mut tx = state.db().begin().await?;
+    if let Credential::Session(hash) = &user.credential {
+        auth::delete_session(&mut tx.conn(), hash).await?;
+    }
+    audit_change(&mut tx.conn(), &ctx, Some(user.id()), "auth.logout", "employee", user.id(), None, None).await?;
+    tx.commit().await?;
+    let mut headers = HeaderMap::new();
+    if let Some(v) = session_cookie("", 0, ctx.https) {
+        headers.insert(header::SET_COOKIE, v);
+    }
+    Ok((StatusCode::NO_CONTENT, headers).into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewToken {
+    /// What the token is for, e.g. `smoke-suite`.
+    pub name: String,
+    /// Days until it expires; none means it lasts until revoked.
+    pub expires_in_days: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenDto {
+    pub id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<auth::ApiToken> for TokenDto {
+    fn from(t: auth::ApiToken) -> Self {
+        TokenDto {
+            id: t.id,
+            name: t.name,
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            revoked_at: t.revoked_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub info: TokenDto,
+    /// The secret, shown only this once. Send it as `Authorization: Bearer <token>`.
+    pub token: String,
+}
+
+/// Creates a personal API token; the secret is returned once and stored hashed.
+#[utoipa::path(post, path = "/me/tokens", tag = "auth", request_body = NewToken,
+    responses((status = 201, body = CreatedToken), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<NewToken>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::unprocessable("invalid_name", "name must have 1 to 100 characters"));
+    }
+    let now = Utc::now();
+    let expires_at = match body.expires_in_days {
+        Some(0) | Some(3651..) => {
+            return Err(ApiError::unprocessable("invalid_expiry", "expires_in_days must be between 1 and 3650"))
+        }
+        Some(d) => Some(now + ChronoDuration::days(i64::from(d))),
+        None => None,
+    };
+    let token = secret::generate("lms_pat_");
+    let mut tx = state.db().begin().await?;
+    let t = auth::create_token(&mut tx.conn(), user.id(), name, &secret::hash(&token), now, expires_at).await?;
+    audit_change(&mut tx.conn(), &ctx, Some(user.id()), "token.create", "api_token", t.id, None, super::snapshot(&t))
+        .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(CreatedToken { info: t.into(), token })))
+}
+
+/// The caller's API tokens (without secrets).
+#[utoipa::path(get, path = "/me/tokens", tag = "auth", responses((status = 200, body = crate::api::dto::Page<TokenDto>)))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<super::dto::Page<TokenDto>>> {
+    let mut c = state.db().acquire().await?;
+    let items = auth::list_tokens(&mut c.conn(), user.id()).await?.into_iter().map(Into::into).collect();
+    Ok(Json(super::dto::Page { items, next_cursor: None }))
+}
+
+/// Revokes one of the caller's API tokens.
+#[utoipa::path(delete, path = "/me/tokens/{id}", tag = "auth", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.db().begin().await?;
+    if !auth::revoke_token(&mut tx.conn(), user.id(), id, Utc::now()).await? {
+        return Err(ApiError::not_found(format!("token {id}")));
+    }
+    audit_change(&mut tx.conn(), &ctx, Some(user.id()), "token.revoke", "api_token", id, None, None).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

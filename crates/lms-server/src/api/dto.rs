@@ -1,0 +1,104 @@
+//! Shapes the API returns. Day amounts are converted from the integer unit
+//! to JSON numbers with at most three decimals here, at the edge.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use lms_core::LeaveAmount;
+use lms_store::employees::Employee;
+use lms_store::requests::LeaveRequest;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Days as a JSON number (e.g. `2.5`).
+pub fn days(millidays: i64) -> f64 {
+    LeaveAmount::from_millidays(millidays).to_days_f64()
+}
+
+/// A page of items; `next_cursor` fetches the next page when present.
+#[derive(Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<i64>,
+}
+
+impl<T> Page<T> {
+    /// A page whose cursor is the id of the last item when the page is full.
+    pub fn keyset(items: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Self {
+        let next_cursor = if items.len() as i64 >= limit { items.last().map(id) } else { None };
+        Page { items, next_cursor }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RequestDto {
+    pub id: i64,
+    pub employee_id: i64,
+    pub employee_name: String,
+    pub leave_type: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub half_day_start: bool,
+    pub half_day_end: bool,
+    /// Working days the request covers.
+    pub days: f64,
+    /// pending, approved, rejected or cancelled.
+    pub status: String,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub comment: Option<String>,
+    pub cancelled_by: Option<i64>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+impl From<LeaveRequest> for RequestDto {
+    fn from(r: LeaveRequest) -> Self {
+        RequestDto {
+            id: r.id,
+            employee_id: r.employee_id,
+            employee_name: r.employee_name,
+            leave_type: r.leave_type,
+            start_date: r.start_date,
+            end_date: r.end_date,
+            half_day_start: r.half_day_start,
+            half_day_end: r.half_day_end,
+            days: days(r.amount),
+            status: r.status,
+            reason: r.reason,
+            created_at: r.created_at,
+            decided_by: r.decided_by,
+            decided_at: r.decided_at,
+            comment: r.comment,
+            cancelled_by: r.cancelled_by,
+            cancelled_at: r.cancelled_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EmployeeDto {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub department: String,
+    pub manager_id: Option<i64>,
+    pub start_date: NaiveDate,
+    /// employee, manager or hr-admin.
+    pub role: String,
+    pub active: bool,
+}
+
+impl From<Employee> for EmployeeDto {
+    fn from(e: Employee) -> Self {
+        EmployeeDto {
+            id: e.id,
+            email: e.email,
+            name: e.name,
+            department: e.department,
+            manager_id: e.manager_id,
+            start_date: e.start_date,
+            role: e.role,
+            active: e.active,
+        }
+    }
+}

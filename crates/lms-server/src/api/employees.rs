@@ -1,0 +1,233 @@
+//! HR: people. List, create, update; deactivate (never delete) by setting
+//! `active: false`, which also ends the person's sessions.
+
+use super::dto::{EmployeeDto, Page};
+use super::{audit_change, snapshot};
+use crate::auth::{password, CurrentUser};
+use crate::context::RequestContext;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{NaiveDate, Utc};
+use lms_core::{Email, Role};
+use lms_store::employees::{self, EmployeeChanges, NewEmployee};
+use lms_store::{auth, Conn};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, IntoParams)]
+pub struct EmployeeQuery {
+    /// Include deactivated people.
+    pub include_inactive: Option<bool>,
+    pub limit: Option<i64>,
+    /// Skip this many.
+    pub offset: Option<i64>,
+}
+
+/// People (HR admins).
+#[utoipa::path(get, path = "/employees", tag = "hr", params(EmployeeQuery),
+    responses((status = 200, body = Page<EmployeeDto>), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<EmployeeQuery>,
+) -> ApiResult<Json<Page<EmployeeDto>>> {
+    user.require_hr()?;
+    let limit = crate::extract::Paging { limit: q.limit, cursor: None }.limit()?;
+    let offset = q.offset.unwrap_or(0).max(0);
+    let mut c = state.db().acquire().await?;
+    let items: Vec<EmployeeDto> = employees::list(&mut c.conn(), q.include_inactive.unwrap_or(false), limit, offset)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    let next = if items.len() as i64 == limit { Some(offset + limit) } else { None };
+    Ok(Json(Page { items, next_cursor: next }))
+}
+
+/// One person (HR admins, or the person themself).
+#[utoipa::path(get, path = "/employees/{id}", tag = "hr", params(("id" = i64, Path)),
+    responses((status = 200, body = EmployeeDto), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<EmployeeDto>> {
+    if id != user.id() {
+        user.require_hr()?;
+    }
+    let mut c = state.db().acquire().await?;
+    Ok(Json(employees::require(&mut c.conn(), id).await?.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEmployee {
+    pub email: String,
+    pub name: String,
+    #[serde(default)]
+    pub department: String,
+    pub manager_id: Option<i64>,
+    pub start_date: NaiveDate,
+    /// employee, manager or hr-admin.
+    pub role: String,
+    /// Initial password (at least 8 characters); without one the person cannot log in yet.
+    pub password: Option<String>,
+}
+
+fn check_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::unprocessable("invalid_name", "name must have 1 to 200 characters"));
+    }
+    Ok(name.to_string())
+}
+
+async fn check_manager(c: &mut Conn<'_>, employee: Option<i64>, manager: Option<i64>) -> ApiResult<()> {
+    if let Some(m) = manager {
+        match employees::get(c, m).await? {
+            Some(e) if e.active => {}
+            _ => {
+                return Err(ApiError::unprocessable(
+                    "unknown_manager",
+                    format!("manager {m} does not exist or is inactive"),
+                ))
+            }
+        }
+        if let Some(id) = employee {
+            if employees::would_cycle(c, id, m).await? {
+                return Err(ApiError::unprocessable(
+                    "manager_cycle",
+                    format!("employee {m} reports to employee {id}; a person cannot manage their own manager"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Creates a person (HR admins).
+#[utoipa::path(post, path = "/employees", tag = "hr", request_body = CreateEmployee,
+    responses((status = 201, body = EmployeeDto), (status = 409, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<CreateEmployee>,
+) -> ApiResult<(StatusCode, Json<EmployeeDto>)> {
+    user.require_hr()?;
+    let email = Email::parse(&body.email)?;
+    let role: Role = body.role.parse()?;
+    let name = check_name(&body.name)?;
+    let password_hash = match body.password {
+        Some(p) => {
+            password::check_policy(&p)?;
+            Some(password::hash(p).await?)
+        }
+        None => None,
+    };
+    let now = Utc::now();
+    let mut tx = state.db().begin().await?;
+    check_manager(&mut tx.conn(), None, body.manager_id).await?;
+    let new = NewEmployee {
+        email,
+        name,
+        department: body.department.trim().to_string(),
+        manager_id: body.manager_id,
+        start_date: body.start_date,
+        role,
+        password_hash,
+    };
+    let e = employees::create(&mut tx.conn(), &new, now).await?;
+    audit_change(&mut tx.conn(), &ctx, Some(user.id()), "employee.create", "employee", e.id, None, snapshot(&e))
+        .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(e.into())))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateEmployee {
+    pub name: Option<String>,
+    pub department: Option<String>,
+    /// A manager id, or null to remove the manager.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub manager_id: Option<Option<i64>>,
+    pub start_date: Option<NaiveDate>,
+    pub role: Option<String>,
+    /// false deactivates the person (and ends their sessions).
+    pub active: Option<bool>,
+    /// A new password (at least 8 characters).
+    pub password: Option<String>,
+}
+
+/// Distinguishes an absent field from an explicit null.
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+/// Updates a person (HR admins).
+#[utoipa::path(patch, path = "/employees/{id}", tag = "hr", params(("id" = i64, Path)), request_body = UpdateEmployee,
+    responses((status = 200, body = EmployeeDto), (status = 404, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<UpdateEmployee>,
+) -> ApiResult<Json<EmployeeDto>> {
+    user.require_hr()?;
+    let role = body.role.as_deref().map(str::parse::<Role>).transpose()?;
+    let name = body.name.as_deref().map(check_name).transpose()?;
+    if id == user.id() && (body.active == Some(false) || role.is_some_and(|r| r != Role::HrAdmin)) {
+        return Err(ApiError::unprocessable(
+            "self_lockout",
+            "you cannot deactivate yourself or drop your own hr-admin role",
+        ));
+    }
+    let password_hash = match body.password {
+        Some(p) => {
+            password::check_policy(&p)?;
+            Some(password::hash(p).await?)
+        }
+        None => None,
+    };
+    let now = Utc::now();
+    let mut tx = state.db().begin().await?;
+    let before = employees::require(&mut tx.conn(), id).await?;
+    if let Some(m) = body.manager_id {
+        if m == Some(id) {
+            return Err(ApiError::unprocessable("manager_cycle", "a person cannot be their own manager"));
+        }
+        check_manager(&mut tx.conn(), Some(id), m).await?;
+    }
+    let changes = EmployeeChanges {
+        name,
+        department: body.department.map(|d| d.trim().to_string()),
+        manager_id: body.manager_id,
+        start_date: body.start_date,
+        role,
+        active: body.active,
+    };
+    let after = employees::update(&mut tx.conn(), id, &changes, now).await?;
+    if let Some(hash) = &password_hash {
+        employees::set_password(&mut tx.conn(), id, hash, now).await?;
+    }
+    if (before.active && !after.active) || password_hash.is_some() {
+        auth::delete_sessions_of(&mut tx.conn(), id).await?;
+    }
+    let action = if before.active && !after.active { "employee.deactivate" } else { "employee.update" };
+    audit_change(&mut tx.conn(), &ctx, Some(user.id()), action, "employee", id, snapshot(&before), snapshot(&after))
+        .await?;
+    tx.commit().await?;
+    Ok(Json(after.into()))
+}

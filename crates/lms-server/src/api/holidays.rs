@@ -1,0 +1,136 @@
+//! Company holidays: everyone may list them; HR admins manage them.
+
+use super::dto::Page;
+use super::{audit_change, snapshot};
+use crate::auth::CurrentUser;
+use crate::context::RequestContext;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{Datelike, NaiveDate, Utc};
+use lms_store::holidays::{self, Holiday};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Serialize, ToSchema)]
+pub struct HolidayDto {
+    pub id: i64,
+    pub date: NaiveDate,
+    pub name: String,
+}
+
+impl From<Holiday> for HolidayDto {
+    fn from(h: Holiday) -> Self {
+        HolidayDto { id: h.id, date: h.day, name: h.name }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct HolidayQuery {
+    /// The year to list; the current one by default.
+    pub year: Option<i32>,
+}
+
+/// Company holidays of a year.
+#[utoipa::path(get, path = "/holidays", tag = "hr", params(HolidayQuery), responses((status = 200, body = Page<HolidayDto>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    ApiQuery(q): ApiQuery<HolidayQuery>,
+) -> ApiResult<Json<Page<HolidayDto>>> {
+    let year = super::me::check_year(q.year.unwrap_or_else(|| Utc::now().year()))?;
+    let (from, to) = match (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) {
+        (Some(f), Some(t)) => (f, t),
+        _ => return Err(ApiError::bad_request("invalid_year", "invalid year")),
+    };
+    let mut c = state.db().acquire().await?;
+    let items = holidays::list(&mut c.conn(), from, to).await?.into_iter().map(Into::into).collect();
+    Ok(Json(Page { items, next_cursor: None }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HolidayInput {
+    pub date: NaiveDate,
+    pub name: String,
+}
+
+fn check_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::unprocessable("invalid_name", "name must have 1 to 100 characters"));
+    }
+    Ok(name.to_string())
+}
+
+/// Adds a company holiday (HR admins). Existing requests keep their amounts.
+#[utoipa::path(post, path = "/holidays", tag = "hr", request_body = HolidayInput,
+    responses((status = 201, body = HolidayDto), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<HolidayInput>,
+) -> ApiResult<(StatusCode, Json<HolidayDto>)> {
+    user.require_hr()?;
+    let name = check_name(&body.name)?;
+    let mut tx = state.db().begin().await?;
+    let h = holidays::create(&mut tx.conn(), body.date, &name, Utc::now()).await?;
+    audit_change(&mut tx.conn(), &ctx, Some(user.id()), "holiday.create", "holiday", h.id, None, snapshot(&h)).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(h.into())))
+}
+
+/// Changes a holiday's date or name (HR admins).
+#[utoipa::path(put, path = "/holidays/{id}", tag = "hr", params(("id" = i64, Path)), request_body = HolidayInput,
+    responses((status = 200, body = HolidayDto), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<HolidayInput>,
+) -> ApiResult<Json<HolidayDto>> {
+    user.require_hr()?;
+    let name = check_name(&body.name)?;
+    let mut tx = state.db().begin().await?;
+    let before =
+        holidays::get(&mut tx.conn(), id).await?.ok_or_else(|| ApiError::not_found(format!("holiday {id}")))?;
+    let after = holidays::update(&mut tx.conn(), id, body.date, &name).await?;
+    audit_change(
+        &mut tx.conn(),
+        &ctx,
+        Some(user.id()),
+        "holiday.update",
+        "holiday",
+        id,
+        snapshot(&before),
+        snapshot(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(after.into()))
+}
+
+/// Removes a holiday (HR admins).
+#[utoipa::path(delete, path = "/holidays/{id}", tag = "hr", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    user.require_hr()?;
+    let mut tx = state.db().begin().await?;
+    let before =
+        holidays::get(&mut tx.conn(), id).await?.ok_or_else(|| ApiError::not_found(format!("holiday {id}")))?;
+    holidays::delete(&mut tx.conn(), id).await?;
+    audit_change(&mut tx.conn(), &ctx, Some(user.id()), "holiday.delete", "holiday", id, snapshot(&before), None)
+        .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

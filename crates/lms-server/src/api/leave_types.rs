@@ -1,0 +1,165 @@
+//! Leave types: everyone may list them; HR admins create and update them.
+
+use super::dto::Page;
+use super::{audit_change, snapshot};
+use crate::auth::CurrentUser;
+use crate::context::RequestContext;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath};
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::Utc;
+use lms_core::{Colour, LeaveAmount, LeaveTypeCode};
+use lms_store::leave_types::{self, LeaveType, LeaveTypeChanges, NewLeaveType};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct LeaveTypeDto {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub deducts_balance: bool,
+    pub requires_approval: bool,
+    pub colour: String,
+    /// Days granted per year by default.
+    pub default_allowance: Option<f64>,
+    pub active: bool,
+}
+
+impl From<LeaveType> for LeaveTypeDto {
+    fn from(t: LeaveType) -> Self {
+        LeaveTypeDto {
+            id: t.id,
+            code: t.code,
+            name: t.name,
+            deducts_balance: t.deducts_balance,
+            requires_approval: t.requires_approval,
+            colour: t.colour,
+            default_allowance: t.default_allowance.map(super::dto::days),
+            active: t.active,
+        }
+    }
+}
+
+/// Leave types.
+#[utoipa::path(get, path = "/leave-types", tag = "hr", responses((status = 200, body = Page<LeaveTypeDto>)))]
+pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Page<LeaveTypeDto>>> {
+    let mut c = state.db().acquire().await?;
+    let items = leave_types::list(&mut c.conn(), user.actor().is_hr()).await?.into_iter().map(Into::into).collect();
+    Ok(Json(Page { items, next_cursor: None }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateLeaveType {
+    pub code: String,
+    pub name: String,
+    pub deducts_balance: bool,
+    #[serde(default = "yes")]
+    pub requires_approval: bool,
+    pub colour: Option<String>,
+    pub default_allowance: Option<f64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn allowance(days: Option<f64>) -> Result<Option<i64>, ApiError> {
+    match days {
+        None => Ok(None),
+        Some(d) if d < 0.0 || d > 366.0 => {
+            Err(ApiError::unprocessable("invalid_amount", "default_allowance must be between 0 and 366 days"))
+        }
+        Some(d) => Ok(Some(LeaveAmount::from_days_f64(d)?.millidays())),
+    }
+}
+
+fn check_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::unprocessable("invalid_name", "name must have 1 to 100 characters"));
+    }
+    Ok(name.to_string())
+}
+
+/// Creates a leave type (HR admins).
+#[utoipa::path(post, path = "/leave-types", tag = "hr", request_body = CreateLeaveType,
+    responses((status = 201, body = LeaveTypeDto), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<CreateLeaveType>,
+) -> ApiResult<(StatusCode, Json<LeaveTypeDto>)> {
+    user.require_hr()?;
+    let code = LeaveTypeCode::parse(&body.code)?;
+    let colour = Colour::parse(body.colour.as_deref().unwrap_or("#4a90d9"))?;
+    let new = NewLeaveType {
+        code: code.as_str().to_string(),
+        name: check_name(&body.name)?,
+        deducts_balance: body.deducts_balance,
+        requires_approval: body.requires_approval,
+        colour: colour.as_str().to_string(),
+        default_allowance: allowance(body.default_allowance)?,
+    };
+    let mut tx = state.db().begin().await?;
+    let t = leave_types::create(&mut tx.conn(), &new, Utc::now()).await?;
+    audit_change(&mut tx.conn(), &ctx, Some(user.id()), "leave_type.create", "leave_type", t.id, None, snapshot(&t))
+        .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(t.into())))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateLeaveType {
+    pub name: Option<String>,
+    pub deducts_balance: Option<bool>,
+    pub requires_approval: Option<bool>,
+    pub colour: Option<String>,
+    pub default_allowance: Option<f64>,
+    /// false retires the type: no new requests, history kept.
+    pub active: Option<bool>,
+}
+
+/// Updates a leave type (HR admins).
+#[utoipa::path(patch, path = "/leave-types/{id}", tag = "hr", params(("id" = i64, Path)), request_body = UpdateLeaveType,
+    responses((status = 200, body = LeaveTypeDto), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<UpdateLeaveType>,
+) -> ApiResult<Json<LeaveTypeDto>> {
+    user.require_hr()?;
+    let changes = LeaveTypeChanges {
+        name: body.name.as_deref().map(check_name).transpose()?,
+        deducts_balance: body.deducts_balance,
+        requires_approval: body.requires_approval,
+        colour: body.colour.as_deref().map(Colour::parse).transpose()?.map(|c| c.as_str().to_string()),
+        default_allowance: body.default_allowance.map(|d| allowance(Some(d))).transpose()?,
+        active: body.active,
+    };
+    let mut tx = state.db().begin().await?;
+    let before =
+        leave_types::get(&mut tx.conn(), id).await?.ok_or_else(|| ApiError::not_found(format!("leave type {id}")))?;
+    let after = leave_types::update(&mut tx.conn(), id, &changes, Utc::now()).await?;
+    audit_change(
+        &mut tx.conn(),
+        &ctx,
+        Some(user.id()),
+        "leave_type.update",
+        "leave_type",
+        id,
+        snapshot(&before),
+        snapshot(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(after.into()))
+}

@@ -1,0 +1,118 @@
+//! The caller: profile and balances (with the ledger entries that explain them).
+
+use super::dto::{days, EmployeeDto};
+use crate::auth::CurrentUser;
+use crate::error::ApiResult;
+use crate::extract::ApiQuery;
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::Json;
+use chrono::{DateTime, Datelike, Utc};
+use lms_store::{ledger, notifications};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    #[serde(flatten)]
+    pub employee: EmployeeDto,
+    pub unread_notifications: i64,
+}
+
+/// The logged-in user.
+#[utoipa::path(get, path = "/me", tag = "me", responses((status = 200, body = Me), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Me>> {
+    let mut c = state.db().acquire().await?;
+    let unread = notifications::unread_count(&mut c.conn(), user.id()).await?;
+    Ok(Json(Me { employee: user.employee.into(), unread_notifications: unread }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct BalanceQuery {
+    /// Leave year; the current one by default.
+    pub year: Option<i32>,
+    /// Include the ledger entries behind each entitlement.
+    pub entries: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BalanceDto {
+    pub leave_type: String,
+    pub deducts_balance: bool,
+    pub entitled: f64,
+    pub taken: f64,
+    pub pending: f64,
+    pub available: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entries: Option<Vec<LedgerEntryDto>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LedgerEntryDto {
+    pub id: i64,
+    /// allocation or adjustment.
+    pub kind: String,
+    pub days: f64,
+    pub reason: String,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Balances {
+    pub year: i32,
+    pub employee_id: i64,
+    pub balances: Vec<BalanceDto>,
+}
+
+pub fn check_year(year: i32) -> Result<i32, ApiError> {
+    if (1970..=2200).contains(&year) {
+        Ok(year)
+    } else {
+        Err(ApiError::bad_request("invalid_year", format!("year {year} is out of range; use 1970 to 2200")))
+    }
+}
+
+/// Builds the balances of `employee_id` for `year`.
+pub async fn balances_of(state: &AppState, employee_id: i64, year: i32, with_entries: bool) -> ApiResult<Balances> {
+    let mut c = state.db().acquire().await?;
+    let lines = ledger::balances(&mut c.conn(), employee_id, year).await?;
+    let entries = if with_entries { Some(ledger::entries(&mut c.conn(), employee_id, year).await?) } else { None };
+    let balances = lines
+        .into_iter()
+        .map(|l| BalanceDto {
+            entries: entries.as_ref().map(|all| {
+                all.iter()
+                    .filter(|e| e.leave_type == l.leave_type)
+                    .map(|e| LedgerEntryDto {
+                        id: e.id,
+                        kind: e.kind.clone(),
+                        days: days(e.amount),
+                        reason: e.reason.clone(),
+                        created_by: e.created_by,
+                        created_at: e.created_at,
+                    })
+                    .collect()
+            }),
+            leave_type: l.leave_type,
+            deducts_balance: l.deducts_balance,
+            entitled: l.balance.entitled.to_days_f64(),
+            taken: l.balance.taken.to_days_f64(),
+            pending: l.balance.pending.to_days_f64(),
+            available: l.balance.available().to_days_f64(),
+        })
+        .collect();
+    Ok(Balances { year, employee_id, balances })
+}
+
+/// The caller's balances per leave type for a year.
+#[utoipa::path(get, path = "/me/balances", tag = "me", params(BalanceQuery),
+    responses((status = 200, body = Balances), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn balances(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<BalanceQuery>,
+) -> ApiResult<Json<Balances>> {
+    let year = check_year(q.year.unwrap_or_else(|| Utc::now().year()))?;
+    Ok(Json(balances_of(&state, user.id(), year, q.entries.unwrap_or(false)).await?))
+}

@@ -1,0 +1,121 @@
+//! Reports: leave usage per employee and type over a period, as JSON or CSV.
+//! HR admins see everyone; managers see their direct reports.
+
+use super::dto::Page;
+use crate::auth::CurrentUser;
+use crate::error::ApiResult;
+use crate::extract::ApiQuery;
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{Datelike, NaiveDate, Utc};
+use lms_core::{DateRange, Role};
+use lms_store::reports::{self, UsageRow};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, IntoParams)]
+pub struct UsageQuery {
+    /// First day of the period; 1 January of this year by default.
+    pub from: Option<NaiveDate>,
+    /// Last day of the period; 31 December of `from`'s year by default.
+    pub to: Option<NaiveDate>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UsageDto {
+    pub employee_id: i64,
+    pub employee_name: String,
+    pub email: String,
+    pub department: String,
+    pub leave_type: String,
+    pub taken: f64,
+    pub pending: f64,
+    pub remaining: f64,
+}
+
+impl From<UsageRow> for UsageDto {
+    fn from(r: UsageRow) -> Self {
+        UsageDto {
+            employee_id: r.employee_id,
+            employee_name: r.employee_name,
+            email: r.email,
+            department: r.department,
+            leave_type: r.leave_type,
+            taken: r.taken.to_days_f64(),
+            pending: r.pending.to_days_f64(),
+            remaining: r.remaining.to_days_f64(),
+        }
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    // Quote every text field; neutralise spreadsheet formulas.
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Leave taken, pending and remaining per employee and leave type.
+#[utoipa::path(get, path = "/reports/leave-usage", tag = "reports", params(UsageQuery),
+    responses((status = 200, body = Page<UsageDto>, description = "JSON, or text/csv with format=csv"),
+              (status = 403, body = crate::error::ErrorBody)))]
+pub async fn leave_usage(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<UsageQuery>,
+) -> ApiResult<Response> {
+    let role = user.actor().role;
+    if role == Role::Employee {
+        return Err(ApiError::forbidden("reports are for managers and HR admins"));
+    }
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request("invalid_format", format!("unknown format '{other}'; use json or csv")))
+        }
+    };
+    let from = q.from.unwrap_or_else(|| NaiveDate::from_ymd_opt(Utc::now().year(), 1, 1).unwrap_or_default());
+    let to = match q.to {
+        Some(t) => t,
+        None => NaiveDate::from_ymd_opt(from.year(), 12, 31).unwrap_or(from),
+    };
+    let period = DateRange::new(from, to)?;
+    if (to - from).num_days() > 366 {
+        return Err(ApiError::bad_request("period_too_long", "the period may cover at most 366 days"));
+    }
+    let mut c = state.db().acquire().await?;
+    let rows: Vec<UsageRow> = reports::leave_usage(&mut c.conn(), &period)
+        .await?
+        .into_iter()
+        .filter(|r| role == Role::HrAdmin || r.manager_id == Some(user.id()))
+        .collect();
+    if csv {
+        let mut out = String::from("employee_id,employee_name,email,department,leave_type,taken,pending,remaining\n");
+        for r in rows {
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{}\n",
+                r.employee_id,
+                csv_field(&r.employee_name),
+                csv_field(&r.email),
+                csv_field(&r.department),
+                csv_field(&r.leave_type),
+                r.taken,
+                r.pending,
+                r.remaining
+            ));
+        }
+        let disposition = format!("attachment; filename=\"leave-usage-{from}-{to}.csv\"");
+        return Ok((
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)],
+            out,
+        )
+            .into_response());
+    }
+    Ok(Json(Page { items: rows.into_iter().map(UsageDto::from).collect::<Vec<_>>(), next_cursor: None })
+        .into_response())
+}

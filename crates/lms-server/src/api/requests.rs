@@ -1,0 +1,308 @@
+//! Leave requests: submit, list (own history; HR and managers may name an
+//! employee), read, approve, reject, cancel, and the approvals queue.
+//! Each transition is one transaction with its audit record and notifications.
+
+use super::dto::{Page, RequestDto};
+use super::{audit_change, snapshot};
+use crate::auth::CurrentUser;
+use crate::context::RequestContext;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Paging};
+use crate::{ApiError, AppState};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{NaiveDate, Utc};
+use lms_core::{LeaveStatus, NewRequest, RequestAction};
+use lms_store::notifications::{self, NewNotification};
+use lms_store::requests::{self, LeaveRequest, RequestFilter};
+use lms_store::{employees, Conn};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitRequest {
+    /// Leave type code, e.g. `annual`.
+    pub leave_type: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    /// The first day counts half.
+    #[serde(default)]
+    pub half_day_start: bool,
+    /// The last day counts half.
+    #[serde(default)]
+    pub half_day_end: bool,
+    /// At most 1000 characters.
+    pub reason: Option<String>,
+}
+
+/// Submits a leave request for the caller.
+#[utoipa::path(post, path = "/leave-requests", tag = "leave requests", request_body = SubmitRequest,
+    responses((status = 201, body = RequestDto), (status = 409, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
+pub async fn submit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<SubmitRequest>,
+) -> ApiResult<(StatusCode, Json<RequestDto>)> {
+    let new = NewRequest::parse(
+        &body.leave_type,
+        body.start_date,
+        body.end_date,
+        body.half_day_start,
+        body.half_day_end,
+        body.reason.as_deref(),
+    )?;
+    let now = Utc::now();
+    let mut tx = state.db().begin().await?;
+    let r = requests::submit(&mut tx.conn(), user.id(), &new, now).await?;
+    audit_change(
+        &mut tx.conn(),
+        &ctx,
+        Some(user.id()),
+        "leave_request.submit",
+        "leave_request",
+        r.id,
+        None,
+        snapshot(&r),
+    )
+    .await?;
+    let approvers = match r.manager_id {
+        Some(m) if employees::get(&mut tx.conn(), m).await?.is_some_and(|e| e.active) => vec![m],
+        _ => employees::hr_admin_ids(&mut tx.conn()).await?.into_iter().filter(|id| *id != user.id()).collect(),
+    };
+    for approver in approvers {
+        notify(
+            &mut tx.conn(),
+            approver,
+            "leave_request.submitted",
+            &r,
+            format!("{} requested {} leave", r.employee_name, r.leave_type),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    state.metrics().leave_event("submitted");
+    Ok((StatusCode::CREATED, Json(r.into())))
+}
+
+async fn notify(
+    c: &mut Conn<'_>,
+    recipient: i64,
+    kind: &str,
+    r: &LeaveRequest,
+    subject: String,
+) -> lms_store::Result<()> {
+    let body = format!(
+        "{} leave {} to {} ({} days), status {}",
+        r.leave_type,
+        r.start_date,
+        r.end_date,
+        super::dto::days(r.amount),
+        r.status
+    );
+    let n =
+        NewNotification { recipient_id: recipient, kind, subject, body, entity_type: "leave_request", entity_id: r.id };
+    notifications::create(c, &n, Utc::now()).await?;
+    Ok(())
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// pending, approved, rejected or cancelled.
+    pub status: Option<String>,
+    /// Requests ending on or after this date.
+    pub from: Option<NaiveDate>,
+    /// Requests starting on or before this date.
+    pub to: Option<NaiveDate>,
+    /// Leave type code.
+    #[serde(rename = "type")]
+    pub leave_type: Option<String>,
+    /// Someone else's history: HR admins for anyone, managers for direct reports.
+    pub employee_id: Option<i64>,
+    pub limit: Option<i64>,
+    pub cursor: Option<i64>,
+}
+
+/// Leave history, newest first.
+#[utoipa::path(get, path = "/leave-requests", tag = "leave requests", params(ListQuery),
+    responses((status = 200, body = Page<RequestDto>), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Page<RequestDto>>> {
+    let paging = Paging { limit: q.limit, cursor: q.cursor };
+    let limit = paging.limit()?;
+    let status = q.status.as_deref().map(str::parse::<LeaveStatus>).transpose()?;
+    let mut c = state.db().acquire().await?;
+    let employee_id = match q.employee_id {
+        None => user.id(),
+        Some(id) if id == user.id() || user.actor().is_hr() => id,
+        Some(id) => match employees::get(&mut c.conn(), id).await? {
+            Some(e) if e.manager_id == Some(user.id()) => id,
+            _ => {
+                return Err(ApiError::forbidden("you may list only your own requests and those of your direct reports"))
+            }
+        },
+    };
+    let filter = RequestFilter {
+        employee_id: Some(employee_id),
+        status,
+        leave_type: q.leave_type,
+        from: q.from,
+        to: q.to,
+        before_id: paging.cursor,
+        limit,
+    };
+    let items = requests::list(&mut c.conn(), &filter).await?;
+    Ok(Json(Page::keyset(items.into_iter().map(RequestDto::from).collect(), limit, |r| r.id)))
+}
+
+/// One request (the owner's, their manager's, or HR's to see).
+#[utoipa::path(get, path = "/leave-requests/{id}", tag = "leave requests", params(("id" = i64, Path)),
+    responses((status = 200, body = RequestDto), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<RequestDto>> {
+    let mut c = state.db().acquire().await?;
+    Ok(Json(requests::get_visible(&mut c.conn(), &user.actor(), id).await?.into()))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// A note for the employee (at most 1000 characters).
+    pub comment: Option<String>,
+}
+
+async fn transition(
+    state: AppState,
+    ctx: RequestContext,
+    user: CurrentUser,
+    id: i64,
+    action: RequestAction,
+    body: Option<Decision>,
+) -> ApiResult<Json<RequestDto>> {
+    let comment = body.and_then(|b| b.comment).map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    if comment.as_ref().is_some_and(|c| c.chars().count() > 1000) {
+        return Err(ApiError::unprocessable("comment_too_long", "comment may have at most 1000 characters"));
+    }
+    let now = Utc::now();
+    let mut tx = state.db().begin().await?;
+    let t = requests::transition(&mut tx.conn(), &user.actor(), id, action, comment.as_deref(), now.date_naive(), now)
+        .await?;
+    let verb = match action {
+        RequestAction::Approve => "approved",
+        RequestAction::Reject => "rejected",
+        RequestAction::Cancel => "cancelled",
+    };
+    audit_change(
+        &mut tx.conn(),
+        &ctx,
+        Some(user.id()),
+        &format!("leave_request.{}", action.as_str()),
+        "leave_request",
+        id,
+        snapshot(&t.before),
+        snapshot(&t.after),
+    )
+    .await?;
+    let r = &t.after;
+    if user.id() != r.employee_id {
+        notify(
+            &mut tx.conn(),
+            r.employee_id,
+            &format!("leave_request.{verb}"),
+            r,
+            format!("Your {} leave was {verb}", r.leave_type),
+        )
+        .await?;
+    } else if let Some(m) = r.manager_id {
+        notify(
+            &mut tx.conn(),
+            m,
+            "leave_request.cancelled",
+            r,
+            format!("{} cancelled {} leave", r.employee_name, r.leave_type),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    state.metrics().leave_event(verb);
+    Ok(Json(t.after.into()))
+}
+
+/// The optional JSON body of a decision: empty means no comment.
+fn optional(body: Bytes) -> ApiResult<Option<Decision>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(&body)
+        .map(Some)
+        .map_err(|e| ApiError::bad_request("malformed_json", format!("invalid decision body: {e}")))
+}
+
+/// Approves a pending request (the employee's manager or an HR admin).
+#[utoipa::path(post, path = "/leave-requests/{id}/approve", tag = "leave requests", params(("id" = i64, Path)),
+    request_body(content = Decision, description = "optional"),
+    responses((status = 200, body = RequestDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn approve(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    body: Bytes,
+) -> ApiResult<Json<RequestDto>> {
+    transition(state, ctx, user, id, RequestAction::Approve, optional(body)?).await
+}
+
+/// Rejects a pending request (the employee's manager or an HR admin).
+#[utoipa::path(post, path = "/leave-requests/{id}/reject", tag = "leave requests", params(("id" = i64, Path)),
+    request_body(content = Decision, description = "optional"),
+    responses((status = 200, body = RequestDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn reject(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    body: Bytes,
+) -> ApiResult<Json<RequestDto>> {
+    transition(state, ctx, user, id, RequestAction::Reject, optional(body)?).await
+}
+
+/// Cancels a request: the employee (pending, or approved before it starts) or an HR admin.
+#[utoipa::path(post, path = "/leave-requests/{id}/cancel", tag = "leave requests", params(("id" = i64, Path)),
+    request_body(content = Decision, description = "optional"),
+    responses((status = 200, body = RequestDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    body: Bytes,
+) -> ApiResult<Json<RequestDto>> {
+    transition(state, ctx, user, id, RequestAction::Cancel, optional(body)?).await
+}
+
+/// Pending requests the caller may decide.
+#[utoipa::path(get, path = "/approvals", tag = "leave requests", params(Paging),
+    responses((status = 200, body = Page<RequestDto>)))]
+pub async fn approvals(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(p): ApiQuery<Paging>,
+) -> ApiResult<Json<Page<RequestDto>>> {
+    let limit = p.limit()?;
+    let mut c = state.db().acquire().await?;
+    let items = requests::approvals(&mut c.conn(), &user.actor(), p.cursor, limit).await?;
+    Ok(Json(Page::keyset(items.into_iter().map(RequestDto::from).collect(), limit, |r| r.id)))
+}

@@ -1,0 +1,9 @@
+//! Authentication: argon2id password hashes, random secrets (session ids and
+//! API tokens) stored only as SHA-256 hashes, and the `CurrentUser`
+//! extractor that accepts a session cookie or a bearer token.
+
+pub mod current_user;
+pub mod password;
+pub mod secret;
+
+pub use current_user::{CurrentUser, SESSION_COOKIE};

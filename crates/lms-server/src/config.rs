@@ -1,0 +1,44 @@
+//! Settings of one server instance.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The deployment slot this instance serves as (`blue`, `green`, ...).
+    pub slot: String,
+    /// Mark session cookies `Secure` (served over https).
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` and the scheme from
+    /// `X-Forwarded-Proto` (only behind a trusted proxy such as `lms proxy`).
+    pub trust_forwarded: bool,
+    /// How long a login session lasts.
+    pub session_ttl: Duration,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    pub shutdown_timeout: Duration,
+    /// How long readiness reports false before the listener closes.
+    pub drain_delay: Duration,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// Failed logins allowed per account within `login_window`.
+    pub login_max_failures_per_account: i64,
+    /// Failed logins allowed per client address within `login_window`.
+    pub login_max_failures_per_address: i64,
+    pub login_window: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            slot: "default".into(),
+            secure_cookies: false,
+            trust_forwarded: false,
+            session_ttl: Duration::from_secs(12 * 3600),
+            shutdown_timeout: Duration::from_secs(30),
+            drain_delay: Duration::ZERO,
+            body_limit: 64 * 1024,
+            login_max_failures_per_account: 5,
+            login_max_failures_per_address: 20,
+            login_window: Duration::from_secs(15 * 60),
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Per-request context: the request id (kept from `X-Request-Id` or made
+//! here) and the client address, for logs and the audit log.
+
+use crate::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use rand::RngCore;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub client_addr: String,
+    /// Whether the client reached us over https (directly or via a trusted proxy).
+    pub https: bool,
+}
+
+fn new_request_id() -> String {
+    let mut b = [0u8; 12];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// Middleware: fills in the `RequestContext` and echoes the request id.
+pub async fn request_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let request_id = headers
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(new_request_id);
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+    let trust = state.config().trust_forwarded;
+    let forwarded_for = headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next_back())
+        .map(|v| v.trim().to_string())
+        .filter(|v| trust && !v.is_empty());
+    let https = state.config().secure_cookies
+        || (trust && headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https"));
+    let ctx = RequestContext { request_id: request_id.clone(), client_addr: forwarded_for.unwrap_or(peer), https };
+    req.extensions_mut().insert(ctx);
+    let mut res = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(X_REQUEST_ID.clone(), v);
+    }
+    res
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
+    type Rejection = Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(parts.extensions.get::<RequestContext>().cloned().unwrap_or_default())
+    }
+}

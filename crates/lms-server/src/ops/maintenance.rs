@@ -1,0 +1,93 @@
+//! Maintenance mode: a flag in the database that every instance of every
+//! version reads. While it is on, reads work and writes answer 503 with
+//! `Retry-After`; logging in and out and switching the flag still work.
+
+use crate::api::audit_change;
+use crate::auth::CurrentUser;
+use crate::context::RequestContext;
+use crate::error::ApiResult;
+use crate::extract::ApiJson;
+use crate::{ApiError, AppState};
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use lms_store::settings;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+/// Seconds a client is told to wait during maintenance.
+pub const RETRY_AFTER_SECS: u64 = 60;
+
+fn exempt(path: &str) -> bool {
+    path.starts_with("/api/v1/auth/") || path == "/api/v1/admin/maintenance"
+}
+
+/// Middleware: refuses writes while maintenance mode is on.
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if write && req.uri().path().starts_with("/api/v1/") && !exempt(req.uri().path()) {
+        let on = match state.db().acquire().await {
+            Ok(mut c) => settings::maintenance(&mut c.conn()).await,
+            Err(e) => Err(e),
+        };
+        match on {
+            Ok(true) => {
+                return ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "maintenance",
+                    "LMS is in maintenance mode: reading works, changes are paused; try again shortly",
+                )
+                .with_retry_after(RETRY_AFTER_SECS)
+                .into_response()
+            }
+            Ok(false) => {}
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    }
+    next.run(req).await
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Maintenance {
+    pub enabled: bool,
+}
+
+/// Whether maintenance mode is on.
+#[utoipa::path(get, path = "/admin/maintenance", tag = "admin", responses((status = 200, body = Maintenance)))]
+pub async fn get_maintenance(State(state): State<AppState>, _user: CurrentUser) -> ApiResult<Json<Maintenance>> {
+    let mut c = state.db().acquire().await?;
+    Ok(Json(Maintenance { enabled: settings::maintenance(&mut c.conn()).await? }))
+}
+
+/// Turns maintenance mode on or off (HR admins); audited.
+#[utoipa::path(put, path = "/admin/maintenance", tag = "admin", request_body = Maintenance,
+    responses((status = 200, body = Maintenance), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn set_maintenance(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<Maintenance>,
+) -> ApiResult<Json<Maintenance>> {
+    user.require_hr()?;
+    let now = Utc::now();
+    let mut tx = state.db().begin().await?;
+    let before = settings::maintenance(&mut tx.conn()).await?;
+    settings::set_maintenance(&mut tx.conn(), body.enabled, Some(user.id()), now).await?;
+    audit_change(
+        &mut tx.conn(),
+        &ctx,
+        Some(user.id()),
+        if body.enabled { "maintenance.on" } else { "maintenance.off" },
+        "settings",
+        "maintenance",
+        Some(json!({ "enabled": before })),
+        Some(json!({ "enabled": body.enabled })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(Maintenance { enabled: body.enabled }))
+}

@@ -1,0 +1,116 @@
+//! Prometheus metrics with an explicit registry: requests by route and
+//! status, a latency histogram, the database pool, leave-workflow counters
+//! and `lms_build_info{version,slot}`.
+
+use crate::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HttpLabels {
+    route: String,
+    method: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EventLabels {
+    event: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: String,
+    slot: String,
+}
+
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    requests: Family<HttpLabels, Counter>,
+    latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    leave_events: Family<EventLabels, Counter>,
+    pool_size: Gauge,
+    pool_idle: Gauge,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+impl Metrics {
+    pub fn new(slot: &str) -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<HttpLabels, Counter>::default();
+        registry.register("lms_http_requests", "HTTP requests by route, method and status", requests.clone());
+        let latency = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        registry.register("lms_http_request_duration_seconds", "HTTP request latency by route", latency.clone());
+        let leave_events = Family::<EventLabels, Counter>::default();
+        registry.register(
+            "lms_leave_requests",
+            "Leave requests submitted, approved, rejected, cancelled",
+            leave_events.clone(),
+        );
+        let pool_size = Gauge::default();
+        registry.register("lms_db_pool_connections", "Open database connections", pool_size.clone());
+        let pool_idle = Gauge::default();
+        registry.register("lms_db_pool_idle_connections", "Idle database connections", pool_idle.clone());
+        let build = Family::<BuildLabels, Gauge>::default();
+        build.get_or_create(&BuildLabels { version: lms_core::VERSION.into(), slot: slot.into() }).set(1);
+        registry.register("lms_build_info", "Version and slot of this instance", build);
+        Metrics { registry: Arc::new(registry), requests, latency, leave_events, pool_size, pool_idle }
+    }
+
+    /// Counts one leave-workflow event (`submitted`, `approved`, ...).
+    pub fn leave_event(&self, event: &str) {
+        self.leave_events.get_or_create(&EventLabels { event: event.into() }).inc();
+    }
+
+    fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        self.requests.get_or_create(&HttpLabels { route: route.into(), method: method.into(), status }).inc();
+        self.latency.get_or_create(&RouteLabels { route: route.into() }).observe(seconds);
+    }
+
+    pub fn render(&self, pool: (u32, usize)) -> String {
+        self.pool_size.set(pool.0 as i64);
+        self.pool_idle.set(pool.1 as i64);
+        let mut out = String::new();
+        if encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+/// Middleware: counts and times every request by its route template.
+pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let res = next.run(req).await;
+    state.metrics().observe(&route, &method, res.status().as_u16(), start.elapsed().as_secs_f64());
+    res
+}
+
+/// `GET /metrics` in the Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let body = state.metrics().render(state.db().pool_stats());
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], body).into_response()
+}

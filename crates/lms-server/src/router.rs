@@ -1,0 +1,133 @@
+//! The whole HTTP surface in one place: `/api/v1` routes (collected into the
+//! OpenAPI document as they are registered), operations endpoints, the docs
+//! and the middleware stack.
+
+use crate::api::{
+    allowances, audit, auth, dashboard, employees, holidays, leave_types, me, notifications, reports, requests,
+};
+use crate::context::request_context;
+use crate::ops::{health, maintenance, metrics, status};
+use crate::{ApiError, AppState};
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "LMS API", description = "Leave Management System v3: leave requests, approvals, balances, HR administration."),
+    tags(
+        (name = "auth", description = "Login, logout, API tokens"),
+        (name = "me", description = "The logged-in user"),
+        (name = "leave requests", description = "Submit, decide, cancel, history"),
+        (name = "hr", description = "People, leave types, allowances, holidays"),
+        (name = "reports", description = "Leave usage"),
+        (name = "notifications", description = "In-app notifications"),
+        (name = "admin", description = "Dashboard, audit log, maintenance"),
+        (name = "operations", description = "Health, readiness, status")
+    ),
+    modifiers(&Security)
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components
+            .add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("lms_session"))));
+    }
+}
+
+fn v1() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(me::me))
+        .routes(routes!(me::balances))
+        .routes(routes!(auth::create_token, auth::list_tokens))
+        .routes(routes!(auth::revoke_token))
+        .routes(routes!(requests::submit, requests::list))
+        .routes(routes!(requests::get))
+        .routes(routes!(requests::approve))
+        .routes(routes!(requests::reject))
+        .routes(routes!(requests::cancel))
+        .routes(routes!(requests::approvals))
+        .routes(routes!(employees::list, employees::create))
+        .routes(routes!(employees::get, employees::update))
+        .routes(routes!(leave_types::list, leave_types::create))
+        .routes(routes!(leave_types::update))
+        .routes(routes!(allowances::list, allowances::allocate))
+        .routes(routes!(allowances::adjust))
+        .routes(routes!(holidays::list, holidays::create))
+        .routes(routes!(holidays::update, holidays::delete))
+        .routes(routes!(reports::leave_usage))
+        .routes(routes!(dashboard::dashboard))
+        .routes(routes!(notifications::list))
+        .routes(routes!(notifications::mark_read))
+        .routes(routes!(audit::list))
+        .routes(routes!(maintenance::get_maintenance, maintenance::set_maintenance))
+        .routes(routes!(status::status))
+}
+
+/// The OpenAPI document of this build.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", v1())
+        .routes(routes!(health::health))
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
+        .split_for_parts();
+    api
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("route")
+}
+
+async fn index() -> Html<String> {
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>LMS</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}}footer{{margin-top:3rem;color:#666}}</style>\
+         </head><body><h1>Leave Management System</h1>\
+         <p>The JSON API lives under <code>/api/v1</code>. Browse it at <a href=\"/api/docs/\">/api/docs</a> \
+         (OpenAPI document: <a href=\"/api/openapi.json\">/api/openapi.json</a>).</p>\
+         <p>Operations: <a href=\"/api/health\">/api/health</a>, <a href=\"/api/v1/status\">/api/v1/status</a>, \
+         <a href=\"/metrics\">/metrics</a>.</p><footer>LMS v{}</footer></body></html>",
+        lms_core::VERSION
+    ))
+}
+
+/// The application with all routes and middleware.
+pub fn router(state: AppState) -> Router {
+    let (api_router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", v1())
+        .routes(routes!(health::health))
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
+        .split_for_parts();
+    let doc = api.clone();
+    let body_limit = state.config().body_limit;
+    api_router
+        .route("/", get(index))
+        .route("/metrics", get(metrics::metrics))
+        .route("/api/openapi.json", get(move || async move { Json(doc).into_response() }))
+        .merge(SwaggerUi::new("/api/docs"))
+        .fallback(not_found)
+        .route_layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(from_fn_with_state(state.clone(), maintenance::guard))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(from_fn_with_state(state.clone(), request_context))
+        .with_state(state)
+}

@@ -1,0 +1,114 @@
+//! Sessions, personal API tokens and login attempts. Only hashes of session
+//! ids and tokens are stored; the caller hashes what the client presents.
+
+use crate::employees::Employee;
+use crate::{Conn, Result};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+const EMPLOYEE_COLUMNS: &str =
+    "e.id, e.email, e.name, e.department, e.manager_id, e.start_date, e.role, e.active, e.created_at, e.updated_at";
+
+pub async fn create_session(
+    c: &mut Conn<'_>,
+    token_hash: &str,
+    employee_id: i64,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<()> {
+    q!(exec c, "INSERT INTO sessions (token_hash, employee_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        token_hash, employee_id, now, expires_at)?;
+    Ok(())
+}
+
+/// The active employee behind an unexpired session.
+pub async fn session_employee(c: &mut Conn<'_>, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Employee>> {
+    let sql = format!(
+        "SELECT {EMPLOYEE_COLUMNS} FROM sessions s JOIN employees e ON e.id = s.employee_id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND e.active = TRUE"
+    );
+    Ok(q!(opt c, Employee, &sql, token_hash, now)?)
+}
+
+pub async fn delete_session(c: &mut Conn<'_>, token_hash: &str) -> Result<bool> {
+    Ok(q!(exec c, "DELETE FROM sessions WHERE token_hash = $1", token_hash)? > 0)
+}
+
+/// Ends every session of an employee (deactivation, password change).
+pub async fn delete_sessions_of(c: &mut Conn<'_>, employee_id: i64) -> Result<u64> {
+    Ok(q!(exec c, "DELETE FROM sessions WHERE employee_id = $1", employee_id)?)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct ApiToken {
+    pub id: i64,
+    pub employee_id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+const TOKEN_COLUMNS: &str = "id, employee_id, name, created_at, expires_at, last_used_at, revoked_at";
+
+pub async fn create_token(
+    c: &mut Conn<'_>,
+    employee_id: i64,
+    name: &str,
+    token_hash: &str,
+    now: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<ApiToken> {
+    let sql = format!(
+        "INSERT INTO api_tokens (employee_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING {TOKEN_COLUMNS}"
+    );
+    Ok(q!(one c, ApiToken, &sql, employee_id, name, token_hash, now, expires_at)?)
+}
+
+pub async fn list_tokens(c: &mut Conn<'_>, employee_id: i64) -> Result<Vec<ApiToken>> {
+    let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE employee_id = $1 ORDER BY id");
+    Ok(q!(all c, ApiToken, &sql, employee_id)?)
+}
+
+/// Revokes a token of `employee_id`; false when there is no such live token.
+pub async fn revoke_token(c: &mut Conn<'_>, employee_id: i64, id: i64, now: DateTime<Utc>) -> Result<bool> {
+    Ok(q!(exec c, "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND employee_id = $3 AND revoked_at IS NULL",
+        now, id, employee_id)?
+        > 0)
+}
+
+/// The active employee behind a live token.
+pub async fn token_employee(c: &mut Conn<'_>, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Employee>> {
+    let sql = format!(
+        "SELECT {EMPLOYEE_COLUMNS} FROM api_tokens t JOIN employees e ON e.id = t.employee_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND e.active = TRUE"
+    );
+    Ok(q!(opt c, Employee, &sql, token_hash, now)?)
+}
+
+pub async fn record_login_attempt(
+    c: &mut Conn<'_>,
+    email: &str,
+    client_addr: &str,
+    success: bool,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    q!(exec c, "INSERT INTO login_attempts (email, client_addr, success, at) VALUES ($1, $2, $3, $4)",
+        email, client_addr, success, now)?;
+    Ok(())
+}
+
+/// Failed attempts since `since` for this email and for this address.
+pub async fn recent_failures(
+    c: &mut Conn<'_>,
+    email: &str,
+    client_addr: &str,
+    since: DateTime<Utc>,
+) -> Result<(i64, i64)> {
+    let by_email = q!(scalar c, i64,
+        "SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND success = FALSE AND at > $2", email, since)?;
+    let by_addr = q!(scalar c, i64,
+        "SELECT COUNT(*) FROM login_attempts WHERE client_addr = $1 AND success = FALSE AND at > $2", client_addr, since)?;
+    Ok((by_email, by_addr))
+}

@@ -1,0 +1,192 @@
+//! The connection to PostgreSQL or SQLite, chosen by URL, and the
+//! backend-neutral handles (`Conn`, `Tx`, `PoolConn`) that [`q!`] runs on.
+
+use crate::{Result, StoreError};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which database engine a `Db` talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgresql",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// A pool of connections to one database.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Pg(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// One connection, borrowed from a pool or a transaction.
+pub enum Conn<'c> {
+    Pg(&'c mut PgConnection),
+    Sqlite(&'c mut SqliteConnection),
+}
+
+/// A transaction; dropped without `commit` it rolls back.
+pub enum Tx {
+    Pg(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>),
+}
+
+/// A connection checked out of the pool, outside any transaction.
+pub enum PoolConn {
+    Pg(PoolConnection<Postgres>),
+    Sqlite(PoolConnection<Sqlite>),
+}
+
+/// Options for opening a database.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions { max_connections: 16, acquire_timeout: Duration::from_secs(3) }
+    }
+}
+
+/// The default embedded database, relative to the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://lms-data/lms.db";
+
+impl Db {
+    /// Opens `url`: `postgres://…`/`postgresql://…`, or `sqlite:///abs/path.db` /
+    /// `sqlite://relative.db` (the file and its directory are created when missing).
+    pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Db> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let co = PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(opts.max_connections)
+                .acquire_timeout(opts.acquire_timeout)
+                .connect_with(co)
+                .await?;
+            Ok(Db::Pg(pool))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            let path = path.split('?').next().unwrap_or(path);
+            if path.is_empty() || path == ":memory:" {
+                return Err(StoreError::BadUrl(format!(
+                    "{url}: give a file, e.g. sqlite://lms-data/lms.db or sqlite:///var/lib/lms/lms.db"
+                )));
+            }
+            if let Some(dir) = Path::new(path).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir)?;
+                }
+            }
+            let co = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(opts.max_connections)
+                .acquire_timeout(opts.acquire_timeout)
+                .connect_with(co)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        } else {
+            Err(StoreError::BadUrl(format!(
+                "{url}: use postgres://user@host/db, sqlite:///absolute/path.db or sqlite://relative/path.db"
+            )))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Pg(_) => Backend::Postgres,
+            Db::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Pg(p) => Tx::Pg(p.begin().await?),
+            // IMMEDIATE takes SQLite's write lock up front (waiting on the busy
+            // timeout), so a transaction that reads and then writes can never
+            // fail with a stale snapshot when another one committed in between.
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+        })
+    }
+
+    /// A read-only transaction (a consistent snapshot; no write lock on SQLite).
+    pub async fn begin_read(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Pg(p) => Tx::Pg(p.begin().await?),
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+        })
+    }
+
+    pub async fn acquire(&self) -> Result<PoolConn> {
+        Ok(match self {
+            Db::Pg(p) => PoolConn::Pg(p.acquire().await?),
+            Db::Sqlite(p) => PoolConn::Sqlite(p.acquire().await?),
+        })
+    }
+
+    /// `SELECT 1`: whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        let mut c = self.acquire().await?;
+        q!(scalar & mut c.conn(), i32, "SELECT 1")?;
+        Ok(())
+    }
+
+    /// Pool size and idle connections, for metrics.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        match self {
+            Db::Pg(p) => (p.size(), p.num_idle()),
+            Db::Sqlite(p) => (p.size(), p.num_idle()),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Pg(p) => p.close().await,
+            Db::Sqlite(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Pg(t) => Conn::Pg(&mut *t),
+            Tx::Sqlite(t) => Conn::Sqlite(&mut *t),
+        }
+    }
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Pg(t) => t.commit().await?,
+            Tx::Sqlite(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+impl PoolConn {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            PoolConn::Pg(c) => Conn::Pg(&mut *c),
+            PoolConn::Sqlite(c) => Conn::Sqlite(&mut *c),
+        }
+    }
+}

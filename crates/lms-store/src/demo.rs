@@ -1,0 +1,109 @@
+//! The demo organisation: an HR admin, two managers with three reports each,
+//! the `annual`, `sick` and `unpaid` leave types, current-year allowances and
+//! two company holidays. Seeded only into an empty database.
+
+use crate::employees::{self, NewEmployee};
+use crate::leave_types::{self, NewLeaveType};
+use crate::{holidays, ledger, Db, Result};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use lms_core::{Email, LeaveAmount, LedgerKind, Role};
+
+/// A login the demo created.
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    pub email: String,
+    pub role: Role,
+    pub manager: Option<String>,
+}
+
+/// Seeds the demo organisation when no employee exists yet; returns the
+/// logins created, or `None` when the database already had people.
+/// `password_hash` is the argon2id hash every demo account gets.
+pub async fn seed(db: &Db, password_hash: &str, now: DateTime<Utc>) -> Result<Option<Vec<DemoLogin>>> {
+    let mut tx = db.begin().await?;
+    let mut c = tx.conn();
+    if employees::count_active(&mut c).await? > 0 {
+        return Ok(None);
+    }
+    let year = now.year();
+    let start = NaiveDate::from_ymd_opt(year - 2, 1, 1).unwrap_or(now.date_naive());
+    let types = [
+        ("annual", "Annual leave", true, "#2e86de", Some(25)),
+        ("sick", "Sick leave", true, "#e67e22", Some(10)),
+        ("unpaid", "Unpaid leave", false, "#8395a7", None),
+    ];
+    let mut type_ids = Vec::new();
+    for (code, name, deducts, colour, days) in types {
+        let t = leave_types::create(
+            &mut c,
+            &NewLeaveType {
+                code: code.into(),
+                name: name.into(),
+                deducts_balance: deducts,
+                requires_approval: true,
+                colour: colour.into(),
+                default_allowance: days.map(|d| LeaveAmount::days(d).millidays()),
+            },
+            now,
+        )
+        .await?;
+        type_ids.push((t.id, days));
+    }
+    let people: [(&str, &str, &str, Role, Option<usize>); 9] = [
+        ("hr@demo.local", "Harriet Ross", "People", Role::HrAdmin, None),
+        ("manager@demo.local", "Morgan Lee", "Engineering", Role::Manager, None),
+        ("employee1@demo.local", "Ada Byrne", "Engineering", Role::Employee, Some(1)),
+        ("employee2@demo.local", "Ben Okafor", "Engineering", Role::Employee, Some(1)),
+        ("employee3@demo.local", "Chloe Martin", "Engineering", Role::Employee, Some(1)),
+        ("manager2@demo.local", "Maya Singh", "Operations", Role::Manager, None),
+        ("employee4@demo.local", "Dan Novak", "Operations", Role::Employee, Some(5)),
+        ("employee5@demo.local", "Eva Rossi", "Operations", Role::Employee, Some(5)),
+        ("employee6@demo.local", "Femi Adeyemi", "Operations", Role::Employee, Some(5)),
+    ];
+    let mut ids: Vec<i64> = Vec::new();
+    let mut logins = Vec::new();
+    for (email, name, dept, role, manager) in people {
+        let email = Email::parse(email)?;
+        let manager_id = manager.and_then(|i| ids.get(i).copied());
+        let e = employees::create(
+            &mut c,
+            &NewEmployee {
+                email: email.clone(),
+                name: name.into(),
+                department: dept.into(),
+                manager_id,
+                start_date: start,
+                role,
+                password_hash: Some(password_hash.to_string()),
+            },
+            now,
+        )
+        .await?;
+        for (type_id, days) in &type_ids {
+            if let Some(d) = days {
+                ledger::add(
+                    &mut c,
+                    e.id,
+                    *type_id,
+                    year,
+                    LedgerKind::Allocation,
+                    LeaveAmount::days(*d),
+                    "demo allowance",
+                    None,
+                    now,
+                )
+                .await?;
+            }
+        }
+        ids.push(e.id);
+        logins.push(DemoLogin { email: email.to_string(), role, manager: manager.map(|i| people[i].0.to_string()) });
+    }
+    for (m, d, name) in [(1, 1, "New Year's Day"), (12, 25, "Christmas Day")] {
+        if let Some(day) = NaiveDate::from_ymd_opt(year, m, d) {
+            holidays::create(&mut c, day, name, now).await?;
+        }
+    }
+    drop(c);
+    tx.commit().await?;
+    Ok(Some(logins))
+}

@@ -1,0 +1,88 @@
+//! Leave types: code, name, whether they deduct from a balance, colour and
+//! the default yearly allowance.
+
+use crate::{Conn, Result, StoreError};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+const COLUMNS: &str = "id, code, name, deducts_balance, requires_approval, colour, default_allowance, active";
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct LeaveType {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub deducts_balance: bool,
+    pub requires_approval: bool,
+    pub colour: String,
+    /// Millidays granted each year by default, if any.
+    pub default_allowance: Option<i64>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewLeaveType {
+    pub code: String,
+    pub name: String,
+    pub deducts_balance: bool,
+    pub requires_approval: bool,
+    pub colour: String,
+    pub default_allowance: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LeaveTypeChanges {
+    pub name: Option<String>,
+    pub deducts_balance: Option<bool>,
+    pub requires_approval: Option<bool>,
+    pub colour: Option<String>,
+    pub default_allowance: Option<Option<i64>>,
+    pub active: Option<bool>,
+}
+
+pub async fn list(c: &mut Conn<'_>, include_inactive: bool) -> Result<Vec<LeaveType>> {
+    let sql = format!("SELECT {COLUMNS} FROM leave_types WHERE active = TRUE OR $1 = TRUE ORDER BY id");
+    Ok(q!(all c, LeaveType, &sql, include_inactive)?)
+}
+
+pub async fn get(c: &mut Conn<'_>, id: i64) -> Result<Option<LeaveType>> {
+    let sql = format!("SELECT {COLUMNS} FROM leave_types WHERE id = $1");
+    Ok(q!(opt c, LeaveType, &sql, id)?)
+}
+
+pub async fn by_code(c: &mut Conn<'_>, code: &str) -> Result<Option<LeaveType>> {
+    let sql = format!("SELECT {COLUMNS} FROM leave_types WHERE code = $1");
+    Ok(q!(opt c, LeaveType, &sql, code)?)
+}
+
+pub async fn create(c: &mut Conn<'_>, t: &NewLeaveType, now: DateTime<Utc>) -> Result<LeaveType> {
+    let sql = format!(
+        "INSERT INTO leave_types (code, name, deducts_balance, requires_approval, colour, default_allowance, active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $7) RETURNING {COLUMNS}"
+    );
+    q!(one c, LeaveType, &sql, &t.code, &t.name, t.deducts_balance, t.requires_approval, &t.colour, t.default_allowance, now)
+        .map_err(|e| {
+            let e = StoreError::from(e);
+            if e.is_unique_violation() {
+                StoreError::conflict("leave_type_exists", format!("a leave type with code '{}' already exists", t.code))
+            } else {
+                e
+            }
+        })
+}
+
+pub async fn update(c: &mut Conn<'_>, id: i64, ch: &LeaveTypeChanges, now: DateTime<Utc>) -> Result<LeaveType> {
+    let cur = get(c, id).await?.ok_or_else(|| StoreError::NotFound(format!("leave type {id}")))?;
+    let sql = format!(
+        "UPDATE leave_types SET name = $1, deducts_balance = $2, requires_approval = $3, colour = $4, default_allowance = $5, \
+         active = $6, updated_at = $7 WHERE id = $8 RETURNING {COLUMNS}"
+    );
+    Ok(q!(one c, LeaveType, &sql,
+        ch.name.clone().unwrap_or(cur.name),
+        ch.deducts_balance.unwrap_or(cur.deducts_balance),
+        ch.requires_approval.unwrap_or(cur.requires_approval),
+        ch.colour.clone().unwrap_or(cur.colour),
+        ch.default_allowance.unwrap_or(cur.default_allowance),
+        ch.active.unwrap_or(cur.active),
+        now, id)?)
+}

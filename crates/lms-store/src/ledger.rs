@@ -1,0 +1,111 @@
+//! The entitlement ledger: append-only entries per employee, leave type and
+//! year (allocations and HR adjustments), from which every balance is
+//! explained line by line.
+
+use crate::{Conn, Result, StoreError};
+use chrono::{DateTime, Utc};
+use lms_core::{Balance, LeaveAmount, LedgerKind};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct LedgerEntry {
+    pub id: i64,
+    pub employee_id: i64,
+    pub leave_type: String,
+    pub year: i32,
+    pub kind: String,
+    /// Millidays, signed.
+    pub amount: i64,
+    pub reason: String,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One line of a person's balances for a year.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeBalance {
+    pub leave_type: String,
+    pub leave_type_id: i64,
+    pub deducts_balance: bool,
+    pub balance: Balance,
+}
+
+pub async fn add(
+    c: &mut Conn<'_>,
+    employee_id: i64,
+    leave_type_id: i64,
+    year: i32,
+    kind: LedgerKind,
+    amount: LeaveAmount,
+    reason: &str,
+    created_by: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let res = q!(scalar c, i64,
+        "INSERT INTO ledger_entries (employee_id, leave_type_id, year, kind, amount, reason, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        employee_id, leave_type_id, year, kind.as_str(), amount.millidays(), reason, created_by, now);
+    res.map_err(|e| {
+        let e = StoreError::from(e);
+        if e.is_unique_violation() {
+            StoreError::conflict(
+                "allocation_exists",
+                format!("employee {employee_id} already has an allocation of this type for {year}; post an adjustment instead"),
+            )
+        } else {
+            e
+        }
+    })
+}
+
+pub async fn entries(c: &mut Conn<'_>, employee_id: i64, year: i32) -> Result<Vec<LedgerEntry>> {
+    Ok(q!(all c, LedgerEntry,
+        "SELECT l.id, l.employee_id, t.code AS leave_type, l.year, l.kind, l.amount, l.reason, l.created_by, l.created_at \
+         FROM ledger_entries l JOIN leave_types t ON t.id = l.leave_type_id \
+         WHERE l.employee_id = $1 AND l.year = $2 ORDER BY l.id",
+        employee_id, year)?)
+}
+
+/// Balances of one employee for one year, for every active leave type and any
+/// inactive type that still has entries or requests.
+pub async fn balances(c: &mut Conn<'_>, employee_id: i64, year: i32) -> Result<Vec<TypeBalance>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        code: String,
+        deducts_balance: bool,
+        entitled: i64,
+        taken: i64,
+        pending: i64,
+    }
+    let rows = q!(all c, Row,
+        "SELECT t.id, t.code, t.deducts_balance, \
+           CAST(COALESCE((SELECT SUM(l.amount) FROM ledger_entries l WHERE l.employee_id = $1 AND l.year = $2 AND l.leave_type_id = t.id), 0) AS BIGINT) AS entitled, \
+           CAST(COALESCE((SELECT SUM(r.amount) FROM leave_requests r WHERE r.employee_id = $1 AND r.year = $2 AND r.leave_type_id = t.id AND r.status = 'approved'), 0) AS BIGINT) AS taken, \
+           CAST(COALESCE((SELECT SUM(r.amount) FROM leave_requests r WHERE r.employee_id = $1 AND r.year = $2 AND r.leave_type_id = t.id AND r.status = 'pending'), 0) AS BIGINT) AS pending \
+         FROM leave_types t ORDER BY t.id",
+        employee_id, year)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| TypeBalance {
+            leave_type: r.code,
+            leave_type_id: r.id,
+            deducts_balance: r.deducts_balance,
+            balance: Balance {
+                entitled: LeaveAmount::from_millidays(r.entitled),
+                taken: LeaveAmount::from_millidays(r.taken),
+                pending: LeaveAmount::from_millidays(r.pending),
+            },
+        })
+        .collect())
+}
+
+/// The balance of one type.
+pub async fn balance(c: &mut Conn<'_>, employee_id: i64, leave_type_id: i64, year: i32) -> Result<Balance> {
+    let all = balances(c, employee_id, year).await?;
+    Ok(all.into_iter().find(|b| b.leave_type_id == leave_type_id).map(|b| b.balance).unwrap_or(Balance {
+        entitled: LeaveAmount::ZERO,
+        taken: LeaveAmount::ZERO,
+        pending: LeaveAmount::ZERO,
+    }))
+}

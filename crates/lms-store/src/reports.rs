@@ -1,0 +1,149 @@
+//! Read models for reports and the admin dashboard.
+
+use crate::{holidays, Conn, Result};
+use chrono::{Datelike, NaiveDate};
+use lms_core::{DateRange, LeaveAmount, LeaveStatus};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One row of the leave-usage report: an employee and a leave type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageRow {
+    pub employee_id: i64,
+    pub employee_name: String,
+    pub email: String,
+    pub department: String,
+    pub manager_id: Option<i64>,
+    pub leave_type: String,
+    /// Approved working days inside the period.
+    pub taken: LeaveAmount,
+    /// Pending working days inside the period.
+    pub pending: LeaveAmount,
+    /// Available balance of the period's leave year (of `from`).
+    pub remaining: LeaveAmount,
+}
+
+/// Usage per active employee and leave type over `period`: the working days
+/// of approved and pending requests that fall inside it (requests crossing
+/// its edges count only their days inside), and each remaining balance.
+pub async fn leave_usage(c: &mut Conn<'_>, period: &DateRange) -> Result<Vec<UsageRow>> {
+    #[derive(sqlx::FromRow)]
+    struct Pair {
+        employee_id: i64,
+        name: String,
+        email: String,
+        department: String,
+        manager_id: Option<i64>,
+        leave_type_id: i64,
+        code: String,
+    }
+    let year = period.start().year();
+    let pairs = q!(all c, Pair,
+        "SELECT e.id AS employee_id, e.name, e.email, e.department, e.manager_id, t.id AS leave_type_id, t.code \
+         FROM employees e CROSS JOIN leave_types t WHERE e.active = TRUE AND t.active = TRUE ORDER BY e.id, t.id")?;
+
+    #[derive(sqlx::FromRow)]
+    struct Req {
+        employee_id: i64,
+        leave_type_id: i64,
+        start_date: NaiveDate,
+        end_date: NaiveDate,
+        half_day_start: bool,
+        half_day_end: bool,
+        status: String,
+    }
+    let reqs = q!(all c, Req,
+        "SELECT employee_id, leave_type_id, start_date, end_date, half_day_start, half_day_end, status FROM leave_requests \
+         WHERE status IN ('pending', 'approved') AND start_date <= $1 AND end_date >= $2",
+        period.end(), period.start())?;
+    let calendar = holidays::calendar(c, period.start(), period.end()).await?;
+    let mut used: BTreeMap<(i64, i64), (LeaveAmount, LeaveAmount)> = BTreeMap::new();
+    for r in reqs {
+        let start = r.start_date.max(period.start());
+        let end = r.end_date.min(period.end());
+        let Ok(part) = DateRange::new(start, end) else { continue };
+        let amount = calendar
+            .request_amount(&part, r.half_day_start && start == r.start_date, r.half_day_end && end == r.end_date)
+            .unwrap_or(LeaveAmount::ZERO);
+        let entry = used.entry((r.employee_id, r.leave_type_id)).or_default();
+        if r.status == LeaveStatus::Approved.as_str() {
+            entry.0 = entry.0 + amount;
+        } else {
+            entry.1 = entry.1 + amount;
+        }
+    }
+
+    let remaining: BTreeMap<(i64, i64), i64> = q!(all c, (i64, i64, i64),
+        "SELECT x.employee_id, x.leave_type_id, CAST(SUM(x.amount) AS BIGINT) FROM ( \
+           SELECT employee_id, leave_type_id, amount FROM ledger_entries WHERE year = $1 \
+           UNION ALL SELECT employee_id, leave_type_id, -amount FROM leave_requests WHERE year = $1 AND status IN ('pending', 'approved') \
+         ) x GROUP BY x.employee_id, x.leave_type_id",
+        year)?
+    .into_iter()
+    .map(|(e, t, a)| ((e, t), a))
+    .collect();
+
+    Ok(pairs
+        .into_iter()
+        .map(|p| {
+            let (taken, pending) = used.get(&(p.employee_id, p.leave_type_id)).copied().unwrap_or_default();
+            UsageRow {
+                employee_id: p.employee_id,
+                employee_name: p.name,
+                email: p.email,
+                department: p.department,
+                manager_id: p.manager_id,
+                leave_type: p.code,
+                taken,
+                pending,
+                remaining: LeaveAmount::from_millidays(
+                    remaining.get(&(p.employee_id, p.leave_type_id)).copied().unwrap_or(0),
+                ),
+            }
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct OnLeave {
+    pub employee_id: i64,
+    pub employee_name: String,
+    pub leave_type: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+}
+
+/// Figures of the HR dashboard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dashboard {
+    pub pending_approvals: i64,
+    pub on_leave_today: Vec<OnLeave>,
+    pub month_by_status: BTreeMap<String, i64>,
+    pub headcount: i64,
+}
+
+pub async fn dashboard(c: &mut Conn<'_>, today: NaiveDate) -> Result<Dashboard> {
+    let pending_approvals = q!(scalar c, i64, "SELECT COUNT(*) FROM leave_requests WHERE status = 'pending'")?;
+    let on_leave_today = q!(all c, OnLeave,
+        "SELECT e.id AS employee_id, e.name AS employee_name, t.code AS leave_type, r.start_date, r.end_date \
+         FROM leave_requests r JOIN employees e ON e.id = r.employee_id JOIN leave_types t ON t.id = r.leave_type_id \
+         WHERE r.status = 'approved' AND r.start_date <= $1 AND r.end_date >= $1 ORDER BY e.name",
+        today)?;
+    let month_start = today.with_day(1).unwrap_or(today);
+    let next_month = if today.month() == 12 {
+        NaiveDate::from_ymd_opt(today.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(today.year(), today.month() + 1, 1)
+    }
+    .unwrap_or(today);
+    let mut month_by_status: BTreeMap<String, i64> =
+        LeaveStatus::ALL.iter().map(|s| (s.as_str().to_string(), 0)).collect();
+    for (status, n) in q!(all c, (String, i64),
+        "SELECT status, COUNT(*) FROM leave_requests WHERE start_date >= $1 AND start_date < $2 GROUP BY status",
+        month_start, next_month)?
+    {
+        month_by_status.insert(status, n);
+    }
+    let headcount = crate::employees::count_active(c).await?;
+    Ok(Dashboard { pending_approvals, on_leave_today, month_by_status, headcount })
+}

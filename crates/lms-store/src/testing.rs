@@ -1,0 +1,66 @@
+//! Fresh databases for tests (feature `testing`): a new SQLite file in a temp
+//! directory, or a new PostgreSQL database named after this process. Stale
+//! test databases of processes that no longer run are dropped on first use.
+
+use crate::db::ConnectOptions;
+use crate::{migrations, Backend, Db, Result};
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::OnceCell;
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+static CLEANED: OnceCell<()> = OnceCell::const_new();
+
+/// The PostgreSQL server used by tests: `LMS_TEST_PG_URL`, or the local one.
+pub fn pg_admin_url() -> String {
+    std::env::var("LMS_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A fresh, migrated, empty database; returns it with its URL.
+pub async fn fresh(backend: Backend) -> Result<(Db, String)> {
+    let url = fresh_url(backend).await?;
+    let db = Db::connect(&url, &ConnectOptions::default()).await?;
+    migrations::up(&db).await?;
+    Ok((db, url))
+}
+
+/// The URL of a fresh, empty, unmigrated database.
+pub async fn fresh_url(backend: Backend) -> Result<String> {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let pid = std::process::id();
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(format!("lms-test-{pid}"));
+            std::fs::create_dir_all(&dir)?;
+            let path = dir.join(format!("db-{n}.db"));
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            Ok(format!("sqlite://{}", path.display()))
+        }
+        Backend::Postgres => {
+            let admin_url = pg_admin_url();
+            let admin = Db::connect(&admin_url, &ConnectOptions { max_connections: 2, ..Default::default() }).await?;
+            CLEANED.get_or_try_init(|| drop_stale(&admin)).await?;
+            let name = format!("lms_t_{pid}_{n}");
+            let mut c = admin.acquire().await?;
+            q!(exec & mut c.conn(), &format!("CREATE DATABASE {name}"))?;
+            drop(c);
+            admin.close().await;
+            let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin_url);
+            Ok(format!("{base}/{name}"))
+        }
+    }
+}
+
+async fn drop_stale(admin: &Db) -> Result<()> {
+    let mut c = admin.acquire().await?;
+    let names = q!(all & mut c.conn(), (String,), "SELECT datname FROM pg_database WHERE datname LIKE 'lms_t_%'")?;
+    for (name,) in names {
+        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            let _ = q!(exec & mut c.conn(), &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+    Ok(())
+}

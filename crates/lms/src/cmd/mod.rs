@@ -1,0 +1,52 @@
+//! One module per subcommand, plus what they share.
+
+pub mod maintenance;
+pub mod migrate;
+pub mod serve;
+pub mod user;
+
+use anyhow::Context;
+use lms_store::db::{ConnectOptions, DEFAULT_DATABASE_URL};
+use lms_store::Db;
+
+/// Where the database is: `--database-url` / `LMS_DATABASE_URL`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DbArgs {
+    /// postgres://user@host/db, sqlite:///abs/path.db or sqlite://relative.db
+    #[arg(long, env = "LMS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+impl DbArgs {
+    pub async fn connect(&self, max_connections: u32) -> anyhow::Result<Db> {
+        Db::connect(&self.database_url, &ConnectOptions { max_connections, ..Default::default() })
+            .await
+            .with_context(|| format!("cannot open the database at {}", redact(&self.database_url)))
+    }
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Logs as text, or JSON with `LMS_LOG_FORMAT=json`; level from `RUST_LOG` (default info).
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("LMS_LOG_FORMAT").as_deref() == Ok("json") {
+        let _ = builder.json().try_init();
+    } else {
+        let _ = builder.try_init();
+    }
+}

@@ -1,0 +1,94 @@
+//! `lms serve`: open (and with --migrate or --demo, migrate) the database,
+//! optionally seed the demo organisation, and serve until SIGTERM.
+
+use super::DbArgs;
+use anyhow::{bail, Context};
+use chrono::Utc;
+use lms_server::{AppState, ServerConfig};
+use lms_store::{demo, migrations};
+use std::time::Duration;
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address to listen on.
+    #[arg(long, env = "LMS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Deployment slot this instance serves as (e.g. blue, green); shown in status, metrics and logs.
+    #[arg(long, env = "LMS_SLOT", default_value = "default")]
+    pub slot: String,
+    /// Apply pending migrations before serving.
+    #[arg(long)]
+    pub migrate: bool,
+    /// Seed an empty database with a demo organisation (implies --migrate) and print its logins.
+    #[arg(long)]
+    pub demo: bool,
+    /// Password of every demo account.
+    #[arg(long, env = "LMS_DEMO_PASSWORD", default_value = "lms-demo")]
+    pub demo_password: String,
+    /// Mark session cookies Secure (when clients reach LMS over https).
+    #[arg(long, env = "LMS_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Trust X-Forwarded-For / X-Forwarded-Proto (only behind your own proxy).
+    #[arg(long, env = "LMS_TRUST_FORWARDED")]
+    pub trust_forwarded: bool,
+    /// Largest database connection pool.
+    #[arg(long, env = "LMS_DB_POOL", default_value_t = 16)]
+    pub db_pool: u32,
+    /// Seconds in-flight requests get to finish after SIGTERM.
+    #[arg(long, default_value_t = 30)]
+    pub shutdown_timeout: u64,
+    /// Seconds readiness reports false before the listener closes on SIGTERM.
+    #[arg(long, default_value_t = 0)]
+    pub drain_delay: u64,
+}
+
+pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
+    let db = a.db.connect(a.db_pool).await?;
+    let status = migrations::status(&db).await?;
+    if !status.is_current() {
+        if a.migrate || a.demo {
+            migrations::up(&db).await.context("applying migrations")?;
+        } else {
+            let pending: Vec<String> = status.pending().iter().map(|(v, d)| format!("{v} {d}")).collect();
+            bail!(
+                "the database schema is behind this build ({} pending migration(s): {}).\n\
+                 Fix: run `lms migrate up --database-url …` (or start with --migrate).",
+                pending.len(),
+                pending.join(", ")
+            );
+        }
+    }
+    if a.demo {
+        let hash =
+            lms_server::auth::password::hash(a.demo_password.clone()).await.map_err(|e| anyhow::anyhow!(e.message))?;
+        match demo::seed(&db, &hash, Utc::now()).await? {
+            Some(logins) => {
+                println!("Demo organisation created. Every account's password: {}", a.demo_password);
+                for l in logins {
+                    let reports_to = l.manager.map(|m| format!(" (reports to {m})")).unwrap_or_default();
+                    println!("  {:<24} {}{}", l.email, l.role, reports_to);
+                }
+            }
+            None => println!("The database already has people; demo data not added."),
+        }
+    }
+    let listener =
+        tokio::net::TcpListener::bind(&a.listen).await.with_context(|| format!("cannot listen on {}", a.listen))?;
+    let addr = listener.local_addr()?;
+    let config = ServerConfig {
+        slot: a.slot.clone(),
+        secure_cookies: a.secure_cookies,
+        trust_forwarded: a.trust_forwarded,
+        shutdown_timeout: Duration::from_secs(a.shutdown_timeout),
+        drain_delay: Duration::from_secs(a.drain_delay),
+        ..ServerConfig::default()
+    };
+    tracing::info!(%addr, slot = %a.slot, version = lms_core::VERSION, backend = db.backend().as_str(), "LMS listening");
+    println!("LMS {} ({}) listening on http://{addr}  [slot {}]", lms_core::VERSION, db.backend().as_str(), a.slot);
+    lms_server::run(listener, AppState::new(db.clone(), config), lms_server::shutdown_signal()).await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

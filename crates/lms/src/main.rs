@@ -1,0 +1,62 @@
+//! `lms`: the Leave Management System and its cutover toolkit in one binary.
+//!
+//! This crate only wires the other crates to command-line subcommands; it
+//! holds no business logic.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+/// LMS v3: leave management (request, approve, balances, reports) and the
+/// tools that take it to production without downtime.
+#[derive(Parser)]
+#[command(name = "lms", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the LMS server (embedded SQLite at ./lms-data/lms.db unless --database-url says otherwise).
+    Serve(cmd::serve::ServeArgs),
+    /// Show or apply database migrations.
+    Migrate(cmd::migrate::MigrateArgs),
+    /// Manage user accounts (e.g. bootstrap the first HR admin).
+    User(cmd::user::UserArgs),
+    /// Switch maintenance mode on or off for every instance sharing the database.
+    Maintenance(cmd::maintenance::MaintenanceArgs),
+    /// Run the traffic controller: a weighted blue/green reverse proxy with an admin API.
+    Proxy(lms_traffic::ProxyArgs),
+    /// Generate HTTP load and report latency percentiles and errors.
+    Loadgen(lms_smoke::LoadgenArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    cmd::init_tracing();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async {
+        match cli.command {
+            Command::Serve(a) => cmd::serve::run(a).await,
+            Command::Migrate(a) => cmd::migrate::run(a).await,
+            Command::User(a) => cmd::user::run(a).await,
+            Command::Maintenance(a) => cmd::maintenance::run(a).await,
+            Command::Proxy(a) => lms_traffic::run_proxy(a).await,
+            Command::Loadgen(a) => lms_smoke::run_loadgen(a).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
