@@ -267,7 +267,11 @@ async fn every_backend_down_gives_503_counted() {
     eventually(Duration::from_secs(10), "all down", || {
         let admin = admin.clone();
         async move {
-            admin.state().await.map(|s| s.routing.mode == lms_traffic::admin::types::RoutingMode::AllDown).unwrap_or(false)
+            admin
+                .state()
+                .await
+                .map(|s| s.routing.mode == lms_traffic::admin::types::RoutingMode::AllDown)
+                .unwrap_or(false)
         }
     })
     .await;

@@ -68,9 +68,8 @@ impl TestBackend {
                         let (name, knobs) = (name.clone(), knobs.clone());
                         async move { Ok::<_, Infallible>(route(&name, &knobs, req).await) }
                     });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
+                    let _ =
+                        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
                 });
                 while conns.try_join_next().is_some() {}
             }
@@ -215,11 +214,7 @@ async fn route(name: &str, knobs: &Arc<Knobs>, req: Request<Incoming>) -> Respon
 pub fn args(backends: &[&TestBackend]) -> ProxyArgs {
     let list: Vec<(&str, String)> = backends.iter().map(|b| (b.name.as_str(), b.url())).collect();
     let pairs: Vec<(&str, &str)> = list.iter().map(|(n, u)| (*n, u.as_str())).collect();
-    let mut a = ProxyArgs::new(
-        "127.0.0.1:0".parse().expect("addr"),
-        "127.0.0.1:0".parse().expect("addr"),
-        &pairs,
-    );
+    let mut a = ProxyArgs::new("127.0.0.1:0".parse().expect("addr"), "127.0.0.1:0".parse().expect("addr"), &pairs);
     a.backend_header = Some("x-lms-backend".into());
     a.health_interval = Duration::from_millis(100);
     a.health_timeout = Duration::from_millis(500);
