@@ -64,3 +64,26 @@ async fn drop_stale(admin: &Db) -> Result<()> {
     }
     Ok(())
 }
+
+/// Rows in `table` (tests prove with it that a refused request wrote nothing).
+pub async fn count_rows(db: &Db, table: &str) -> Result<i64> {
+    let mut c = db.acquire().await?;
+    Ok(q!(scalar & mut c.conn(), i64, &format!("SELECT COUNT(*) FROM {table}"))?)
+}
+
+/// Drops the PostgreSQL database behind `url`, cutting its connections
+/// (to test behaviour when the database goes away).
+pub async fn drop_pg_database(url: &str) -> Result<()> {
+    let name = url.rsplit('/').next().unwrap_or_default().to_string();
+    let admin = Db::connect(&pg_admin_url(), &ConnectOptions { max_connections: 1, ..Default::default() }).await?;
+    let mut c = admin.acquire().await?;
+    q!(exec & mut c.conn(), &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+    Ok(())
+}
+
+/// PostgreSQL sessions of this database waiting for a lock.
+pub async fn pg_lock_waiters(db: &Db) -> Result<i64> {
+    let mut c = db.acquire().await?;
+    Ok(q!(scalar & mut c.conn(), i64,
+        "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")?)
+}

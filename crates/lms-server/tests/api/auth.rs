@@ -1,0 +1,137 @@
+//! Login, logout, sessions, API tokens and failed-login rate limiting.
+
+use crate::support::*;
+use lms_store::Backend;
+use reqwest::StatusCode;
+use serde_json::json;
+
+crate::both_backends!(
+    login_sets_a_safe_cookie_and_logout_ends_it,
+    failed_logins_look_alike_and_are_limited,
+    api_tokens_work_until_revoked,
+    deactivation_ends_access
+);
+
+async fn login_sets_a_safe_cookie_and_logout_ends_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anon = app.anonymous();
+    let res = anon
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "Employee1@Demo.Local", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    assert!(cookie.starts_with("lms_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http must not mark the cookie Secure: {cookie}");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["user"]["email"], "employee1@demo.local");
+    assert!(body["user"].get("password_hash").is_none());
+
+    let (s, me) = anon.get("/api/v1/me").await;
+    assert_eq!((s, me["id"].as_i64()), (StatusCode::OK, Some(EMPLOYEE1)));
+    // The session id is stored hashed, never in clear.
+    let sid = cookie.trim_start_matches("lms_session=").split(';').next().unwrap_or("").to_string();
+    assert_eq!(app.count("sessions").await, 1);
+    let clear =
+        lms_store::auth::session_employee(&mut app.db.acquire().await.unwrap().conn(), &sid, chrono::Utc::now())
+            .await
+            .unwrap();
+    assert!(clear.is_none(), "the raw session id must not be a key");
+
+    let (s, _) = anon.post_empty("/api/v1/auth/logout").await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, e) = anon.get("/api/v1/me").await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
+
+    // Behind a trusted TLS-terminating proxy the cookie is Secure.
+    let config = lms_server::ServerConfig { trust_forwarded: true, ..Default::default() };
+    let proxied = TestApp::start(app.db.clone(), app.url.clone(), config).await;
+    let res = reqwest::Client::new()
+        .post(proxied.url("/api/v1/auth/login"))
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-for", "203.0.113.7")
+        .json(&json!({"email": "employee1@demo.local", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    let hr = app.login("hr@demo.local").await;
+    let (_, a) = hr.get("/api/v1/audit-events?action=auth.login&limit=5").await;
+    assert!(a["items"].as_array().unwrap().iter().any(|e| e["client_addr"] == "203.0.113.7"), "{a}");
+}
+
+async fn failed_logins_look_alike_and_are_limited(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anon = app.anonymous();
+    let (s1, unknown) =
+        anon.post("/api/v1/auth/login", json!({"email": "nobody@demo.local", "password": "whatever1"})).await;
+    let (s2, wrong) =
+        anon.post("/api/v1/auth/login", json!({"email": "employee2@demo.local", "password": "wrong-password"})).await;
+    assert_eq!((s1, s2), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+    assert_eq!(unknown, wrong, "unknown user and wrong password must answer alike");
+    for _ in 0..4 {
+        anon.post("/api/v1/auth/login", json!({"email": "employee2@demo.local", "password": "wrong-password"})).await;
+    }
+    // Five failures for the account: even the right password is refused for now.
+    let (s, e) = anon.post("/api/v1/auth/login", json!({"email": "employee2@demo.local", "password": PASSWORD})).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{e}");
+    assert_eq!(e["error"]["code"], "too_many_attempts");
+    // Another account from the same address still works (address limit is higher).
+    let (s, _) = anon.post("/api/v1/auth/login", json!({"email": "employee3@demo.local", "password": PASSWORD})).await;
+    assert_eq!(s, StatusCode::OK);
+    // Failures are audited.
+    let hr = app.login("hr@demo.local").await;
+    let (_, a) = hr.get("/api/v1/audit-events?action=auth.login_failed").await;
+    assert_eq!(a["items"].as_array().map(|v| v.len()), Some(6));
+}
+
+async fn api_tokens_work_until_revoked(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let emp = app.login("employee4@demo.local").await;
+    let (s, t) = emp.post("/api/v1/me/tokens", json!({"name": "smoke-suite"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let token = t["token"].as_str().expect("token").to_string();
+    assert!(token.starts_with("lms_pat_"));
+    let bearer = reqwest::Client::new();
+    let res = bearer.get(app.url("/api/v1/me/balances")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, list) = emp.get("/api/v1/me/tokens").await;
+    assert_eq!(list["items"][0]["name"], "smoke-suite");
+    assert!(list["items"][0].get("token").is_none(), "the secret is shown only once");
+    let (s, _) = emp.delete(&format!("/api/v1/me/tokens/{}", t["id"])).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let res = bearer.get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = bearer.get(app.url("/api/v1/me")).bearer_auth("lms_pat_forged").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // Another user's token id is not found; bad names are refused.
+    let other = app.login("employee5@demo.local").await;
+    let (s, _) = other.delete(&format!("/api/v1/me/tokens/{}", t["id"])).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = other.post("/api/v1/me/tokens", json!({"name": "  "})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn deactivation_ends_access(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let emp = app.login("employee6@demo.local").await;
+    let hr = app.login("hr@demo.local").await;
+    let (s, e) = hr.patch("/api/v1/employees/9", json!({"active": false})).await;
+    assert_eq!((s, e["active"].as_bool()), (StatusCode::OK, Some(false)), "{e}");
+    let (s, _) = emp.get("/api/v1/me").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = app
+        .anonymous()
+        .post("/api/v1/auth/login", json!({"email": "employee6@demo.local", "password": PASSWORD}))
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // HR cannot lock themselves out.
+    let (s, _) = hr.patch(&format!("/api/v1/employees/{HR}"), json!({"active": false})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -1,0 +1,187 @@
+//! HR administration: people, leave types, allowances (ledger), holidays
+//! and maintenance mode.
+
+use crate::support::*;
+use lms_store::Backend;
+use reqwest::StatusCode;
+use serde_json::json;
+
+crate::both_backends!(
+    people_are_managed_and_never_deleted,
+    leave_types_and_allowances_form_a_ledger,
+    holidays_are_managed,
+    maintenance_mode_pauses_writes
+);
+
+async fn people_are_managed_and_never_deleted(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let hr = app.login("hr@demo.local").await;
+    let body = json!({"email": "New.Hire@Demo.Local", "name": "New Hire", "department": "Engineering",
+                      "manager_id": MANAGER, "start_date": "2026-02-01", "role": "employee", "password": "s3cret-pass"});
+    let (s, e) = hr.post("/api/v1/employees", body.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    assert_eq!(e["email"], "new.hire@demo.local");
+    let id = e["id"].as_i64().unwrap();
+    let (s, dup) = hr.post("/api/v1/employees", body).await;
+    assert_eq!((s, dup["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("email_taken")));
+    let (s, bad) = hr
+        .post("/api/v1/employees", json!({"email": "x", "name": "X", "start_date": "2026-01-01", "role": "boss"}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    // The new person can log in and the manager sees them as a report.
+    let (s, _) = app
+        .anonymous()
+        .post("/api/v1/auth/login", json!({"email": "new.hire@demo.local", "password": "s3cret-pass"}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    // Updates, manager cycles refused, deactivation keeps the row.
+    let (s, u) =
+        hr.patch(&format!("/api/v1/employees/{id}"), json!({"department": "Platform", "role": "manager"})).await;
+    assert_eq!((s, u["department"].as_str(), u["role"].as_str()), (StatusCode::OK, Some("Platform"), Some("manager")));
+    let (s, c) = hr.patch(&format!("/api/v1/employees/{MANAGER}"), json!({"manager_id": id})).await;
+    assert_eq!((s, c["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("manager_cycle")), "{c}");
+    let (s, c) = hr.patch(&format!("/api/v1/employees/{id}"), json!({"manager_id": null})).await;
+    assert_eq!((s, c["manager_id"].is_null()), (StatusCode::OK, true));
+    let (s, _) = hr.patch(&format!("/api/v1/employees/{id}"), json!({"active": false})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, active) = hr.get("/api/v1/employees").await;
+    assert!(!active["items"].as_array().unwrap().iter().any(|e| e["id"] == id));
+    let (_, all) = hr.get("/api/v1/employees?include_inactive=true&limit=200").await;
+    assert!(all["items"].as_array().unwrap().iter().any(|e| e["id"] == id && e["active"] == false));
+    let (_, audit) = hr.get(&format!("/api/v1/audit-events?entity_type=employee&entity_id={id}")).await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .filter(|a| a.starts_with("employee."))
+        .collect();
+    assert_eq!(actions, vec!["employee.deactivate", "employee.update", "employee.update", "employee.create"]);
+    let (s, _) = hr.patch("/api/v1/employees/424242", json!({"name": "Ghost"})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+async fn leave_types_and_allowances_form_a_ledger(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let hr = app.login("hr@demo.local").await;
+    let y = next_year();
+    let (s, t) = hr.post("/api/v1/leave-types", json!({"code": "study", "name": "Study leave", "deducts_balance": true, "colour": "#12AB34", "default_allowance": 2.5})).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    assert_eq!((t["colour"].as_str(), t["default_allowance"].as_f64()), (Some("#12ab34"), Some(2.5)));
+    let (s, _) =
+        hr.post("/api/v1/leave-types", json!({"code": "study", "name": "Again", "deducts_balance": true})).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, e) =
+        hr.post("/api/v1/leave-types", json!({"code": "Bad Code", "name": "X", "deducts_balance": true})).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_leave_type_code")));
+
+    let (s, b) = hr
+        .post("/api/v1/allowances", json!({"employee_id": EMPLOYEE1, "leave_type": "study", "year": y, "days": 3}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, _) = hr
+        .post("/api/v1/allowances", json!({"employee_id": EMPLOYEE1, "leave_type": "study", "year": y, "days": 3}))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "one allocation per person, type and year");
+    let (s, e) = hr
+        .post(
+            "/api/v1/allowances/adjustments",
+            json!({"employee_id": EMPLOYEE1, "leave_type": "study", "year": y, "days": -0.5}),
+        )
+        .await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason_required")));
+    let (s, b) = hr
+        .post(
+            "/api/v1/allowances/adjustments",
+            json!({"employee_id": EMPLOYEE1, "leave_type": "study", "year": y, "days": -0.5, "reason": "correction"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, e) = hr
+        .post(
+            "/api/v1/allowances/adjustments",
+            json!({"employee_id": EMPLOYEE1, "leave_type": "study", "year": y, "days": 0.0001, "reason": "x"}),
+        )
+        .await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_amount")));
+
+    // The employee's balance is explained line by line.
+    let emp = app.login("employee1@demo.local").await;
+    let (_, bal) = emp.get(&format!("/api/v1/me/balances?year={y}&entries=true")).await;
+    let study = bal["balances"].as_array().unwrap().iter().find(|l| l["leave_type"] == "study").unwrap().clone();
+    assert_eq!(study["entitled"].as_f64(), Some(2.5));
+    let entries: Vec<(String, f64)> = study["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap().to_string(), e["days"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(entries, vec![("allocation".to_string(), 3.0), ("adjustment".to_string(), -0.5)]);
+
+    // Retiring a type stops new requests but keeps history.
+    let (s, _) = hr.patch(&format!("/api/v1/leave-types/{}", t["id"]), json!({"active": false})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, e) = emp.post("/api/v1/leave-requests", request("study", monday(8), monday(8))).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_leave_type")));
+    let (_, types) = emp.get("/api/v1/leave-types").await;
+    assert!(!types["items"].as_array().unwrap().iter().any(|t| t["code"] == "study"));
+}
+
+async fn holidays_are_managed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let hr = app.login("hr@demo.local").await;
+    let day = monday(40);
+    let (s, h) = hr.post("/api/v1/holidays", json!({"date": day, "name": "Company day"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{h}");
+    let (s, _) = hr.post("/api/v1/holidays", json!({"date": day, "name": "Twice"})).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let emp = app.login("employee2@demo.local").await;
+    let (s, e) = emp.post("/api/v1/leave-requests", request("annual", day, day)).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("no_working_days")));
+    let moved = day + chrono::Duration::days(1);
+    let (s, u) = hr.put(&format!("/api/v1/holidays/{}", h["id"]), json!({"date": moved, "name": "Company day"})).await;
+    assert_eq!((s, u["date"].as_str().map(str::to_string)), (StatusCode::OK, Some(moved.to_string())));
+    emp.submit("annual", day, day).await;
+    let (s, _) = hr.delete(&format!("/api/v1/holidays/{}", h["id"])).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = hr.delete(&format!("/api/v1/holidays/{}", h["id"])).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+async fn maintenance_mode_pauses_writes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let hr = app.login("hr@demo.local").await;
+    let emp = app.login("employee1@demo.local").await;
+    let (s, m) = hr.put("/api/v1/admin/maintenance", json!({"enabled": true})).await;
+    assert_eq!((s, m["enabled"].as_bool()), (StatusCode::OK, Some(true)));
+    // A second instance on the same database agrees.
+    let other = TestApp::start(app.db.clone(), app.url.clone(), Default::default()).await;
+    let (_, h) = other.anonymous().get("/api/health").await;
+    assert_eq!(h["maintenance"], true);
+    let (_, st) = emp.get("/api/v1/status").await;
+    assert_eq!(st["maintenance"], true);
+    // Reads work, writes are refused with Retry-After, nothing is written.
+    let (s, _) = emp.get("/api/v1/me/balances").await;
+    assert_eq!(s, StatusCode::OK);
+    let before = app.count("leave_requests").await;
+    let res = emp
+        .client
+        .post(app.url("/api/v1/leave-requests"))
+        .json(&request("annual", monday(10), monday(10)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("60"));
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "maintenance");
+    assert_eq!(app.count("leave_requests").await, before);
+    // Logging in still works during maintenance.
+    app.login("employee2@demo.local").await;
+    let (s, _) = hr.put("/api/v1/admin/maintenance", json!({"enabled": false})).await;
+    assert_eq!(s, StatusCode::OK);
+    emp.submit("annual", monday(10), monday(10)).await;
+    let (_, a) = hr.get("/api/v1/audit-events?entity_type=settings").await;
+    let actions: Vec<&str> = a["items"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(actions, vec!["maintenance.off", "maintenance.on"]);
+}

@@ -1,0 +1,87 @@
+//! Several instances and their lifecycle: a session made by one instance is
+//! accepted by another on the same database; graceful shutdown finishes an
+//! in-flight request; health turns 503 when the database goes away.
+
+use crate::support::*;
+use lms_store::{employees, testing, Backend};
+use reqwest::StatusCode;
+use std::time::{Duration, Instant};
+
+crate::both_backends!(a_session_works_on_every_instance);
+
+async fn a_session_works_on_every_instance(backend: Backend) {
+    let blue = TestApp::spawn(backend).await;
+    let config = lms_server::ServerConfig { slot: "green".into(), ..Default::default() };
+    let green = TestApp::start(blue.db.clone(), blue.url.clone(), config).await;
+    let user = blue.login("employee1@demo.local").await;
+    // The same cookie jar, sent to the other instance.
+    let on_green = User { base: format!("http://{}", green.addr), ..user.clone() };
+    let (s, me) = on_green.get("/api/v1/me").await;
+    assert_eq!((s, me["id"].as_i64()), (StatusCode::OK, Some(EMPLOYEE1)));
+    let (_, st) = on_green.get("/api/v1/status").await;
+    assert_eq!(st["slot"], "green");
+    // Logging out on green ends the session on blue too.
+    on_green.post_empty("/api/v1/auth/logout").await;
+    assert_eq!(user.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+}
+
+async fn wait_until<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !f().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_finishes_an_in_flight_request() {
+    let mut app = TestApp::spawn(Backend::Postgres).await;
+    let emp = app.login("employee1@demo.local").await;
+    // Hold the employee's row lock so the submission stays in flight.
+    let mut blocker = app.db.begin().await.unwrap();
+    employees::lock(&mut blocker.conn(), EMPLOYEE1).await.unwrap();
+    let in_flight = {
+        let emp = emp.clone();
+        tokio::spawn(async move { emp.post("/api/v1/leave-requests", request("annual", monday(10), monday(10))).await })
+    };
+    let db = app.db.clone();
+    wait_until("the submission to wait on the lock", || {
+        let db = db.clone();
+        async move { testing::pg_lock_waiters(&db).await.unwrap_or(0) >= 1 }
+    })
+    .await;
+    let server = app.signal_shutdown();
+    // New connections are refused once the listener closes...
+    let addr = app.addr;
+    wait_until("the listener to close", || async move { tokio::net::TcpStream::connect(addr).await.is_err() }).await;
+    // ...while the in-flight request is still allowed to finish.
+    blocker.commit().await.unwrap();
+    let (s, body) = in_flight.await.unwrap();
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    server.await.unwrap().expect("clean exit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_503_when_the_database_goes_away() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let anon = app.anonymous();
+    assert_eq!(anon.get("/api/health").await.0, StatusCode::OK);
+    testing::drop_pg_database(&app.url).await.unwrap();
+    let (s, h) = anon.get("/api/health").await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{h}");
+    assert_eq!(
+        (h["status"].as_str(), h["database"].as_str(), h["version"].as_str()),
+        (Some("unhealthy"), Some("disconnected"), Some("3.0.0"))
+    );
+    let (s, r) = anon.get("/api/health/ready").await;
+    assert_eq!((s, r["status"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("not_ready")));
+    // API calls fail with a clear 503, not a 500.
+    let (s, e) =
+        anon.post("/api/v1/auth/login", serde_json::json!({"email": "hr@demo.local", "password": PASSWORD})).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{e}");
+}

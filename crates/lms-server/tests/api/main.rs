@@ -1,0 +1,14 @@
+//! Integration tests of the LMS server through its HTTP API, each against a
+//! fresh database, on SQLite and on PostgreSQL.
+
+mod support;
+
+mod auth;
+mod authorization;
+mod hr;
+mod instances;
+mod operations;
+mod races;
+mod reports;
+mod validation;
+mod workflow;

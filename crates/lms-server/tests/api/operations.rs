@@ -1,0 +1,96 @@
+//! Operations endpoints: health, liveness, readiness, status, metrics,
+//! OpenAPI document and docs, request ids.
+
+use crate::support::*;
+use lms_store::Backend;
+use reqwest::StatusCode;
+
+crate::both_backends!(health_status_and_probes, metrics_count_requests_and_workflow, openapi_and_docs_are_served);
+
+async fn health_status_and_probes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anon = app.anonymous();
+    let (s, h) = anon.get("/api/health").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (h["status"].as_str(), h["version"].as_str(), h["database"].as_str()),
+        (Some("healthy"), Some("3.0.0"), Some("connected"))
+    );
+    let ts = h["timestamp"].as_str().unwrap();
+    assert!(chrono::DateTime::parse_from_rfc3339(ts).is_ok() && ts.ends_with('Z'), "{ts}");
+    assert_eq!(anon.get("/api/health/live").await.0, StatusCode::OK);
+    let (s, r) = anon.get("/api/health/ready").await;
+    assert_eq!((s, r["status"].as_str()), (StatusCode::OK, Some("ready")));
+    let (s, st) = anon.get("/api/v1/status").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(st["version"], "3.0.0");
+    assert_eq!(st["slot"], "default");
+    let backend_name = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgresql",
+    };
+    assert_eq!(st["database"]["backend"], backend_name);
+    assert_eq!(st["database"]["migrations_applied"], st["database"]["migrations_expected"]);
+    assert_eq!(st["database"]["schema_current"], true);
+    assert!(st["git_commit"].is_string() && st["build_time"].is_string());
+    // Request ids are kept when given and made when not.
+    let res = anon.client.get(app.url("/api/health")).header("x-request-id", "abc-123").send().await.unwrap();
+    assert_eq!(res.headers()["x-request-id"], "abc-123");
+    let res = anon.client.get(app.url("/api/health")).send().await.unwrap();
+    assert_eq!(res.headers()["x-request-id"].len(), 24);
+    // The index page shows the version in its footer.
+    let html = anon.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("LMS v3.0.0"));
+}
+
+async fn metrics_count_requests_and_workflow(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let emp = app.login("employee1@demo.local").await;
+    let mgr = app.login("manager@demo.local").await;
+    let id = emp.submit("annual", monday(10), monday(10)).await;
+    mgr.post_empty(&format!("/api/v1/leave-requests/{id}/approve")).await;
+    let text = app.anonymous().client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains(r#"lms_build_info{version="3.0.0",slot="default"} 1"#), "{text}");
+    assert!(text.contains(r#"lms_leave_requests_total{event="submitted"} 1"#), "{text}");
+    assert!(text.contains(r#"lms_leave_requests_total{event="approved"} 1"#), "{text}");
+    assert!(
+        text.contains(r#"lms_http_requests_total{route="/api/v1/leave-requests",method="POST",status="201"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains("lms_http_request_duration_seconds_bucket"), "{text}");
+    assert!(text.contains("lms_db_pool_connections"), "{text}");
+}
+
+async fn openapi_and_docs_are_served(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anon = app.anonymous();
+    let (s, doc) = anon.get("/api/openapi.json").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/v1/auth/login",
+        "/api/v1/me",
+        "/api/v1/me/balances",
+        "/api/v1/leave-requests",
+        "/api/v1/leave-requests/{id}/approve",
+        "/api/v1/approvals",
+        "/api/v1/employees",
+        "/api/v1/leave-types",
+        "/api/v1/allowances",
+        "/api/v1/holidays",
+        "/api/v1/reports/leave-usage",
+        "/api/v1/admin/dashboard",
+        "/api/v1/notifications",
+        "/api/v1/audit-events",
+        "/api/v1/status",
+        "/api/health",
+    ] {
+        assert!(paths.contains_key(p), "{p} missing from the OpenAPI document");
+    }
+    let res = anon.client.get(app.url("/api/docs/")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("swagger"), "{html}");
+    assert!(!html.contains("unpkg.com") && !html.contains("cdn."), "the UI must be served from the binary");
+}

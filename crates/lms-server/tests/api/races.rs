@@ -1,0 +1,60 @@
+//! Concurrency: two simultaneous approvals of one request, and concurrent
+//! submissions that together exceed a balance (run on both backends; the
+//! PostgreSQL run is the one that matters for production).
+
+use crate::support::*;
+use chrono::Duration;
+use lms_store::Backend;
+use reqwest::StatusCode;
+
+crate::both_backends!(two_approvals_one_wins, concurrent_submissions_never_overdraw);
+
+async fn two_approvals_one_wins(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let emp = app.login("employee1@demo.local").await;
+    let mgr = app.login("manager@demo.local").await;
+    let hr = app.login("hr@demo.local").await;
+    for week in 2..12 {
+        let id = emp.submit("annual", monday(week), monday(week)).await;
+        let path = format!("/api/v1/leave-requests/{id}/approve");
+        let (a, b) = tokio::join!(mgr.post_empty(&path), hr.post_empty(&path));
+        let mut statuses = [a.0, b.0];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "{a:?} {b:?}");
+    }
+    // Approve against reject: one decision stands.
+    let id = emp.submit("annual", monday(20), monday(20)).await;
+    let (approve, reject) =
+        (format!("/api/v1/leave-requests/{id}/approve"), format!("/api/v1/leave-requests/{id}/reject"));
+    let (a, r) = tokio::join!(mgr.post_empty(&approve), hr.post_empty(&reject));
+    assert_eq!([a.0, r.0].iter().filter(|s| **s == StatusCode::OK).count(), 1);
+    let (_, audit) = hr.get(&format!("/api/v1/audit-events?entity_type=leave_request&entity_id={id}")).await;
+    assert_eq!(audit["items"].as_array().unwrap().len(), 2, "one submission, one decision");
+}
+
+async fn concurrent_submissions_never_overdraw(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let emp = app.login("employee5@demo.local").await;
+    // 20 one-week requests of 5 days against 25 days: at most 5 can fit.
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let emp = emp.clone();
+            tokio::spawn(async move {
+                let start = monday(2 + i);
+                emp.post("/api/v1/leave-requests", request("annual", start, start + Duration::days(4))).await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        let (s, b) = t.await.unwrap();
+        match s {
+            StatusCode::CREATED => created += 1,
+            StatusCode::UNPROCESSABLE_ENTITY => assert_eq!(b["error"]["code"], "insufficient_balance", "{b}"),
+            other => panic!("unexpected {other}: {b}"),
+        }
+    }
+    assert_eq!(created, 5);
+    let bal = emp.balance(next_year(), "annual").await;
+    assert_eq!((bal["pending"].as_f64(), bal["available"].as_f64()), (Some(25.0), Some(0.0)));
+}

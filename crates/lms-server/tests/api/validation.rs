@@ -1,0 +1,147 @@
+//! Every validation error of a submission, and bad input in general: each
+//! gets a 4xx with a code and a message, and nothing is written.
+
+use crate::support::*;
+use chrono::Duration;
+use lms_store::Backend;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+crate::both_backends!(submission_errors_write_nothing, malformed_input_gets_4xx, oversized_body_is_refused);
+
+async fn expect_refused(app: &TestApp, user: &User, body: Value, status: StatusCode, code: &str) {
+    let (requests, audit) = (app.count("leave_requests").await, app.count("audit_events").await);
+    let (s, e) = user.post("/api/v1/leave-requests", body.clone()).await;
+    assert_eq!(s, status, "{body} -> {e}");
+    assert_eq!(e["error"]["code"], code, "{e}");
+    assert!(!e["error"]["message"].as_str().unwrap_or("").is_empty());
+    assert_eq!(app.count("leave_requests").await, requests, "nothing written for {body}");
+    assert_eq!(app.count("audit_events").await, audit, "no audit for {body}");
+}
+
+async fn submission_errors_write_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let emp = app.login("employee1@demo.local").await;
+    let mon = monday(10);
+    let sat = mon + Duration::days(5);
+    let y = next_year();
+    let cases = [
+        (request("annual", mon + Duration::days(4), mon), StatusCode::UNPROCESSABLE_ENTITY, "end_before_start"),
+        (request("annual", sat, sat + Duration::days(1)), StatusCode::UNPROCESSABLE_ENTITY, "no_working_days"),
+        (
+            request(
+                "annual",
+                chrono::NaiveDate::from_ymd_opt(y, 12, 30).unwrap(),
+                chrono::NaiveDate::from_ymd_opt(y + 1, 1, 2).unwrap(),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "spans_leave_years",
+        ),
+        (request("holiday-cruise", mon, mon), StatusCode::UNPROCESSABLE_ENTITY, "unknown_leave_type"),
+        (request("Annual!", mon, mon), StatusCode::UNPROCESSABLE_ENTITY, "unknown_leave_type"),
+        (request("annual", mon, mon + Duration::days(7 * 8)), StatusCode::UNPROCESSABLE_ENTITY, "insufficient_balance"),
+        (
+            json!({"leave_type": "annual", "start_date": mon, "end_date": mon, "reason": "x".repeat(1001)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reason_too_long",
+        ),
+    ];
+    for (body, status, code) in cases {
+        expect_refused(&app, &emp, body, status, code).await;
+    }
+    // Overlap with an own pending request.
+    emp.submit("annual", mon, mon + Duration::days(2)).await;
+    expect_refused(
+        &app,
+        &emp,
+        request("sick", mon + Duration::days(2), mon + Duration::days(3)),
+        StatusCode::CONFLICT,
+        "overlapping_request",
+    )
+    .await;
+    // Exactly the available balance fits; one half day more does not.
+    let other = app.login("employee2@demo.local").await;
+    let (s, r) = other
+        .post(
+            "/api/v1/leave-requests",
+            json!({"leave_type": "sick", "start_date": monday(20), "end_date": monday(21) + Duration::days(4)}),
+        )
+        .await;
+    assert_eq!((s, r["days"].as_f64()), (StatusCode::CREATED, Some(10.0)), "{r}");
+    let day = monday(23);
+    let body = json!({"leave_type": "sick", "start_date": day, "end_date": day, "half_day_start": true});
+    expect_refused(&app, &other, body, StatusCode::UNPROCESSABLE_ENTITY, "insufficient_balance").await;
+    // Unpaid leave does not deduct: any length within the year is fine.
+    other.submit("unpaid", monday(30), monday(40)).await;
+}
+
+async fn malformed_input_gets_4xx(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let emp = app.login("employee1@demo.local").await;
+    let before = app.count("leave_requests").await;
+    let url = app.url("/api/v1/leave-requests");
+    let send = |body: &'static str, ct: &'static str| {
+        let c = emp.client.clone();
+        let url = url.clone();
+        async move { c.post(url).header("content-type", ct).body(body).send().await.expect("send") }
+    };
+    for (body, ct, want) in [
+        ("{not json", "application/json", StatusCode::BAD_REQUEST),
+        (
+            r#"{"leave_type": 5, "start_date": "2030-01-01", "end_date": "2030-01-02"}"#,
+            "application/json",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            r#"{"leave_type": "annual", "start_date": "2030-02-31", "end_date": "2030-03-02"}"#,
+            "application/json",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (r#"{"leave_type": "annual"}"#, "application/json", StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            r#"{"leave_type": "annual", "start_date": "2030-01-01", "end_date": "2030-01-02", "colour": 1}"#,
+            "application/json",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            r#"{"leave_type": "annual", "start_date": "2030-01-01", "end_date": "2030-01-02"}"#,
+            "text/plain",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+    ] {
+        let res = send(body, ct).await;
+        let status = res.status();
+        let v: Value = res.json().await.expect("json error body");
+        assert_eq!(status, want, "{body}: {v}");
+        assert!(v["error"]["code"].is_string() && v["error"]["message"].is_string(), "{v}");
+    }
+    assert_eq!(app.count("leave_requests").await, before);
+    // Unknown ids and bad path/query values.
+    for (path, want) in [
+        ("/api/v1/leave-requests/999999", StatusCode::NOT_FOUND),
+        ("/api/v1/leave-requests/abc", StatusCode::NOT_FOUND),
+        ("/api/v1/leave-requests?status=done", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/v1/leave-requests?limit=0", StatusCode::BAD_REQUEST),
+        ("/api/v1/leave-requests?from=yesterday", StatusCode::BAD_REQUEST),
+        ("/api/v1/me/balances?year=99999", StatusCode::BAD_REQUEST),
+        ("/api/v1/no-such-route", StatusCode::NOT_FOUND),
+    ] {
+        let (s, v) = emp.get(path).await;
+        assert_eq!(s, want, "{path}: {v}");
+        assert!(v["error"]["code"].is_string(), "{path}: {v}");
+    }
+    let (s, _) = emp.post_empty("/api/v1/leave-requests/999999/approve").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let res = emp.client.post(app.url("/api/v1/leave-requests/1/approve")).body("{").send().await.expect("send");
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+
+async fn oversized_body_is_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let emp = app.login("employee1@demo.local").await;
+    let before = app.count("leave_requests").await;
+    let huge = json!({"leave_type": "annual", "start_date": monday(10), "end_date": monday(10), "reason": "x".repeat(200_000)});
+    let (s, e) = emp.post("/api/v1/leave-requests", huge).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
+    assert_eq!(app.count("leave_requests").await, before);
+}
