@@ -4,6 +4,7 @@
 
 use crate::employees::{self, NewEmployee};
 use crate::leave_types::{self, NewLeaveType};
+use crate::ledger::NewEntry;
 use crate::{holidays, ledger, Db, Result};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use lms_core::{Email, LeaveAmount, LedgerKind, Role};
@@ -81,18 +82,16 @@ pub async fn seed(db: &Db, password_hash: &str, now: DateTime<Utc>) -> Result<Op
         .await?;
         for (type_id, days) in &type_ids {
             if let Some(d) = days {
-                ledger::add(
-                    &mut c,
-                    e.id,
-                    *type_id,
+                let entry = NewEntry {
+                    employee_id: e.id,
+                    leave_type_id: *type_id,
                     year,
-                    LedgerKind::Allocation,
-                    LeaveAmount::days(*d),
-                    "demo allowance",
-                    None,
-                    now,
-                )
-                .await?;
+                    kind: LedgerKind::Allocation,
+                    amount: LeaveAmount::days(*d),
+                    reason: "demo allowance",
+                    created_by: None,
+                };
+                ledger::add(&mut c, &entry, now).await?;
             }
         }
         ids.push(e.id);
@@ -103,7 +102,6 @@ pub async fn seed(db: &Db, password_hash: &str, now: DateTime<Utc>) -> Result<Op
             holidays::create(&mut c, day, name, now).await?;
         }
     }
-    drop(c);
     tx.commit().await?;
     Ok(Some(logins))
 }

@@ -30,30 +30,35 @@ pub struct TypeBalance {
     pub balance: Balance,
 }
 
-pub async fn add(
-    c: &mut Conn<'_>,
-    employee_id: i64,
-    leave_type_id: i64,
-    year: i32,
-    kind: LedgerKind,
-    amount: LeaveAmount,
-    reason: &str,
-    created_by: Option<i64>,
-    now: DateTime<Utc>,
-) -> Result<i64> {
+/// A ledger entry to append.
+#[derive(Debug, Clone)]
+pub struct NewEntry<'a> {
+    pub employee_id: i64,
+    pub leave_type_id: i64,
+    pub year: i32,
+    pub kind: LedgerKind,
+    pub amount: LeaveAmount,
+    pub reason: &'a str,
+    pub created_by: Option<i64>,
+}
+
+pub async fn add(c: &mut Conn<'_>, e: &NewEntry<'_>, now: DateTime<Utc>) -> Result<i64> {
     let res = q!(scalar c, i64,
         "INSERT INTO ledger_entries (employee_id, leave_type_id, year, kind, amount, reason, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        employee_id, leave_type_id, year, kind.as_str(), amount.millidays(), reason, created_by, now);
-    res.map_err(|e| {
-        let e = StoreError::from(e);
-        if e.is_unique_violation() {
+        e.employee_id, e.leave_type_id, e.year, e.kind.as_str(), e.amount.millidays(), e.reason, e.created_by, now);
+    res.map_err(|err| {
+        let err = StoreError::from(err);
+        if err.is_unique_violation() {
             StoreError::conflict(
                 "allocation_exists",
-                format!("employee {employee_id} already has an allocation of this type for {year}; post an adjustment instead"),
+                format!(
+                    "employee {} already has an allocation of this type for {}; post an adjustment instead",
+                    e.employee_id, e.year
+                ),
             )
         } else {
-            e
+            err
         }
     })
 }

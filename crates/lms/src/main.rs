@@ -27,7 +27,7 @@ enum Command {
     /// Switch maintenance mode on or off for every instance sharing the database.
     Maintenance(cmd::maintenance::MaintenanceArgs),
     /// Run the traffic controller: a weighted blue/green reverse proxy with an admin API.
-    Proxy(lms_traffic::ProxyArgs),
+    Proxy(Box<lms_traffic::ProxyArgs>),
     /// Generate HTTP load and report latency percentiles and errors.
     Loadgen(lms_smoke::LoadgenArgs),
 }
@@ -48,7 +48,7 @@ fn main() -> std::process::ExitCode {
             Command::Migrate(a) => cmd::migrate::run(a).await,
             Command::User(a) => cmd::user::run(a).await,
             Command::Maintenance(a) => cmd::maintenance::run(a).await,
-            Command::Proxy(a) => lms_traffic::run_proxy(a).await,
+            Command::Proxy(a) => lms_traffic::run_proxy(*a).await,
             Command::Loadgen(a) => lms_smoke::run_loadgen(a).await,
         }
     });

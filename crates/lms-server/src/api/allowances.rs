@@ -91,8 +91,16 @@ async fn write(
     let lt = leave_types::by_code(&mut tx.conn(), &body.leave_type).await?.ok_or_else(|| {
         ApiError::unprocessable("unknown_leave_type", format!("unknown leave type '{}'", body.leave_type))
     })?;
-    let id =
-        ledger::add(&mut tx.conn(), body.employee_id, lt.id, year, kind, amount, &reason, Some(user.id()), now).await?;
+    let entry = ledger::NewEntry {
+        employee_id: body.employee_id,
+        leave_type_id: lt.id,
+        year,
+        kind,
+        amount,
+        reason: &reason,
+        created_by: Some(user.id()),
+    };
+    let id = ledger::add(&mut tx.conn(), &entry, now).await?;
     audit_change(
         &mut tx.conn(),
         &ctx,

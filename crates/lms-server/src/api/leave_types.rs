@@ -71,7 +71,7 @@ fn yes() -> bool {
 fn allowance(days: Option<f64>) -> Result<Option<i64>, ApiError> {
     match days {
         None => Ok(None),
-        Some(d) if d < 0.0 || d > 366.0 => {
+        Some(d) if !(0.0..=366.0).contains(&d) => {
             Err(ApiError::unprocessable("invalid_amount", "default_allowance must be between 0 and 366 days"))
         }
         Some(d) => Ok(Some(LeaveAmount::from_days_f64(d)?.millidays())),

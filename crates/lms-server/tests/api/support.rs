@@ -55,33 +55,19 @@ impl TestApp {
         demo::seed(&db, &demo_hash().await, Utc::now()).await.expect("seed").expect("empty database");
         let mut tx = db.begin().await.expect("tx");
         let next = next_year();
-        for emp in 1..=9 {
-            ledger::add(
-                &mut tx.conn(),
-                emp,
-                1,
-                next,
-                LedgerKind::Allocation,
-                LeaveAmount::days(25),
-                "test",
-                None,
-                Utc::now(),
-            )
-            .await
-            .expect("annual");
-            ledger::add(
-                &mut tx.conn(),
-                emp,
-                2,
-                next,
-                LedgerKind::Allocation,
-                LeaveAmount::days(10),
-                "test",
-                None,
-                Utc::now(),
-            )
-            .await
-            .expect("sick");
+        for employee_id in 1..=9 {
+            for (leave_type_id, days) in [(1, 25), (2, 10)] {
+                let entry = ledger::NewEntry {
+                    employee_id,
+                    leave_type_id,
+                    year: next,
+                    kind: LedgerKind::Allocation,
+                    amount: LeaveAmount::days(days),
+                    reason: "test",
+                    created_by: None,
+                };
+                ledger::add(&mut tx.conn(), &entry, Utc::now()).await.expect("allocation");
+            }
         }
         tx.commit().await.expect("commit");
         Self::start(db, url, ServerConfig::default()).await
