@@ -85,6 +85,11 @@ pub struct ProxyArgs {
     #[arg(long, default_value_t = 2)]
     pub health_fails: u32,
 
+    /// Threads serving client traffic, each with its own event loop and backend
+    /// connection pool (0 = one per CPU core).
+    #[arg(long, default_value_t = 0)]
+    pub workers: usize,
+
     /// Most client connections open at once; further clients wait in the accept queue.
     #[arg(long, default_value_t = 10_000)]
     pub max_connections: usize,
@@ -151,6 +156,8 @@ pub struct Config {
     pub window: Duration,
     /// Active health checks, if enabled.
     pub health: Option<HealthConfig>,
+    /// Serving threads (at least 1).
+    pub workers: usize,
     /// Connection limit.
     pub max_connections: usize,
     /// Request head size limit.
@@ -214,6 +221,7 @@ impl ProxyArgs {
             health_interval: Duration::from_secs(2),
             health_timeout: Duration::from_secs(1),
             health_fails: 2,
+            workers: 0,
             max_connections: 10_000,
             max_header_bytes: 16_384,
             drain_timeout: Duration::from_secs(30),
@@ -326,6 +334,11 @@ impl Config {
             sticky,
             window: args.window,
             health,
+            workers: if args.workers == 0 {
+                std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+            } else {
+                args.workers.min(256)
+            },
             max_connections: args.max_connections,
             // hyper refuses buffers under 8 KiB.
             max_header_bytes: args.max_header_bytes.max(8192),

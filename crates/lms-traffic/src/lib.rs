@@ -35,7 +35,7 @@ mod window;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -92,31 +92,88 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener> {
     TcpListener::bind(addr).await.map_err(|source| TrafficError::Bind { addr, source })
 }
 
+/// One client socket per worker, all on the same address (SO_REUSEPORT), so
+/// the kernel spreads connections over the workers.
+fn bind_workers(addr: SocketAddr, n: usize) -> Result<(SocketAddr, Vec<TcpSocket>)> {
+    let err = |source| TrafficError::Bind { addr, source };
+    let mut sockets = Vec::with_capacity(n);
+    let mut actual = addr;
+    for _ in 0..n.max(1) {
+        let s = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(err)?;
+        s.set_reuseaddr(true).map_err(err)?;
+        #[cfg(unix)]
+        s.set_reuseport(true).map_err(err)?;
+        s.bind(actual).map_err(err)?;
+        actual = s.local_addr().map_err(err)?;
+        sockets.push(s);
+        #[cfg(not(unix))]
+        break;
+    }
+    Ok((actual, sockets))
+}
+
 /// Binds both listeners and starts serving. Returns once ready to accept.
+///
+/// Client traffic is served by `config.workers` threads, each running its
+/// own single-threaded event loop with its own backend connection pool: a
+/// request and the backend connection serving it stay on one thread, with no
+/// cross-thread wake-ups. Health checks and the admin API run on the
+/// caller's runtime.
 pub async fn start(config: Config) -> Result<ProxyHandle> {
     let tls = match &config.tls {
         Some(t) => Some(tls::TlsAcceptor::new(&t.cert, &t.key)?),
         None => None,
     };
-    let listener = bind(config.listen).await?;
+    let (local_addr, sockets) = bind_workers(config.listen, config.workers)?;
     let admin_listener = bind(config.admin_listen).await?;
-    let local_addr = listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;
 
     let shared = state::Shared::new(config.clone());
-    let backend_client = client::build(config.connect_timeout, config.idle_timeout);
-    let forwarder = Arc::new(forward::Forwarder::new(shared.clone(), backend_client.clone(), tls.is_some()));
     let (shutdown, shutdown_rx) = watch::channel(false);
     let (stop, stop_rx) = watch::channel(false);
+
+    let mut worker_cfg = config.clone();
+    worker_cfg.max_connections = config.max_connections.div_ceil(sockets.len().max(1)).max(1);
+    let mut workers = Vec::with_capacity(sockets.len());
+    for (i, socket) in sockets.into_iter().enumerate() {
+        let listener = socket.listen(4096)?;
+        let listener = listener.into_std()?;
+        let (cfg, shared, tls, shutdown_rx) = (worker_cfg.clone(), shared.clone(), tls.clone(), shutdown_rx.clone());
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new().name(format!("lms-proxy-{i}")).spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot start a proxy worker");
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let listener = match TcpListener::from_std(listener) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot register the listener");
+                        return;
+                    }
+                };
+                let client = client::build(cfg.connect_timeout, cfg.idle_timeout);
+                let forwarder = Arc::new(forward::Forwarder::new(shared, client, tls.is_some()));
+                server::run(listener, cfg, forwarder, tls, shutdown_rx).await;
+            });
+            let _ = done_tx.send(());
+        })?;
+        workers.push(done_rx);
+    }
 
     let health_task = config.health.clone().map(|h| {
         let health_client = client::build(config.connect_timeout, config.idle_timeout);
         tokio::spawn(health::run(shared.clone(), h, health_client, stop_rx.clone()))
     });
     let admin_task = tokio::spawn(admin::serve(admin_listener, shared.clone(), stop_rx));
-    let server_task = server::run(listener, config.clone(), forwarder, tls.clone(), shutdown_rx);
     let task = tokio::spawn(async move {
-        server_task.await;
+        for w in workers {
+            let _ = w.await;
+        }
         // The admin API and health checks outlive the drain so it can be watched.
         let _ = stop.send(true);
         if let Some(h) = health_task {
@@ -124,7 +181,7 @@ pub async fn start(config: Config) -> Result<ProxyHandle> {
         }
         let _ = admin_task.await;
     });
-    tracing::info!(%local_addr, %admin_addr, backends = config.backends.len(), "traffic controller listening");
+    tracing::info!(%local_addr, %admin_addr, backends = config.backends.len(), workers = config.workers, "traffic controller listening");
     Ok(ProxyHandle { local_addr, admin_addr, shutdown, tls, task })
 }
 
