@@ -124,10 +124,13 @@ where
     type Error = BoxError;
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let this = self.project();
-        let r = this.inner.poll_frame(cx);
+        let mut this = self.project();
+        let r = this.inner.as_mut().poll_frame(cx);
         let ending = match &r {
             Poll::Ready(None) => Some(Ending::Complete),
+            // Servers stop polling once the size hint is met, so the end is
+            // noticed here rather than by waiting for a final `None`.
+            Poll::Ready(Some(Ok(_))) if this.inner.is_end_stream() => Some(Ending::Complete),
             Poll::Ready(Some(Err(e))) if e.is::<IdleTimeout>() => Some(Ending::IdleTimeout),
             Poll::Ready(Some(Err(_))) => Some(Ending::Error),
             _ => None,

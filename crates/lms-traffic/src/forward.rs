@@ -18,10 +18,10 @@ use hyper::{Request, Response, StatusCode, Uri, Version};
 
 use crate::balancer::{self, Pick};
 use crate::body::{Ending, Finish, IdleTimeoutBody, ObservedBody, ProxyBody};
-use crate::client::BackendClient;
 use crate::conn::ActivityGuard;
 use crate::faults;
 use crate::headers::{self, X_REQUEST_ID};
+use crate::pool::{Lease, Pool, SendError};
 use crate::state::Shared;
 use crate::stats::FailureKind;
 use crate::sticky::Sticky;
@@ -30,7 +30,7 @@ use crate::sticky::Sticky;
 #[derive(Clone)]
 pub struct Forwarder {
     shared: Arc<Shared>,
-    client: BackendClient,
+    pool: Arc<Pool>,
     sticky: Option<Arc<Sticky>>,
     proto: &'static str,
 }
@@ -42,6 +42,17 @@ pub fn empty_body() -> ProxyBody {
 
 fn text_body(text: String) -> ProxyBody {
     Full::new(Bytes::from(text)).map_err(|never| match never {}).boxed_unsync()
+}
+
+/// The origin-form target sent to a backend: its path prefix, then the
+/// request's path and query.
+fn origin_uri(base: &Uri, path_and_query: &str) -> Result<Uri, hyper::http::Error> {
+    let prefix = base.path().trim_end_matches('/');
+    if prefix.is_empty() {
+        Ok(Uri::try_from(path_and_query)?)
+    } else {
+        Ok(Uri::try_from(format!("{prefix}{path_and_query}"))?)
+    }
 }
 
 /// Joins a backend base URL (with optional path prefix) and a request's
@@ -57,6 +68,7 @@ struct Done {
     shared: Arc<Shared>,
     idx: usize,
     start: Instant,
+    lease: Option<Lease>,
     _activity: ActivityGuard,
 }
 
@@ -66,7 +78,12 @@ impl Finish for Done {
         match ending {
             Ending::IdleTimeout => b.stats.failure(FailureKind::Timeout),
             Ending::Error => b.stats.failure(FailureKind::Reset),
-            Ending::Complete | Ending::Dropped => {}
+            Ending::Complete => {
+                if let Some(lease) = self.lease {
+                    lease.release();
+                }
+            }
+            Ending::Dropped => {}
         }
         b.stats.end(self.start.elapsed());
     }
@@ -74,9 +91,17 @@ impl Finish for Done {
 
 impl Forwarder {
     /// A forwarder over shared state; `tls` says what X-Forwarded-Proto is.
-    pub fn new(shared: Arc<Shared>, client: BackendClient, tls: bool) -> Self {
+    pub fn new(shared: Arc<Shared>, tls: bool) -> Self {
         let sticky = shared.config.sticky.as_ref().map(|s| Arc::new(Sticky::new(&s.cookie, &s.secret)));
-        Self { shared, client, sticky, proto: if tls { "https" } else { "http" } }
+        let authorities = shared
+            .backends
+            .iter()
+            .map(|b| b.url.authority().map(|a| a.as_str().to_string()).unwrap_or_default())
+            .collect();
+        let cfg = &shared.config;
+        let pool =
+            Pool::new(authorities, cfg.connect_timeout, cfg.idle_timeout.min(std::time::Duration::from_secs(90)));
+        Self { shared, pool, sticky, proto: if tls { "https" } else { "http" } }
     }
 
     /// Handles one request end to end. Never fails: problems become responses.
@@ -140,7 +165,7 @@ impl Forwarder {
                 None,
             );
         }
-        let uri = match join_uri(&backend.url, pq) {
+        let uri = match origin_uri(&backend.url, pq) {
             Ok(u) => u,
             Err(_) => {
                 stats.response(400);
@@ -174,16 +199,16 @@ impl Forwarder {
         };
         let upstream = Request::from_parts(parts, body);
 
-        let sent = tokio::time::timeout(shared.config.first_byte_timeout, self.client.request(upstream)).await;
-        let resp = match sent {
-            Ok(Ok(resp)) => resp,
-            Ok(Err(e)) if e.is_connect() => {
+        let sent = tokio::time::timeout(shared.config.first_byte_timeout, self.pool.send(idx, upstream)).await;
+        let (resp, lease) = match sent {
+            Ok(Ok(r)) => r,
+            Ok(Err(SendError::Connect(e))) => {
                 let msg = format!("backend `{}` could not be reached", backend.name);
                 tracing::warn!(backend = %backend.name, error = %e, request_id = ?request_id, "connect failed");
                 crate::health::mark_down_passive(shared, idx, format!("connect failed: {e}"));
                 return self.fail(idx, start, StatusCode::BAD_GATEWAY, FailureKind::Connect, &msg, &request_id);
             }
-            Ok(Err(e)) => {
+            Ok(Err(SendError::Backend(e))) => {
                 let msg = format!("backend `{}` closed the connection without a response", backend.name);
                 tracing::warn!(backend = %backend.name, error = %e, request_id = ?request_id, "backend failed");
                 return self.fail(idx, start, StatusCode::BAD_GATEWAY, FailureKind::Reset, &msg, &request_id);
@@ -209,7 +234,14 @@ impl Forwarder {
                 }
             }
         }
-        let done = Box::new(Done { shared: shared.clone(), idx, start, _activity: activity });
+        // A response without a body frees its connection at once.
+        let lease = if body.is_end_stream() {
+            lease.release();
+            None
+        } else {
+            Some(lease)
+        };
+        let done = Box::new(Done { shared: shared.clone(), idx, start, lease, _activity: activity });
         let body = ObservedBody::new(IdleTimeoutBody::new(body, shared.config.idle_timeout), done).boxed_unsync();
         Response::from_parts(parts, body)
     }

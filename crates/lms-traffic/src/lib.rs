@@ -25,6 +25,7 @@ mod forward;
 mod headers;
 mod health;
 mod histogram;
+mod pool;
 mod server;
 mod state;
 mod stats;
@@ -156,8 +157,7 @@ pub async fn start(config: Config) -> Result<ProxyHandle> {
                         return;
                     }
                 };
-                let client = client::build(cfg.connect_timeout, cfg.idle_timeout);
-                let forwarder = Arc::new(forward::Forwarder::new(shared, client, tls.is_some()));
+                let forwarder = Arc::new(forward::Forwarder::new(shared, tls.is_some()));
                 server::run(listener, cfg, forwarder, tls, shutdown_rx).await;
             });
             let _ = done_tx.send(());

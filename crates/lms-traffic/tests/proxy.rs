@@ -334,3 +334,19 @@ async fn oversized_or_garbage_requests_get_4xx_and_the_proxy_stays_up() {
     let a = get(&client(), &format!("http://{addr}/")).await.expect("still serving");
     assert_eq!(a.body, "blue");
 }
+
+#[tokio::test]
+async fn backend_connections_are_kept_alive_and_reused() {
+    let blue = TestBackend::start("blue").await;
+    let mut a = args(&[&blue]);
+    a.health_interval = Duration::ZERO;
+    a.workers = 1;
+    let proxy = start_proxy(a).await;
+    let c = client();
+    for path in ["/", "/status?code=204", "/big?bytes=200000", "/"].iter().cycle().take(200) {
+        let r = get(&c, &format!("http://{}{path}", proxy.local_addr())).await.expect("answer");
+        assert!(r.status == 200 || r.status == 204);
+    }
+    let conns = blue.knobs.conns.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(conns <= 2, "200 sequential requests used {conns} backend connections");
+}

@@ -36,6 +36,8 @@ const CHUNK: &[u8] = &[b'x'; 64 * 1024];
 pub struct Knobs {
     pub healthy: AtomicBool,
     pub hits: AtomicU64,
+    /// Connections accepted.
+    pub conns: AtomicU64,
     /// `/gated` waits on this between its two chunks.
     pub gate: Notify,
     /// Notified when `/count` receives its first body frame.
@@ -62,6 +64,7 @@ impl TestBackend {
             let mut conns = tokio::task::JoinSet::new();
             loop {
                 let Ok((stream, _)) = listener.accept().await else { continue };
+                knobs_c.conns.fetch_add(1, Ordering::Relaxed);
                 let (name, knobs) = (name_c.clone(), knobs_c.clone());
                 conns.spawn(async move {
                     let svc = service_fn(move |req| {
