@@ -25,12 +25,13 @@ pub type ProxyBody = http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>
 pub struct IdleTimeout(pub Duration);
 
 pin_project! {
-    /// Fails a body that yields no frame for `idle`.
+    /// Fails a body that yields no frame for `idle`. The timer is only armed
+    /// once the body first has to wait, so bodies that are ready at once
+    /// (most small responses) cost no timer at all.
     pub struct IdleTimeoutBody<B> {
         #[pin]
         inner: B,
-        #[pin]
-        sleep: Sleep,
+        sleep: Option<Pin<Box<Sleep>>>,
         idle: Duration,
     }
 }
@@ -38,7 +39,7 @@ pin_project! {
 impl<B> IdleTimeoutBody<B> {
     /// Wraps `inner`.
     pub fn new(inner: B, idle: Duration) -> Self {
-        Self { inner, sleep: tokio::time::sleep(idle), idle }
+        Self { inner, sleep: None, idle }
     }
 }
 
@@ -51,16 +52,22 @@ where
     type Error = BoxError;
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let mut this = self.project();
+        let this = self.project();
         match this.inner.poll_frame(cx) {
             Poll::Ready(r) => {
-                this.sleep.as_mut().reset(Instant::now() + *this.idle);
+                if let Some(sleep) = this.sleep.as_mut() {
+                    sleep.as_mut().reset(Instant::now() + *this.idle);
+                }
                 Poll::Ready(r.map(|r| r.map_err(Into::into)))
             }
-            Poll::Pending => match this.sleep.poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(IdleTimeout(*this.idle))))),
-                Poll::Pending => Poll::Pending,
-            },
+            Poll::Pending => {
+                let idle = *this.idle;
+                let sleep = this.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
+                match sleep.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(IdleTimeout(idle))))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
         }
     }
 

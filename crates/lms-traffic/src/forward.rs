@@ -23,7 +23,7 @@ use crate::faults;
 use crate::headers::{self, X_REQUEST_ID};
 use crate::pool::{Lease, Pool, SendError};
 use crate::state::Shared;
-use crate::stats::FailureKind;
+use crate::stats::{FailureKind, Outcome};
 use crate::sticky::Sticky;
 
 /// Everything a connection needs to forward requests.
@@ -68,6 +68,7 @@ struct Done {
     shared: Arc<Shared>,
     idx: usize,
     start: Instant,
+    outcome: Outcome,
     lease: Option<Lease>,
     _activity: ActivityGuard,
 }
@@ -75,9 +76,10 @@ struct Done {
 impl Finish for Done {
     fn finish(self: Box<Self>, ending: Ending) {
         let Some(b) = self.shared.backends.get(self.idx) else { return };
+        let mut outcome = self.outcome;
         match ending {
-            Ending::IdleTimeout => b.stats.failure(FailureKind::Timeout),
-            Ending::Error => b.stats.failure(FailureKind::Reset),
+            Ending::IdleTimeout => outcome.failure = Some(FailureKind::Timeout),
+            Ending::Error => outcome.failure = Some(FailureKind::Reset),
             Ending::Complete => {
                 if let Some(lease) = self.lease {
                     lease.release();
@@ -85,7 +87,7 @@ impl Finish for Done {
             }
             Ending::Dropped => {}
         }
-        b.stats.end(self.start.elapsed());
+        b.stats.finish(&outcome, self.start.elapsed());
     }
 }
 
@@ -132,19 +134,21 @@ impl Forwarder {
         };
         let stats = &backend.stats;
         stats.begin();
+        let mut outcome = Outcome::default();
 
         // Fault injection, counted exactly like the real thing.
-        let decision = faults::decide(&shared.faults.load()[idx]);
+        let decision = shared.faults.load().get(idx).map(faults::decide).unwrap_or_default();
         if let Some(delay) = decision.delay {
-            stats.fault_delayed();
+            outcome.fault_delayed = true;
             tokio::time::sleep(delay).await;
         }
         if let Some(status) = decision.abort {
-            stats.fault_aborted();
+            outcome.fault_aborted = true;
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             return self.fail(
                 idx,
                 start,
+                outcome,
                 status,
                 FailureKind::Injected,
                 "fault injected by the traffic controller",
@@ -156,8 +160,7 @@ impl Forwarder {
         let (mut parts, body) = req.into_parts();
         let pq = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         if !pq.starts_with('/') {
-            stats.response(400);
-            stats.end(start.elapsed());
+            stats.finish(&Outcome { status: Some(400), ..outcome }, start.elapsed());
             return self.local_response(
                 StatusCode::BAD_REQUEST,
                 "400 Bad Request: unsupported request target\n",
@@ -168,8 +171,7 @@ impl Forwarder {
         let uri = match origin_uri(&backend.url, pq) {
             Ok(u) => u,
             Err(_) => {
-                stats.response(400);
-                stats.end(start.elapsed());
+                stats.finish(&Outcome { status: Some(400), ..outcome }, start.elapsed());
                 return self.local_response(
                     StatusCode::BAD_REQUEST,
                     "400 Bad Request: bad request target\n",
@@ -206,12 +208,20 @@ impl Forwarder {
                 let msg = format!("backend `{}` could not be reached", backend.name);
                 tracing::warn!(backend = %backend.name, error = %e, request_id = ?request_id, "connect failed");
                 crate::health::mark_down_passive(shared, idx, format!("connect failed: {e}"));
-                return self.fail(idx, start, StatusCode::BAD_GATEWAY, FailureKind::Connect, &msg, &request_id);
+                return self.fail(
+                    idx,
+                    start,
+                    outcome,
+                    StatusCode::BAD_GATEWAY,
+                    FailureKind::Connect,
+                    &msg,
+                    &request_id,
+                );
             }
             Ok(Err(SendError::Backend(e))) => {
                 let msg = format!("backend `{}` closed the connection without a response", backend.name);
                 tracing::warn!(backend = %backend.name, error = %e, request_id = ?request_id, "backend failed");
-                return self.fail(idx, start, StatusCode::BAD_GATEWAY, FailureKind::Reset, &msg, &request_id);
+                return self.fail(idx, start, outcome, StatusCode::BAD_GATEWAY, FailureKind::Reset, &msg, &request_id);
             }
             Err(_) => {
                 let msg = format!(
@@ -219,11 +229,19 @@ impl Forwarder {
                     backend.name, shared.config.first_byte_timeout
                 );
                 tracing::warn!(backend = %backend.name, request_id = ?request_id, "first-byte timeout");
-                return self.fail(idx, start, StatusCode::GATEWAY_TIMEOUT, FailureKind::Timeout, &msg, &request_id);
+                return self.fail(
+                    idx,
+                    start,
+                    outcome,
+                    StatusCode::GATEWAY_TIMEOUT,
+                    FailureKind::Timeout,
+                    &msg,
+                    &request_id,
+                );
             }
         };
 
-        stats.response(resp.status().as_u16());
+        outcome.status = Some(resp.status().as_u16());
         let (mut parts, body) = resp.into_parts();
         headers::strip_hop_by_hop(&mut parts.headers);
         self.decorate(&mut parts.headers, Some(idx), &request_id);
@@ -241,7 +259,7 @@ impl Forwarder {
         } else {
             Some(lease)
         };
-        let done = Box::new(Done { shared: shared.clone(), idx, start, lease, _activity: activity });
+        let done = Box::new(Done { shared: shared.clone(), idx, start, outcome, lease, _activity: activity });
         let body = ObservedBody::new(IdleTimeoutBody::new(body, shared.config.idle_timeout), done).boxed_unsync();
         Response::from_parts(parts, body)
     }
@@ -251,20 +269,19 @@ impl Forwarder {
         &self,
         idx: usize,
         start: Instant,
+        outcome: Outcome,
         status: StatusCode,
         kind: FailureKind,
         msg: &str,
         request_id: &HeaderValue,
     ) -> Response<ProxyBody> {
         if let Some(b) = self.shared.backends.get(idx) {
-            b.stats.response(status.as_u16());
             let counts_as_failure = kind != FailureKind::Injected
                 || status == StatusCode::BAD_GATEWAY
                 || status == StatusCode::GATEWAY_TIMEOUT;
-            if counts_as_failure {
-                b.stats.failure(kind);
-            }
-            b.stats.end(start.elapsed());
+            let outcome =
+                Outcome { status: Some(status.as_u16()), failure: counts_as_failure.then_some(kind), ..outcome };
+            b.stats.finish(&outcome, start.elapsed());
         }
         let reason = status.canonical_reason().unwrap_or("");
         self.local_response(status, &format!("{} {reason}: {msg}\n", status.as_u16()), request_id, Some(idx))

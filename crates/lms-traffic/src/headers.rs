@@ -38,11 +38,16 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 
 /// Adds X-Forwarded-For (appending the client), -Proto and -Host.
 pub fn add_forwarded(headers: &mut HeaderMap, client: IpAddr, proto: &'static str, host: Option<&HeaderValue>) {
-    let xff = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-        Some(prev) if !prev.trim().is_empty() => format!("{prev}, {client}"),
-        _ => client.to_string(),
-    };
-    if let Ok(v) = HeaderValue::from_str(&xff) {
+    use std::fmt::Write;
+    let mut xff = String::with_capacity(48);
+    if let Some(prev) = headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+        if !prev.trim().is_empty() {
+            xff.push_str(prev);
+            xff.push_str(", ");
+        }
+    }
+    let _ = write!(xff, "{client}");
+    if let Ok(v) = HeaderValue::from_maybe_shared(bytes::Bytes::from(xff)) {
         headers.insert(X_FORWARDED_FOR.clone(), v);
     }
     headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static(proto));
@@ -62,7 +67,8 @@ pub fn request_id(headers: &HeaderMap) -> HeaderValue {
     let mut raw = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut raw);
     // Hex is always a valid header value.
-    HeaderValue::from_str(&hex::encode(raw)).unwrap_or_else(|_| HeaderValue::from_static("0"))
+    HeaderValue::from_maybe_shared(bytes::Bytes::from(hex::encode(raw)))
+        .unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 
 #[cfg(test)]

@@ -26,6 +26,19 @@ pub enum FailureKind {
     Injected,
 }
 
+/// What happened to one request, recorded when it ends.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Outcome {
+    /// Status of the response head the client got, if one was sent.
+    pub status: Option<u16>,
+    /// Why it failed, if it did.
+    pub failure: Option<FailureKind>,
+    /// Aborted by fault injection.
+    pub fault_aborted: bool,
+    /// Delayed by fault injection.
+    pub fault_delayed: bool,
+}
+
 /// Plain counters for one period (cumulative, or one window slot).
 #[derive(Debug, Clone, Default)]
 pub struct Counters {
@@ -136,6 +149,7 @@ impl BackendStats {
     }
 
     fn update(&self, f: impl Fn(&mut Counters)) {
+        // Both the cumulative and the current window slot get the same update.
         let now = self.started.elapsed().as_secs();
         // A poisoned lock only means another thread panicked mid-update of
         // plain counters; the numbers are still usable.
@@ -144,44 +158,33 @@ impl BackendStats {
         f(inner.window.slot(now));
     }
 
-    /// A request was routed here; returns a guard that ends it.
+    /// A request was routed here (counted in flight until [`Self::finish`]).
     pub fn begin(&self) {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
-        self.update(|c| c.requests += 1);
     }
 
-    /// The response head went out with `status` (proxy-made or backend's).
-    pub fn response(&self, status: u16) {
-        let class = (usize::from(status / 100)).clamp(1, 5) - 1;
-        self.update(|c| c.classes[class] += 1);
-    }
-
-    /// The request failed; `status` is what the client got if a head was
-    /// still to be sent (502/504), `None` if the body broke mid-way.
-    pub fn failure(&self, kind: FailureKind) {
-        self.update(|c| match kind {
-            FailureKind::Connect => c.failures.connect += 1,
-            FailureKind::Timeout => c.failures.timeout += 1,
-            FailureKind::Reset => c.failures.reset += 1,
-            FailureKind::Injected => c.failures.injected += 1,
-        });
-    }
-
-    /// A fault-injected abort happened.
-    pub fn fault_aborted(&self) {
-        self.update(|c| c.faults_aborted += 1);
-    }
-
-    /// A fault-injected delay happened.
-    pub fn fault_delayed(&self) {
-        self.update(|c| c.faults_delayed += 1);
-    }
-
-    /// The request is over after `elapsed`.
-    pub fn end(&self, elapsed: Duration) {
+    /// The request routed by [`Self::begin`] is over: everything about it is
+    /// recorded at once, under one lock.
+    pub fn finish(&self, o: &Outcome, elapsed: Duration) {
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
         let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        self.update(|c| c.latency.record(us));
+        let class = o.status.map(|s| usize::from(s / 100).clamp(1, 5) - 1);
+        self.update(|c| {
+            c.requests += 1;
+            if let Some(class) = class {
+                c.classes[class] += 1;
+            }
+            match o.failure {
+                Some(FailureKind::Connect) => c.failures.connect += 1,
+                Some(FailureKind::Timeout) => c.failures.timeout += 1,
+                Some(FailureKind::Reset) => c.failures.reset += 1,
+                Some(FailureKind::Injected) => c.failures.injected += 1,
+                None => {}
+            }
+            c.faults_aborted += u64::from(o.fault_aborted);
+            c.faults_delayed += u64::from(o.fault_delayed);
+            c.latency.record(us);
+        });
     }
 
     /// Snapshot for the admin API.
