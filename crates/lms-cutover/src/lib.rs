@@ -20,10 +20,10 @@
 //! is driven: that is behind the driver traits. The engine does no IO.
 
 pub mod blackout;
-//pub mod drivers;
+pub mod drivers;
 pub mod engine;
 pub mod error;
-//pub mod journal;
+pub mod journal;
 pub mod observe;
 pub mod plan;
 pub mod units;

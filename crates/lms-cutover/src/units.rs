@@ -74,11 +74,9 @@ impl FromStr for Percent {
 
 impl fmt::Display for Percent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.fract() == 0.0 {
-            write!(f, "{}%", self.0)
-        } else {
-            write!(f, "{:.2}%", self.0)
-        }
+        let text = format!("{:.2}", self.0);
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        write!(f, "{text}%")
     }
 }
 

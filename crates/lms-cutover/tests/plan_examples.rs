@@ -1,10 +1,97 @@
-use lms_cutover::plan;
+//! The shipped plans: they validate, and they say what the runbook says.
+
+use lms_cutover::plan::{self, Decision, GateAction, Limit, Metric, StepAction, WindowKind};
+
+const PHASE29: &str = include_str!("../../../examples/cutover/phase29.toml");
+const REHEARSAL: &str = include_str!("../../../examples/cutover/rehearsal.toml");
 
 #[test]
-fn phase29_parses() {
-    let p = plan::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/cutover/phase29.toml"));
-    match p {
-        Ok(p) => println!("{}", plan::show(&p)),
-        Err(e) => panic!("{e}"),
+fn phase29_transcribes_the_seed() {
+    let p = plan::parse(PHASE29).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.steps.len(), 21);
+    assert_eq!(p.prechecks.len(), 17, "7 checks of 5.1 and 10 of 5.2");
+    assert_eq!(p.verifications.len(), 12, "8 of 7.2 and 4 of 7.3");
+    assert_eq!(p.smoke.len(), 10);
+    assert_eq!(p.checkpoints.len(), 3);
+    assert_eq!(p.success_criteria.len(), 5);
+    assert_eq!(p.definition_of_done.len(), 7);
+    assert_eq!(p.post_cutover.len(), 10);
+    assert_eq!(p.roles.len(), 8);
+    assert_eq!(p.contacts.len(), 5);
+    assert_eq!(p.prep.len(), 6);
+    assert_eq!(p.window.kind, WindowKind::Weekly);
+    assert_eq!(p.window.weekday, Some(chrono::Weekday::Sat));
+    let greens: Vec<u8> = p
+        .steps
+        .iter()
+        .filter_map(|s| match s.action {
+            StepAction::Traffic { green } => Some(green.get()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(greens, [10, 50, 100]);
+    let windows: Vec<i64> = p
+        .steps
+        .iter()
+        .filter_map(|s| match s.action {
+            StepAction::Monitor { window } => Some(window.delta().num_minutes()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(windows, [15, 20]);
+    let gates: Vec<(Metric, String, GateAction)> =
+        p.thresholds.iter().map(|t| (t.metric, t.below.to_string(), t.action)).collect();
+    assert_eq!(
+        gates,
+        [
+            (Metric::ErrorRate, "1%".into(), GateAction::Rollback),
+            (Metric::P95Latency, "500ms".into(), GateAction::Investigate),
+            (Metric::Cpu, "70%".into(), GateAction::Investigate),
+            (Metric::Memory, "80%".into(), GateAction::Investigate),
+            (Metric::FailedRequests, "0.5%".into(), GateAction::Rollback),
+        ]
+    );
+    assert!(matches!(p.thresholds[1].below, Limit::Duration(_)));
+    assert_eq!(
+        p.checkpoints[2].decisions,
+        [Decision::GoLiveConfirmed, Decision::ExtendedMonitoring, Decision::Rollback]
+    );
+    let ids: Vec<&str> = p.smoke.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids[0], "SMOKE-001");
+    assert_eq!(ids[9], "SMOKE-010");
+    assert!(!p.meta.auto_decisions);
+}
+
+#[test]
+fn show_prints_the_seed_table() {
+    let p = plan::parse(PHASE29).unwrap_or_else(|e| panic!("{e}"));
+    let table = plan::show(&p);
+    assert!(table.contains("| Time  | Step | Activity"), "{table}");
+    assert!(
+        table.contains("| 22:00 | 1    | War room opens, team check-in      | Release Mgr | 15 min        |"),
+        "{table}"
+    );
+    assert!(table.contains("| 23:55 | 10   | Checkpoint #1 - Go/No-Go"), "{table}");
+    assert!(
+        table.contains("| 02:00 | 21   | War room closes                    | Release Mgr | -             |"),
+        "{table}"
+    );
+    assert_eq!(table.lines().filter(|l| l.starts_with("| ")).count(), 22);
+}
+
+#[test]
+fn rehearsal_is_compressed_and_automatic() {
+    let p = plan::parse(REHEARSAL).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.steps.len(), 21);
+    assert!(p.meta.auto_decisions && p.meta.auto_confirm_manual);
+    assert_eq!(p.window.kind, WindowKind::Anytime);
+    assert_eq!(p.database.kind, plan::DatabaseKind::Sqlite);
+    for s in &p.steps {
+        if let StepAction::Monitor { window } = s.action {
+            let secs = window.compressed(p.meta.compression).delta().num_seconds();
+            assert!((1..=10).contains(&secs), "window of step {} is {secs}s", s.n);
+        }
     }
+    assert!(p.environments.green.command.iter().any(|a| a == "{{self}}"));
+    assert_eq!(p.versions.green, lms_cutover::units::VersionSpec::OwnBuild);
 }

@@ -25,7 +25,7 @@ pub struct BlackoutOverride {
 
 /// One journaled fact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// A run began.
     RunStarted {

@@ -6,6 +6,7 @@
 //! the engine that executes it.
 
 pub mod model;
+pub mod placeholders;
 pub mod show;
 pub mod validate;
 

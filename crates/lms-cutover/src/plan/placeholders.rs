@@ -1,0 +1,58 @@
+//! `{{name}}` placeholders in plan strings, resolved when a run starts.
+//!
+//! Known names are listed in [`crate::plan::validate::PLACEHOLDERS`];
+//! `{{env:NAME}}` reads an environment variable through the lookup the
+//! caller passes, so this stays free of process state.
+
+use std::collections::BTreeMap;
+
+use crate::error::{CutoverError, Result};
+
+/// Replaces every `{{name}}` in `text` with `vars[name]`, and `{{env:NAME}}`
+/// with `env(NAME)`; an unknown or unset name is an error naming it.
+pub fn resolve(text: &str, vars: &BTreeMap<String, String>, env: impl Fn(&str) -> Option<String>) -> Result<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find("}}")
+            .ok_or_else(|| CutoverError::invalid("placeholder", format!("unclosed placeholder in {text:?}")))?;
+        let name = after[..end].trim();
+        let value = match name.strip_prefix("env:") {
+            Some(var) => env(var).ok_or_else(|| {
+                CutoverError::invalid(
+                    "placeholder",
+                    format!("environment variable {var} is not set (used in {text:?})"),
+                )
+            })?,
+            None => vars.get(name).cloned().ok_or_else(|| {
+                CutoverError::invalid("placeholder", format!("no value for {{{{{name}}}}} in {text:?}"))
+            })?,
+        };
+        out.push_str(&value);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_vars_and_env() {
+        let mut vars = BTreeMap::new();
+        vars.insert("self".to_string(), "/usr/bin/lms".to_string());
+        let env = |k: &str| (k == "DB").then(|| "sqlite://x".to_string());
+        assert_eq!(
+            resolve("{{self}} migrate --database-url {{env:DB}}", &vars, env).unwrap(),
+            "/usr/bin/lms migrate --database-url sqlite://x"
+        );
+        assert!(resolve("{{env:NOPE}}", &vars, env).is_err());
+        assert!(resolve("{{blue_url}}", &vars, env).is_err());
+        assert!(resolve("{{self", &vars, env).is_err());
+    }
+}
