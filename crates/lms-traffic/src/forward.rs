@@ -149,8 +149,7 @@ impl Forwarder {
                 idx,
                 start,
                 outcome,
-                status,
-                FailureKind::Injected,
+                (status, FailureKind::Injected),
                 "fault injected by the traffic controller",
                 &request_id,
             );
@@ -212,8 +211,7 @@ impl Forwarder {
                     idx,
                     start,
                     outcome,
-                    StatusCode::BAD_GATEWAY,
-                    FailureKind::Connect,
+                    (StatusCode::BAD_GATEWAY, FailureKind::Connect),
                     &msg,
                     &request_id,
                 );
@@ -221,7 +219,14 @@ impl Forwarder {
             Ok(Err(SendError::Backend(e))) => {
                 let msg = format!("backend `{}` closed the connection without a response", backend.name);
                 tracing::warn!(backend = %backend.name, error = %e, request_id = ?request_id, "backend failed");
-                return self.fail(idx, start, outcome, StatusCode::BAD_GATEWAY, FailureKind::Reset, &msg, &request_id);
+                return self.fail(
+                    idx,
+                    start,
+                    outcome,
+                    (StatusCode::BAD_GATEWAY, FailureKind::Reset),
+                    &msg,
+                    &request_id,
+                );
             }
             Err(_) => {
                 let msg = format!(
@@ -233,8 +238,7 @@ impl Forwarder {
                     idx,
                     start,
                     outcome,
-                    StatusCode::GATEWAY_TIMEOUT,
-                    FailureKind::Timeout,
+                    (StatusCode::GATEWAY_TIMEOUT, FailureKind::Timeout),
                     &msg,
                     &request_id,
                 );
@@ -270,8 +274,7 @@ impl Forwarder {
         idx: usize,
         start: Instant,
         outcome: Outcome,
-        status: StatusCode,
-        kind: FailureKind,
+        (status, kind): (StatusCode, FailureKind),
         msg: &str,
         request_id: &HeaderValue,
     ) -> Response<ProxyBody> {
