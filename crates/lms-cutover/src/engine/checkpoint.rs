@@ -14,7 +14,7 @@ use crate::engine::gates::{evaluate, GateReport};
 use crate::engine::state::RunState;
 use crate::error::{CutoverError, Result};
 use crate::observe::MetricsSample;
-use crate::plan::model::{CheckStage, Checkpoint, Consequence, Decision, Measure, Metric, Plan};
+use crate::plan::model::{CheckStage, Checkpoint, Consequence, Decision, GateAction, Measure, Metric, Plan};
 
 /// A literal answer to a question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,26 +141,32 @@ pub fn prompt(plan: &Plan, state: &RunState, cp: &Checkpoint) -> CheckpointPromp
     let insufficient_data = latest.as_ref().is_none_or(GateReport::insufficient);
     let round = state.checkpoints.get(&cp.n).map_or(1, |c| c.round.max(1));
 
-    let gate_answer = |metrics: &[Metric]| -> (Answer, String) {
+    // A gate-measured "no" leads where the breached gate says: an
+    // investigate gate holds, whatever the question's own column says.
+    let gate_answer = |metrics: &[Metric]| -> (Answer, String, Option<GateAction>) {
         let relevant: Vec<Metric> = plan.thresholds.iter().map(|t| t.metric).filter(|m| metrics.contains(m)).collect();
         if relevant.is_empty() {
-            return (Answer::Unknown, "no threshold for this in the plan".into());
+            return (Answer::Unknown, "no threshold for this in the plan".into(), None);
         }
         for r in &reports {
             if let Some(b) = r.only(&relevant).results.into_iter().find(|g| g.breached()) {
-                return (Answer::No, format!("{:?} {} reached the limit {}", b.metric, b.value_text(), b.limit));
+                return (
+                    Answer::No,
+                    format!("{:?} {} reached the limit {}", b.metric, b.value_text(), b.limit),
+                    Some(b.action),
+                );
             }
         }
         match &latest {
-            None => (Answer::Unknown, "insufficient data: no sample yet".into()),
+            None => (Answer::Unknown, "insufficient data: no sample yet".into(), None),
             Some(l) => {
                 let sub = l.only(&relevant);
                 let text: Vec<String> =
                     sub.results.iter().map(|g| format!("{:?} {} (< {})", g.metric, g.value_text(), g.limit)).collect();
                 if sub.insufficient() {
-                    (Answer::Unknown, format!("insufficient data: {}", text.join(", ")))
+                    (Answer::Unknown, format!("insufficient data: {}", text.join(", ")), None)
                 } else {
-                    (Answer::Yes, text.join(", "))
+                    (Answer::Yes, text.join(", "), None)
                 }
             }
         }
@@ -170,7 +176,8 @@ pub fn prompt(plan: &Plan, state: &RunState, cp: &Checkpoint) -> CheckpointPromp
         .questions
         .iter()
         .map(|q| {
-            let (answer, evidence) = match q.measure {
+            let plain = |(a, e): (Answer, String)| (a, e, None);
+            let (answer, evidence, gate) = match q.measure {
                 Measure::ErrorRate => gate_answer(&[Metric::ErrorRate, Metric::FailedRequests]),
                 Measure::ResponseTime => gate_answer(&[Metric::P95Latency]),
                 Measure::Performance => gate_answer(&[Metric::P95Latency, Metric::Cpu, Metric::Memory]),
@@ -181,14 +188,12 @@ pub fn prompt(plan: &Plan, state: &RunState, cp: &Checkpoint) -> CheckpointPromp
                     Metric::Cpu,
                     Metric::Memory,
                 ]),
-                Measure::CriticalAlerts => {
-                    if forced_hold.is_empty() {
-                        (Answer::No, "no alerts this round".into())
-                    } else {
-                        (Answer::Yes, forced_hold.join("; "))
-                    }
-                }
-                Measure::SmokeTests => match &state.smoke {
+                Measure::CriticalAlerts => plain(if forced_hold.is_empty() {
+                    (Answer::No, "no alerts this round".into())
+                } else {
+                    (Answer::Yes, forced_hold.join("; "))
+                }),
+                Measure::SmokeTests => plain(match &state.smoke {
                     None => (Answer::Unknown, "smoke tests not run".into()),
                     Some(r) => {
                         let failed: Vec<&str> = r.iter().filter(|t| !t.passed).map(|t| t.id.as_str()).collect();
@@ -201,8 +206,8 @@ pub fn prompt(plan: &Plan, state: &RunState, cp: &Checkpoint) -> CheckpointPromp
                             )
                         }
                     }
-                },
-                Measure::BusinessValidation => {
+                }),
+                Measure::BusinessValidation => plain({
                     let business: Vec<_> = state
                         .validation
                         .iter()
@@ -220,8 +225,8 @@ pub fn prompt(plan: &Plan, state: &RunState, cp: &Checkpoint) -> CheckpointPromp
                             (Answer::No, format!("failed: {}", failed.join(", ")))
                         }
                     }
-                }
-                Measure::Person => (Answer::Unknown, "a person answers".into()),
+                }),
+                Measure::Person => (Answer::Unknown, "a person answers".into(), None),
             };
             let good = match answer {
                 Answer::Yes => Some(q.good_answer),
@@ -235,7 +240,10 @@ pub fn prompt(plan: &Plan, state: &RunState, cp: &Checkpoint) -> CheckpointPromp
                 good,
                 evidence,
                 action: q.action.clone(),
-                if_bad: q.if_bad,
+                if_bad: match gate {
+                    Some(GateAction::Investigate) => Consequence::Investigate,
+                    _ => q.if_bad,
+                },
             }
         })
         .collect::<Vec<_>>();
