@@ -1,0 +1,125 @@
+//! Plan validation: every error, each with its line and column.
+
+mod common;
+
+use common::PHASE29;
+use lms_cutover::plan;
+use lms_cutover::{CutoverError, Diagnostic};
+
+fn errors(text: &str) -> Vec<Diagnostic> {
+    match plan::parse(text) {
+        Err(CutoverError::InvalidPlan { diagnostics, .. }) => diagnostics.0,
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("plan accepted"),
+    }
+}
+
+/// 1-based line of the first occurrence of `needle` in `text`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).map(|i| i + 1).unwrap_or_else(|| panic!("{needle:?} not in text"))
+}
+
+fn replace_once(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "{from:?} not in plan");
+    text.replacen(from, to, 1)
+}
+
+#[test]
+fn a_syntax_error_has_line_and_column() {
+    let text = replace_once(PHASE29, "compression = 1 ", "compression = = 1 ");
+    let e = errors(&text);
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].line, line_of(&text, "compression = = 1"));
+    assert!(e[0].column > 1);
+}
+
+#[test]
+fn every_structural_error_is_reported() {
+    let mut text =
+        replace_once(PHASE29, "do = { kind = \"traffic\", green = 10 }", "do = { kind = \"traffic\", green = 110 }");
+    text = replace_once(&text, "below = \"1%\"", "below = \"fast\"");
+    text = replace_once(&text, "window = \"20m\"", "window = \"20 fortnights\"");
+    text = replace_once(
+        &text,
+        "activity = \"Deploy Green environment\"",
+        "activity = \"Deploy Green environment\"\ncolour = \"green\"",
+    );
+    text = replace_once(&text, "start = \"22:00\"", "start = \"10pm\"");
+    let e = errors(&text);
+    let lines: Vec<usize> = e.iter().map(|d| d.line).collect();
+    assert_eq!(e.len(), 5, "{e:#?}");
+    assert!(lines.contains(&line_of(&text, "green = 110")));
+    assert!(lines.contains(&line_of(&text, "below = \"fast\"")));
+    assert!(lines.contains(&line_of(&text, "20 fortnights")));
+    assert!(lines.contains(&line_of(&text, "colour = ")));
+    assert!(lines.contains(&line_of(&text, "start = \"10pm\"")));
+    assert!(e.iter().any(|d| d.message.contains("unknown field `colour`")));
+    assert!(e.iter().any(|d| d.message.contains("is not between 0 and 100")));
+    // Sorted by position, printed as line:column: message.
+    assert!(lines.windows(2).all(|w| w[0] <= w[1]));
+    let shown = CutoverError::InvalidPlan { path: None, diagnostics: lms_cutover::error::Diagnostics(e) }.to_string();
+    assert!(shown.starts_with("5 error(s) in plan <text>:"), "{shown}");
+}
+
+#[test]
+fn every_rule_violation_is_reported_at_its_place() {
+    let mut text =
+        replace_once(PHASE29, "do = { kind = \"traffic\", green = 50 }", "do = { kind = \"traffic\", green = 5 }");
+    text = replace_once(
+        &text,
+        "do = { kind = \"checkpoint\", checkpoint = 2 }",
+        "do = { kind = \"checkpoint\", checkpoint = 7 }",
+    );
+    text = replace_once(&text, "id = \"SMOKE-004\"", "id = \"SMOKE-4\"");
+    text = replace_once(&text, "metric = \"cpu\"\nbelow = \"70%\"", "metric = \"cpu\"\nbelow = \"70ms\"");
+    text = replace_once(&text, "url = \"{{env:LMS_BLUE_URL}}\"", "url = \"{{blue_host}}\"");
+    text = replace_once(&text, "n = 6\nat = \"23:10\"", "n = 6\nat = \"22:10\"");
+    text = replace_once(&text, "owner = \"DBA\"\nduration = \"15m\"", "owner = \"Janitor\"\nduration = \"15m\"");
+    let e = errors(&text);
+    let find = |needle: &str| {
+        e.iter()
+            .find(|d| d.message.contains(needle))
+            .unwrap_or_else(|| panic!("no error containing {needle:?} in {e:#?}"))
+    };
+    assert_eq!(find("traffic must increase").line, line_of(&text, "green = 5 }"));
+    assert_eq!(find("checkpoint 7 is not defined").line, line_of(&text, "checkpoint = 7"));
+    assert!(e.iter().any(|d| d.message.contains("checkpoint 2 is not used by any step")));
+    assert_eq!(find("must look like SMOKE-001").line, line_of(&text, "SMOKE-4"));
+    assert_eq!(find("Cpu needs a percentage").line, line_of(&text, "below = \"70ms\""));
+    assert_eq!(find("unknown placeholder {{blue_host}}").line, line_of(&text, "{{blue_host}}"));
+    assert_eq!(find("starts before the previous step").line, line_of(&text, "at = \"22:10\""));
+    assert_eq!(find("owner \"Janitor\"").line, line_of(&text, "owner = \"Janitor\""));
+    assert!(e.iter().all(|d| d.line > 0 && d.column > 0));
+}
+
+#[test]
+fn missing_sections_and_unknown_sections_are_named() {
+    let text = PHASE29.replace("[monitoring]", "[monitor]");
+    let e = errors(&text);
+    assert!(e.iter().any(|d| d.message.contains("unknown section `monitor`") && d.line == line_of(&text, "[monitor]")));
+    assert!(e.iter().any(|d| d.message.contains("missing section [monitoring]")));
+}
+
+#[test]
+fn final_checkpoint_before_full_traffic_is_refused() {
+    let text = replace_once(
+        PHASE29,
+        "do = { kind = \"checkpoint\", checkpoint = 1 }",
+        "do = { kind = \"checkpoint\", checkpoint = 3 }",
+    );
+    let text = replace_once(
+        &text,
+        "do = { kind = \"checkpoint\", checkpoint = 3 }\n\n[[steps]]\nn = 19",
+        "do = { kind = \"checkpoint\", checkpoint = 1 }\n\n[[steps]]\nn = 19",
+    );
+    let e = errors(&text);
+    assert!(e.iter().any(|d| d.message.contains("final checkpoint 3 must come after traffic reaches 100%")), "{e:#?}");
+}
+
+#[test]
+fn load_names_the_file() {
+    match plan::load("/nonexistent/plan.toml") {
+        Err(CutoverError::ReadPlan { path, .. }) => assert!(path.ends_with("plan.toml")),
+        other => panic!("{other:?}"),
+    }
+}
