@@ -96,18 +96,24 @@ pub enum Ending {
 /// Called exactly once when an observed body ends.
 pub trait Finish: Send + 'static {
     /// The body ended this way.
-    fn finish(self: Box<Self>, ending: Ending);
+    fn finish(self, ending: Ending);
 }
 
 pin_project! {
     /// Reports the end of a body exactly once (complete, error or drop).
-    pub struct ObservedBody<B> {
+    pub struct ObservedBody<B, F>
+    where
+        F: Finish,
+    {
         #[pin]
         inner: B,
-        finish: Option<Box<dyn Finish>>,
+        finish: Option<F>,
     }
 
-    impl<B> PinnedDrop for ObservedBody<B> {
+    impl<B, F> PinnedDrop for ObservedBody<B, F>
+    where
+        F: Finish,
+    {
         fn drop(this: Pin<&mut Self>) {
             if let Some(f) = this.project().finish.take() {
                 f.finish(Ending::Dropped);
@@ -116,16 +122,17 @@ pin_project! {
     }
 }
 
-impl<B> ObservedBody<B> {
+impl<B, F: Finish> ObservedBody<B, F> {
     /// Wraps `inner`; `finish` runs when it ends.
-    pub fn new(inner: B, finish: Box<dyn Finish>) -> Self {
+    pub fn new(inner: B, finish: F) -> Self {
         Self { inner, finish: Some(finish) }
     }
 }
 
-impl<B> Body for ObservedBody<B>
+impl<B, F> Body for ObservedBody<B, F>
 where
     B: Body<Data = Bytes, Error = BoxError>,
+    F: Finish,
 {
     type Data = Bytes;
     type Error = BoxError;

@@ -14,7 +14,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::drain::DrainWatch;
+use crate::drain::{DrainWatch, CUT, DRAINING};
 use crate::forward::Forwarder;
 
 /// When the connection last did something, and how many requests it has open.
@@ -51,8 +51,9 @@ pub struct ActivityGuard(Arc<Activity>);
 
 impl ActivityGuard {
     fn new(a: Arc<Activity>) -> Self {
+        // No need to note the time: the connection cannot count as idle
+        // while a request is open.
         a.in_flight.fetch_add(1, Ordering::Relaxed);
-        a.touch();
         Self(a)
     }
 }
@@ -84,8 +85,7 @@ pub async fn serve<I>(
     });
     let conn = builder.serve_connection(TokioIo::new(io), svc);
     tokio::pin!(conn);
-    let mut graceful = drain.graceful.clone();
-    let mut force = drain.force.clone();
+    let mut drain = drain;
     let mut closing = false;
     let mut ticker = tokio::time::interval((idle_timeout / 4).max(Duration::from_millis(50)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -97,11 +97,16 @@ pub async fn serve<I>(
                 }
                 break;
             }
-            _ = crate::drain::until_true(&mut graceful), if !closing => {
-                conn.as_mut().graceful_shutdown();
-                closing = true;
+            changed = drain.state.changed() => {
+                let state = if changed.is_ok() { *drain.state.borrow_and_update() } else { CUT };
+                if state == CUT {
+                    break;
+                }
+                if state == DRAINING && !closing {
+                    conn.as_mut().graceful_shutdown();
+                    closing = true;
+                }
             }
-            _ = crate::drain::until_true(&mut force) => break,
             _ = ticker.tick(), if !closing => {
                 if activity.idle_for() >= idle_timeout {
                     conn.as_mut().graceful_shutdown();

@@ -7,51 +7,53 @@
 
 use tokio::sync::{mpsc, watch};
 
+/// Connection state broadcast by the drain.
+pub const RUNNING: u8 = 0;
+/// Finish the current requests, then close.
+pub const DRAINING: u8 = 1;
+/// Close now.
+pub const CUT: u8 = 2;
+
 /// Sender side: owned by the listener task.
 #[derive(Debug)]
 pub struct Drain {
-    graceful: watch::Sender<bool>,
-    force: watch::Sender<bool>,
+    state: watch::Sender<u8>,
     tracker: Option<mpsc::Sender<()>>,
     done: mpsc::Receiver<()>,
 }
 
 /// Receiver side: one per connection. Dropping it tells the drain that the
 /// connection is finished.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct DrainWatch {
-    pub(crate) graceful: watch::Receiver<bool>,
-    pub(crate) force: watch::Receiver<bool>,
+    /// `RUNNING`, `DRAINING` or `CUT`.
+    pub(crate) state: watch::Receiver<u8>,
     _tracker: mpsc::Sender<()>,
 }
 
 impl Drain {
-    /// A drain driven by `graceful` (true = start draining).
-    pub fn new(graceful: watch::Sender<bool>) -> Self {
-        let (force, _) = watch::channel(false);
+    /// A drain with every connection running.
+    pub fn new() -> Self {
+        let (state, _) = watch::channel(RUNNING);
         let (tracker, done) = mpsc::channel(1);
-        Self { graceful, force, tracker: Some(tracker), done }
+        Self { state, tracker: Some(tracker), done }
     }
 
     /// A watch for a new connection.
     pub fn watch(&self) -> Option<DrainWatch> {
-        Some(DrainWatch {
-            graceful: self.graceful.subscribe(),
-            force: self.force.subscribe(),
-            _tracker: self.tracker.clone()?,
-        })
+        Some(DrainWatch { state: self.state.subscribe(), _tracker: self.tracker.clone()? })
     }
 
-    /// Waits until every connection is done, cutting them after `timeout`.
-    /// Returns how the drain ended (true = every connection finished).
+    /// Starts draining and waits until every connection is done, cutting
+    /// them after `timeout`. Returns true when every connection finished.
     pub async fn finish(mut self, timeout: std::time::Duration) -> bool {
         self.tracker = None;
-        let _ = self.graceful.send(true);
+        let _ = self.state.send(DRAINING);
         if tokio::time::timeout(timeout, self.done.recv()).await.is_ok() {
             return true;
         }
         tracing::warn!(?timeout, "drain timeout: cutting remaining connections");
-        let _ = self.force.send(true);
+        let _ = self.state.send(CUT);
         let _ = tokio::time::timeout(std::time::Duration::from_secs(1), self.done.recv()).await;
         false
     }

@@ -74,7 +74,7 @@ struct Done {
 }
 
 impl Finish for Done {
-    fn finish(self: Box<Self>, ending: Ending) {
+    fn finish(self, ending: Ending) {
         let Some(b) = self.shared.backends.get(self.idx) else { return };
         let mut outcome = self.outcome;
         match ending {
@@ -87,7 +87,7 @@ impl Finish for Done {
             }
             Ending::Dropped => {}
         }
-        b.stats.finish(&outcome, self.start.elapsed());
+        b.stats.finish(&outcome, self.start);
     }
 }
 
@@ -159,7 +159,7 @@ impl Forwarder {
         let (mut parts, body) = req.into_parts();
         let pq = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         if !pq.starts_with('/') {
-            stats.finish(&Outcome { status: Some(400), ..outcome }, start.elapsed());
+            stats.finish(&Outcome { status: Some(400), ..outcome }, start);
             return self.local_response(
                 StatusCode::BAD_REQUEST,
                 "400 Bad Request: unsupported request target\n",
@@ -170,7 +170,7 @@ impl Forwarder {
         let uri = match origin_uri(&backend.url, pq) {
             Ok(u) => u,
             Err(_) => {
-                stats.finish(&Outcome { status: Some(400), ..outcome }, start.elapsed());
+                stats.finish(&Outcome { status: Some(400), ..outcome }, start);
                 return self.local_response(
                     StatusCode::BAD_REQUEST,
                     "400 Bad Request: bad request target\n",
@@ -263,7 +263,7 @@ impl Forwarder {
         } else {
             Some(lease)
         };
-        let done = Box::new(Done { shared: shared.clone(), idx, start, outcome, lease, _activity: activity });
+        let done = Done { shared: shared.clone(), idx, start, outcome, lease, _activity: activity };
         let body = ObservedBody::new(IdleTimeoutBody::new(body, shared.config.idle_timeout), done).boxed_unsync();
         Response::from_parts(parts, body)
     }
@@ -284,7 +284,7 @@ impl Forwarder {
                 || status == StatusCode::GATEWAY_TIMEOUT;
             let outcome =
                 Outcome { status: Some(status.as_u16()), failure: counts_as_failure.then_some(kind), ..outcome };
-            b.stats.finish(&outcome, start.elapsed());
+            b.stats.finish(&outcome, start);
         }
         let reason = status.canonical_reason().unwrap_or("");
         self.local_response(status, &format!("{} {reason}: {msg}\n", status.as_u16()), request_id, Some(idx))

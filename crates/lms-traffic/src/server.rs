@@ -42,8 +42,7 @@ pub async fn run(
     tls: Option<TlsAcceptor>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let (graceful, _) = watch::channel(false);
-    let drain = Drain::new(graceful);
+    let drain = Drain::new();
     let limit = Arc::new(Semaphore::new(cfg.max_connections));
     let builder = Arc::new(builder(&cfg));
     loop {

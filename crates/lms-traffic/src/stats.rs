@@ -148,9 +148,9 @@ impl BackendStats {
         }
     }
 
-    fn update(&self, f: impl Fn(&mut Counters)) {
+    fn update(&self, now: Instant, f: impl Fn(&mut Counters)) {
         // Both the cumulative and the current window slot get the same update.
-        let now = self.started.elapsed().as_secs();
+        let now = now.saturating_duration_since(self.started).as_secs();
         // A poisoned lock only means another thread panicked mid-update of
         // plain counters; the numbers are still usable.
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -165,11 +165,12 @@ impl BackendStats {
 
     /// The request routed by [`Self::begin`] is over: everything about it is
     /// recorded at once, under one lock.
-    pub fn finish(&self, o: &Outcome, elapsed: Duration) {
+    pub fn finish(&self, o: &Outcome, start: Instant) {
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
-        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        let now = Instant::now();
+        let us = u64::try_from(now.saturating_duration_since(start).as_micros()).unwrap_or(u64::MAX);
         let class = o.status.map(|s| usize::from(s / 100).clamp(1, 5) - 1);
-        self.update(|c| {
+        self.update(now, |c| {
             c.requests += 1;
             if let Some(class) = class {
                 c.classes[class] += 1;
