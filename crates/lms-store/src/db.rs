@@ -8,7 +8,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::OwnedMutexGuard;
 
 /// Which database engine a `Db` talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,11 +29,20 @@ impl Backend {
 }
 
 /// A pool of connections to one database.
+///
+/// SQLite allows one writer at a time. Its own busy handler waits by
+/// sleeping with back-off, which under load wastes most of the time it
+/// waits; so writers of this process queue on an async lock (`WriteLock`)
+/// in arrival order, and the busy timeout only arbitrates between processes
+/// (e.g. blue and green on one file).
 #[derive(Debug, Clone)]
 pub enum Db {
     Pg(PgPool),
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, WriteLock),
 }
+
+/// The in-process queue of SQLite writers.
+pub type WriteLock = Arc<tokio::sync::Mutex<()>>;
 
 /// One connection, borrowed from a pool or a transaction.
 pub enum Conn<'c> {
@@ -42,7 +53,9 @@ pub enum Conn<'c> {
 /// A transaction; dropped without `commit` it rolls back.
 pub enum Tx {
     Pg(Transaction<'static, Postgres>),
-    Sqlite(Transaction<'static, Sqlite>),
+    /// A write transaction holds the writer lock until it ends (fields drop
+    /// in order: the transaction first, then the lock).
+    Sqlite(Transaction<'static, Sqlite>, Option<OwnedMutexGuard<()>>),
 }
 
 /// A connection checked out of the pool, outside any transaction.
@@ -103,7 +116,7 @@ impl Db {
                 .acquire_timeout(opts.acquire_timeout)
                 .connect_with(co)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::Sqlite(pool, WriteLock::default()))
         } else {
             Err(StoreError::BadUrl(format!(
                 "{url}: use postgres://user@host/db, sqlite:///absolute/path.db or sqlite://relative/path.db"
@@ -114,7 +127,7 @@ impl Db {
     pub fn backend(&self) -> Backend {
         match self {
             Db::Pg(_) => Backend::Postgres,
-            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Sqlite(..) => Backend::Sqlite,
         }
     }
 
@@ -124,7 +137,10 @@ impl Db {
             // IMMEDIATE takes SQLite's write lock up front (waiting on the busy
             // timeout), so a transaction that reads and then writes can never
             // fail with a stale snapshot when another one committed in between.
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p, lock) => {
+                let guard = lock.clone().lock_owned().await;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, Some(guard))
+            }
         })
     }
 
@@ -132,14 +148,14 @@ impl Db {
     pub async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {
             Db::Pg(p) => Tx::Pg(p.begin().await?),
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Sqlite(p, _) => Tx::Sqlite(p.begin().await?, None),
         })
     }
 
     pub async fn acquire(&self) -> Result<PoolConn> {
         Ok(match self {
             Db::Pg(p) => PoolConn::Pg(p.acquire().await?),
-            Db::Sqlite(p) => PoolConn::Sqlite(p.acquire().await?),
+            Db::Sqlite(p, _) => PoolConn::Sqlite(p.acquire().await?),
         })
     }
 
@@ -154,14 +170,14 @@ impl Db {
     pub fn pool_stats(&self) -> (u32, usize) {
         match self {
             Db::Pg(p) => (p.size(), p.num_idle()),
-            Db::Sqlite(p) => (p.size(), p.num_idle()),
+            Db::Sqlite(p, _) => (p.size(), p.num_idle()),
         }
     }
 
     pub async fn close(&self) {
         match self {
             Db::Pg(p) => p.close().await,
-            Db::Sqlite(p) => p.close().await,
+            Db::Sqlite(p, _) => p.close().await,
         }
     }
 }
@@ -170,13 +186,13 @@ impl Tx {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
             Tx::Pg(t) => Conn::Pg(&mut *t),
-            Tx::Sqlite(t) => Conn::Sqlite(&mut *t),
+            Tx::Sqlite(t, _) => Conn::Sqlite(&mut *t),
         }
     }
     pub async fn commit(self) -> Result<()> {
         match self {
             Tx::Pg(t) => t.commit().await?,
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, _guard) => t.commit().await?,
         }
         Ok(())
     }

@@ -29,7 +29,7 @@ impl MigrationStatus {
 fn migrator(db: &Db) -> &'static Migrator {
     match db {
         Db::Pg(_) => &PG,
-        Db::Sqlite(_) => &SQLITE,
+        Db::Sqlite(..) => &SQLITE,
     }
 }
 
@@ -37,7 +37,7 @@ fn migrator(db: &Db) -> &'static Migrator {
 pub async fn up(db: &Db) -> Result<()> {
     match db {
         Db::Pg(p) => PG.run(p).await?,
-        Db::Sqlite(p) => SQLITE.run(p).await?,
+        Db::Sqlite(p, _) => SQLITE.run(p).await?,
     }
     Ok(())
 }
@@ -50,7 +50,7 @@ pub async fn status(db: &Db) -> Result<MigrationStatus> {
         Db::Pg(_) => {
             "SELECT CAST(COUNT(*) AS BIGINT) FROM information_schema.tables WHERE table_name = '_sqlx_migrations'"
         }
-        Db::Sqlite(_) => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        Db::Sqlite(..) => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
     };
     let exists: i64 = q!(scalar & mut c.conn(), i64, exists_sql)?;
     let applied = if exists > 0 {

@@ -118,7 +118,13 @@ struct Server {
 
 impl Server {
     fn start(args: &[&str]) -> Server {
-        let mut child = lms().arg("serve").args(args).args(["--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().expect("spawn");
+        let mut child = lms()
+            .arg("serve")
+            .args(args)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let mut stdout = Vec::new();
         let base = loop {
@@ -148,7 +154,14 @@ async fn demo_server_serves_and_stops_cleanly_on_sigterm() {
     let (_dir, url) = sqlite_url("demo");
     let server = Server::start(&["--demo", "--database-url", &url, "--slot", "blue"]);
     let printed = server.stdout.join("\n");
-    for login in ["hr@demo.local", "manager@demo.local", "employee1@demo.local", "manager2@demo.local", "employee6@demo.local", "lms-demo"] {
+    for login in [
+        "hr@demo.local",
+        "manager@demo.local",
+        "employee1@demo.local",
+        "manager2@demo.local",
+        "employee6@demo.local",
+        "lms-demo",
+    ] {
         assert!(printed.contains(login), "{login} not printed:\n{printed}");
     }
     let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
@@ -168,10 +181,20 @@ async fn demo_server_serves_and_stops_cleanly_on_sigterm() {
     assert!(on.status.success(), "{}", text(&on));
     let health: Value = client.get(format!("{}/api/health", server.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(health["maintenance"], true);
-    let res = client.post(format!("{}/api/v1/me/tokens", server.base)).json(&serde_json::json!({"name": "x"})).send().await.unwrap();
+    let res = client
+        .post(format!("{}/api/v1/me/tokens", server.base))
+        .json(&serde_json::json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 503);
     assert!(run(&["maintenance", "off", "--database-url", &url]).status.success());
-    let res = client.post(format!("{}/api/v1/me/tokens", server.base)).json(&serde_json::json!({"name": "x"})).send().await.unwrap();
+    let res = client
+        .post(format!("{}/api/v1/me/tokens", server.base))
+        .json(&serde_json::json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 201);
 
     let status = tokio::task::spawn_blocking(move || server.terminate()).await.unwrap();
@@ -183,7 +206,17 @@ async fn first_hr_admin_is_bootstrapped_from_the_command_line() {
     let (_dir, url) = sqlite_url("bootstrap");
     assert!(run(&["migrate", "up", "--database-url", &url]).status.success());
     let mut child = lms()
-        .args(["user", "create", "--database-url", &url, "--email", "Boss@Example.org", "--role", "hr-admin", "--password-stdin"])
+        .args([
+            "user",
+            "create",
+            "--database-url",
+            &url,
+            "--email",
+            "Boss@Example.org",
+            "--role",
+            "hr-admin",
+            "--password-stdin",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
