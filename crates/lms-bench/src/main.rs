@@ -120,8 +120,12 @@ fn working_days(year: i32) -> impl Iterator<Item = NaiveDate> {
 }
 
 async fn cycles(base: &str, tokens: &Value, mode: Mode, connections: usize, seconds: u64) -> Result<Value> {
-    let employees: Vec<String> =
-        tokens["employees"].as_array().context("employees")?.iter().filter_map(|t| t.as_str().map(str::to_string)).collect();
+    let employees: Vec<String> = tokens["employees"]
+        .as_array()
+        .context("employees")?
+        .iter()
+        .filter_map(|t| t.as_str().map(str::to_string))
+        .collect();
     if employees.len() < connections {
         bail!("seed at least {connections} employees");
     }
@@ -133,7 +137,8 @@ async fn cycles(base: &str, tokens: &Value, mode: Mode, connections: usize, seco
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (worker, token) in employees.into_iter().take(connections).enumerate() {
-        let (c, base, manager, stop, errors) = (c.clone(), base.to_string(), manager.clone(), stop.clone(), errors.clone());
+        let (c, base, manager, stop, errors) =
+            (c.clone(), base.to_string(), manager.clone(), stop.clone(), errors.clone());
         tasks.push(tokio::spawn(async move {
             let mut hist = Histogram::<u64>::new(3).expect("histogram");
             // submit+approve consumes dates (unpaid leave, a new day per cycle,
