@@ -249,3 +249,59 @@ async fn first_hr_admin_is_bootstrapped_from_the_command_line() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["user"]["role"], "hr-admin");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smoke_suite_passes_repeatedly_and_fails_honestly() {
+    let (_dir, url) = sqlite_url("smoke");
+    let server = Server::start(&["--demo", "--database-url", &url]);
+    let base = server.base.clone();
+    let smoke = |extra: &[&str]| {
+        let mut args = vec!["smoke", "--target", base.as_str(), "--json"];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        let results: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+        (o.status.success(), results, text(&o))
+    };
+    for round in 0..2 {
+        let (ok, results, out) = tokio::task::block_in_place(|| smoke(&[]));
+        assert!(ok, "round {round}: {out}");
+        let ids: Vec<&str> = results.as_array().unwrap().iter().filter_map(|r| r["id"].as_str()).collect();
+        assert_eq!(ids, (1..=10).map(|i| format!("SMOKE-{i:03}")).collect::<Vec<_>>());
+        assert!(results.as_array().unwrap().iter().all(|r| r["passed"] == true), "{results}");
+    }
+    // It cleans up: the employee has no pending or approved smoke request left.
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "employee1@demo.local", "password": "lms-demo"}))
+        .send()
+        .await
+        .unwrap();
+    for status in ["pending", "approved"] {
+        let h: Value = client
+            .get(format!("{base}/api/v1/leave-requests?status={status}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(h["items"].as_array().map(|a| a.len()), Some(0), "{status}: {h}");
+    }
+    // Read-only mode runs the six read-only tests.
+    let (ok, results, out) = tokio::task::block_in_place(|| smoke(&["--read-only"]));
+    assert!(ok, "{out}");
+    assert_eq!(results.as_array().unwrap().len(), 6);
+    // During maintenance the write tests fail, and the command says so.
+    assert!(run(&["maintenance", "on", "--database-url", &url]).status.success());
+    let (ok, results, _) = tokio::task::block_in_place(|| smoke(&[]));
+    assert!(!ok);
+    let failed: Vec<&str> =
+        results.as_array().unwrap().iter().filter(|r| r["passed"] == false).filter_map(|r| r["id"].as_str()).collect();
+    assert!(failed.contains(&"SMOKE-003") && failed.contains(&"SMOKE-005"), "{results}");
+    // Wrong credentials fail SMOKE-001 with the reason.
+    let (ok, results, _) =
+        tokio::task::block_in_place(|| smoke(&["--password", "wrong-password", "--only", "SMOKE-001"]));
+    assert!(!ok);
+    assert!(results[0]["detail"].as_str().unwrap_or("").contains("401"), "{results}");
+}
