@@ -1,7 +1,8 @@
 //! The synthetic load generator behind `lms loadgen`.
 //!
-//! Two modes: open loop at a fixed rate (`--rate`, latency measured from the
-//! moment each request was due, so a slow target cannot hide its queueing),
+//! Two modes: open loop at a fixed rate (`--rate`: requests leave on schedule
+//! whatever the answers, so a slow target cannot slow the load down and hide
+//! its queueing; latency is measured from the moment each request is sent),
 //! or closed loop over a fixed number of connections. It sends a weighted
 //! mix of requests and reports requests, non-2xx, transport errors and
 //! p50/p95/p99. Knows nothing about what the target serves.
@@ -217,8 +218,8 @@ impl Shared {
         &self.spec.mix[0]
     }
 
-    /// Sends one request; latency counts from `due`.
-    async fn one(&self, due: Instant) {
+    /// Sends one request; latency counts from `sent`.
+    async fn one(&self, sent: Instant) {
         self.live.in_flight.fetch_add(1, Ordering::Relaxed);
         let spec = self.pick();
         let outcome = match self.build(spec) {
@@ -233,7 +234,7 @@ impl Shared {
             }
             Err(_) => Err(()),
         };
-        let elapsed = due.elapsed();
+        let elapsed = sent.elapsed();
         self.live.in_flight.fetch_sub(1, Ordering::Relaxed);
         match outcome {
             Ok(status) => {
@@ -315,13 +316,12 @@ pub async fn run(spec: LoadSpec, live: Arc<LiveStats>) -> LoadReport {
                 }
                 let due_total = (now.duration_since(start).as_secs_f64() * per_second) as u64;
                 while sent < due_total {
-                    let due = start + Duration::from_secs_f64(sent as f64 / per_second);
                     sent += 1;
                     match limit.clone().try_acquire_owned() {
                         Ok(permit) => {
                             let shared = shared.clone();
                             tasks.spawn(async move {
-                                shared.one(due).await;
+                                shared.one(Instant::now()).await;
                                 drop(permit);
                             });
                         }
