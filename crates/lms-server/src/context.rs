@@ -1,5 +1,6 @@
 //! Per-request context: the request id (kept from `X-Request-Id` or made
-//! here) and the client address, for logs and the audit log.
+//! here) and the client address, for logs and the audit log; one log line per
+//! request (debug level, warn for 5xx) with the request id and the slot.
 
 use crate::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
@@ -47,8 +48,17 @@ pub async fn request_context(State(state): State<AppState>, mut req: Request, ne
     let https = state.config().secure_cookies
         || (trust && headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https"));
     let ctx = RequestContext { request_id: request_id.clone(), client_addr: forwarded_for.unwrap_or(peer), https };
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
     req.extensions_mut().insert(ctx);
+    let started = std::time::Instant::now();
     let mut res = next.run(req).await;
+    let (status, ms) = (res.status().as_u16(), started.elapsed().as_secs_f64() * 1000.0);
+    let slot = &state.config().slot;
+    if status >= 500 {
+        tracing::warn!(%method, %path, status, ms, request_id = %request_id, %slot, "request failed");
+    } else {
+        tracing::debug!(%method, %path, status, ms, request_id = %request_id, %slot, "request");
+    }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(X_REQUEST_ID.clone(), v);
     }

@@ -63,3 +63,77 @@ pub async fn status(db: &Db) -> Result<MigrationStatus> {
     };
     Ok(MigrationStatus { applied, expected })
 }
+
+/// A statement in a migration that breaks the expand/contract rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub version: i64,
+    pub description: String,
+    pub statement: String,
+    pub why: &'static str,
+}
+
+/// Statements that would break the release still running against the same
+/// database (docs/MIGRATIONS.md): drops, renames, type changes, new NOT NULL
+/// constraints. A contraction that is meant (one release later) carries the
+/// comment `-- lms:contract` in its statement and is not reported.
+pub fn check_sql(version: i64, description: &str, sql: &str) -> Vec<Finding> {
+    let rules: [(&str, &'static str); 6] = [
+        ("DROP TABLE", "drops a table the running release may read"),
+        ("DROP COLUMN", "drops a column the running release may read"),
+        ("RENAME", "renames something the running release refers to"),
+        ("ALTER COLUMN", "changes a column in place (type, NOT NULL, default)"),
+        ("TRUNCATE", "deletes data"),
+        ("DROP INDEX", "drops an index the running release may rely on"),
+    ];
+    sql.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && !s.contains("lms:contract"))
+        .filter_map(|stmt| {
+            let code: String = stmt.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join(" ");
+            let upper = code.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase();
+            rules.iter().find(|(pat, _)| upper.contains(pat)).map(|(_, why)| Finding {
+                version,
+                description: description.to_string(),
+                statement: upper.chars().take(120).collect(),
+                why,
+            })
+        })
+        .collect()
+}
+
+/// Checks every embedded migration of both backends.
+pub fn check_embedded() -> Vec<Finding> {
+    [&PG, &SQLITE]
+        .iter()
+        .flat_map(|m| m.iter().flat_map(|mig| check_sql(mig.version, &mig.description, &mig.sql)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_migrations_only_expand() {
+        assert_eq!(check_embedded(), Vec::<Finding>::new());
+    }
+
+    #[test]
+    fn destructive_statements_are_flagged() {
+        let sql = "CREATE TABLE a (id INT);\nALTER TABLE employees DROP COLUMN department;\n\
+                   ALTER TABLE x RENAME TO y;\n-- a comment mentioning DROP TABLE\nCREATE INDEX i ON a(id);\n\
+                   ALTER TABLE leave_types ALTER COLUMN colour TYPE INT;\nDROP TABLE old_stuff -- lms:contract\n";
+        let found = check_sql(7, "test", sql);
+        let whys: Vec<&str> = found.iter().map(|f| f.why).collect();
+        assert_eq!(
+            whys,
+            vec![
+                "drops a column the running release may read",
+                "renames something the running release refers to",
+                "changes a column in place (type, NOT NULL, default)"
+            ]
+        );
+        assert!(found.iter().all(|f| f.version == 7));
+    }
+}

@@ -15,6 +15,9 @@ pub enum MigrateAction {
     Status(DbArgs),
     /// Apply every pending migration.
     Up(DbArgs),
+    /// Check this build's migrations against the expand/contract rule (no database needed);
+    /// exits 1 when a statement would break the release still running.
+    Check,
 }
 
 pub async fn run(a: MigrateArgs) -> anyhow::Result<()> {
@@ -32,6 +35,18 @@ pub async fn run(a: MigrateArgs) -> anyhow::Result<()> {
                 std::process::exit(3);
             }
             Ok(())
+        }
+        MigrateAction::Check => {
+            let findings = migrations::check_embedded();
+            for f in &findings {
+                println!("{} {}: {} — {}", f.version, f.description, f.why, f.statement);
+            }
+            if findings.is_empty() {
+                println!("all migrations only expand the schema (docs/MIGRATIONS.md)");
+                Ok(())
+            } else {
+                anyhow::bail!("{} destructive statement(s); ship contractions one release later", findings.len())
+            }
         }
         MigrateAction::Up(db) => {
             let db = db.connect(2).await?;
