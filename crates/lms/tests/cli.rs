@@ -305,3 +305,10 @@ async fn smoke_suite_passes_repeatedly_and_fails_honestly() {
     assert!(!ok);
     assert!(results[0]["detail"].as_str().unwrap_or("").contains("401"), "{results}");
 }
+
+#[test]
+fn shipped_migrations_pass_the_expand_contract_check() {
+    let o = run(&["migrate", "check"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("only expand"));
+}
