@@ -54,7 +54,7 @@ enum Cmd {
         lms: std::path::PathBuf,
         #[arg(long)]
         database_url: String,
-        #[arg(long, default_value = "127.0.0.1:18099")]
+        #[arg(long, default_value = "127.0.0.1:18199")]
         listen: String,
     },
 }
