@@ -113,10 +113,22 @@ async fn seed(base: &str, n: usize, password: &str) -> Result<Value> {
     Ok(json!({"manager": manager, "employees": employees, "year": year}))
 }
 
-/// Working days from 1 January of `year` on.
-fn working_days(year: i32) -> impl Iterator<Item = NaiveDate> {
-    let start = NaiveDate::from_ymd_opt(year, 1, 2).unwrap_or_default();
+/// Weekdays from `start` on.
+fn working_days(start: NaiveDate) -> impl Iterator<Item = NaiveDate> {
     (0..).map(move |i| start + Days::days(i)).filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+}
+
+/// The day after the end of this employee's newest request, so that every
+/// run of submit+approve finds free dates even after earlier runs.
+async fn first_free_day(c: &reqwest::Client, base: &str, token: &str, not_before: NaiveDate) -> NaiveDate {
+    let newest = c.get(format!("{base}/api/v1/leave-requests?limit=1")).bearer_auth(token).send().await;
+    let end = match newest {
+        Ok(r) => {
+            r.json::<Value>().await.ok().and_then(|v| v["items"][0]["end_date"].as_str().and_then(|d| d.parse().ok()))
+        }
+        Err(_) => None,
+    };
+    end.map(|d: NaiveDate| d + Days::days(1)).unwrap_or(not_before).max(not_before)
 }
 
 async fn cycles(base: &str, tokens: &Value, mode: Mode, connections: usize, seconds: u64) -> Result<Value> {
@@ -142,9 +154,10 @@ async fn cycles(base: &str, tokens: &Value, mode: Mode, connections: usize, seco
         tasks.push(tokio::spawn(async move {
             let mut hist = Histogram::<u64>::new(3).expect("histogram");
             // submit+approve consumes dates (unpaid leave, a new day per cycle,
-            // starting in a year of its own per worker); submit+cancel reuses one.
-            let mut days = working_days(year + 1 + worker as i32 % 50);
-            let fixed = working_days(year).nth(worker).unwrap_or_default();
+            // after everything this employee already has); submit+cancel reuses one.
+            let jan2 = |y: i32| NaiveDate::from_ymd_opt(y, 1, 2).unwrap_or_default();
+            let fixed = working_days(jan2(year)).nth(worker).unwrap_or_default();
+            let mut days = working_days(first_free_day(&c, &base, &token, jan2(year + 1)).await);
             while !stop.load(Ordering::Relaxed) {
                 let day = if mode == Mode::SubmitApprove { days.next().unwrap_or(fixed) } else { fixed };
                 let leave_type = if mode == Mode::SubmitApprove { "unpaid" } else { "annual" };
