@@ -167,7 +167,8 @@ pub struct Latency {
 /// Statistics of one backend over one period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct StatsSnapshot {
-    /// Requests routed to this backend.
+    /// Requests routed to this backend and finished (answered, failed or
+    /// abandoned by the client); requests still open are `in_flight`.
     pub requests: u64,
     /// Responses by status class.
     pub responses: StatusClasses,
