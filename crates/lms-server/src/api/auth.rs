@@ -165,10 +165,7 @@ pub async fn create_token(
     user: CurrentUser,
     ApiJson(body): ApiJson<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::unprocessable("invalid_name", "name must have 1 to 100 characters"));
-    }
+    let name = super::text::name(&body.name, 100)?;
     let now = Utc::now();
     let expires_at = match body.expires_in_days {
         Some(0) | Some(3651..) => {
@@ -179,7 +176,7 @@ pub async fn create_token(
     };
     let token = secret::generate("lms_pat_");
     let mut tx = state.db().begin().await?;
-    let t = auth::create_token(&mut tx.conn(), user.id(), name, &secret::hash(&token), now, expires_at).await?;
+    let t = auth::create_token(&mut tx.conn(), user.id(), &name, &secret::hash(&token), now, expires_at).await?;
     audit_change(&mut tx.conn(), &ctx, Some(user.id()), "token.create", "api_token", t.id, None, super::snapshot(&t))
         .await?;
     tx.commit().await?;

@@ -2,6 +2,7 @@
 //! `active: false`, which also ends the person's sessions.
 
 use super::dto::{EmployeeDto, Page};
+use super::text::name;
 use super::{audit_change, snapshot};
 use crate::auth::{password, CurrentUser};
 use crate::context::RequestContext;
@@ -78,14 +79,6 @@ pub struct CreateEmployee {
     pub password: Option<String>,
 }
 
-fn check_name(name: &str) -> Result<String, ApiError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::unprocessable("invalid_name", "name must have 1 to 200 characters"));
-    }
-    Ok(name.to_string())
-}
-
 async fn check_manager(c: &mut Conn<'_>, employee: Option<i64>, manager: Option<i64>) -> ApiResult<()> {
     if let Some(m) = manager {
         match employees::get(c, m).await? {
@@ -122,7 +115,7 @@ pub async fn create(
     user.require_hr()?;
     let email = Email::parse(&body.email)?;
     let role: Role = body.role.parse()?;
-    let name = check_name(&body.name)?;
+    let name = name(&body.name, 200)?;
     let password_hash = match body.password {
         Some(p) => {
             password::check_policy(&p)?;
@@ -187,7 +180,7 @@ pub async fn update(
 ) -> ApiResult<Json<EmployeeDto>> {
     user.require_hr()?;
     let role = body.role.as_deref().map(str::parse::<Role>).transpose()?;
-    let name = body.name.as_deref().map(check_name).transpose()?;
+    let name = body.name.as_deref().map(|n| name(n, 200)).transpose()?;
     if id == user.id() && (body.active == Some(false) || role.is_some_and(|r| r != Role::HrAdmin)) {
         return Err(ApiError::unprocessable(
             "self_lockout",

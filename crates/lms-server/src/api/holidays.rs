@@ -1,6 +1,7 @@
 //! Company holidays: everyone may list them; HR admins manage them.
 
 use super::dto::Page;
+use super::text::name;
 use super::{audit_change, snapshot};
 use crate::auth::CurrentUser;
 use crate::context::RequestContext;
@@ -58,14 +59,6 @@ pub struct HolidayInput {
     pub name: String,
 }
 
-fn check_name(name: &str) -> Result<String, ApiError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::unprocessable("invalid_name", "name must have 1 to 100 characters"));
-    }
-    Ok(name.to_string())
-}
-
 /// Adds a company holiday (HR admins). Existing requests keep their amounts.
 #[utoipa::path(post, path = "/holidays", tag = "hr", request_body = HolidayInput,
     responses((status = 201, body = HolidayDto), (status = 409, body = crate::error::ErrorBody)))]
@@ -76,7 +69,7 @@ pub async fn create(
     ApiJson(body): ApiJson<HolidayInput>,
 ) -> ApiResult<(StatusCode, Json<HolidayDto>)> {
     user.require_hr()?;
-    let name = check_name(&body.name)?;
+    let name = name(&body.name, 100)?;
     let mut tx = state.db().begin().await?;
     let h = holidays::create(&mut tx.conn(), body.date, &name, Utc::now()).await?;
     audit_change(&mut tx.conn(), &ctx, Some(user.id()), "holiday.create", "holiday", h.id, None, snapshot(&h)).await?;
@@ -95,7 +88,7 @@ pub async fn update(
     ApiJson(body): ApiJson<HolidayInput>,
 ) -> ApiResult<Json<HolidayDto>> {
     user.require_hr()?;
-    let name = check_name(&body.name)?;
+    let name = name(&body.name, 100)?;
     let mut tx = state.db().begin().await?;
     let before =
         holidays::get(&mut tx.conn(), id).await?.ok_or_else(|| ApiError::not_found(format!("holiday {id}")))?;

@@ -1,6 +1,7 @@
 //! Leave types: everyone may list them; HR admins create and update them.
 
 use super::dto::Page;
+use super::text::name;
 use super::{audit_change, snapshot};
 use crate::auth::CurrentUser;
 use crate::context::RequestContext;
@@ -78,14 +79,6 @@ fn allowance(days: Option<f64>) -> Result<Option<i64>, ApiError> {
     }
 }
 
-fn check_name(name: &str) -> Result<String, ApiError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::unprocessable("invalid_name", "name must have 1 to 100 characters"));
-    }
-    Ok(name.to_string())
-}
-
 /// Creates a leave type (HR admins).
 #[utoipa::path(post, path = "/leave-types", tag = "hr", request_body = CreateLeaveType,
     responses((status = 201, body = LeaveTypeDto), (status = 409, body = crate::error::ErrorBody)))]
@@ -100,7 +93,7 @@ pub async fn create(
     let colour = Colour::parse(body.colour.as_deref().unwrap_or("#4a90d9"))?;
     let new = NewLeaveType {
         code: code.as_str().to_string(),
-        name: check_name(&body.name)?,
+        name: name(&body.name, 100)?,
         deducts_balance: body.deducts_balance,
         requires_approval: body.requires_approval,
         colour: colour.as_str().to_string(),
@@ -138,7 +131,7 @@ pub async fn update(
 ) -> ApiResult<Json<LeaveTypeDto>> {
     user.require_hr()?;
     let changes = LeaveTypeChanges {
-        name: body.name.as_deref().map(check_name).transpose()?,
+        name: body.name.as_deref().map(|n| name(n, 100)).transpose()?,
         deducts_balance: body.deducts_balance,
         requires_approval: body.requires_approval,
         colour: body.colour.as_deref().map(Colour::parse).transpose()?.map(|c| c.as_str().to_string()),
