@@ -507,6 +507,21 @@ pub async fn run_loadgen(args: LoadgenArgs) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::{CommandFactory, Parser};
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: LoadgenArgs,
+    }
+
+    #[test]
+    fn clap_definition_is_valid() {
+        Cli::command().debug_assert();
+        let cli =
+            Cli::try_parse_from(["loadgen", "--target", "http://127.0.0.1:8000", "--rate", "100", "--duration", "5s"]);
+        assert!(cli.is_ok_and(|c| c.args.to_spec().is_ok()));
+    }
 
     #[test]
     fn request_specs() {

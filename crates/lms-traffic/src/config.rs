@@ -453,3 +453,36 @@ mod tests {
         assert!(parse_weights("blue=x", &names).is_err());
     }
 }
+
+#[cfg(test)]
+mod cli_tests {
+    use clap::{CommandFactory, Parser};
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: super::ProxyArgs,
+    }
+
+    #[test]
+    fn clap_definition_is_valid_and_parses_the_issue_example() {
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from([
+            "lms-proxy",
+            "--listen",
+            "127.0.0.1:8000",
+            "--backend",
+            "blue=http://127.0.0.1:8081",
+            "--backend",
+            "green=http://127.0.0.1:8082",
+            "--weights",
+            "blue=100,green=0",
+            "--admin-listen",
+            "127.0.0.1:8001",
+        ]);
+        let Ok(cli) = cli else { panic!("the documented command line parses") };
+        let cfg = super::Config::from_args(&cli.args).map_err(|e| e.to_string());
+        assert_eq!(cfg.map(|c| c.weights), Ok(vec![100, 0]));
+        assert!(Cli::try_parse_from(["lms-proxy", "--backend", "b=http://x:1", "--tls-cert", "c.pem"]).is_err());
+    }
+}

@@ -350,3 +350,83 @@ async fn backend_connections_are_kept_alive_and_reused() {
     let conns = blue.knobs.conns.load(std::sync::atomic::Ordering::Relaxed);
     assert!(conns <= 2, "200 sequential requests used {conns} backend connections");
 }
+
+async fn read_until(s: &mut tokio::net::TcpStream, needle: &str) -> String {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = s.read(&mut buf).await.unwrap_or(0);
+        if n == 0 {
+            return String::from_utf8_lossy(&got).into_owned();
+        }
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got).into_owned();
+        if text.contains(needle) {
+            return text;
+        }
+    }
+}
+
+#[tokio::test]
+async fn connection_limit_keeps_extra_clients_waiting() {
+    let blue = TestBackend::start("blue").await;
+    let mut a = args(&[&blue]);
+    a.workers = 1;
+    a.max_connections = 1;
+    let proxy = start_proxy(a).await;
+    let addr = proxy.local_addr();
+    let req = b"GET / HTTP/1.1\r\nhost: x\r\n\r\n";
+
+    let mut first = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    first.write_all(req).await.expect("write");
+    assert!(read_until(&mut first, "blue").await.ends_with("blue"));
+
+    // The second client is accepted by the kernel but not served while the
+    // first connection holds the only slot.
+    let mut second = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    second.write_all(req).await.expect("write");
+    let mut buf = [0u8; 16];
+    let early = tokio::time::timeout(Duration::from_millis(300), second.read(&mut buf)).await;
+    assert!(early.is_err(), "a client beyond the limit was served");
+
+    drop(first);
+    let answer = tokio::time::timeout(Duration::from_secs(20), read_until(&mut second, "blue")).await.expect("served");
+    assert!(answer.ends_with("blue"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_bytes_never_break_the_proxy() {
+    use rand::{Rng, SeedableRng};
+    let blue = TestBackend::start("blue").await;
+    let mut a = args(&[&blue]);
+    a.idle_timeout = Duration::from_millis(500);
+    let proxy = start_proxy(a).await;
+    let addr = proxy.local_addr();
+    let mut set = tokio::task::JoinSet::new();
+    for seed in 0..64u64 {
+        set.spawn(async move {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            let prefixes: [&[u8]; 4] = [
+                b"",
+                b"GET / HTTP/1.1\r\n",
+                b"POST /x HTTP/1.1\r\ncontent-length: 5\r\n",
+                b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+            ];
+            let mut bytes = prefixes[rng.gen_range(0..prefixes.len())].to_vec();
+            let len = rng.gen_range(0..3000);
+            bytes.extend((0..len).map(|_| rng.gen::<u8>()));
+            if let Ok(mut s) = tokio::net::TcpStream::connect(addr).await {
+                let _ = s.write_all(&bytes).await;
+                let mut buf = vec![0u8; 8192];
+                // Read until the proxy closes (idle timeout at the latest).
+                let _ = tokio::time::timeout(Duration::from_secs(20), async {
+                    while s.read(&mut buf).await.map(|n| n > 0).unwrap_or(false) {}
+                })
+                .await;
+            }
+        });
+    }
+    while set.join_next().await.is_some() {}
+    let a = get(&client(), &format!("http://{addr}/")).await.expect("still serving");
+    assert_eq!(a.body, "blue");
+}
