@@ -9,26 +9,20 @@ use std::time::Duration;
 use common::*;
 use rustls::pki_types::{CertificateDer, ServerName};
 
-fn connects_with(
-    addr: std::net::SocketAddr,
-    trust: CertificateDer<'static>,
-) -> impl std::future::Future<Output = bool> {
-    async move {
-        let mut roots = rustls::RootCertStore::empty();
-        if roots.add(trust).is_err() {
-            return false;
-        }
-        let Ok(builder) =
-            rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-        else {
-            return false;
-        };
-        let cfg = builder.with_root_certificates(roots).with_no_client_auth();
-        let Ok(tcp) = tokio::net::TcpStream::connect(addr).await else { return false };
-        let Ok(name) = ServerName::try_from("localhost") else { return false };
-        tokio_rustls::TlsConnector::from(Arc::new(cfg)).connect(name, tcp).await.is_ok()
+async fn connects_with(addr: std::net::SocketAddr, trust: CertificateDer<'static>) -> bool {
+    let mut roots = rustls::RootCertStore::empty();
+    if roots.add(trust).is_err() {
+        return false;
     }
+    let Ok(builder) = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+    else {
+        return false;
+    };
+    let cfg = builder.with_root_certificates(roots).with_no_client_auth();
+    let Ok(tcp) = tokio::net::TcpStream::connect(addr).await else { return false };
+    let Ok(name) = ServerName::try_from("localhost") else { return false };
+    tokio_rustls::TlsConnector::from(Arc::new(cfg)).connect(name, tcp).await.is_ok()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
