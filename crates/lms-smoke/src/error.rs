@@ -1,4 +1,5 @@
-//! The crate's error type.
+//! The crate's error type. Knows nothing about HTTP statuses: answers, even
+//! failed ones, are results the load generator counts, not errors.
 
 /// What can go wrong when setting up or running a client of the LMS API.
 #[derive(Debug, thiserror::Error)]

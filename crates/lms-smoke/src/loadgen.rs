@@ -207,22 +207,23 @@ struct Shared {
 }
 
 impl Shared {
-    fn pick(&self) -> &RequestSpec {
+    fn pick(&self) -> Option<&RequestSpec> {
         let mut r = rand::thread_rng().gen_range(0..self.total_weight.max(1));
         for spec in &self.spec.mix {
             if r < spec.weight {
-                return spec;
+                return Some(spec);
             }
             r -= spec.weight;
         }
-        &self.spec.mix[0]
+        self.spec.mix.first()
     }
 
     /// Sends one request; latency counts from `sent`.
     async fn one(&self, sent: Instant) {
         self.live.in_flight.fetch_add(1, Ordering::Relaxed);
-        let spec = self.pick();
-        let outcome = match self.build(spec) {
+        let built =
+            self.pick().ok_or_else(|| SmokeError::Request("empty request mix".into())).and_then(|s| self.build(s));
+        let outcome = match built {
             Ok(req) => {
                 let fut = async {
                     let resp = self.client.request(req).await.map_err(|_| ())?;
@@ -273,7 +274,10 @@ impl Shared {
 }
 
 /// Runs the load described by `spec`, updating `live` as it goes.
-pub async fn run(spec: LoadSpec, live: Arc<LiveStats>) -> LoadReport {
+pub async fn run(mut spec: LoadSpec, live: Arc<LiveStats>) -> LoadReport {
+    if spec.mix.is_empty() {
+        spec.mix.push(RequestSpec { method: Method::GET, path: "/".into(), weight: 1 });
+    }
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     let client = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(4096).build(connector);

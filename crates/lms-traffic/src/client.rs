@@ -1,4 +1,5 @@
-//! The pooled HTTP/1.1 client the proxy uses to reach backends.
+//! The general-purpose HTTP/1.1 client used by active health checks
+//! (forwarded traffic uses the per-worker `pool` instead).
 //!
 //! Keep-alive connections per backend, TCP_NODELAY, the configured connect
 //! timeout. Knows nothing about routing or statistics.

@@ -2,7 +2,8 @@
 //!
 //! Configuration mistakes, startup failures (binding, TLS material) and admin
 //! client failures. Per-request failures are never errors of this type: the
-//! proxy turns them into 502/503/504 responses and statistics.
+//! proxy turns them into 502/503/504 responses and statistics. Knows nothing
+//! about HTTP bodies or routing.
 
 use std::net::SocketAddr;
 

@@ -1,7 +1,8 @@
 //! Prometheus text exposition of the live statistics (admin `/metrics`).
 //!
 //! Counters are cumulative; the window figures are gauges named
-//! `*_window_*`. Renders from the same snapshots as `GET /state`.
+//! `*_window_*`. Renders from the same snapshots as `GET /state`; knows
+//! nothing about how the numbers are collected.
 
 use std::fmt::Write;
 

@@ -3,7 +3,8 @@
 //!
 //! Every input is validated completely before anything changes; bad input
 //! gets a 4xx with a message saying what to fix, and changes nothing. Every
-//! change is logged with who made it and when.
+//! change is logged with who made it and when. Routes change routing only
+//! through `Shared`; they know nothing about connections or sockets.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
