@@ -13,19 +13,29 @@
 //!   each action, and its replay into engine state;
 //! - [`observe`]: typed observations shared by drivers and engine;
 //! - [`drivers`]: the traits through which actions touch the world
-//!   (traffic, deploy, database, metrics, checks, notify).
+//!   (traffic, deploy, database, metrics, checks, notify);
+//! - [`local`]: the driver implementations used today (the `lms proxy`
+//!   admin API, local processes, pg_dump / SQLite, /proc, HTTP, webhook);
+//! - [`runner`]: the controller that journals, acts and waits;
+//! - [`report`]: Markdown, JSON and HTML reports from the journal;
+//! - [`rehearse`]: the whole plan on one machine with time compressed.
 //!
 //! This crate knows nothing about leave management except through the smoke
 //! suite, and nothing about how a particular proxy, orchestrator or database
 //! is driven: that is behind the driver traits. The engine does no IO.
 
 pub mod blackout;
+pub mod control;
 pub mod drivers;
 pub mod engine;
 pub mod error;
 pub mod journal;
+pub mod local;
 pub mod observe;
 pub mod plan;
+pub mod rehearse;
+pub mod report;
+pub mod runner;
 pub mod units;
 
 pub use error::{CutoverError, Diagnostic, Result};

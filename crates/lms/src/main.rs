@@ -30,6 +30,8 @@ enum Command {
     Proxy(Box<lms_traffic::ProxyArgs>),
     /// Generate HTTP load and report latency percentiles and errors.
     Loadgen(lms_smoke::LoadgenArgs),
+    /// Run, rehearse, resume, decide and report a blue/green cutover from a plan.
+    Cutover(cmd::cutover::CutoverArgs),
     /// Run the cutover plan's smoke tests SMOKE-001..010 against a deployment.
     Smoke(lms_smoke::SmokeArgs),
 }
@@ -65,6 +67,7 @@ fn main() -> std::process::ExitCode {
             Command::Maintenance(a) => cmd::maintenance::run(a).await,
             Command::Proxy(a) => lms_traffic::run_proxy(*a).await,
             Command::Loadgen(a) => lms_smoke::run_loadgen(a).await,
+            Command::Cutover(a) => cmd::cutover::run(a).await,
             Command::Smoke(a) => lms_smoke::run_smoke(a).await,
         }
     });

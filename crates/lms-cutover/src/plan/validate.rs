@@ -20,8 +20,21 @@ use crate::units::PlanDuration;
 
 /// Placeholders a plan may use in commands, URLs and paths; resolved by the
 /// drivers at run time. `{{env:NAME}}` reads an environment variable.
-pub const PLACEHOLDERS: &[&str] =
-    &["self", "version", "database_url", "backup_dir", "run_dir", "blue_url", "green_url", "public_url", "admin_url"];
+pub const PLACEHOLDERS: &[&str] = &[
+    "self",
+    "version",
+    "database_url",
+    "backup_dir",
+    "run_dir",
+    "blue_url",
+    "green_url",
+    "public_url",
+    "admin_url",
+    "blue_port",
+    "green_port",
+    "public_port",
+    "admin_port",
+];
 
 /// Reads and validates the plan at `path`.
 pub fn load(path: impl AsRef<Path>) -> Result<Plan> {

@@ -1,5 +1,6 @@
 //! One module per subcommand, plus what they share.
 
+pub mod cutover;
 pub mod maintenance;
 pub mod migrate;
 pub mod serve;

@@ -1,0 +1,191 @@
+//! The database driver: backup and verification (PostgreSQL: `pg_dump -Fc`
+//! then `pg_restore --list`; SQLite: `VACUUM INTO` an online copy, then
+//! `PRAGMA integrity_check` on the copy), size compared with the previous
+//! backup in the same directory, and migrations through the green
+//! artifact's own `migrate up` then `migrate status` (exit 3 = pending).
+//!
+//! It never links the LMS's store: the migrations belong to the version
+//! being deployed.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection, Row};
+
+use crate::drivers::DatabaseDriver;
+use crate::error::Result;
+use crate::local::err;
+use crate::observe::{BackupReport, MigrationReport};
+use crate::plan::model::DatabaseKind;
+use crate::units::Percent;
+
+/// A database reached by URL, migrated by commands.
+#[derive(Debug, Clone)]
+pub struct LocalDatabase {
+    /// Engine.
+    pub kind: DatabaseKind,
+    /// Connection URL.
+    pub url: String,
+    /// Backups go here.
+    pub backup_dir: PathBuf,
+    /// A backup smaller than this share of the previous one fails.
+    pub min_size_ratio: Option<Percent>,
+    /// `migrate up` argv.
+    pub migrate: Vec<String>,
+    /// `migrate status` argv.
+    pub migrate_status: Vec<String>,
+}
+
+fn quote_sql(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The newest regular file in `dir` with the extension, and its size.
+fn previous_backup(dir: &Path, ext: &str) -> Option<(PathBuf, u64)> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == ext))
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            Some((m.modified().ok()?, e.path(), m.len()))
+        })
+        .max_by_key(|(t, _, _)| *t)
+        .map(|(_, p, n)| (p, n))
+}
+
+async fn run_cmd(driver: &'static str, argv: &[String]) -> Result<(i32, String)> {
+    let (program, args) = argv.split_first().ok_or_else(|| err(driver, "empty command"))?;
+    let out = tokio::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .map_err(|e| err(driver, format!("cannot run {program}: {e}")))?;
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    Ok((out.status.code().unwrap_or(-1), text.trim().to_string()))
+}
+
+impl LocalDatabase {
+    fn sqlite_options(&self) -> Result<SqliteConnectOptions> {
+        SqliteConnectOptions::from_str(&self.url).map_err(|e| err("database", format!("{}: {e}", self.url)))
+    }
+
+    async fn backup_sqlite(&self, file: &Path) -> Result<String> {
+        let mut conn = self.sqlite_options()?.connect().await.map_err(|e| err("database", e.to_string()))?;
+        let path = file.to_str().ok_or_else(|| err("database", "backup path is not UTF-8"))?;
+        sqlx::query(&format!("VACUUM INTO {}", quote_sql(path)))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| err("database", format!("VACUUM INTO: {e}")))?;
+        let _ = conn.close().await;
+        let opts = SqliteConnectOptions::new().filename(file).read_only(true);
+        let mut copy = opts.connect().await.map_err(|e| err("database", format!("opening the backup: {e}")))?;
+        let rows = sqlx::query("PRAGMA integrity_check")
+            .fetch_all(&mut copy)
+            .await
+            .map_err(|e| err("database", format!("integrity_check: {e}")))?;
+        let results: Vec<String> = rows.iter().filter_map(|r| r.try_get::<String, _>(0).ok()).collect();
+        let tables: i64 = sqlx::query("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+            .fetch_one(&mut copy)
+            .await
+            .and_then(|r| r.try_get(0))
+            .unwrap_or(0);
+        let _ = copy.close().await;
+        if results != ["ok"] {
+            return Err(err("database", format!("integrity_check on the backup: {}", results.join("; "))));
+        }
+        Ok(format!("PRAGMA integrity_check: ok; {tables} tables"))
+    }
+
+    async fn backup_postgres(&self, file: &Path) -> Result<String> {
+        let path = file.display().to_string();
+        let dump = vec!["pg_dump".into(), "-Fc".into(), "-d".into(), self.url.clone(), "-f".into(), path.clone()];
+        let (code, out) = run_cmd("database", &dump).await?;
+        if code != 0 {
+            return Err(err("database", format!("pg_dump exited {code}: {out}")));
+        }
+        let (code, out) = run_cmd("database", &["pg_restore".into(), "--list".into(), path]).await?;
+        if code != 0 {
+            return Err(err("database", format!("pg_restore --list exited {code}: {out}")));
+        }
+        let entries = out.lines().filter(|l| !l.trim().is_empty() && !l.starts_with(';')).count();
+        if entries == 0 {
+            return Err(err("database", "pg_restore --list shows no entries"));
+        }
+        Ok(format!("pg_restore --list: {entries} entries"))
+    }
+
+    fn parse_status(code: i32, out: &str) -> Result<Vec<String>> {
+        match code {
+            0 | 3 => Ok(out
+                .lines()
+                .filter(|l| l.contains("PENDING"))
+                .map(|l| l.split_whitespace().next().unwrap_or("?").to_string())
+                .collect()),
+            _ => Err(err("database", format!("migrate status exited {code}: {out}"))),
+        }
+    }
+}
+
+#[async_trait]
+impl DatabaseDriver for LocalDatabase {
+    fn name(&self) -> &str {
+        match self.kind {
+            DatabaseKind::Postgres => "postgres",
+            DatabaseKind::Sqlite => "sqlite",
+        }
+    }
+
+    async fn backup(&self) -> Result<BackupReport> {
+        std::fs::create_dir_all(&self.backup_dir)
+            .map_err(|e| err("database", format!("{}: {e}", self.backup_dir.display())))?;
+        let ext = match self.kind {
+            DatabaseKind::Postgres => "dump",
+            DatabaseKind::Sqlite => "db",
+        };
+        let previous = previous_backup(&self.backup_dir, ext);
+        let stamp = chrono::Utc::now().format("%Y%m%d_%H%M%S%3f");
+        let file = self.backup_dir.join(format!("backup_{stamp}.{ext}"));
+        let verification = match self.kind {
+            DatabaseKind::Sqlite => self.backup_sqlite(&file).await?,
+            DatabaseKind::Postgres => self.backup_postgres(&file).await?,
+        };
+        let size = std::fs::metadata(&file).map_err(|e| err("database", format!("{}: {e}", file.display())))?.len();
+        if size == 0 {
+            return Err(err("database", "the backup is empty"));
+        }
+        let previous_size_bytes = previous.map(|(_, n)| n);
+        if let (Some(prev), Some(ratio)) = (previous_size_bytes, self.min_size_ratio) {
+            let share = size as f64 * 100.0 / prev.max(1) as f64;
+            if share < ratio.value() {
+                return Err(err(
+                    "database",
+                    format!("backup is {size} bytes, {share:.0}% of the previous {prev} bytes (minimum {ratio})"),
+                ));
+            }
+        }
+        Ok(BackupReport { artifact: file.display().to_string(), size_bytes: size, previous_size_bytes, verification })
+    }
+
+    async fn migrate(&self) -> Result<MigrationReport> {
+        let before = self.migration_status().await?;
+        let (code, out) = run_cmd("database", &self.migrate).await?;
+        if code != 0 {
+            return Err(err("database", format!("migrate exited {code}: {out}")));
+        }
+        let after = self.migration_status().await?;
+        let applied = before.pending.iter().filter(|v| !after.pending.contains(v)).cloned().collect();
+        Ok(MigrationReport { applied, pending: after.pending, detail: format!("{out}\n{}", after.detail) })
+    }
+
+    async fn migration_status(&self) -> Result<MigrationReport> {
+        let (code, out) = run_cmd("database", &self.migrate_status).await?;
+        let pending = Self::parse_status(code, &out)?;
+        let summary = out.lines().last().unwrap_or("").to_string();
+        Ok(MigrationReport { applied: Vec::new(), pending, detail: summary })
+    }
+}

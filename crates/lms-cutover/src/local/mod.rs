@@ -1,0 +1,37 @@
+//! Local driver implementations: what a cutover on one machine (or from one
+//! operator's machine) uses today.
+//!
+//! - traffic and metrics: the `lms proxy` admin API ([`lms_traffic::AdminClient`]),
+//!   CPU and memory of green's processes from /proc;
+//! - deploy: green started as a local process from the plan's command, with a
+//!   pid file so a resumed controller finds it again;
+//! - database: `pg_dump -Fc` then `pg_restore --list`, or SQLite `VACUUM
+//!   INTO` then `PRAGMA integrity_check`; migrations through the green
+//!   artifact's own `migrate up` / `migrate status`;
+//! - checks: HTTP, SQL, command, file, TLS certificate;
+//! - notify: console and a JSON webhook; smoke: `lms_smoke::smoke`.
+//!
+//! Each file implements one trait of [`crate::drivers`]. None of them knows
+//! the engine's rules: they act and report what they saw.
+
+pub mod checks;
+pub mod database;
+pub mod deploy;
+pub mod health;
+pub mod maintenance;
+pub mod metrics;
+pub mod notify;
+pub mod process;
+pub mod smoke;
+pub mod traffic;
+
+use crate::error::CutoverError;
+
+pub(crate) fn err(driver: &'static str, message: impl Into<String>) -> CutoverError {
+    CutoverError::Driver { driver, message: message.into() }
+}
+
+/// An HTTP client with a timeout, for probes and health checks.
+pub(crate) fn http_client(timeout: std::time::Duration) -> reqwest::Client {
+    reqwest::Client::builder().timeout(timeout).build().unwrap_or_else(|_| reqwest::Client::new())
+}

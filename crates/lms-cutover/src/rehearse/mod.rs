@@ -1,0 +1,225 @@
+//! `lms cutover rehearse`: the whole plan on this machine, end to end, with
+//! time compressed. Starts blue (`lms serve --slot blue --demo`) on a
+//! database (SQLite in the run directory unless a URL is given), the proxy
+//! in front (in-process, 100% blue, optionally with a fault injected on
+//! green), the LMS load mix at a steady rate for the whole run; then runs
+//! the plan through the same [`Runner`] as a real cutover and writes the
+//! report with the rehearsal's figures. Everything it started is stopped at
+//! the end (green included: a rehearsal leaves nothing running).
+//!
+//! Knows how to stage a cutover on one machine; the runbook's rules stay in
+//! the engine.
+
+pub mod env;
+pub mod load;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::engine::Verdict;
+use crate::error::{CutoverError, Result};
+use crate::runner::console::{Console, Extra, Observer};
+use crate::runner::{blackout_gate, context, RunDir, RunInfo, RunOptions, Runner, OWN_VERSION};
+
+/// The built-in rehearsal plan.
+pub const DEFAULT_PLAN: &str = include_str!("../../../../examples/cutover/rehearsal.toml");
+
+/// A fault injected on green through the proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum Fault {
+    /// This share of green's requests answered 500 by the proxy.
+    ErrorRate(f64),
+    /// This share of green's requests delayed by `ms`.
+    Latency {
+        /// Share, percent.
+        percent: f64,
+        /// Added delay.
+        ms: u64,
+    },
+}
+
+impl std::str::FromStr for Fault {
+    type Err = CutoverError;
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || CutoverError::invalid("fault", format!("{s:?}: use error-rate=5% or latency=800ms"));
+        let (k, v) = s.split_once('=').ok_or_else(bad)?;
+        match k.trim() {
+            "error-rate" => {
+                let p: f64 = v.trim().trim_end_matches('%').parse().map_err(|_| bad())?;
+                if !(0.0..=100.0).contains(&p) {
+                    return Err(bad());
+                }
+                Ok(Fault::ErrorRate(p))
+            }
+            "latency" => {
+                let ms: u64 = v.trim().trim_end_matches("ms").parse().map_err(|_| bad())?;
+                Ok(Fault::Latency { percent: 100.0, ms })
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// What to rehearse.
+#[derive(Debug, Clone)]
+pub struct RehearseOptions {
+    /// Plan text and where it came from; `None` = the built-in plan.
+    pub plan: Option<(String, String)>,
+    /// Runs go to `<out>/<run-id>/`.
+    pub out: PathBuf,
+    /// A database URL (PostgreSQL); default SQLite in the run directory.
+    pub database_url: Option<String>,
+    /// Ports: proxy at base, blue base+1, green base+2, admin base+10; 0 = free ports.
+    pub port_base: u16,
+    /// Load generator reads per second.
+    pub rate: f64,
+    /// Fault injected on green.
+    pub inject: Option<Fault>,
+    /// Print nothing while running.
+    pub quiet: bool,
+    /// Crash-test hook passed to the runner.
+    pub stall_at: Option<String>,
+}
+
+/// Rehearsal figures, written to `rehearsal.json` and into the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figures {
+    /// The fault injected, if any.
+    pub injected: Option<Fault>,
+    /// Wall time of the whole rehearsal (start of blue to report), seconds.
+    pub wall_secs: f64,
+    /// Seconds the plan itself ran (journal start to verdict).
+    pub run_secs: f64,
+    /// Load generator totals.
+    pub load: load::LoadFigures,
+    /// Trigger to `RolledBack` journaled, ms (controller's view).
+    pub rollback_trigger_to_blue_ms: Option<i64>,
+    /// Trigger to the proxy's rollback change record, ms (the proxy's view).
+    pub rollback_trigger_to_proxy_ms: Option<i64>,
+    /// First failure seen by the load generator to rollback complete, ms.
+    pub first_error_to_rollback_ms: Option<i64>,
+    /// Ports used.
+    pub ports: BTreeMap<String, u16>,
+}
+
+/// How a rehearsal ended.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The run directory.
+    pub run_dir: PathBuf,
+    /// The figures.
+    pub figures: Figures,
+}
+
+fn new_run_id() -> String {
+    format!("rehearsal-{}-{:04x}", Utc::now().format("%Y%m%dT%H%M%SZ"), rand::random::<u16>())
+}
+
+/// Runs a rehearsal.
+pub async fn rehearse(opts: RehearseOptions) -> Result<Outcome> {
+    let t0 = std::time::Instant::now();
+    let (mut plan_text, source) =
+        opts.plan.clone().unwrap_or_else(|| (DEFAULT_PLAN.to_string(), "built-in rehearsal plan".to_string()));
+    if opts.database_url.as_deref().is_some_and(|u| u.starts_with("postgres")) {
+        plan_text = plan_text.replacen("kind = \"sqlite\"", "kind = \"postgres\"", 1);
+    }
+    let plan = crate::plan::parse(&plan_text)?;
+    let run_id = new_run_id();
+    let dir = RunDir::new(opts.out.join(&run_id));
+    context::ensure_dir(&dir.root)?;
+    let root = std::fs::canonicalize(&dir.root)
+        .map_err(|source| CutoverError::JournalIo { path: dir.root.clone(), source })?;
+    let dir = RunDir::new(root);
+
+    let ports = env::ports(opts.port_base)?;
+    let exe = std::env::current_exe().map_err(|e| CutoverError::invalid("executable", e.to_string()))?;
+    let mut vars = BTreeMap::new();
+    vars.insert("self".to_string(), exe.display().to_string());
+    vars.insert("version".to_string(), OWN_VERSION.to_string());
+    vars.insert("run_dir".to_string(), dir.root.display().to_string());
+    for (k, v) in &ports {
+        vars.insert(format!("{k}_port"), v.to_string());
+    }
+    if let Some(url) = &opts.database_url {
+        vars.insert("database_url".to_string(), url.clone());
+    }
+    let vars = context::derive_vars(&plan, vars)?;
+    let resolved = context::Resolved::new(&plan, &vars)?;
+    let info = RunInfo { run_id: run_id.clone(), plan_source: source, vars, demo_accounts: true, rehearsal: true };
+
+    let mut stage = env::Stage::default();
+    let result = async {
+        env::start_blue(&mut stage, &dir, &resolved).await?;
+        // The production runbook expects an automated backup younger than
+        // four hours before the cutover (pre-check T-1h#4); stage one.
+        env::nightly_backup(&plan, &resolved).await?;
+        env::start_proxy(&mut stage, &resolved, &ports, opts.inject).await?;
+        let load = Arc::new(load::Load::start(&resolved.traffic.public_url, opts.rate).await?);
+        let l2 = load.clone();
+        let extra: Extra = Arc::new(move || l2.line());
+        let observer: Arc<dyn Observer> =
+            if opts.quiet { Arc::new(Console::quiet()) } else { Arc::new(Console::new(Some(extra))) };
+        let blackout = blackout_gate(&plan, Utc::now(), None)?;
+        let runner = Runner::start(
+            &plan_text,
+            &info,
+            dir.clone(),
+            blackout,
+            observer,
+            RunOptions { interactive: false, operator: None, stall_at: opts.stall_at.clone() },
+        )?;
+        let verdict = runner.run().await?;
+        let load = Arc::try_unwrap(load).map_err(|_| CutoverError::invalid("load", "still in use"))?;
+        let load = load.stop();
+        Ok::<_, CutoverError>((verdict, load))
+    }
+    .await;
+    let proxy_changes = stage.proxy_changes().await;
+    let (verdict, load) = match result {
+        Ok(v) => v,
+        Err(e) => {
+            env::teardown(&mut stage, &dir).await;
+            return Err(e);
+        }
+    };
+    let contents = crate::journal::read(dir.journal())?;
+    let state = contents.state();
+    let run_secs = match (state.started_at, state.last_event_at) {
+        (Some(a), Some(b)) => (b - a).num_milliseconds() as f64 / 1000.0,
+        _ => 0.0,
+    };
+    let rb = state.rollback.as_ref();
+    let proxy_ms = rb.and_then(|r| {
+        proxy_changes
+            .iter()
+            .rev()
+            .find(|(_, what)| what.starts_with("rollback"))
+            .map(|(at, _)| (*at - r.triggered_at).num_milliseconds())
+    });
+    let done_at: Option<DateTime<Utc>> = rb.and_then(|r| r.on_blue_at);
+    let figures = Figures {
+        injected: opts.inject,
+        wall_secs: 0.0,
+        run_secs,
+        rollback_trigger_to_blue_ms: rb.and_then(|r| r.on_blue_at.map(|t| (t - r.triggered_at).num_milliseconds())),
+        rollback_trigger_to_proxy_ms: proxy_ms,
+        first_error_to_rollback_ms: match (load.first_failure_at, done_at) {
+            (Some(a), Some(b)) => Some((b - a).num_milliseconds()),
+            _ => None,
+        },
+        load,
+        ports: ports.clone(),
+    };
+    env::teardown(&mut stage, &dir).await;
+    let figures = Figures { wall_secs: t0.elapsed().as_secs_f64(), ..figures };
+    let text = serde_json::to_string_pretty(&figures).map_err(|e| CutoverError::invalid("figures", e.to_string()))?;
+    std::fs::write(dir.figures(), text).map_err(|source| CutoverError::JournalIo { path: dir.figures(), source })?;
+    crate::report::write(&dir)?;
+    Ok(Outcome { verdict, run_dir: dir.root.clone(), figures })
+}

@@ -1,0 +1,245 @@
+//! The report as data (its JSON form). Every table the runbook asks for:
+//! timeline planned vs actual, pre-checks, gate samples, checkpoints,
+//! smoke tests, rollback, success criteria (11.1), definition of done (11.2).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{BlackoutOverride, Verdict};
+use crate::observe::{BackupReport, MigrationReport};
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    /// Run id.
+    pub run_id: String,
+    /// Plan id and title.
+    pub plan_id: String,
+    /// Plan title.
+    pub plan_title: String,
+    /// Time compression of the plan (1 = real time).
+    pub compression: u32,
+    /// The controller's version.
+    pub own_version: String,
+    /// When the report was generated.
+    pub generated_at: DateTime<Utc>,
+    /// Run start.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Last journal record.
+    pub last_event_at: Option<DateTime<Utc>>,
+    /// Seconds from start to the last record.
+    pub wall_secs: Option<f64>,
+    /// How it ended (`None` while running).
+    pub verdict: Option<Verdict>,
+    /// One line.
+    pub verdict_line: String,
+    /// Recorded blackout override.
+    pub blackout_override: Option<BlackoutOverride>,
+    /// Times the controller was resumed.
+    pub resumes: u32,
+    /// The 21 steps.
+    pub steps: Vec<StepRow>,
+    /// Pre-checks (5.1, 5.2).
+    pub prechecks: Vec<CheckRow>,
+    /// Verifications (7.2, 7.3).
+    pub verifications: Vec<CheckRow>,
+    /// Backup.
+    pub backup: Option<BackupReport>,
+    /// Migration.
+    pub migration: Option<MigrationReport>,
+    /// Read-only smoke against blue after migrating.
+    pub compatibility: Vec<SmokeRow>,
+    /// Gate samples per metric.
+    pub gates: Vec<GateSeries>,
+    /// Checkpoint decisions.
+    pub checkpoints: Vec<CheckpointRow>,
+    /// Smoke tests through the public URL.
+    pub smoke: Vec<SmokeRow>,
+    /// Rollback, if any.
+    pub rollback: Option<RollbackRow>,
+    /// 11.1.
+    pub success_criteria: Vec<CriterionRow>,
+    /// 11.2.
+    pub definition_of_done: Vec<CriterionRow>,
+    /// Notices sent (announcements, status, alerts).
+    pub notices: Vec<NoticeRow>,
+    /// Rehearsal figures (load generator, timings), when a rehearsal.
+    pub figures: Option<serde_json::Value>,
+}
+
+/// One timeline step, planned vs actual.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepRow {
+    /// Number.
+    pub n: u32,
+    /// Activity.
+    pub activity: String,
+    /// Owner.
+    pub owner: String,
+    /// Planned clock time.
+    pub planned_at: String,
+    /// Planned duration as written.
+    pub planned_duration: String,
+    /// Planned start from the window's opening, compressed, seconds.
+    pub planned_offset_secs: f64,
+    /// Planned duration, compressed, seconds.
+    pub planned_secs: f64,
+    /// Actual start from the run's start, seconds.
+    pub actual_offset_secs: Option<f64>,
+    /// Actual duration, seconds.
+    pub actual_secs: Option<f64>,
+    /// Actual end minus planned end (compressed), seconds; positive = late.
+    pub slippage_secs: Option<f64>,
+    /// Finished later than planned.
+    pub slipped: bool,
+    /// done, failed, skipped, not reached, in progress.
+    pub status: String,
+    /// Failure text.
+    pub detail: Option<String>,
+}
+
+/// A check and its result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckRow {
+    /// `T-1h#2`.
+    pub id: String,
+    /// What.
+    pub check: String,
+    /// Owner.
+    pub owner: String,
+    /// Expected, as the plan words it.
+    pub expected: Option<String>,
+    /// `None` when not run.
+    pub passed: Option<bool>,
+    /// What was seen.
+    pub detail: String,
+    /// Who confirmed (manual).
+    pub by: Option<String>,
+}
+
+/// A metric over the run's samples.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GateSeries {
+    /// Metric name.
+    pub metric: String,
+    /// Limit as text.
+    pub limit: String,
+    /// Limit as a number in the metric's unit.
+    pub limit_value: f64,
+    /// `%` or `ms`.
+    pub unit: String,
+    /// rollback or investigate.
+    pub action: String,
+    /// Samples taken.
+    pub samples: usize,
+    /// Samples without data.
+    pub no_data: usize,
+    /// Samples at or above the limit.
+    pub breaches: usize,
+    /// Minimum.
+    pub min: Option<f64>,
+    /// Maximum.
+    pub max: Option<f64>,
+    /// Last.
+    pub last: Option<f64>,
+    /// (seconds from start, value) for charts.
+    pub points: Vec<(f64, Option<f64>)>,
+}
+
+/// A checkpoint and its decisions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckpointRow {
+    /// Number.
+    pub n: u32,
+    /// Name.
+    pub name: String,
+    /// Every decision, in order.
+    pub decisions: Vec<DecisionRow>,
+}
+
+/// One decision with its questions and answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DecisionRow {
+    /// Round.
+    pub round: u32,
+    /// Decision label.
+    pub decision: String,
+    /// Who.
+    pub by: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Taken by the engine.
+    pub auto: bool,
+    /// Note.
+    pub note: Option<String>,
+    /// Override reason.
+    pub override_reason: Option<String>,
+    /// (question, answer, evidence).
+    pub questions: Vec<(String, String, String)>,
+    /// Samples in the round.
+    pub samples: usize,
+}
+
+/// A smoke test.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmokeRow {
+    /// Id.
+    pub id: String,
+    /// Case.
+    pub case: String,
+    /// Expected.
+    pub expected: String,
+    /// Passed.
+    pub passed: bool,
+    /// Detail.
+    pub detail: String,
+    /// Milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// The rollback.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RollbackRow {
+    /// Why.
+    pub reason: String,
+    /// Trigger time.
+    pub triggered_at: DateTime<Utc>,
+    /// All traffic on blue.
+    pub on_blue_at: Option<DateTime<Utc>>,
+    /// Measured time from trigger to all traffic on blue.
+    pub to_blue_ms: Option<i64>,
+    /// Admin calls made.
+    pub attempts: u32,
+    /// Blue verified healthy and recovering.
+    pub blue_verified: Option<bool>,
+    /// Always said.
+    pub migrations_note: String,
+}
+
+/// A success criterion or definition-of-done item.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CriterionRow {
+    /// The item.
+    pub item: String,
+    /// Target (11.1 only).
+    pub target: Option<String>,
+    /// Measurement (11.1 only).
+    pub measurement: Option<String>,
+    /// Met (`None`: not measurable / pending).
+    pub met: Option<bool>,
+    /// What proved it.
+    pub evidence: String,
+}
+
+/// A notice sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NoticeRow {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Kind.
+    pub kind: String,
+    /// Text.
+    pub text: String,
+    /// Delivered.
+    pub ok: bool,
+}

@@ -1,0 +1,416 @@
+//! What the runner does for each action: one driver call (or a wait) and
+//! the result event to journal. Driver errors become failed outcomes (the
+//! engine decides what a failure means); only journal errors stop the
+//! runner.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::drivers::{Message, ProbeOutcome};
+use crate::engine::{Action, CheckSet, DecisionInput, Event, Notice};
+use crate::error::Result;
+use crate::local::{health, http_client};
+use crate::observe::{CheckResult, HealthReport, MetricsSample, Outcome};
+use crate::plan::model::{Decision, Metric};
+use crate::runner::inbox::{self, Answer, Request};
+use crate::runner::Runner;
+use crate::units::{Slot, VersionSpec};
+
+const POLL: Duration = Duration::from_millis(100);
+
+impl Runner {
+    /// Performs one action; `None` when it only waited and something else
+    /// (a decision, a rollback request) was journaled meanwhile.
+    pub(crate) async fn act(&mut self, action: Action) -> Result<Option<Event>> {
+        let own = self.state.own_version.clone();
+        Ok(Some(match action {
+            Action::Notify { step, notice } => {
+                let ok = self.notify(notice.clone()).await;
+                Event::Notified { step, notice, ok }
+            }
+            Action::AwaitManual { step, activity, owner, auto_confirm } => {
+                let by = if auto_confirm {
+                    Some("auto (plan confirms manual steps)".to_string())
+                } else {
+                    self.opts.operator.clone()
+                };
+                match by {
+                    Some(by) => Event::ManualConfirmed { step, by, note: None },
+                    None => {
+                        self.observer.note(&format!(
+                            "step {step} ({activity}) waits for {owner}: lms cutover confirm {} --step {step} --by NAME",
+                            self.dir.root.display()
+                        ));
+                        while !self.state.step_done(step) {
+                            if self.poll_inbox(Utc::now()).await? {
+                                return Ok(None);
+                            }
+                            tokio::time::sleep(POLL).await;
+                        }
+                        return Ok(None);
+                    }
+                }
+            }
+            Action::RunChecks { step, set, checks, auto_confirm_manual } => {
+                let results = self.run_checks(set, &checks, auto_confirm_manual).await;
+                Event::ChecksFinished { step, set, results }
+            }
+            Action::Backup { step } => match self.drivers.database.backup().await {
+                Ok(r) => Event::BackupFinished {
+                    step,
+                    outcome: Outcome::ok(format!("{} ({} bytes, {})", r.artifact, r.size_bytes, r.verification)),
+                    report: Some(r),
+                },
+                Err(e) => Event::BackupFinished { step, outcome: Outcome::failed(e.to_string()), report: None },
+            },
+            Action::MaintenanceOn { step } => {
+                let outcome =
+                    self.drivers.maintenance.set(true).await.unwrap_or_else(|e| Outcome::failed(e.to_string()));
+                Event::MaintenanceSet { step: Some(step), enabled: true, outcome }
+            }
+            Action::MaintenanceOff { step } => {
+                let outcome =
+                    self.drivers.maintenance.set(false).await.unwrap_or_else(|e| Outcome::failed(e.to_string()));
+                Event::MaintenanceSet { step, enabled: false, outcome }
+            }
+            Action::Migrate { step } => match self.drivers.database.migrate().await {
+                Ok(r) if r.pending.is_empty() => Event::MigrationFinished {
+                    step,
+                    outcome: Outcome::ok(format!("{} applied, none pending", r.applied.len())),
+                    report: Some(r),
+                },
+                Ok(r) => Event::MigrationFinished {
+                    step,
+                    outcome: Outcome::failed(format!("still pending: {}", r.pending.join(", "))),
+                    report: Some(r),
+                },
+                Err(e) => Event::MigrationFinished { step, outcome: Outcome::failed(e.to_string()), report: None },
+            },
+            Action::CompatibilityCheck { step, smoke, expect } => {
+                let health = self.health(Slot::Blue, &expect, &own).await;
+                let blue_url = self.resolved.blue.url.clone();
+                let smoke = match self.drivers.smoke.run(&blue_url, &smoke).await {
+                    Ok(r) => r,
+                    Err(e) => smoke
+                        .iter()
+                        .map(|id| crate::observe::SmokeResult {
+                            id: id.clone(),
+                            passed: false,
+                            detail: e.to_string(),
+                            elapsed_ms: 0,
+                        })
+                        .collect(),
+                };
+                Event::CompatibilityFinished { step, health, smoke }
+            }
+            Action::DeployGreen { step } => {
+                let green = self.resolved.green.clone();
+                let outcome = match self.drivers.deploy.start(Slot::Green, &green).await {
+                    Ok(started) => match self.drivers.deploy.wait_ready(Slot::Green, green.ready_timeout).await {
+                        Ok(h) if h.healthy => Outcome::ok(format!("{}; {}", started.detail, h.detail)),
+                        Ok(h) => Outcome::failed(format!("{}; {}", started.detail, h.detail)),
+                        Err(e) => Outcome::failed(e.to_string()),
+                    },
+                    Err(e) => Outcome::failed(e.to_string()),
+                };
+                Event::GreenDeployed { step, outcome }
+            }
+            Action::HealthCheck { step, slot, expect } => {
+                Event::HealthChecked { step, report: self.health(slot, &expect, &own).await }
+            }
+            Action::SetWeights { step, weights, .. } => {
+                let outcome = match self.drivers.traffic.set_weights(weights).await {
+                    Ok(s) if s.weights == weights => Outcome::ok(format!("proxy reports {}", s.weights)),
+                    Ok(s) => Outcome::failed(format!("asked for {weights}, proxy reports {}", s.weights)),
+                    Err(e) => Outcome::failed(e.to_string()),
+                };
+                Event::WeightsSet { step, weights, outcome }
+            }
+            Action::Monitor { step, sample_at, .. } => {
+                if self.wait_until(sample_at, None).await? {
+                    return Ok(None);
+                }
+                Event::Sampled { step, sample: self.sample().await }
+            }
+            Action::AwaitCheckpoint { step, prompt, sample_at, auto } => {
+                if let Some(record) = auto {
+                    Event::Decided { record }
+                } else {
+                    if self.wait_until(sample_at, Some(prompt.checkpoint)).await? {
+                        return Ok(None);
+                    }
+                    Event::Sampled { step, sample: self.sample().await }
+                }
+            }
+            Action::RunSmoke { step, tests } => {
+                let url = self.resolved.traffic.public_url.clone();
+                let results = match self.drivers.smoke.run(&url, &tests).await {
+                    Ok(r) => r,
+                    Err(e) => tests
+                        .iter()
+                        .map(|id| crate::observe::SmokeResult {
+                            id: id.clone(),
+                            passed: false,
+                            detail: e.to_string(),
+                            elapsed_ms: 0,
+                        })
+                        .collect(),
+                };
+                Event::SmokeFinished { step, results }
+            }
+            Action::Rollback { .. } => {
+                let outcome = match self.drivers.traffic.rollback().await {
+                    Ok(s) if s.weights.green_weight().get() == 0 => Outcome::ok(format!("proxy reports {}", s.weights)),
+                    Ok(s) => Outcome::failed(format!("proxy still reports {}", s.weights)),
+                    Err(e) => Outcome::failed(e.to_string()),
+                };
+                Event::RolledBack { outcome }
+            }
+            Action::VerifyBlue { within, expect } => {
+                tokio::time::sleep(within.to_std()).await;
+                let h = self.health(Slot::Blue, &expect, &own).await;
+                let limit = self
+                    .engine
+                    .plan()
+                    .thresholds
+                    .iter()
+                    .find(|t| t.metric == Metric::ErrorRate)
+                    .map_or("1%".to_string(), |t| t.below.to_string());
+                let outcome = match self.drivers.metrics.backends().await {
+                    Ok(w) => {
+                        let rate = w.blue.error_rate();
+                        let limit_v: f64 = limit.trim_end_matches('%').parse().unwrap_or(1.0);
+                        let recovered = rate.is_none_or(|r| r.value() < limit_v);
+                        let text = format!(
+                            "{}; blue error rate {} over {} request(s) in the proxy window (limit {limit})",
+                            h.detail,
+                            rate.map_or("n/a".into(), |r| r.to_string()),
+                            w.blue.requests
+                        );
+                        if h.healthy && recovered {
+                            Outcome::ok(text)
+                        } else {
+                            Outcome::failed(text)
+                        }
+                    }
+                    Err(e) => Outcome::failed(format!("{}; {e}", h.detail)),
+                };
+                Event::BlueVerified { outcome }
+            }
+            Action::ChecklistWebhook { id, url } => {
+                let body = serde_json::json!({
+                    "item": id,
+                    "plan": self.engine.plan().meta.id,
+                    "run": self.dir.run_id(),
+                    "at": Utc::now(),
+                });
+                let outcome = match self.drivers.notify.post_json(&url, &body).await {
+                    Ok(()) => Outcome::ok(format!("POST {url}")),
+                    Err(e) => Outcome::failed(e.to_string()),
+                };
+                Event::ChecklistDone { id, by: "webhook".into(), outcome }
+            }
+            Action::Complete { verdict } => Event::RunCompleted { verdict },
+        }))
+    }
+
+    async fn health(&self, slot: Slot, expect: &VersionSpec, own: &str) -> HealthReport {
+        let client = http_client(Duration::from_secs(5));
+        health::check(&client, &self.resolved.health_url(slot), slot, expect, own).await
+    }
+
+    async fn sample(&self) -> MetricsSample {
+        let at = Utc::now();
+        match self.drivers.metrics.sample(at, Some(self.state.weights)).await {
+            Ok(s) => s,
+            Err(e) => {
+                self.observer.note(&format!("metrics unavailable ({e}): recorded as no data"));
+                MetricsSample {
+                    at,
+                    weights: None,
+                    blue: Default::default(),
+                    green: Default::default(),
+                    green_resources: None,
+                }
+            }
+        }
+    }
+
+    async fn notify(&self, notice: Notice) -> bool {
+        let text = match &notice {
+            Notice::Announce { message } => message.clone(),
+            Notice::Status { summary } => format!("STATUS {summary}"),
+            Notice::Alert { metric, value, limit, .. } => {
+                format!("ALERT {metric:?} at {value} (limit {limit}): investigate; the next checkpoint holds unless overridden")
+            }
+        };
+        let msg = Message {
+            at: Utc::now(),
+            plan_id: self.engine.plan().meta.id.clone(),
+            run: self.dir.run_id(),
+            notice,
+            text,
+        };
+        match self.drivers.notify.send(&msg).await {
+            Ok(()) => true,
+            Err(e) => {
+                self.observer.note(&format!("notice not delivered: {e}"));
+                false
+            }
+        }
+    }
+
+    async fn run_checks(&self, set: CheckSet, ids: &[String], auto: bool) -> Vec<CheckResult> {
+        let checks = match set {
+            CheckSet::PreCutover => &self.resolved.prechecks,
+            CheckSet::PostDeployment => &self.resolved.verifications,
+        };
+        let mut out = Vec::new();
+        for id in ids {
+            let Some(check) = checks.iter().find(|c| &c.id() == id) else {
+                out.push(CheckResult { id: id.clone(), passed: false, detail: "not in the plan".into(), by: None });
+                continue;
+            };
+            let r = match self.drivers.checks.run(&check.probe).await {
+                Ok(ProbeOutcome::Done(o)) => CheckResult { id: id.clone(), passed: o.ok, detail: o.detail, by: None },
+                Ok(ProbeOutcome::NeedsPerson) if auto => CheckResult {
+                    id: id.clone(),
+                    passed: true,
+                    detail: "manual; confirmed by the plan (rehearsal)".into(),
+                    by: Some("auto".into()),
+                },
+                Ok(ProbeOutcome::NeedsPerson) => match &self.opts.operator {
+                    Some(by) => CheckResult {
+                        id: id.clone(),
+                        passed: true,
+                        detail: format!("manual; confirmed by {by} (--by)"),
+                        by: Some(by.clone()),
+                    },
+                    None => CheckResult {
+                        id: id.clone(),
+                        passed: false,
+                        detail:
+                            "manual check not confirmed: start the controller with --by NAME to confirm manual checks"
+                                .into(),
+                        by: None,
+                    },
+                },
+                Err(e) => CheckResult { id: id.clone(), passed: false, detail: e.to_string(), by: None },
+            };
+            out.push(r);
+        }
+        out
+    }
+
+    /// Waits until `at`, reading the inbox (and, at a checkpoint, the
+    /// terminal). Returns true when a request was journaled meanwhile.
+    async fn wait_until(&mut self, at: DateTime<Utc>, checkpoint: Option<u32>) -> Result<bool> {
+        loop {
+            if self.poll_inbox(Utc::now()).await? {
+                return Ok(true);
+            }
+            if let Some(cp) = checkpoint {
+                if self.poll_terminal(cp)? {
+                    return Ok(true);
+                }
+            }
+            let now = Utc::now();
+            if now >= at {
+                return Ok(false);
+            }
+            let left = (at - now).to_std().unwrap_or_default();
+            tokio::time::sleep(left.min(POLL)).await;
+        }
+    }
+
+    fn poll_terminal(&mut self, checkpoint: u32) -> Result<bool> {
+        let Some(rx) = self.stdin.as_mut() else {
+            return Ok(false);
+        };
+        let Ok(line) = rx.try_recv() else {
+            return Ok(false);
+        };
+        let mut words = line.splitn(2, ' ');
+        let Some(Ok(decision)) = words.next().map(|w| w.parse::<Decision>()) else {
+            self.observer.note("answer with: proceed|hold|rollback|go-live|extend [note] (add `override: REASON` to override a forced hold)");
+            return Ok(false);
+        };
+        let rest = words.next().unwrap_or("").trim().to_string();
+        let (note, override_reason) = match rest.split_once("override:") {
+            Some((n, r)) => (n.trim().to_string(), Some(r.trim().to_string())),
+            None => (rest, None),
+        };
+        let by = self.opts.operator.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "terminal".into());
+        let input =
+            DecisionInput { checkpoint, decision, by, note: (!note.is_empty()).then_some(note), override_reason };
+        match self.engine.decide(&self.state, &input, Utc::now()) {
+            Ok(record) => {
+                self.record(Event::Decided { record: Box::new(record) })?;
+                Ok(true)
+            }
+            Err(e) => {
+                self.observer.note(&e.to_string());
+                Ok(false)
+            }
+        }
+    }
+
+    /// Applies pending inbox requests; true when one was journaled.
+    pub(crate) async fn poll_inbox(&mut self, now: DateTime<Utc>) -> Result<bool> {
+        let mut journaled = false;
+        for (path, req) in inbox::take(&self.dir.inbox()) {
+            let answer = match req {
+                Err(e) => Answer { accepted: false, message: e.to_string() },
+                Ok(Request::Decide { input }) => match self.engine.decide(&self.state, &input, now) {
+                    Ok(record) => {
+                        let msg = format!(
+                            "checkpoint {} decided {} by {}",
+                            record.checkpoint,
+                            record.decision.label(),
+                            record.by
+                        );
+                        self.record(Event::Decided { record: Box::new(record) })?;
+                        journaled = true;
+                        Answer { accepted: true, message: msg }
+                    }
+                    Err(e) => Answer { accepted: false, message: e.to_string() },
+                },
+                Ok(Request::Rollback { by, reason }) => {
+                    if self.state.verdict.is_some() {
+                        Answer { accepted: false, message: "the run is over".into() }
+                    } else if self.state.rollback.is_some() {
+                        Answer { accepted: false, message: "a rollback is already under way".into() }
+                    } else if by.trim().is_empty() || reason.trim().is_empty() {
+                        Answer { accepted: false, message: "say who (--by) and why (--reason)".into() }
+                    } else {
+                        self.record(Event::RollbackRequested { by: by.clone(), reason })?;
+                        journaled = true;
+                        Answer { accepted: true, message: format!("rollback requested by {by}") }
+                    }
+                }
+                Ok(Request::Confirm { step, item, by, note }) => match (step, item) {
+                    (Some(n), _) if self.engine.current_step(&self.state).is_some_and(|s| s.n == n) => {
+                        self.record(Event::ManualConfirmed { step: n, by: by.clone(), note })?;
+                        journaled = true;
+                        Answer { accepted: true, message: format!("step {n} confirmed by {by}") }
+                    }
+                    (Some(n), _) => Answer { accepted: false, message: format!("step {n} is not the current step") },
+                    (None, Some(id)) if self.engine.plan().post_cutover.iter().any(|c| c.id == id) => {
+                        self.record(Event::ChecklistDone {
+                            id: id.clone(),
+                            by: by.clone(),
+                            outcome: Outcome::ok(note.unwrap_or_default()),
+                        })?;
+                        journaled = true;
+                        Answer { accepted: true, message: format!("{id} done by {by}") }
+                    }
+                    (None, Some(id)) => Answer { accepted: false, message: format!("no checklist item {id}") },
+                    (None, None) => Answer { accepted: false, message: "name a --step or an --item".into() },
+                },
+            };
+            inbox::answer(&path, &answer)?;
+        }
+        Ok(journaled)
+    }
+}

@@ -1,0 +1,290 @@
+//! A run's directory and context: where the journal, plan copy, inbox,
+//! logs, backups and reports live, the placeholder values the run was
+//! started with (kept in `run.json` so `resume` sees exactly the same), the
+//! plan's strings resolved with them, and the local drivers built from that.
+//!
+//! Knows the layout of a run directory and how to wire local drivers; knows
+//! nothing of the engine's rules.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::drivers::Drivers;
+use crate::error::{CutoverError, Result};
+use crate::local::checks::LocalChecks;
+use crate::local::database::LocalDatabase;
+use crate::local::deploy::LocalDeploy;
+use crate::local::maintenance::LocalMaintenance;
+use crate::local::metrics::ProxyProcMetrics;
+use crate::local::notify::LocalNotify;
+use crate::local::smoke::{LmsSmoke, SmokeAccounts};
+use crate::local::traffic::ProxyTraffic;
+use crate::plan::model::{Check, Database, Environment, MaintenanceSwitch, Plan, Traffic};
+use crate::plan::placeholders;
+use crate::units::Slot;
+
+/// The controller's own version (resolves `self` version specs).
+pub const OWN_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The files of one run.
+#[derive(Debug, Clone)]
+pub struct RunDir {
+    /// The directory, `<out>/<run-id>`.
+    pub root: PathBuf,
+}
+
+impl RunDir {
+    /// A run directory at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        RunDir { root: root.into() }
+    }
+    /// The journal.
+    pub fn journal(&self) -> PathBuf {
+        self.root.join("journal.jsonl")
+    }
+    /// The plan text the run executes.
+    pub fn plan(&self) -> PathBuf {
+        self.root.join("plan.toml")
+    }
+    /// The run's context.
+    pub fn info(&self) -> PathBuf {
+        self.root.join("run.json")
+    }
+    /// Requests from other terminals.
+    pub fn inbox(&self) -> PathBuf {
+        self.root.join("inbox")
+    }
+    /// Held (flock) while a controller runs the journal.
+    pub fn lock(&self) -> PathBuf {
+        self.root.join("controller.lock")
+    }
+    /// A report file (`md`, `json`, `html`).
+    pub fn report(&self, ext: &str) -> PathBuf {
+        self.root.join(format!("report.{ext}"))
+    }
+    /// Rehearsal figures, when the run was a rehearsal.
+    pub fn figures(&self) -> PathBuf {
+        self.root.join("rehearsal.json")
+    }
+    /// The run id (the directory's name).
+    pub fn run_id(&self) -> String {
+        self.root.file_name().map_or_else(|| "run".into(), |n| n.to_string_lossy().into_owned())
+    }
+}
+
+/// What a run was started with, kept in `run.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// The run's id.
+    pub run_id: String,
+    /// Where the plan came from (a path, or the built-in rehearsal plan).
+    pub plan_source: String,
+    /// Placeholder values.
+    pub vars: BTreeMap<String, String>,
+    /// Use the `--demo` accounts for smoke tests (rehearsals).
+    pub demo_accounts: bool,
+    /// A rehearsal on this machine.
+    pub rehearsal: bool,
+}
+
+impl RunInfo {
+    /// Reads `run.json`.
+    pub fn load(dir: &RunDir) -> Result<Self> {
+        let path = dir.info();
+        let text =
+            std::fs::read_to_string(&path).map_err(|source| CutoverError::JournalIo { path: path.clone(), source })?;
+        serde_json::from_str(&text).map_err(|e| CutoverError::JournalCorrupt { path, line: 1, message: e.to_string() })
+    }
+
+    /// Writes `run.json`.
+    pub fn save(&self, dir: &RunDir) -> Result<()> {
+        let path = dir.info();
+        let text = serde_json::to_string_pretty(self).map_err(|e| CutoverError::JournalCorrupt {
+            path: path.clone(),
+            line: 1,
+            message: e.to_string(),
+        })?;
+        std::fs::write(&path, text).map_err(|source| CutoverError::JournalIo { path, source })
+    }
+}
+
+fn env_lookup(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Completes `base` (which holds `self`, `version`, `run_dir` and any
+/// extras such as ports) with the values derived from the plan:
+/// `database_url`, `backup_dir`, `blue_url`, `green_url`, `public_url`, `admin_url`.
+pub fn derive_vars(plan: &Plan, mut vars: BTreeMap<String, String>) -> Result<BTreeMap<String, String>> {
+    let derived = [
+        ("database_url", plan.database.url.clone()),
+        ("backup_dir", plan.database.backup_dir.clone()),
+        ("blue_url", plan.environments.blue.url.clone()),
+        ("green_url", plan.environments.green.url.clone()),
+        ("public_url", plan.traffic.public_url.clone()),
+        ("admin_url", plan.traffic.admin_url.clone()),
+    ];
+    for (name, text) in derived {
+        if vars.contains_key(name) {
+            continue;
+        }
+        let v = placeholders::resolve(&text, &vars, env_lookup)?;
+        vars.insert(name.to_string(), v.trim_end_matches('/').to_string());
+    }
+    Ok(vars)
+}
+
+/// Replaces placeholders in every string of a serializable value.
+fn resolve_value<T: Serialize + DeserializeOwned>(value: &T, vars: &BTreeMap<String, String>) -> Result<T> {
+    fn walk(v: &mut serde_json::Value, vars: &BTreeMap<String, String>) -> Result<()> {
+        match v {
+            serde_json::Value::String(s) if s.contains("{{") => {
+                *s = placeholders::resolve(s, vars, env_lookup)?;
+            }
+            serde_json::Value::Array(a) => a.iter_mut().try_for_each(|x| walk(x, vars))?,
+            serde_json::Value::Object(m) => m.values_mut().try_for_each(|x| walk(x, vars))?,
+            _ => {}
+        }
+        Ok(())
+    }
+    let mut json = serde_json::to_value(value).map_err(|e| CutoverError::invalid("plan", e.to_string()))?;
+    walk(&mut json, vars)?;
+    serde_json::from_value(json).map_err(|e| CutoverError::invalid("plan", e.to_string()))
+}
+
+/// The parts of the plan drivers use, with placeholders resolved.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// Blue.
+    pub blue: Environment,
+    /// Green.
+    pub green: Environment,
+    /// The database.
+    pub database: Database,
+    /// The traffic controller.
+    pub traffic: Traffic,
+    /// The maintenance switch.
+    pub maintenance: MaintenanceSwitch,
+    /// Pre-checks, in plan order.
+    pub prechecks: Vec<Check>,
+    /// Verifications, in plan order.
+    pub verifications: Vec<Check>,
+    /// Notice webhook.
+    pub webhook: Option<String>,
+}
+
+impl Resolved {
+    /// Resolves the plan with `vars`.
+    pub fn new(plan: &Plan, vars: &BTreeMap<String, String>) -> Result<Self> {
+        Ok(Resolved {
+            blue: resolve_value(&plan.environments.blue, vars)?,
+            green: resolve_value(&plan.environments.green, vars)?,
+            database: resolve_value(&plan.database, vars)?,
+            traffic: resolve_value(&plan.traffic, vars)?,
+            maintenance: resolve_value(&plan.maintenance.switch, vars)?,
+            prechecks: resolve_value(&plan.prechecks, vars)?,
+            verifications: resolve_value(&plan.verifications, vars)?,
+            webhook: plan.notify.webhook.as_ref().map(|w| resolve_value(w, vars)).transpose()?,
+        })
+    }
+
+    /// A base URL plus the environment's health path.
+    pub fn health_url(&self, slot: Slot) -> String {
+        let e = match slot {
+            Slot::Blue => &self.blue,
+            Slot::Green => &self.green,
+        };
+        format!("{}{}", e.url.trim_end_matches('/'), e.health_path)
+    }
+
+    /// The proxy's admin token, from the variable the plan names.
+    pub fn admin_token(&self) -> Option<String> {
+        self.traffic.admin_token_env.as_ref().and_then(|v| std::env::var(v).ok())
+    }
+}
+
+fn default_migrate(green: &Environment, url: &str, action: &str) -> Vec<String> {
+    let artifact = green.command.first().cloned().or_else(|| green.artifact.clone()).unwrap_or_else(|| "lms".into());
+    vec![artifact, "migrate".into(), action.into(), "--database-url".into(), url.into()]
+}
+
+/// The local drivers for a resolved plan.
+pub fn local_drivers(plan: &Plan, r: &Resolved, dir: &RunDir, demo_accounts: bool) -> Result<Drivers> {
+    let traffic = ProxyTraffic::new(&r.traffic.admin_url, r.admin_token())?;
+    let migrate = if r.database.migrate.is_empty() {
+        default_migrate(&r.green, &r.database.url, "up")
+    } else {
+        r.database.migrate.clone()
+    };
+    let migrate_status = if r.database.migrate_status.is_empty() {
+        default_migrate(&r.green, &r.database.url, "status")
+    } else {
+        r.database.migrate_status.clone()
+    };
+    let deploy = LocalDeploy::new(
+        dir.root.clone(),
+        &r.blue,
+        &r.green,
+        [plan.versions.blue.clone(), plan.versions.green.clone()],
+        OWN_VERSION,
+    );
+    let green_pid = deploy.pid_file(Slot::Green);
+    Ok(Drivers {
+        traffic: Box::new(traffic.clone()),
+        deploy: Box::new(deploy),
+        maintenance: Box::new(LocalMaintenance::new(r.maintenance.clone())),
+        database: Box::new(LocalDatabase {
+            kind: r.database.kind,
+            url: r.database.url.clone(),
+            backup_dir: PathBuf::from(&r.database.backup_dir),
+            min_size_ratio: r.database.min_size_ratio,
+            migrate,
+            migrate_status,
+        }),
+        metrics: Box::new(ProxyProcMetrics::new(traffic, green_pid)),
+        checks: Box::new(LocalChecks::new(&r.database.url, OWN_VERSION)),
+        smoke: Box::new(LmsSmoke::new(if demo_accounts {
+            Some(SmokeAccounts::demo())
+        } else {
+            SmokeAccounts::from_env()
+        })),
+        notify: Box::new(LocalNotify::new(plan.notify.console, r.webhook.clone())),
+    })
+}
+
+/// Takes the run's controller lock without waiting; `None` when another
+/// controller holds it. The lock goes with the returned file.
+pub fn try_lock(dir: &RunDir) -> Result<Option<std::fs::File>> {
+    let path = dir.lock();
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| CutoverError::JournalIo { path: path.clone(), source })?;
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a descriptor we own; the lock goes with the file.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc == 0 {
+        return Ok(Some(file));
+    }
+    let e = std::io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(None)
+    } else {
+        Err(CutoverError::JournalIo { path, source: e })
+    }
+}
+
+/// Whether a controller is running this run now.
+pub fn controller_running(dir: &RunDir) -> bool {
+    matches!(try_lock(dir), Ok(None))
+}
+
+/// Creates `path`'s directory.
+pub fn ensure_dir(path: &Path) -> Result<()> {
+    std::fs::create_dir_all(path).map_err(|source| CutoverError::JournalIo { path: path.to_path_buf(), source })
+}

@@ -1,0 +1,367 @@
+//! `lms cutover`: the executable runbook. Parses arguments and calls
+//! `lms_cutover`; all the cutover's logic lives there.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use lms_cutover::engine::{DecisionInput, Verdict};
+use lms_cutover::plan::Decision;
+use lms_cutover::rehearse::{Fault, RehearseOptions};
+use lms_cutover::runner::console::{verdict_line, Console};
+use lms_cutover::runner::context::{derive_vars, RunDir, RunInfo};
+use lms_cutover::runner::inbox::Request;
+use lms_cutover::runner::{blackout_gate, Override, RunOptions, Runner, OWN_VERSION};
+
+#[derive(clap::Args, Debug)]
+pub struct CutoverArgs {
+    #[command(subcommand)]
+    pub action: Action,
+}
+
+/// Where a run lives: a run directory, or the latest under --out.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunRef {
+    /// The run directory (default: the most recent run under --out).
+    #[arg(long = "run")]
+    pub run: Option<PathBuf>,
+    /// Where runs are kept.
+    #[arg(long, default_value = "cutover-runs")]
+    pub out: PathBuf,
+}
+
+impl RunRef {
+    fn dir(&self, positional: Option<PathBuf>) -> anyhow::Result<RunDir> {
+        let path = match positional.or_else(|| self.run.clone()) {
+            Some(p) => p,
+            None => lms_cutover::control::latest_run(&self.out)?,
+        };
+        if !path.join("journal.jsonl").exists() {
+            bail!("{} is not a run directory (no journal.jsonl)", path.display());
+        }
+        Ok(RunDir::new(path))
+    }
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Action {
+    /// Rehearse the whole plan on this machine with time compressed (blue, proxy, load, green, report).
+    Rehearse {
+        /// Plan file (default: the built-in rehearsal plan).
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        /// Runs go to DIR/<run-id>/.
+        #[arg(long, default_value = "cutover-runs")]
+        out: PathBuf,
+        /// Database (PostgreSQL URL); default SQLite in the run directory.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Proxy on BASE, blue BASE+1, green BASE+2, admin BASE+10; 0 picks free ports.
+        #[arg(long, default_value_t = 18080)]
+        port_base: u16,
+        /// Load generator reads per second (plus a submit+cancel every 0.5 s).
+        #[arg(long, default_value_t = 200.0)]
+        rate: f64,
+        /// Inject a fault on green through the proxy: error-rate=5% or latency=800ms.
+        #[arg(long)]
+        inject_failure: Option<String>,
+        /// Print only the verdict.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Start a cutover from a plan.
+    Run {
+        /// The plan.
+        #[arg(long)]
+        plan: PathBuf,
+        /// Runs go to DIR/<run-id>/.
+        #[arg(long, default_value = "cutover-runs")]
+        out: PathBuf,
+        /// The run's id (default: run-<time>).
+        #[arg(long)]
+        run_id: Option<String>,
+        /// Placeholder values (NAME=VALUE, repeatable), e.g. database_url=...
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+        /// Who runs this controller; confirms manual steps and checks (recorded).
+        #[arg(long)]
+        by: Option<String>,
+        /// Start despite a blackout or outside the window (needs --by and --reason; recorded).
+        #[arg(long)]
+        override_blackout: bool,
+        /// Why the blackout is overridden.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Do not read checkpoint decisions from the terminal.
+        #[arg(long)]
+        no_prompt: bool,
+    },
+    /// Continue a run from its journal (after kill -9, a reboot, a stop).
+    Resume {
+        /// The run directory.
+        run: PathBuf,
+        /// Who runs this controller.
+        #[arg(long)]
+        by: Option<String>,
+        /// Do not read checkpoint decisions from the terminal.
+        #[arg(long)]
+        no_prompt: bool,
+    },
+    /// Where a run stands.
+    Status {
+        /// The run directory.
+        run: Option<PathBuf>,
+        #[command(flatten)]
+        at: RunRef,
+    },
+    /// Decide the open checkpoint from another terminal.
+    Decide {
+        #[command(flatten)]
+        at: RunRef,
+        /// Checkpoint number.
+        #[arg(long)]
+        checkpoint: u32,
+        /// proceed, hold, rollback, go-live-confirmed, extended-monitoring.
+        #[arg(long)]
+        decision: String,
+        /// Who decides.
+        #[arg(long)]
+        by: String,
+        /// A note.
+        #[arg(long)]
+        note: Option<String>,
+        /// Reason to proceed despite alerts that force a hold.
+        #[arg(long)]
+        override_reason: Option<String>,
+    },
+    /// All traffic back to blue now.
+    Rollback {
+        #[command(flatten)]
+        at: RunRef,
+        /// Who.
+        #[arg(long)]
+        by: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Confirm a manual step or a post-cutover checklist item.
+    Confirm {
+        #[command(flatten)]
+        at: RunRef,
+        /// A step number.
+        #[arg(long)]
+        step: Option<u32>,
+        /// A checklist item id.
+        #[arg(long)]
+        item: Option<String>,
+        /// Who.
+        #[arg(long)]
+        by: String,
+        /// A note.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Write the report (Markdown, JSON, HTML) of a run.
+    Report {
+        /// The run directory.
+        run: Option<PathBuf>,
+        #[command(flatten)]
+        at: RunRef,
+    },
+    /// Stop green (it is left running after a rollback until told).
+    StopGreen {
+        /// The run directory.
+        run: Option<PathBuf>,
+        #[command(flatten)]
+        at: RunRef,
+    },
+    /// Validate a plan and print its timeline.
+    Show {
+        /// The plan (default: the built-in rehearsal plan).
+        #[arg(long)]
+        plan: Option<PathBuf>,
+    },
+}
+
+fn verdict_result(v: &Verdict, dir: &std::path::Path) -> anyhow::Result<()> {
+    eprintln!("report: {}", dir.join("report.html").display());
+    println!("{}", verdict_line(v));
+    match v {
+        Verdict::GoLive => Ok(()),
+        Verdict::RolledBack { .. } => bail!("the cutover was rolled back"),
+        Verdict::Aborted { .. } => bail!("the cutover was aborted"),
+    }
+}
+
+fn stall_at() -> Option<String> {
+    std::env::var("LMS_CUTOVER_STALL_AT").ok().filter(|s| !s.is_empty())
+}
+
+async fn wait_answer(dir: &RunDir, req: Request) -> anyhow::Result<()> {
+    match lms_cutover::control::submit(dir, &req, Duration::from_secs(30)).await? {
+        Some(a) if a.accepted => {
+            println!("{}", a.message);
+            Ok(())
+        }
+        Some(a) => bail!("refused: {}", a.message),
+        None => bail!(
+            "no controller answered within 30 s; the request waits in {} and is applied by `lms cutover resume {}`",
+            dir.inbox().display(),
+            dir.root.display()
+        ),
+    }
+}
+
+pub async fn run(a: CutoverArgs) -> anyhow::Result<()> {
+    match a.action {
+        Action::Rehearse { plan, out, database_url, port_base, rate, inject_failure, quiet } => {
+            let plan = match plan {
+                Some(p) => Some((
+                    std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?,
+                    p.display().to_string(),
+                )),
+                None => None,
+            };
+            let inject = inject_failure.map(|s| s.parse::<Fault>()).transpose()?;
+            let outcome = lms_cutover::rehearse::rehearse(RehearseOptions {
+                plan,
+                out,
+                database_url,
+                port_base,
+                rate,
+                inject,
+                quiet,
+                stall_at: stall_at(),
+            })
+            .await?;
+            let f = &outcome.figures;
+            eprintln!(
+                "load: {} requests, {} failed (reads and writes), {} skipped, {:.0} req/s; writes {} ok / {} failed; wall {:.1} s{}",
+                f.load.requests,
+                f.load.failed_total,
+                f.load.skipped,
+                f.load.throughput_rps,
+                f.load.writes_ok,
+                f.load.writes_failed,
+                f.wall_secs,
+                match (f.rollback_trigger_to_proxy_ms, f.first_error_to_rollback_ms) {
+                    (Some(p), Some(e)) => format!("; rollback trigger→proxy {p} ms, first error→rollback {e} ms"),
+                    (Some(p), None) => format!("; rollback trigger→proxy {p} ms"),
+                    _ => String::new(),
+                }
+            );
+            verdict_result(&outcome.verdict, &outcome.run_dir)
+        }
+        Action::Run { plan, out, run_id, vars, by, override_blackout, reason, no_prompt } => {
+            let text = std::fs::read_to_string(&plan).with_context(|| format!("reading {}", plan.display()))?;
+            let parsed = lms_cutover::plan::parse(&text)?;
+            let ov = if override_blackout {
+                match (&by, &reason) {
+                    (Some(b), Some(r)) => Some(Override { by: b.clone(), reason: r.clone() }),
+                    _ => bail!("--override-blackout needs --by NAME and --reason TEXT"),
+                }
+            } else {
+                None
+            };
+            let blackout = blackout_gate(&parsed, chrono::Utc::now(), ov.as_ref())?;
+            let id = run_id.unwrap_or_else(|| format!("run-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ")));
+            std::fs::create_dir_all(out.join(&id))?;
+            let root = std::fs::canonicalize(out.join(&id))?;
+            let dir = RunDir::new(root);
+            let mut base = BTreeMap::new();
+            base.insert("self".into(), std::env::current_exe()?.display().to_string());
+            base.insert("version".into(), OWN_VERSION.to_string());
+            base.insert("run_dir".into(), dir.root.display().to_string());
+            for v in vars {
+                let (k, val) = v.split_once('=').with_context(|| format!("--var {v}: use NAME=VALUE"))?;
+                base.insert(k.to_string(), val.to_string());
+            }
+            let vars = derive_vars(&parsed, base)?;
+            let info = RunInfo {
+                run_id: id,
+                plan_source: plan.display().to_string(),
+                vars,
+                demo_accounts: false,
+                rehearsal: false,
+            };
+            let opts = RunOptions {
+                interactive: !no_prompt && std::io::stdin().is_terminal(),
+                operator: by,
+                stall_at: stall_at(),
+            };
+            eprintln!("run directory: {}", dir.root.display());
+            let runner = Runner::start(&text, &info, dir.clone(), blackout, Arc::new(Console::new(None)), opts)?;
+            let v = runner.run().await?;
+            lms_cutover::report::write(&dir)?;
+            verdict_result(&v, &dir.root)
+        }
+        Action::Resume { run, by, no_prompt } => {
+            let dir = RunDir::new(run);
+            let opts = RunOptions {
+                interactive: !no_prompt && std::io::stdin().is_terminal(),
+                operator: by,
+                stall_at: stall_at(),
+            };
+            let runner = Runner::resume(dir.clone(), Arc::new(Console::new(None)), opts)?;
+            let v = runner.run().await?;
+            lms_cutover::report::write(&dir)?;
+            verdict_result(&v, &dir.root)
+        }
+        Action::Status { run, at } => {
+            print!("{}", lms_cutover::control::status(&at.dir(run)?)?);
+            Ok(())
+        }
+        Action::Decide { at, checkpoint, decision, by, note, override_reason } => {
+            let decision: Decision = decision.parse()?;
+            let dir = at.dir(None)?;
+            wait_answer(
+                &dir,
+                Request::Decide { input: DecisionInput { checkpoint, decision, by, note, override_reason } },
+            )
+            .await
+        }
+        Action::Rollback { at, by, reason } => {
+            let dir = at.dir(None)?;
+            if lms_cutover::runner::context::controller_running(&dir) {
+                return wait_answer(&dir, Request::Rollback { by, reason }).await;
+            }
+            // No controller: queue the request and resume the run here; the
+            // controller applies the inbox before anything else.
+            lms_cutover::runner::inbox::submit(&dir.inbox(), &Request::Rollback { by, reason })?;
+            let runner = Runner::resume(dir.clone(), Arc::new(Console::new(None)), RunOptions::default())?;
+            let v = runner.run().await?;
+            lms_cutover::report::write(&dir)?;
+            verdict_result(&v, &dir.root)
+        }
+        Action::Confirm { at, step, item, by, note } => {
+            let dir = at.dir(None)?;
+            wait_answer(&dir, Request::Confirm { step, item, by, note }).await
+        }
+        Action::Report { run, at } => {
+            let dir = at.dir(run)?;
+            let r = lms_cutover::report::write(&dir)?;
+            println!("{}", r.verdict_line);
+            for ext in ["md", "json", "html"] {
+                println!("{}", dir.report(ext).display());
+            }
+            Ok(())
+        }
+        Action::StopGreen { run, at } => {
+            let dir = at.dir(run)?;
+            println!("green: {}", lms_cutover::control::stop_green(&dir).await?);
+            Ok(())
+        }
+        Action::Show { plan } => {
+            let p = match plan {
+                Some(p) => lms_cutover::plan::load(&p)?,
+                None => lms_cutover::plan::parse(lms_cutover::rehearse::DEFAULT_PLAN)?,
+            };
+            print!("{}", lms_cutover::plan::show(&p));
+            Ok(())
+        }
+    }
+}
