@@ -107,10 +107,15 @@ pub async fn serve<I>(
                     closing = true;
                 }
             }
-            _ = ticker.tick(), if !closing => {
-                if activity.idle_for() >= idle_timeout {
+            _ = ticker.tick() => {
+                let idle = activity.idle_for();
+                if idle >= idle_timeout && !closing {
+                    // Idle keep-alive, or a request head that never completes.
                     conn.as_mut().graceful_shutdown();
                     closing = true;
+                } else if idle >= idle_timeout * 2 {
+                    // Still open a full idle period after asking it to close.
+                    break;
                 }
             }
         }

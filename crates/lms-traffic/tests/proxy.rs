@@ -430,3 +430,27 @@ async fn random_bytes_never_break_the_proxy() {
     let a = get(&client(), &format!("http://{addr}/")).await.expect("still serving");
     assert_eq!(a.body, "blue");
 }
+
+#[tokio::test]
+async fn idle_and_half_sent_client_connections_are_closed() {
+    let blue = TestBackend::start("blue").await;
+    let mut a = args(&[&blue]);
+    a.idle_timeout = Duration::from_millis(300);
+    let proxy = start_proxy(a).await;
+    let addr = proxy.local_addr();
+
+    let mut half = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    half.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n").await.expect("write");
+    let mut idle = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    idle.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").await.expect("write");
+    assert!(read_until(&mut idle, "blue").await.ends_with("blue"));
+
+    for (what, s) in [("half-sent head", &mut half), ("idle keep-alive", &mut idle)] {
+        let closed = tokio::time::timeout(Duration::from_secs(20), async {
+            let mut buf = [0u8; 1024];
+            while s.read(&mut buf).await.map(|n| n > 0).unwrap_or(false) {}
+        })
+        .await;
+        assert!(closed.is_ok(), "{what} connection was not closed");
+    }
+}
