@@ -313,8 +313,11 @@ impl Config {
                 return Err(cfg(format!("{what} must be more than 0")));
             }
         }
-        if args.max_connections == 0 {
-            return Err(cfg("--max-connections must be at least 1"));
+        if args.max_connections == 0 || args.max_connections > 1_000_000 {
+            return Err(cfg("--max-connections must be between 1 and 1000000"));
+        }
+        if args.max_header_bytes > 1 << 20 {
+            return Err(cfg("--max-header-bytes must be at most 1048576"));
         }
         let tls = match (&args.tls_cert, &args.tls_key) {
             (Some(cert), Some(key)) => Some(TlsConfig { cert: cert.clone(), key: key.clone() }),
