@@ -11,6 +11,26 @@
 //! Embedding: [`start`] a [`Config`] and keep the [`ProxyHandle`]; the CLI
 //! entry point is [`run_proxy`], which drains on SIGTERM/SIGINT and reloads
 //! the TLS certificate on SIGHUP.
+//!
+//! Operating it (the admin API speaks JSON; errors are
+//! `{"error":{"code":"...","message":"..."}}`):
+//!
+//! ```text
+//! lms proxy --listen 0.0.0.0:8000 --admin-listen 127.0.0.1:8001 \
+//!     --backend blue=http://10.0.0.1:8080 --backend green=http://10.0.0.2:8080 \
+//!     --weights blue=100,green=0 --health-path /api/health --admin-token ops=s3cret
+//! curl -H 'Authorization: Bearer s3cret' 127.0.0.1:8001/state
+//! curl -H 'Authorization: Bearer s3cret' -X PUT 127.0.0.1:8001/weights -d '{"blue":90,"green":10}'
+//! curl -H 'Authorization: Bearer s3cret' -X POST 127.0.0.1:8001/rollback -d '{"backend":"blue"}'
+//! curl -H 'Authorization: Bearer s3cret' -X PUT 127.0.0.1:8001/faults \
+//!     -d '{"green":{"abort":{"percent":5,"status":503},"delay":{"percent":10,"delay_ms":200}}}'
+//! curl -H 'Authorization: Bearer s3cret' 127.0.0.1:8001/metrics
+//! ```
+//!
+//! Statistics count a request when it ends (answered, failed, or abandoned
+//! by the client); `in_flight` shows the open ones. "Failed" means the proxy
+//! answered 502/504 itself (connect error, reset, timeout), a response body
+//! broke or went idle mid-way, or fault injection aborted with 502/504.
 
 pub mod admin;
 mod balancer;
