@@ -303,7 +303,8 @@ fn investigate_breach_alerts_once_and_forces_hold_unless_overridden() {
         .collect();
     assert_eq!(alerts.len(), 1, "one alert per metric and stage");
     let Action::AwaitCheckpoint { prompt, auto, .. } = a else { panic!("{a:?}") };
-    assert!(auto.is_none(), "a forced HOLD is never auto-proceeded");
+    let auto = auto.unwrap_or_else(|| panic!("an unattended plan holds by itself"));
+    assert_eq!(auto.decision, Decision::Hold, "a forced HOLD is never auto-proceeded");
     assert_eq!(prompt.suggestion, Some(Decision::Hold));
     assert!(prompt.forced_hold[0].contains("P95Latency"), "{:?}", prompt.forced_hold);
     assert!(prompt.questions.iter().any(|q| q.text == "Any critical alerts?" && q.answer == Answer::Yes));

@@ -4,7 +4,8 @@
 //! Pure: built from the plan's checkpoint, the run state and the gates. A
 //! checkpoint can decide by itself only when the plan allows it, every gate
 //! had data and passed for the whole round, no alert forces a HOLD and every
-//! measured answer is good. An "investigate" breach forces HOLD unless a
+//! measured answer is good; when alerts force a HOLD it holds by itself (a
+//! few rounds at most). An "investigate" breach forces HOLD unless a
 //! person overrides it with a reason.
 
 use chrono::{DateTime, Utc};
@@ -294,6 +295,9 @@ pub fn hold_of(cp: &Checkpoint) -> Decision {
     }
 }
 
+/// Automatic HOLDs at one checkpoint before a person must decide.
+pub const MAX_AUTO_HOLDS: u32 = 3;
+
 /// The decision the engine takes by itself, if the plan allows it and
 /// everything is green; `None` means a person must decide.
 pub fn auto_decision(
@@ -307,17 +311,30 @@ pub fn auto_decision(
     let gates_green = prompt.gates.as_ref().is_some_and(GateReport::all_green);
     let answers_good =
         prompt.questions.iter().all(|q| q.good == Some(true) || (q.measure == Measure::Person && q.good.is_none()));
-    if !allowed || prompt.insufficient_data || !gates_green || !prompt.forced_hold.is_empty() || !answers_good {
+    if !allowed || prompt.insufficient_data {
         return None;
     }
+    // Alerts force a HOLD: an unattended run (a rehearsal) holds by itself
+    // and asks again after the extension, a few rounds at most; it never
+    // proceeds past an alert.
+    let (decision, note) = if !prompt.forced_hold.is_empty() {
+        if prompt.round > MAX_AUTO_HOLDS {
+            return None;
+        }
+        (hold_of(cp), format!("alerts force a hold: {}", prompt.forced_hold.join("; ")))
+    } else if gates_green && answers_good {
+        (forward_of(cp), "plan allows automatic decisions and every gate is green".to_string())
+    } else {
+        return None;
+    };
     Some(DecisionRecord {
         checkpoint: cp.n,
         step,
         round: prompt.round,
-        decision: forward_of(cp),
+        decision,
         by: "auto".into(),
         at: now,
-        note: Some("plan allows automatic decisions and every gate is green".into()),
+        note: Some(note),
         override_reason: None,
         auto: true,
         snapshot: prompt.clone(),

@@ -170,7 +170,7 @@ impl Load {
     }
 
     /// Stops the load and returns what it saw.
-    pub fn stop(self) -> LoadFigures {
+    pub fn stop(&self) -> LoadFigures {
         for t in &self.tasks {
             t.abort();
         }

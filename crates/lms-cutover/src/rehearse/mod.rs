@@ -175,7 +175,6 @@ pub async fn rehearse(opts: RehearseOptions) -> Result<Outcome> {
             RunOptions { interactive: false, operator: None, stall_at: opts.stall_at.clone() },
         )?;
         let verdict = runner.run().await?;
-        let load = Arc::try_unwrap(load).map_err(|_| CutoverError::invalid("load", "still in use"))?;
         let load = load.stop();
         Ok::<_, CutoverError>((verdict, load))
     }

@@ -178,12 +178,29 @@ pub struct Resolved {
 
 impl Resolved {
     /// Resolves the plan with `vars`.
+    /// The derived variables win over the plan's own text, so a value given
+    /// on the command line (`--var database_url=...`) is what drivers use.
     pub fn new(plan: &Plan, vars: &BTreeMap<String, String>) -> Result<Self> {
+        let mut blue: Environment = resolve_value(&plan.environments.blue, vars)?;
+        let mut green: Environment = resolve_value(&plan.environments.green, vars)?;
+        let mut database: Database = resolve_value(&plan.database, vars)?;
+        let mut traffic: Traffic = resolve_value(&plan.traffic, vars)?;
+        let set = |field: &mut String, name: &str| {
+            if let Some(v) = vars.get(name) {
+                *field = v.clone();
+            }
+        };
+        set(&mut blue.url, "blue_url");
+        set(&mut green.url, "green_url");
+        set(&mut database.url, "database_url");
+        set(&mut database.backup_dir, "backup_dir");
+        set(&mut traffic.public_url, "public_url");
+        set(&mut traffic.admin_url, "admin_url");
         Ok(Resolved {
-            blue: resolve_value(&plan.environments.blue, vars)?,
-            green: resolve_value(&plan.environments.green, vars)?,
-            database: resolve_value(&plan.database, vars)?,
-            traffic: resolve_value(&plan.traffic, vars)?,
+            blue,
+            green,
+            database,
+            traffic,
             maintenance: resolve_value(&plan.maintenance.switch, vars)?,
             prechecks: resolve_value(&plan.prechecks, vars)?,
             verifications: resolve_value(&plan.verifications, vars)?,

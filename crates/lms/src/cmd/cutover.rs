@@ -113,7 +113,8 @@ pub enum Action {
     /// Where a run stands.
     Status {
         /// The run directory.
-        run: Option<PathBuf>,
+        #[arg(value_name = "RUN")]
+        dir: Option<PathBuf>,
         #[command(flatten)]
         at: RunRef,
     },
@@ -168,14 +169,16 @@ pub enum Action {
     /// Write the report (Markdown, JSON, HTML) of a run.
     Report {
         /// The run directory.
-        run: Option<PathBuf>,
+        #[arg(value_name = "RUN")]
+        dir: Option<PathBuf>,
         #[command(flatten)]
         at: RunRef,
     },
     /// Stop green (it is left running after a rollback until told).
     StopGreen {
         /// The run directory.
-        run: Option<PathBuf>,
+        #[arg(value_name = "RUN")]
+        dir: Option<PathBuf>,
         #[command(flatten)]
         at: RunRef,
     },
@@ -311,8 +314,8 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<()> {
             lms_cutover::report::write(&dir)?;
             verdict_result(&v, &dir.root)
         }
-        Action::Status { run, at } => {
-            print!("{}", lms_cutover::control::status(&at.dir(run)?)?);
+        Action::Status { dir, at } => {
+            print!("{}", lms_cutover::control::status(&at.dir(dir)?)?);
             Ok(())
         }
         Action::Decide { at, checkpoint, decision, by, note, override_reason } => {
@@ -341,8 +344,8 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<()> {
             let dir = at.dir(None)?;
             wait_answer(&dir, Request::Confirm { step, item, by, note }).await
         }
-        Action::Report { run, at } => {
-            let dir = at.dir(run)?;
+        Action::Report { dir, at } => {
+            let dir = at.dir(dir)?;
             let r = lms_cutover::report::write(&dir)?;
             println!("{}", r.verdict_line);
             for ext in ["md", "json", "html"] {
@@ -350,8 +353,8 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Action::StopGreen { run, at } => {
-            let dir = at.dir(run)?;
+        Action::StopGreen { dir, at } => {
+            let dir = at.dir(dir)?;
             println!("green: {}", lms_cutover::control::stop_green(&dir).await?);
             Ok(())
         }

@@ -1,0 +1,360 @@
+//! `lms cutover` through the real binary: the rehearsal end to end (a
+//! successful run and an injected-failure run, asserting the report), and a
+//! controller killed with SIGKILL during backup, during migration, during
+//! a monitoring window and while waiting at a checkpoint, resumed each time,
+//! decided from another process, ending in go-live with no step repeated
+//! and the weights right. Every wait polls a file or a port with a deadline.
+
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(120);
+
+fn lms() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_lms"));
+    c.env_remove("LMS_DATABASE_URL").env_remove("LMS_CUTOVER_STALL_AT").env("RUST_LOG", "warn");
+    c
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("lms-cutover-{name}-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(&d).expect("scratch dir");
+    d
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+fn only_run_dir(out: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> =
+        std::fs::read_dir(out).expect("out dir").filter_map(|e| e.ok().map(|e| e.path())).collect();
+    assert_eq!(dirs.len(), 1, "one run expected in {}", out.display());
+    dirs[0].clone()
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json")
+}
+
+#[test]
+fn rehearsal_goes_live_and_reports_every_section() {
+    let out = scratch("rehearse-ok");
+    let o = lms()
+        .args(["cutover", "rehearse", "--port-base", "0", "--rate", "40", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run rehearse");
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "rehearsal failed:\n{text}");
+    assert!(text.contains("GO-LIVE"), "{text}");
+    let run = only_run_dir(&out);
+    let r = read_json(&run.join("report.json"));
+    assert_eq!(r["verdict"]["kind"], "go_live");
+    let steps = r["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 21);
+    for s in steps {
+        let status = s["status"].as_str().unwrap_or("");
+        assert!(status == "done" || status == "skipped", "step {} is {status}", s["n"]);
+        assert!(s["planned_at"].is_string() && s["planned_secs"].is_number());
+    }
+    assert_eq!(r["prechecks"].as_array().map(Vec::len), Some(17));
+    assert!(r["prechecks"].as_array().expect("prechecks").iter().all(|c| c["passed"] == true));
+    let smoke = r["smoke"].as_array().expect("smoke");
+    assert_eq!(smoke.len(), 10);
+    assert!(smoke.iter().all(|t| t["passed"] == true), "{smoke:?}");
+    assert_eq!(r["compatibility"].as_array().map(Vec::len), Some(6));
+    let cps = r["checkpoints"].as_array().expect("checkpoints");
+    assert_eq!(cps.len(), 3);
+    for c in cps {
+        let d = &c["decisions"][0];
+        assert!(d["decision"] == "PROCEED" || d["decision"] == "GO-LIVE CONFIRMED", "{c}");
+        assert_eq!(d["by"], "auto");
+        assert_eq!(d["questions"].as_array().map(Vec::len), Some(4));
+    }
+    let gates = r["gates"].as_array().expect("gates");
+    assert_eq!(gates.len(), 5);
+    assert!(gates.iter().all(|g| g["samples"].as_u64().unwrap_or(0) > 0 && g["breaches"] == 0));
+    assert!(r["rollback"].is_null());
+    assert_eq!(r["success_criteria"].as_array().map(Vec::len), Some(5));
+    assert_eq!(r["definition_of_done"].as_array().map(Vec::len), Some(7));
+    let no_rollback = &r["success_criteria"][4];
+    assert_eq!(no_rollback["met"], true, "{no_rollback}");
+    assert!(r["figures"]["load"]["requests"].as_u64().unwrap_or(0) > 0);
+    let md = std::fs::read_to_string(run.join("report.md")).expect("md");
+    for needle in
+        ["## Timeline", "## Success criteria (11.1)", "## Definition of done (11.2)", "SMOKE-010", "Checkpoint #2"]
+    {
+        assert!(md.contains(needle), "report.md lacks {needle}");
+    }
+    let html = std::fs::read_to_string(run.join("report.html")).expect("html");
+    assert!(html.contains("<svg") && html.contains("GO-LIVE") && !html.contains("<script"));
+    // Nothing left running: green's and blue's pid files are gone.
+    assert!(!run.join("green.pid").exists() && !run.join("blue.pid").exists());
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn injected_error_rate_rolls_back_automatically_with_a_measured_time() {
+    let out = scratch("rehearse-fail");
+    let o = lms()
+        .args([
+            "cutover",
+            "rehearse",
+            "--port-base",
+            "0",
+            "--rate",
+            "60",
+            "--quiet",
+            "--inject-failure",
+            "error-rate=5%",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("run rehearse");
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(!o.status.success(), "an injected failure must end non-zero:\n{text}");
+    assert!(text.contains("ROLLED BACK"), "{text}");
+    let r = read_json(&only_run_dir(&out).join("report.json"));
+    assert_eq!(r["verdict"]["kind"], "rolled_back");
+    assert_eq!(r["verdict"]["blue_verified"], true);
+    let rb = &r["rollback"];
+    assert!(rb["reason"].as_str().unwrap_or("").contains("ErrorRate"), "{rb}");
+    assert!(rb["to_blue_ms"].is_i64(), "{rb}");
+    assert!(rb["migrations_note"].as_str().unwrap_or("").contains("not reversed"));
+    assert!(r["figures"]["rollback_trigger_to_proxy_ms"].is_i64());
+    // Traffic never reached 100%.
+    assert_eq!(r["steps"][13]["status"], "not reached");
+    assert_eq!(r["success_criteria"][4]["met"], false);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Children killed when the test ends, whatever happens.
+struct Procs(Vec<Child>, Vec<PathBuf>);
+
+impl Drop for Procs {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        for pidfile in &self.1 {
+            if let Some(pid) = std::fs::read_to_string(pidfile).ok().and_then(|s| s.trim().parse::<i32>().ok()) {
+                let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            }
+        }
+    }
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    Some(buf)
+}
+
+fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn journal(run: &Path) -> Vec<Value> {
+    std::fs::read_to_string(run.join("journal.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Records after the last `resumed` (or all).
+fn since_last_resume(j: &[Value]) -> &[Value] {
+    let at = j.iter().rposition(|r| r["event"]["type"] == "resumed").map_or(0, |i| i + 1);
+    &j[at..]
+}
+
+fn started(r: &Value, action: &str) -> bool {
+    r["event"]["type"] == "action_started" && r["event"]["action"]["action"] == action
+}
+
+#[test]
+fn killed_controller_resumes_without_repeating_steps() {
+    let dir = scratch("kill9");
+    let out = dir.join("runs");
+    let run = out.join("r1");
+    let db = format!("sqlite://{}/lms.db", dir.display());
+    let backups = dir.join("backups");
+    std::fs::create_dir_all(&backups).expect("backups");
+    std::fs::write(backups.join("nightly.txt"), "automated backup stand-in\n").expect("backup stand-in");
+    let (public, blue, green, admin) = (free_port(), free_port(), free_port(), free_port());
+    let mut procs = Procs(Vec::new(), vec![run.join("green.pid")]);
+
+    let blue_child = lms()
+        .args(["serve", "--slot", "blue", "--demo", "--migrate", "--listen", &format!("127.0.0.1:{blue}")])
+        .env("LMS_DATABASE_URL", &db)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("blue");
+    procs.0.push(blue_child);
+    wait_for("blue", || http_get(blue, "/api/health").is_some_and(|b| b.contains("healthy")));
+    let proxy = lms()
+        .args(["proxy", "--listen", &format!("127.0.0.1:{public}"), "--admin-listen", &format!("127.0.0.1:{admin}")])
+        .args([
+            "--backend",
+            &format!("blue=http://127.0.0.1:{blue}"),
+            "--backend",
+            &format!("green=http://127.0.0.1:{green}"),
+        ])
+        .args(["--weights", "blue=100,green=0", "--window", "2s", "--health-interval", "500ms", "--workers", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("proxy");
+    procs.0.push(proxy);
+    wait_for("proxy", || http_get(admin, "/state").is_some_and(|b| b.contains("weights")));
+    let load = lms()
+        .args(["loadgen", "--target", &format!("http://127.0.0.1:{public}"), "--rate", "30", "--duration", "10m"])
+        .args(["--request", "GET /api/health"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("loadgen");
+    procs.0.push(load);
+
+    // The rehearsal plan, deciding nothing by itself.
+    let plan = lms_plan_text().replace("auto_decisions = true", "auto_decisions = false");
+    let plan_path = dir.join("plan.toml");
+    std::fs::write(&plan_path, plan).expect("plan");
+    let vars = [
+        format!("blue_port={blue}"),
+        format!("green_port={green}"),
+        format!("public_port={public}"),
+        format!("admin_port={admin}"),
+        format!("database_url={db}"),
+        format!("backup_dir={}", backups.display()),
+    ];
+    let controller = |args: &[String], stall: Option<&str>| -> Child {
+        let mut c = lms();
+        c.arg("cutover").args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        for (k, v) in
+            [("EMPLOYEE", "employee1@demo.local"), ("MANAGER", "manager@demo.local"), ("ADMIN", "hr@demo.local")]
+        {
+            c.env(format!("LMS_SMOKE_{k}_EMAIL"), v).env(format!("LMS_SMOKE_{k}_PASSWORD"), "lms-demo");
+        }
+        if let Some(s) = stall {
+            c.env("LMS_CUTOVER_STALL_AT", s);
+        }
+        c.spawn().expect("controller")
+    };
+    let resume =
+        |stall: Option<&str>| controller(&["resume".into(), run.display().to_string(), "--no-prompt".into()], stall);
+    let kill = |mut c: Child| {
+        c.kill().expect("SIGKILL");
+        let _ = c.wait();
+    };
+
+    // 1. During the backup.
+    let mut args: Vec<String> = vec!["run".into(), "--plan".into(), plan_path.display().to_string(), "--out".into()];
+    args.extend([out.display().to_string(), "--run-id".into(), "r1".into(), "--no-prompt".into()]);
+    for v in &vars {
+        args.extend(["--var".into(), v.clone()]);
+    }
+    let c = controller(&args, Some("backup"));
+    wait_for("backup started", || journal(&run).iter().any(|r| started(r, "backup")));
+    kill(c);
+
+    // 2. During the migration.
+    let c = resume(Some("migrate"));
+    wait_for("migration started", || since_last_resume(&journal(&run)).iter().any(|r| started(r, "migrate")));
+    kill(c);
+
+    // 3. During the canary monitoring window (step 9), after a sample.
+    let c = resume(None);
+    wait_for("a canary sample", || {
+        since_last_resume(&journal(&run)).iter().any(|r| r["event"]["type"] == "sampled" && r["event"]["step"] == 9)
+    });
+    kill(c);
+
+    // 4. While waiting at checkpoint 1.
+    let c = resume(None);
+    wait_for("checkpoint 1 waiting", || {
+        since_last_resume(&journal(&run)).iter().any(|r| started(r, "await_checkpoint"))
+    });
+    kill(c);
+
+    // 5. Resume for good and decide from other processes.
+    procs.0.push(resume(None));
+    for (cp, decision) in [(1, "proceed"), (2, "proceed"), (3, "go-live-confirmed")] {
+        wait_for(&format!("checkpoint {cp} decided"), || {
+            let o = lms()
+                .args(["cutover", "decide", "--run"])
+                .arg(&run)
+                .args(["--checkpoint", &cp.to_string(), "--decision", decision, "--by", "Release Commander"])
+                .args(["--note", "kill -9 test", "--override-reason", "a loaded test machine may breach p95"])
+                .output()
+                .expect("decide");
+            if !o.status.success() {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            o.status.success()
+        });
+    }
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = procs.0.last_mut().and_then(|c| c.try_wait().expect("wait")) {
+            break s;
+        }
+        assert!(start.elapsed() < DEADLINE, "the resumed run did not finish");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "the resumed run did not go live");
+
+    let j = journal(&run);
+    let count = |ty: &str, ok_only: bool, step: Option<u64>| {
+        j.iter()
+            .filter(|r| r["event"]["type"] == ty)
+            .filter(|r| !ok_only || r["event"]["outcome"]["ok"] == true)
+            .filter(|r| step.is_none_or(|s| r["event"]["step"] == s))
+            .count()
+    };
+    assert_eq!(count("resumed", false, None), 4);
+    assert_eq!(count("backup_finished", true, None), 1, "backup done once");
+    assert_eq!(count("migration_finished", true, None), 1, "migration done once");
+    assert_eq!(count("green_deployed", true, Some(6)), 1, "green deployed once");
+    for step in [8, 11, 14] {
+        assert_eq!(count("weights_set", true, Some(step)), 1, "traffic step {step} done once");
+    }
+    assert_eq!(count("decided", false, None), 3);
+    assert_eq!(count("checks_finished", false, Some(2)), 1, "pre-checks run once");
+    // After the kill in the canary window, the resumed controller re-asserted 90/10 first.
+    let reasserts: Vec<&Value> =
+        j.iter().filter(|r| r["event"]["type"] == "weights_set" && r["event"]["step"].is_null()).collect();
+    assert!(!reasserts.is_empty(), "weights were re-asserted after a resume");
+    assert!(reasserts.iter().all(|r| r["event"]["weights"]["green"] == 10), "{reasserts:?}");
+    assert_eq!(j.last().map(|r| r["event"]["verdict"]["kind"].clone()), Some(Value::from("go_live")));
+    let state = http_get(admin, "/state").expect("proxy state");
+    assert!(state.contains("\"green\":100"), "proxy weights: {state}");
+    let report = read_json(&run.join("report.json"));
+    assert_eq!(report["resumes"], 4);
+    assert_eq!(report["checkpoints"][0]["decisions"][0]["by"], "Release Commander");
+    drop(procs);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn lms_plan_text() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/cutover/rehearsal.toml"))
+        .expect("plan")
+}
