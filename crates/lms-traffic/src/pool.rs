@@ -62,11 +62,14 @@ impl Lease {
             pool.put(idx, tx);
             return;
         }
-        tokio::spawn(async move {
-            if let Ok(Ok(())) = tokio::time::timeout(pool.idle_timeout, tx.ready()).await {
-                pool.put(idx, tx);
-            }
-        });
+        // Outside a runtime (only while shutting down) the connection is just dropped.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Ok(Ok(())) = tokio::time::timeout(pool.idle_timeout, tx.ready()).await {
+                    pool.put(idx, tx);
+                }
+            });
+        }
     }
 }
 
