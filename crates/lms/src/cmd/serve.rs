@@ -34,7 +34,7 @@ pub struct ServeArgs {
     #[arg(long, env = "LMS_TRUST_FORWARDED")]
     pub trust_forwarded: bool,
     /// Largest database connection pool.
-    #[arg(long, env = "LMS_DB_POOL", default_value_t = 16)]
+    #[arg(long, env = "LMS_DB_POOL", default_value_t = 10)]
     pub db_pool: u32,
     /// Seconds in-flight requests get to finish after SIGTERM.
     #[arg(long, default_value_t = 30)]
