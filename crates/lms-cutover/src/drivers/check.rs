@@ -55,8 +55,9 @@ pub trait CheckDriver: Send + Sync {
     /// The path exists; for a directory, its newest entry is younger than `max_age`.
     async fn file(&self, path: &str, max_age: Option<PlanDuration>) -> Result<Outcome>;
 
-    /// Connects to `host:port` and inspects the certificate.
-    async fn tls(&self, host: &str, port: u16) -> Result<TlsReport>;
+    /// Connects to `host:port` and inspects the certificate, trusting the CAs
+    /// in `ca_file` (PEM) when given, the web PKI roots otherwise.
+    async fn tls(&self, host: &str, port: u16, ca_file: Option<&str>) -> Result<TlsReport>;
 
     /// Runs any probe.
     async fn run(&self, probe: &Probe) -> Result<ProbeOutcome> {
@@ -67,8 +68,8 @@ pub trait CheckDriver: Send + Sync {
             Probe::Sql { query } => self.sql(query).await?,
             Probe::Command { argv, expect_exit } => self.command(argv, *expect_exit).await?,
             Probe::File { path, max_age } => self.file(path, *max_age).await?,
-            Probe::Tls { host, port, min_days } => {
-                let r = self.tls(host, *port).await?;
+            Probe::Tls { host, port, min_days, ca_file } => {
+                let r = self.tls(host, *port, ca_file.as_deref()).await?;
                 let ok = r.valid_for_host && r.days_to_expiry >= i64::from(*min_days);
                 Outcome {
                     ok,

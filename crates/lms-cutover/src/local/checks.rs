@@ -151,15 +151,32 @@ impl CheckDriver for LocalChecks {
         }
     }
 
-    async fn tls(&self, host: &str, port: u16) -> Result<TlsReport> {
-        tls_probe(host, port).await
+    async fn tls(&self, host: &str, port: u16, ca_file: Option<&str>) -> Result<TlsReport> {
+        tls_probe(host, port, ca_file).await
     }
 }
 
-/// Connects with the web PKI roots; a handshake that verifies means the
-/// chain and the host name are valid. The leaf's notAfter gives the days left.
-pub async fn tls_probe(host: &str, port: u16) -> Result<TlsReport> {
-    let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+/// Connects trusting the CAs of `ca_file` (PEM) or else the web PKI roots; a
+/// handshake that verifies means the chain and the host name are valid. The
+/// leaf's notAfter gives the days left.
+pub async fn tls_probe(host: &str, port: u16, ca_file: Option<&str>) -> Result<TlsReport> {
+    let roots = match ca_file {
+        None => rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() },
+        Some(path) => {
+            use rustls_pki_types::pem::PemObject;
+            let mut roots = rustls::RootCertStore::empty();
+            let certs = rustls_pki_types::CertificateDer::pem_file_iter(path)
+                .map_err(|e| err("check", format!("CA file {path}: {e}")))?;
+            for cert in certs {
+                let cert = cert.map_err(|e| err("check", format!("CA file {path}: {e}")))?;
+                roots.add(cert).map_err(|e| err("check", format!("CA file {path}: {e}")))?;
+            }
+            if roots.is_empty() {
+                return Err(err("check", format!("CA file {path} holds no certificate")));
+            }
+            roots
+        }
+    };
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .map_err(|e| err("check", e.to_string()))?

@@ -563,6 +563,10 @@ pub enum Probe {
         port: u16,
         /// Minimum days to expiry.
         min_days: u32,
+        /// PEM file of the CA(s) that issue the certificate (an internal CA);
+        /// without it the web PKI roots are used.
+        #[serde(default)]
+        ca_file: Option<String>,
     },
     /// A person confirms.
     Manual,
