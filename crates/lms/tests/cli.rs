@@ -312,3 +312,26 @@ fn shipped_migrations_pass_the_expand_contract_check() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("only expand"));
 }
+
+#[test]
+fn cutover_plans_validate_and_show_as_the_seed_table() {
+    let phase29 = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/cutover/phase29.toml");
+    let ok = run(&["cutover", "validate", phase29]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains("21 timeline steps, 3 checkpoints, 10 smoke tests"), "{}", text(&ok));
+    let show = run(&["cutover", "show", phase29]);
+    assert!(show.status.success(), "{}", text(&show));
+    let table = text(&show);
+    assert!(table.contains("| Time  | Step | Activity"), "{table}");
+    assert!(table.contains("| 23:55 | 10   | Checkpoint #1 - Go/No-Go"), "{table}");
+    assert_eq!(table.lines().filter(|l| l.starts_with("| ") && l.contains(":")).count(), 21, "{table}");
+
+    let dir = tempdir::Dir::new("badplan");
+    let bad = format!("{}/bad.toml", dir.path());
+    std::fs::write(&bad, "[plan]\nid = 5\n").unwrap();
+    let o = run(&["cutover", "validate", &bad]);
+    assert!(!o.status.success());
+    let msg = text(&o);
+    assert!(msg.contains("2:6: [plan]: invalid type"), "{msg}");
+    assert!(msg.contains("missing [[steps]] entries"), "every error is reported: {msg}");
+}

@@ -182,11 +182,20 @@ pub enum Action {
         #[command(flatten)]
         at: RunRef,
     },
-    /// Validate a plan and print its timeline.
+    /// Validate a plan and print its timeline as the seed's table.
     Show {
         /// The plan (default: the built-in rehearsal plan).
-        #[arg(long)]
+        #[arg(value_name = "PLAN")]
+        path: Option<PathBuf>,
+        /// The plan, as an option.
+        #[arg(long, conflicts_with = "path")]
         plan: Option<PathBuf>,
+    },
+    /// Check a plan: every error with its line and column; exits non-zero when there is one.
+    Validate {
+        /// The plan file.
+        #[arg(value_name = "PLAN")]
+        plan: PathBuf,
     },
 }
 
@@ -358,8 +367,19 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<()> {
             println!("green: {}", lms_cutover::control::stop_green(&dir).await?);
             Ok(())
         }
-        Action::Show { plan } => {
-            let p = match plan {
+        Action::Validate { plan } => {
+            let p = lms_cutover::plan::load(&plan)?;
+            println!(
+                "{}: valid — {} timeline steps, {} checkpoints, {} smoke tests",
+                plan.display(),
+                p.steps.len(),
+                p.checkpoints.len(),
+                p.smoke.len()
+            );
+            Ok(())
+        }
+        Action::Show { path, plan } => {
+            let p = match path.or(plan) {
                 Some(p) => lms_cutover::plan::load(&p)?,
                 None => lms_cutover::plan::parse(lms_cutover::rehearse::DEFAULT_PLAN)?,
             };
