@@ -90,18 +90,7 @@ impl Runner {
             Action::CompatibilityCheck { step, smoke, expect } => {
                 let health = self.health(Slot::Blue, &expect, &own).await;
                 let blue_url = self.resolved.blue.url.clone();
-                let smoke = match self.drivers.smoke.run(&blue_url, &smoke).await {
-                    Ok(r) => r,
-                    Err(e) => smoke
-                        .iter()
-                        .map(|id| crate::observe::SmokeResult {
-                            id: id.clone(),
-                            passed: false,
-                            detail: e.to_string(),
-                            elapsed_ms: 0,
-                        })
-                        .collect(),
-                };
+                let smoke = self.smoke(&blue_url, &smoke).await;
                 Event::CompatibilityFinished { step, health, smoke }
             }
             Action::DeployGreen { step } => {
@@ -145,18 +134,7 @@ impl Runner {
             }
             Action::RunSmoke { step, tests } => {
                 let url = self.resolved.traffic.public_url.clone();
-                let results = match self.drivers.smoke.run(&url, &tests).await {
-                    Ok(r) => r,
-                    Err(e) => tests
-                        .iter()
-                        .map(|id| crate::observe::SmokeResult {
-                            id: id.clone(),
-                            passed: false,
-                            detail: e.to_string(),
-                            elapsed_ms: 0,
-                        })
-                        .collect(),
-                };
+                let results = self.smoke(&url, &tests).await;
                 Event::SmokeFinished { step, results }
             }
             Action::Rollback { .. } => {
@@ -218,6 +196,22 @@ impl Runner {
     async fn health(&self, slot: Slot, expect: &VersionSpec, own: &str) -> HealthReport {
         let client = http_client(Duration::from_secs(5));
         health::check(&client, &self.resolved.health_url(slot), slot, expect, own).await
+    }
+
+    /// Runs smoke tests; a driver error fails each of them with its reason.
+    async fn smoke(&self, url: &str, ids: &[String]) -> Vec<crate::observe::SmokeResult> {
+        match self.drivers.smoke.run(url, ids).await {
+            Ok(r) => r,
+            Err(e) => ids
+                .iter()
+                .map(|id| crate::observe::SmokeResult {
+                    id: id.clone(),
+                    passed: false,
+                    detail: e.to_string(),
+                    elapsed_ms: 0,
+                })
+                .collect(),
+        }
     }
 
     async fn sample(&self) -> MetricsSample {

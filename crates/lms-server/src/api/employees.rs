@@ -116,13 +116,7 @@ pub async fn create(
     let email = Email::parse(&body.email)?;
     let role: Role = body.role.parse()?;
     let name = name(&body.name, 200)?;
-    let password_hash = match body.password {
-        Some(p) => {
-            password::check_policy(&p)?;
-            Some(password::hash(p).await?)
-        }
-        None => None,
-    };
+    let password_hash = password::hash_new(body.password).await?;
     let now = Utc::now();
     let mut tx = state.db().begin().await?;
     check_manager(&mut tx.conn(), None, body.manager_id).await?;
@@ -187,13 +181,7 @@ pub async fn update(
             "you cannot deactivate yourself or drop your own hr-admin role",
         ));
     }
-    let password_hash = match body.password {
-        Some(p) => {
-            password::check_policy(&p)?;
-            Some(password::hash(p).await?)
-        }
-        None => None,
-    };
+    let password_hash = password::hash_new(body.password).await?;
     let now = Utc::now();
     let mut tx = state.db().begin().await?;
     let before = employees::require(&mut tx.conn(), id).await?;

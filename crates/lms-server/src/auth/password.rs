@@ -50,3 +50,14 @@ pub fn check_policy(password: &str) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+/// Checks and hashes a password a person is given (creation, reset); `None` stays `None`.
+pub async fn hash_new(password: Option<String>) -> Result<Option<String>, ApiError> {
+    match password {
+        Some(p) => {
+            check_policy(&p)?;
+            Ok(Some(hash(p).await?))
+        }
+        None => Ok(None),
+    }
+}
