@@ -144,14 +144,6 @@ impl Db {
         })
     }
 
-    /// A read-only transaction (a consistent snapshot; no write lock on SQLite).
-    pub async fn begin_read(&self) -> Result<Tx> {
-        Ok(match self {
-            Db::Pg(p) => Tx::Pg(p.begin().await?),
-            Db::Sqlite(p, _) => Tx::Sqlite(p.begin().await?, None),
-        })
-    }
-
     pub async fn acquire(&self) -> Result<PoolConn> {
         Ok(match self {
             Db::Pg(p) => PoolConn::Pg(p.acquire().await?),

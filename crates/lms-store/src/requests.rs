@@ -4,7 +4,7 @@
 
 use crate::{employees, holidays, leave_types, ledger, Conn, Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
-use lms_core::{Actor, DomainError, LeaveAmount, LeaveStatus, NewRequest, RequestAccess, RequestAction};
+use lms_core::{Actor, DomainError, LeaveStatus, NewRequest, RequestAccess, RequestAction};
 use serde::Serialize;
 
 const SELECT: &str = "SELECT r.id, r.employee_id, e.name AS employee_name, e.manager_id, t.code AS leave_type, \
@@ -181,9 +181,4 @@ pub async fn transition(
     }
     let after = get(c, id).await?.ok_or_else(|| StoreError::NotFound(format!("leave request {id}")))?;
     Ok(Transition { before, after })
-}
-
-/// Sum of approved leave in a year for one type, as an amount (for reports).
-pub fn amount(r: &LeaveRequest) -> LeaveAmount {
-    LeaveAmount::from_millidays(r.amount)
 }
