@@ -112,3 +112,17 @@ pub async fn recent_failures(
         "SELECT COUNT(*) FROM login_attempts WHERE client_addr = $1 AND success = FALSE AND at > $2", client_addr, since)?;
     Ok((by_email, by_addr))
 }
+
+/// Housekeeping at login: drops the employee's expired sessions and login
+/// attempts on this email older than `attempts_before`.
+pub async fn prune(
+    c: &mut Conn<'_>,
+    employee_id: i64,
+    email: &str,
+    now: DateTime<Utc>,
+    attempts_before: DateTime<Utc>,
+) -> Result<()> {
+    q!(exec c, "DELETE FROM sessions WHERE employee_id = $1 AND expires_at <= $2", employee_id, now)?;
+    q!(exec c, "DELETE FROM login_attempts WHERE email = $1 AND at < $2", email, attempts_before)?;
+    Ok(())
+}

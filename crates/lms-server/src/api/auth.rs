@@ -93,6 +93,7 @@ pub async fn login(
     let sid = secret::generate("");
     let ttl = ChronoDuration::from_std(cfg.session_ttl).unwrap_or(ChronoDuration::hours(12));
     let expires_at = now + ttl;
+    auth::prune(&mut tx.conn(), employee.id, &email, now, since).await?;
     auth::create_session(&mut tx.conn(), &secret::hash(&sid), employee.id, now, expires_at).await?;
     audit_change(&mut tx.conn(), &ctx, Some(employee.id), "auth.login", "employee", employee.id, None, None).await?;
     tx.commit().await?;

@@ -42,6 +42,15 @@ async fn login_sets_a_safe_cookie_and_logout_ends_it(backend: Backend) {
             .unwrap();
     assert!(clear.is_none(), "the raw session id must not be a key");
 
+    // Logging in again clears the person's expired sessions.
+    let past = chrono::Utc::now() - chrono::Duration::hours(1);
+    let mut tx = app.db.begin().await.unwrap();
+    lms_store::auth::create_session(&mut tx.conn(), "expired-session-hash", EMPLOYEE1, past, past).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(app.count("sessions").await, 2);
+    app.login("employee1@demo.local").await;
+    assert_eq!(app.count("sessions").await, 2, "the expired session is gone, the new one is there");
+
     let (s, _) = anon.post_empty("/api/v1/auth/logout").await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, e) = anon.get("/api/v1/me").await;
