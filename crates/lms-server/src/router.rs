@@ -10,9 +10,9 @@ use crate::ops::{health, maintenance, metrics, status};
 use crate::{ApiError, AppState};
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
-use axum::response::{Html, IntoResponse};
+use axum::response::Html;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -117,13 +117,12 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
         .split_for_parts();
-    let doc = api.clone();
     let body_limit = state.config().body_limit;
     api_router
         .route("/", get(index))
         .route("/metrics", get(metrics::metrics))
-        .route("/api/openapi.json", get(move || async move { Json(doc).into_response() }))
-        .merge(SwaggerUi::new("/api/docs"))
+        // Serves the document at /api/openapi.json and the UI, pointed at it, under /api/docs.
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api))
         .fallback(not_found)
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn_with_state(state.clone(), maintenance::guard))

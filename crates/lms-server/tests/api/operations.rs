@@ -93,4 +93,7 @@ async fn openapi_and_docs_are_served(backend: Backend) {
     let html = res.text().await.unwrap();
     assert!(html.contains("swagger"), "{html}");
     assert!(!html.contains("unpkg.com") && !html.contains("cdn."), "the UI must be served from the binary");
+    // The UI is pointed at this server's document.
+    let init = anon.client.get(app.url("/api/docs/swagger-initializer.js")).send().await.unwrap().text().await.unwrap();
+    assert!(init.contains("/api/openapi.json"), "{init}");
 }
