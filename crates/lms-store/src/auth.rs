@@ -78,13 +78,38 @@ pub async fn revoke_token(c: &mut Conn<'_>, employee_id: i64, id: i64, now: Date
         > 0)
 }
 
+/// A live token and the active employee behind it.
+#[derive(Debug, Clone)]
+pub struct TokenUse {
+    pub employee: Employee,
+    pub token_id: i64,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
 /// The active employee behind a live token.
-pub async fn token_employee(c: &mut Conn<'_>, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Employee>> {
+pub async fn token_employee(c: &mut Conn<'_>, token_hash: &str, now: DateTime<Utc>) -> Result<Option<TokenUse>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        employee: Employee,
+        token_id: i64,
+        last_used_at: Option<DateTime<Utc>>,
+    }
     let sql = format!(
-        "SELECT {EMPLOYEE_COLUMNS} FROM api_tokens t JOIN employees e ON e.id = t.employee_id \
+        "SELECT {EMPLOYEE_COLUMNS}, t.id AS token_id, t.last_used_at FROM api_tokens t JOIN employees e ON e.id = t.employee_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND e.active = TRUE"
     );
-    Ok(q!(opt c, Employee, &sql, token_hash, now)?)
+    Ok(q!(opt c, Row, &sql, token_hash, now)?.map(|r| TokenUse {
+        employee: r.employee,
+        token_id: r.token_id,
+        last_used_at: r.last_used_at,
+    }))
+}
+
+/// Records when a token was last used.
+pub async fn touch_token(c: &mut Conn<'_>, token_id: i64, now: DateTime<Utc>) -> Result<()> {
+    q!(exec c, "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2", now, token_id)?;
+    Ok(())
 }
 
 pub async fn record_login_attempt(

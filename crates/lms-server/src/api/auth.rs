@@ -134,6 +134,8 @@ pub struct TokenDto {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// When the token was last used (to the nearest few minutes).
+    pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -144,6 +146,7 @@ impl From<auth::ApiToken> for TokenDto {
             name: t.name,
             created_at: t.created_at,
             expires_at: t.expires_at,
+            last_used_at: t.last_used_at,
             revoked_at: t.revoked_at,
         }
     }

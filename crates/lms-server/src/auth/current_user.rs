@@ -13,6 +13,9 @@ use lms_store::employees::Employee;
 
 pub const SESSION_COOKIE: &str = "lms_session";
 
+/// How stale a token's `last_used_at` may get before it is written again.
+const TOKEN_TOUCH_INTERVAL: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
 /// How the user authenticated.
 #[derive(Debug, Clone)]
 pub enum Credential {
@@ -74,14 +77,18 @@ where
             .map(str::trim);
         let mut c = state.db().acquire().await?;
         if let Some(token) = bearer {
-            let employee = auth::token_employee(&mut c.conn(), &secret::hash(token), now).await?;
-            return employee.map(|employee| CurrentUser { employee, credential: Credential::Token }).ok_or_else(|| {
-                ApiError::new(
+            let Some(used) = auth::token_employee(&mut c.conn(), &secret::hash(token), now).await? else {
+                return Err(ApiError::new(
                     axum::http::StatusCode::UNAUTHORIZED,
                     "invalid_token",
                     "the bearer token is unknown, revoked or expired",
-                )
-            });
+                ));
+            };
+            // "Last used" at a resolution of minutes: at most one write per token and interval.
+            if used.last_used_at.is_none_or(|t| now - t > TOKEN_TOUCH_INTERVAL) {
+                auth::touch_token(&mut c.conn(), used.token_id, now).await?;
+            }
+            return Ok(CurrentUser { employee: used.employee, credential: Credential::Token });
         }
         if let Some(sid) = cookie(parts, SESSION_COOKIE) {
             let hash = secret::hash(sid);

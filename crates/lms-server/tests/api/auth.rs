@@ -112,6 +112,7 @@ async fn api_tokens_work_until_revoked(backend: Backend) {
     assert_eq!(res.status(), StatusCode::OK);
     let (_, list) = emp.get("/api/v1/me/tokens").await;
     assert_eq!(list["items"][0]["name"], "smoke-suite");
+    assert!(list["items"][0]["last_used_at"].is_string(), "use is recorded: {list}");
     assert!(list["items"][0].get("token").is_none(), "the secret is shown only once");
     let (s, _) = emp.delete(&format!("/api/v1/me/tokens/{}", t["id"])).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
