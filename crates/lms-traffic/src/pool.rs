@@ -156,6 +156,10 @@ impl Pool {
                 tracing::debug!(error = %e, "backend connection ended with an error");
             }
         });
+        // A request sent before the connection task first runs can be refused
+        // as "not ready"; wait for it, so a fresh connection never fails a request.
+        let mut tx = tx;
+        tx.ready().await.map_err(|e| SendError::Connect(format!("{authority}: {e}")))?;
         Ok(tx)
     }
 }

@@ -53,6 +53,7 @@ async fn connect(
 
 async fn fetch(tx: &mut SendRequest<Empty<Bytes>>, path: &str) -> String {
     let req = Request::get(path).header("host", "localhost").body(Empty::new()).expect("request");
+    tx.ready().await.expect("connection ready");
     let resp = tx.send_request(req).await.expect("response");
     let body = resp.into_body().collect().await.expect("body").to_bytes();
     String::from_utf8_lossy(&body).into_owned()
