@@ -58,6 +58,13 @@ pub enum Rule {
         /// Its name.
         name: String,
     },
+    /// Inside the window, but the planned timeline would run past its close.
+    TimelineOverrunsWindow {
+        /// When the window closes.
+        closes: DateTime<Utc>,
+        /// When the planned timeline would end.
+        ends: DateTime<Utc>,
+    },
     /// A named business event.
     BusinessEvent {
         /// Its name.
@@ -89,6 +96,13 @@ impl fmt::Display for Rule {
             Rule::BusinessEvent { name, from, to } => {
                 write!(f, "business event {name:?} ({from} to {to})")
             }
+            Rule::TimelineOverrunsWindow { closes, ends } => write!(
+                f,
+                "the planned timeline would end at {} but the window closes at {} ({} min too late)",
+                ends.format("%Y-%m-%d %H:%M UTC"),
+                closes.format("%Y-%m-%d %H:%M UTC"),
+                (*ends - *closes).num_minutes()
+            ),
         }
     }
 }
@@ -115,14 +129,21 @@ impl fmt::Display for Blocked {
 
 impl std::error::Error for Blocked {}
 
-/// Whether a cutover may start at `at`: inside a window, and no day the
-/// run would touch (from `at` to the window's close) in a blackout period.
+/// Whether a cutover may start at `at`: inside a window, with the planned
+/// timeline ending by the window's close, and no day the run would touch
+/// (from `at` to the window's close) in a blackout period.
 pub fn check(plan: &Plan, at: DateTime<Utc>) -> Result<(), Blocked> {
     let mut rules = Vec::new();
     let until = match plan.window.kind {
         WindowKind::Anytime => at + planned_length(plan),
         WindowKind::Weekly => match window_containing(plan, at) {
-            Some(w) => w.end,
+            Some(w) => {
+                let ends = at + planned_length(plan);
+                if ends > w.end {
+                    rules.push(Rule::TimelineOverrunsWindow { closes: w.end, ends });
+                }
+                w.end
+            }
             None => {
                 rules.push(Rule::OutsideWindow { next: next_window(plan, at) });
                 at + planned_length(plan)

@@ -89,7 +89,20 @@ fn quarter_end_is_computed_for_quarter_months_only() {
 fn a_saturday_window_in_the_clear_is_allowed() {
     let p = phase29();
     assert_eq!(blackout::check(&p, at(2026, 1, 17, 22, 0)), Ok(()));
-    assert_eq!(blackout::check(&p, at(2026, 1, 18, 1, 59)), Ok(()), "still inside, after midnight");
+}
+
+#[test]
+fn a_late_start_whose_timeline_overruns_the_window_is_refused() {
+    let p = phase29();
+    // Still inside the window after midnight, but 4 hours of timeline do not fit.
+    for t in [at(2026, 1, 17, 22, 30), at(2026, 1, 18, 1, 59)] {
+        let b = blackout::check(&p, t).err().unwrap_or_else(|| panic!("{t} allowed"));
+        assert!(
+            matches!(b.rules.as_slice(), [Rule::TimelineOverrunsWindow { closes, .. }] if *closes == at(2026, 1, 18, 2, 0)),
+            "{b}"
+        );
+        assert!(b.to_string().contains("window closes at 2026-01-18 02:00 UTC"), "{b}");
+    }
 }
 
 #[test]
@@ -131,7 +144,7 @@ fn month_end_quarter_end_holidays_and_events_block_and_are_named() {
     // Holiday touched by the Sunday part of the window.
     let mut p2 = phase29();
     p2.blackout.holidays.push(Holiday { date: d(2026, 5, 3), name: "Test Sunday holiday".into() });
-    let b = blackout::check(&p2, at(2026, 5, 2, 23, 0)).err().unwrap_or_else(|| panic!("allowed"));
+    let b = blackout::check(&p2, at(2026, 5, 2, 22, 0)).err().unwrap_or_else(|| panic!("allowed"));
     assert!(matches!(&b.rules[0], Rule::Holiday { name, .. } if name == "Test Sunday holiday"), "{b}");
     // An event with a date range covering a weekend.
     p2.blackout.events.push(BusinessEvent { name: "Open enrolment".into(), from: d(2026, 10, 9), to: d(2026, 10, 12) });
@@ -154,7 +167,7 @@ fn a_planned_date_allows_its_backup_window_a_week_later_only() {
     p.window.date = Some(d(2026, 2, 7));
     assert_eq!(p.window.weekday, Some(Weekday::Sat));
     assert_eq!(blackout::check(&p, at(2026, 2, 7, 22, 0)), Ok(()));
-    assert_eq!(blackout::check(&p, at(2026, 2, 14, 22, 30)), Ok(()));
+    assert_eq!(blackout::check(&p, at(2026, 2, 14, 22, 0)), Ok(()));
     assert!(blackout::window_containing(&p, at(2026, 2, 14, 22, 30)).is_some_and(|w| w.backup));
     assert!(blackout::check(&p, at(2026, 2, 21, 22, 0)).is_err(), "two weeks later is no window");
 }
