@@ -178,26 +178,12 @@ impl Observer for Console {
             )),
             Event::GreenDeployed { outcome, .. } => Some(format!("  green: {}", outcome.detail)),
             Event::HealthChecked { report, .. } => Some(format!("  health {}: {}", report.slot, report.detail)),
-            Event::ChecksFinished { results, .. } => Some(format!(
-                "  checks: {}/{} passed{}",
-                results.iter().filter(|r| r.passed).count(),
-                results.len(),
-                results
-                    .iter()
-                    .filter(|r| !r.passed)
-                    .map(|r| format!("; FAILED {} ({})", r.id, r.detail))
-                    .collect::<String>()
-            )),
-            Event::SmokeFinished { results, .. } => Some(format!(
-                "  smoke: {}/{} passed{}",
-                results.iter().filter(|r| r.passed).count(),
-                results.len(),
-                results
-                    .iter()
-                    .filter(|r| !r.passed)
-                    .map(|r| format!("; FAILED {} ({})", r.id, r.detail))
-                    .collect::<String>()
-            )),
+            Event::ChecksFinished { results, .. } => {
+                Some(tally("checks", results.iter().map(|r| (r.passed, r.id.as_str(), r.detail.as_str()))))
+            }
+            Event::SmokeFinished { results, .. } => {
+                Some(tally("smoke", results.iter().map(|r| (r.passed, r.id.as_str(), r.detail.as_str()))))
+            }
             Event::Decided { record } => Some(format!(
                 "  {}: {} by {}{}",
                 record.snapshot.name,
@@ -253,4 +239,18 @@ pub fn verdict_line(v: &Verdict) -> String {
         ),
         Verdict::Aborted { reason } => format!("ABORTED before traffic moved: {reason}"),
     }
+}
+
+/// "label: passed/total passed; FAILED id (detail)…" for a set of results.
+fn tally<'a>(label: &str, results: impl Iterator<Item = (bool, &'a str, &'a str)>) -> String {
+    let (mut passed, mut total, mut failed) = (0, 0, String::new());
+    for (ok, id, detail) in results {
+        total += 1;
+        if ok {
+            passed += 1;
+        } else {
+            failed.push_str(&format!("; FAILED {id} ({detail})"));
+        }
+    }
+    format!("  {label}: {passed}/{total} passed{failed}")
 }
