@@ -98,10 +98,10 @@ impl fmt::Display for Rule {
             }
             Rule::TimelineOverrunsWindow { closes, ends } => write!(
                 f,
-                "the planned timeline would end at {} but the window closes at {} ({} min too late)",
+                "the planned timeline would reach go-live at {} but the window closes at {} ({} min too late)",
                 ends.format("%Y-%m-%d %H:%M UTC"),
                 closes.format("%Y-%m-%d %H:%M UTC"),
-                (*ends - *closes).num_minutes()
+                (*ends - *closes).num_seconds().div_euclid(60)
             ),
         }
     }
@@ -138,8 +138,11 @@ pub fn check(plan: &Plan, at: DateTime<Utc>) -> Result<(), Blocked> {
         WindowKind::Anytime => at + planned_length(plan),
         WindowKind::Weekly => match window_containing(plan, at) {
             Some(w) => {
-                let ends = at + planned_length(plan);
-                if ends > w.end {
+                // What must fit is the way to go-live (the final checkpoint),
+                // not the monitoring after it; plans count in whole minutes,
+                // so ending in the window's closing minute is not late.
+                let ends = at + length_to_go_live(plan);
+                if ends - w.end >= TimeDelta::minutes(1) {
                     rules.push(Rule::TimelineOverrunsWindow { closes: w.end, ends });
                 }
                 w.end
@@ -302,9 +305,23 @@ fn window_opening_on(plan: &Plan, day: NaiveDate) -> Option<WindowSpan> {
 }
 
 fn planned_length(plan: &Plan) -> TimeDelta {
-    let minutes = plan
-        .steps
-        .last()
+    length_through(plan, plan.steps.last())
+}
+
+/// From the window's opening to the end of the final checkpoint's step
+/// (go-live), or of the last step when the plan has no final checkpoint.
+fn length_to_go_live(plan: &Plan) -> TimeDelta {
+    let golive = plan.steps.iter().find(|s| match s.action {
+        crate::plan::model::StepAction::Checkpoint { checkpoint } => {
+            plan.checkpoints.iter().any(|c| c.n == checkpoint && c.is_final())
+        }
+        _ => false,
+    });
+    length_through(plan, golive.or(plan.steps.last()))
+}
+
+fn length_through(plan: &Plan, step: Option<&crate::plan::model::Step>) -> TimeDelta {
+    let minutes = step
         .map(|s| crate::plan::validate::offset_minutes(&plan.window, s.at) + s.duration.delta().num_minutes())
         .unwrap_or(0);
     let compressed = crate::units::PlanDuration::minutes(minutes)

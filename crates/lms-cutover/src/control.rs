@@ -78,18 +78,71 @@ pub fn status(dir: &RunDir) -> Result<String> {
 }
 
 /// Hands a request to the run's controller and waits for its answer.
-/// `None` when no controller answered within `timeout`: the request stays
-/// in the inbox and is applied when the run resumes.
+/// `None` when no controller answered within `timeout`: the request is
+/// withdrawn, so a later controller never applies it against newer evidence.
 pub async fn submit(dir: &RunDir, request: &Request, timeout: Duration) -> Result<Option<Answer>> {
     let answer = inbox::submit(&dir.inbox(), request)?;
-    Ok(inbox::wait_answer(&answer, timeout).await)
+    match inbox::wait_answer(&answer, timeout).await {
+        Some(a) => Ok(Some(a)),
+        None => {
+            let _ = std::fs::remove_file(answer.with_extension("req"));
+            // The controller may have taken it at the last moment.
+            Ok(inbox::wait_answer(&answer, Duration::from_millis(200)).await)
+        }
+    }
+}
+
+/// The run's verdict, if it has one.
+pub fn verdict(dir: &RunDir) -> Result<Option<crate::engine::Verdict>> {
+    Ok(crate::journal::read(dir.journal())?.state().verdict)
+}
+
+/// The round at which checkpoint `n` is open now; an error saying where
+/// the run stands when it is not open.
+pub fn open_round(dir: &RunDir, n: u32) -> Result<u32> {
+    let plan = crate::plan::load(dir.plan())?;
+    let state = crate::journal::read(dir.journal())?.state();
+    let engine = Engine::new(plan);
+    match engine.next(&state, Utc::now()) {
+        Action::AwaitCheckpoint { prompt, .. } if prompt.checkpoint == n => Ok(prompt.round),
+        Action::Monitor { purpose: crate::engine::WindowPurpose::Hold { checkpoint, round }, .. }
+            if checkpoint == n =>
+        {
+            Err(CutoverError::DecisionRefused(format!(
+                "checkpoint {n} is holding; it asks again (round {round}) when the hold's monitoring ends"
+            )))
+        }
+        other => Err(CutoverError::DecisionRefused(format!(
+            "checkpoint {n} is not open: the run is at {}",
+            engine
+                .current_step(&state)
+                .map_or_else(|| other.name().to_string(), |s| format!("step {} ({})", s.n, s.activity))
+        ))),
+    }
+}
+
+/// Waits until the run's journal shows all traffic on blue after a
+/// rollback, or the run ends; fails when its controller goes away first.
+pub async fn wait_on_blue(dir: &RunDir) -> Result<crate::engine::state::RollbackProgress> {
+    loop {
+        let state = crate::journal::read(dir.journal())?.state();
+        if let Some(r) = state.rollback.as_ref().filter(|r| r.on_blue_at.is_some()) {
+            return Ok(r.clone());
+        }
+        if state.verdict.is_some() || !controller_running(dir) {
+            return Err(CutoverError::DecisionRefused(
+                "the controller stopped before traffic was on blue; run `lms cutover rollback` again".into(),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Stops green (explicit command after a rollback or a rehearsal).
 pub async fn stop_green(dir: &RunDir) -> Result<String> {
     let info = RunInfo::load(dir)?;
     let plan = crate::plan::load(dir.plan())?;
-    let resolved = crate::runner::context::Resolved::new(&plan, &info.vars)?;
+    let resolved = crate::runner::context::Resolved::new(&plan, &info)?;
     let drivers = crate::runner::context::local_drivers(&plan, &resolved, dir, info.demo_accounts)?;
     let s = drivers.deploy.stop(crate::units::Slot::Green).await?;
     Ok(s.detail)

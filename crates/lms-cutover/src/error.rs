@@ -88,6 +88,15 @@ pub enum CutoverError {
     /// A decision was refused (wrong checkpoint, decision not allowed, missing override reason, ...).
     #[error("decision refused: {0}")]
     DecisionRefused(String),
+    /// A person stopped the controller and left the run as it is; the
+    /// journal is intact and `lms cutover resume` continues it.
+    #[error("stopped by {by}; the run is left as it is: `lms cutover resume {run}` continues it")]
+    Stopped {
+        /// Who or what stopped it (a signal).
+        by: String,
+        /// The run directory.
+        run: String,
+    },
     /// A driver failed to act or observe.
     #[error("{driver} driver: {message}")]
     Driver {

@@ -92,10 +92,22 @@ fn a_saturday_window_in_the_clear_is_allowed() {
 }
 
 #[test]
+fn a_start_whose_way_to_go_live_fits_the_window_is_allowed() {
+    let p = phase29();
+    // Go-live (the final checkpoint, 01:30 + 10 min) is 220 minutes after
+    // the opening: a start up to 22:20 fits, to the second within its minute.
+    for t in [at(2026, 1, 17, 22, 0), at(2026, 1, 17, 22, 5), at(2026, 1, 17, 22, 20)] {
+        assert_eq!(blackout::check(&p, t), Ok(()), "{t}");
+    }
+    let late_in_the_minute = at(2026, 1, 17, 22, 20) + chrono::TimeDelta::seconds(59);
+    assert_eq!(blackout::check(&p, late_in_the_minute), Ok(()));
+}
+
+#[test]
 fn a_late_start_whose_timeline_overruns_the_window_is_refused() {
     let p = phase29();
-    // Still inside the window after midnight, but 4 hours of timeline do not fit.
-    for t in [at(2026, 1, 17, 22, 30), at(2026, 1, 18, 1, 59)] {
+    // Still inside the window, but the way to go-live does not fit.
+    for t in [at(2026, 1, 17, 22, 21), at(2026, 1, 17, 22, 30), at(2026, 1, 18, 1, 59)] {
         let b = blackout::check(&p, t).err().unwrap_or_else(|| panic!("{t} allowed"));
         assert!(
             matches!(b.rules.as_slice(), [Rule::TimelineOverrunsWindow { closes, .. }] if *closes == at(2026, 1, 18, 2, 0)),

@@ -6,6 +6,10 @@ use std::time::Duration;
 pub struct ServerConfig {
     /// The deployment slot this instance serves as (`blue`, `green`, ...).
     pub slot: String,
+    /// Who started this instance and as what (e.g. a cutover run's id for
+    /// green); reported by `/api/v1/status` so a deployer can tell its own
+    /// process from an older one answering on the same address.
+    pub instance_id: Option<String>,
     /// Mark session cookies `Secure` (served over https).
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` and the scheme from
@@ -30,6 +34,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             slot: "default".into(),
+            instance_id: None,
             secure_cookies: false,
             trust_forwarded: false,
             session_ttl: Duration::from_secs(12 * 3600),

@@ -31,6 +31,7 @@ enum Command {
     /// Generate HTTP load and report latency percentiles and errors.
     Loadgen(lms_smoke::LoadgenArgs),
     /// Run, rehearse, resume, decide and report a blue/green cutover from a plan.
+    #[command(after_help = cmd::cutover::EXIT_CODES_HELP)]
     Cutover(cmd::cutover::CutoverArgs),
     /// Run the cutover plan's smoke tests SMOKE-001..010 against a deployment.
     Smoke(lms_smoke::SmokeArgs),
@@ -50,7 +51,16 @@ fn tune_allocator() {
 
 fn main() -> std::process::ExitCode {
     tune_allocator();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // `lms cutover` documents exit code 3 for usage errors (2 means
+        // "aborted before any traffic moved").
+        Err(e) if e.use_stderr() && std::env::args().nth(1).as_deref() == Some("cutover") => {
+            let _ = e.print();
+            return std::process::ExitCode::from(cmd::cutover::EXIT_USAGE);
+        }
+        Err(e) => e.exit(),
+    };
     cmd::init_tracing();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -59,20 +69,28 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    let ok = |r: anyhow::Result<()>| r.map(|()| std::process::ExitCode::SUCCESS);
     let result = rt.block_on(async {
         match cli.command {
-            Command::Serve(a) => cmd::serve::run(a).await,
-            Command::Migrate(a) => cmd::migrate::run(a).await,
-            Command::User(a) => cmd::user::run(a).await,
-            Command::Maintenance(a) => cmd::maintenance::run(a).await,
-            Command::Proxy(a) => lms_traffic::run_proxy(*a).await,
-            Command::Loadgen(a) => lms_smoke::run_loadgen(a).await,
-            Command::Cutover(a) => cmd::cutover::run(a).await,
-            Command::Smoke(a) => lms_smoke::run_smoke(a).await,
+            Command::Serve(a) => ok(cmd::serve::run(a).await),
+            Command::Migrate(a) => ok(cmd::migrate::run(a).await),
+            Command::User(a) => ok(cmd::user::run(a).await),
+            Command::Maintenance(a) => ok(cmd::maintenance::run(a).await),
+            Command::Proxy(a) => ok(lms_traffic::run_proxy(*a).await),
+            Command::Loadgen(a) => ok(lms_smoke::run_loadgen(a).await),
+            // Errors of `lms cutover` (a bad plan, a refused request) exit 3.
+            Command::Cutover(a) => Ok(match cmd::cutover::run(a).await {
+                Ok(code) => std::process::ExitCode::from(code),
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    std::process::ExitCode::from(cmd::cutover::EXIT_USAGE)
+                }
+            }),
+            Command::Smoke(a) => ok(lms_smoke::run_smoke(a).await),
         }
     });
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE

@@ -5,44 +5,12 @@
 //! decided from another process, ending in go-live with no step repeated
 //! and the weights right. Every wait polls a file or a port with a deadline.
 
+mod common;
+
+use common::*;
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-
-const DEADLINE: Duration = Duration::from_secs(120);
-
-fn lms() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_lms"));
-    c.env_remove("LMS_DATABASE_URL").env_remove("LMS_CUTOVER_STALL_AT").env("RUST_LOG", "warn");
-    c
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lms-cutover-{name}-{}-{}", std::process::id(), rand_suffix()));
-    std::fs::create_dir_all(&d).expect("scratch dir");
-    d
-}
-
-fn rand_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
-fn only_run_dir(out: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> =
-        std::fs::read_dir(out).expect("out dir").filter_map(|e| e.ok().map(|e| e.path())).collect();
-    assert_eq!(dirs.len(), 1, "one run expected in {}", out.display());
-    dirs[0].clone()
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json")
-}
 
 #[test]
 fn rehearsal_goes_live_and_reports_every_section() {
@@ -135,58 +103,6 @@ fn injected_error_rate_rolls_back_automatically_with_a_measured_time() {
     assert_eq!(r["steps"][13]["status"], "not reached");
     assert_eq!(r["success_criteria"][4]["met"], false);
     let _ = std::fs::remove_dir_all(&out);
-}
-
-/// Children killed when the test ends, whatever happens.
-struct Procs(Vec<Child>, Vec<PathBuf>);
-
-impl Drop for Procs {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        for pidfile in &self.1 {
-            if let Some(pid) = std::fs::read_to_string(pidfile).ok().and_then(|s| s.trim().parse::<i32>().ok()) {
-                let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-            }
-        }
-    }
-}
-
-fn http_get(port: u16, path: &str) -> Option<String> {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).ok()?;
-    Some(buf)
-}
-
-fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn journal(run: &Path) -> Vec<Value> {
-    std::fs::read_to_string(run.join("journal.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-/// Records after the last `resumed` (or all).
-fn since_last_resume(j: &[Value]) -> &[Value] {
-    let at = j.iter().rposition(|r| r["event"]["type"] == "resumed").map_or(0, |i| i + 1);
-    &j[at..]
-}
-
-fn started(r: &Value, action: &str) -> bool {
-    r["event"]["type"] == "action_started" && r["event"]["action"]["action"] == action
 }
 
 #[test]
@@ -352,9 +268,4 @@ fn killed_controller_resumes_without_repeating_steps() {
     assert_eq!(report["checkpoints"][0]["decisions"][0]["by"], "Release Commander");
     drop(procs);
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-fn lms_plan_text() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/cutover/rehearsal.toml"))
-        .expect("plan")
 }

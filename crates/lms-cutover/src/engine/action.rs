@@ -262,6 +262,16 @@ pub enum Notice {
         /// Where the run stands.
         summary: String,
     },
+    /// A rollback cannot reach the traffic controller: what fails and what
+    /// a person can do by hand.
+    RollbackFailing {
+        /// What fails.
+        error: String,
+        /// Attempts so far.
+        attempts: u32,
+        /// The manual way out.
+        by_hand: String,
+    },
     /// A gate with action "investigate" was breached.
     Alert {
         /// The metric.

@@ -115,6 +115,14 @@ pub struct DecisionInput {
     pub note: Option<String>,
     /// Reason for overriding a forced HOLD.
     pub override_reason: Option<String>,
+    /// The round of the checkpoint the person looked at; a decision for
+    /// an earlier round (the checkpoint held meanwhile) is refused.
+    #[serde(default)]
+    pub round: Option<u32>,
+    /// When the person decided; a decision queued before the controller
+    /// that reads it started is stale and refused.
+    #[serde(default)]
+    pub made_at: Option<DateTime<Utc>>,
 }
 
 /// When the current round's evidence starts: the last decision at this
@@ -354,6 +362,12 @@ pub fn accept(
         return Err(CutoverError::DecisionRefused(format!(
             "checkpoint {} is not the open checkpoint ({})",
             input.checkpoint, cp.n
+        )));
+    }
+    if let Some(r) = input.round.filter(|r| *r != prompt.round) {
+        return Err(CutoverError::DecisionRefused(format!(
+            "that decision was made on round {r} of checkpoint {}; it is at round {} now, on newer evidence: look again (lms cutover status) and decide anew",
+            cp.n, prompt.round
         )));
     }
     if input.by.trim().is_empty() {

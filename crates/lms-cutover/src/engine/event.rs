@@ -155,6 +155,27 @@ pub enum Event {
         /// Why.
         reason: String,
     },
+    /// The rollback call failed and is being retried with back-off. One
+    /// record per change of what fails (not per attempt).
+    RollbackRetrying {
+        /// Attempts so far.
+        attempt: u32,
+        /// What fails.
+        error: String,
+        /// Delay before the next attempt, ms.
+        next_in_ms: u64,
+    },
+    /// A run that went live is reopened to send all traffic back to blue
+    /// (`lms cutover rollback --after-go-live`): recorded with who and why,
+    /// after blue was checked healthy.
+    ReopenedForRollback {
+        /// Who.
+        by: String,
+        /// Why.
+        reason: String,
+        /// The verdict the run had.
+        previous: Verdict,
+    },
     /// The rollback call finished.
     RolledBack {
         /// Success or failure.

@@ -148,6 +148,8 @@ pub struct RunState {
     pub checklist: BTreeMap<String, (String, bool)>,
     /// How the run ended.
     pub verdict: Option<Verdict>,
+    /// The verdict a run had before it was reopened for a rollback after go-live.
+    pub reopened_from: Option<Verdict>,
     /// Time of the last event applied.
     pub last_event_at: Option<DateTime<Utc>>,
 }
@@ -273,6 +275,7 @@ impl RunState {
                 Notice::Status { .. } => self.last_status_at = Some(at),
                 Notice::Alert { metric, stage_started, .. } => self.alerts.push((*metric, *stage_started)),
                 Notice::Announce { .. } => self.finish(*step, at, true, None),
+                Notice::RollbackFailing { .. } => {}
             },
             Event::ManualConfirmed { step, .. } => self.finish(Some(*step), at, true, None),
             Event::ChecksFinished { step, set, results } => {
@@ -392,6 +395,14 @@ impl RunState {
                 if self.rollback.is_none() {
                     self.rollback_requested = Some((by.clone(), reason.clone()));
                 }
+            }
+            Event::RollbackRetrying { .. } => return,
+            Event::ReopenedForRollback { by, reason, previous } => {
+                self.reopened_from = Some(previous.clone());
+                self.verdict = None;
+                self.rollback = None;
+                self.green_exposed = true;
+                self.rollback_requested = Some((by.clone(), reason.clone()));
             }
             Event::RolledBack { outcome } => {
                 if let Some(r) = self.rollback.as_mut() {

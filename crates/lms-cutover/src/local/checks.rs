@@ -3,7 +3,8 @@
 //! code, file or artifact present (a directory's newest entry young
 //! enough), TLS certificate valid for the host with days to expiry.
 //!
-//! Probe strings arrive with placeholders resolved.
+//! Probe strings arrive with placeholders resolved. A request to the
+//! traffic controller's admin API carries its admin token.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub struct LocalChecks {
     database_url: String,
     own_version: String,
     client: reqwest::Client,
+    admin: Option<(String, String)>,
 }
 
 impl LocalChecks {
@@ -33,7 +35,14 @@ impl LocalChecks {
             database_url: database_url.to_string(),
             own_version: own_version.to_string(),
             client: http_client(Duration::from_secs(10)),
+            admin: None,
         }
+    }
+
+    /// Requests under `admin_url` carry `token` as a bearer token.
+    pub fn with_admin_token(mut self, admin_url: &str, token: Option<String>) -> Self {
+        self.admin = token.map(|t| (admin_url.trim_end_matches('/').to_string(), t));
+        self
     }
 }
 
@@ -50,7 +59,11 @@ impl CheckDriver for LocalChecks {
         expect_version: Option<&VersionSpec>,
         expect_health: Option<&str>,
     ) -> Result<Outcome> {
-        let resp = match self.client.get(url).send().await {
+        let mut req = self.client.get(url);
+        if let Some((_, token)) = self.admin.as_ref().filter(|(prefix, _)| url.starts_with(prefix.as_str())) {
+            req = req.bearer_auth(token);
+        }
+        let resp = match req.send().await {
             Ok(r) => r,
             Err(e) => return Ok(Outcome::failed(format!("GET {url}: {e}"))),
         };

@@ -2,6 +2,12 @@
 //! command and environment, its pid kept in `<run_dir>/<slot>.pid` so that a
 //! controller resumed after a crash finds it again, readiness awaited on its
 //! health URL, and stopped with SIGTERM on an explicit command.
+//!
+//! Readiness comes from the process this run started, never from whatever
+//! answers the URL: the process must be alive, healthy, and its
+//! `/api/v1/status` must report the slot and the instance id this run gave
+//! it (`LMS_INSTANCE_ID`, kept in `<run_dir>/<slot>.instance`). An older
+//! process still holding the address is named as such.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,6 +25,7 @@ use crate::units::{PlanDuration, Slot, VersionSpec};
 #[derive(Debug, Clone)]
 pub struct LocalDeploy {
     run_dir: PathBuf,
+    base_urls: [String; 2],
     health_urls: [String; 2],
     expect: [VersionSpec; 2],
     own_version: String,
@@ -35,9 +42,63 @@ impl LocalDeploy {
         own_version: &str,
     ) -> Self {
         let url = |e: &Environment| format!("{}{}", e.url.trim_end_matches('/'), e.health_path);
-        LocalDeploy { run_dir, health_urls: [url(blue), url(green)], expect, own_version: own_version.to_string() }
+        let base = |e: &Environment| e.url.trim_end_matches('/').to_string();
+        LocalDeploy {
+            run_dir,
+            base_urls: [base(blue), base(green)],
+            health_urls: [url(blue), url(green)],
+            expect,
+            own_version: own_version.to_string(),
+        }
     }
 
+    fn run_id(&self) -> String {
+        self.run_dir.file_name().map_or_else(|| "run".into(), |n| n.to_string_lossy().into_owned())
+    }
+
+    /// The file keeping the instance id given to a slot's process.
+    pub fn instance_file(&self, slot: Slot) -> PathBuf {
+        self.run_dir.join(format!("{slot}.instance"))
+    }
+
+    fn log(&self, slot: Slot) -> PathBuf {
+        self.run_dir.join("logs").join(format!("{slot}.log"))
+    }
+
+    /// Whether the process answering `slot`'s URL is the one this run
+    /// started: `Ok(())`, or why not.
+    async fn is_ours(&self, client: &reqwest::Client, slot: Slot) -> std::result::Result<(), String> {
+        let expected = std::fs::read_to_string(self.instance_file(slot)).map(|s| s.trim().to_string()).ok();
+        let url = format!("{}/api/v1/status", self.base_urls[Self::idx(slot)]);
+        let body: serde_json::Value = match client.get(&url).send().await {
+            Ok(r) if r.status().is_success() => r.json().await.map_err(|e| format!("GET {url}: {e}"))?,
+            Ok(r) => return Err(format!("GET {url}: HTTP {}", r.status().as_u16())),
+            Err(e) => return Err(format!("GET {url}: {e}")),
+        };
+        let seen = body.get("instance_id").and_then(|v| v.as_str()).map(str::to_string);
+        let seen_slot = body.get("slot").and_then(|v| v.as_str()).unwrap_or("?").to_string();
+        let pid = body.get("pid").and_then(|v| v.as_u64());
+        if seen.is_some() && seen == expected && seen_slot == slot.to_string() {
+            return Ok(());
+        }
+        Err(format!(
+            "another process answers {url}: instance {}, slot {seen_slot}{} — not the one this run started (instance {})",
+            seen.as_deref().unwrap_or("none"),
+            pid.map_or_else(String::new, |p| format!(", pid {p}")),
+            expected.as_deref().unwrap_or("unknown")
+        ))
+    }
+}
+
+/// The last non-empty line of a log file (why a process exited).
+fn last_line(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| t.lines().rev().find(|l| !l.trim().is_empty()).map(|l| l.trim().to_string()))
+        .unwrap_or_else(|| "no output".into())
+}
+
+impl LocalDeploy {
     fn idx(slot: Slot) -> usize {
         match slot {
             Slot::Blue => 0,
@@ -71,8 +132,14 @@ impl DeployDriver for LocalDeploy {
         if env.command.is_empty() {
             return Err(err("deploy", format!("the plan has no command to start {slot}")));
         }
-        let log = self.run_dir.join("logs").join(format!("{slot}.log"));
-        let pid = process::spawn_detached(&env.command, &env.env, &log)?;
+        let log = self.log(slot);
+        let instance = format!("{}/{slot}/{:08x}", self.run_id(), rand::random::<u32>());
+        let instance_file = self.instance_file(slot);
+        std::fs::write(&instance_file, format!("{instance}\n"))
+            .map_err(|e| err("deploy", format!("{}: {e}", instance_file.display())))?;
+        let mut vars = env.env.clone();
+        vars.insert("LMS_INSTANCE_ID".into(), instance);
+        let pid = process::spawn_detached(&env.command, &vars, &log)?;
         let pid_file = self.pid_file(slot);
         std::fs::write(&pid_file, format!("{pid}\n"))
             .map_err(|e| err("deploy", format!("{}: {e}", pid_file.display())))?;
@@ -84,17 +151,41 @@ impl DeployDriver for LocalDeploy {
         let url = &self.health_urls[Self::idx(slot)];
         let expect = &self.expect[Self::idx(slot)];
         let deadline = tokio::time::Instant::now() + timeout.to_std();
+        let pid = process::read_pid(&self.pid_file(slot));
         loop {
+            if let Some(p) = pid.filter(|p| !process::alive(*p)) {
+                return Ok(HealthReport {
+                    slot,
+                    healthy: false,
+                    version: None,
+                    detail: format!(
+                        "the process this run started (pid {p}) exited: {} (see {})",
+                        last_line(&self.log(slot)),
+                        self.log(slot).display()
+                    ),
+                });
+            }
             let report = health::check(&client, url, slot, expect, &self.own_version).await;
-            if report.healthy {
-                return Ok(report);
+            let ours = if report.healthy { self.is_ours(&client, slot).await } else { Err(report.detail.clone()) };
+            // Alive after answering: the answer came while it ran.
+            let alive = pid.is_none_or(process::alive);
+            match ours {
+                Ok(()) if alive => {
+                    return Ok(HealthReport {
+                        detail: format!("{}; instance verified (pid {})", report.detail, pid.unwrap_or(0)),
+                        ..report
+                    })
+                }
+                Ok(()) => continue,
+                Err(why) if tokio::time::Instant::now() >= deadline => {
+                    return Ok(HealthReport {
+                        healthy: false,
+                        detail: format!("not ready within {timeout}: {why}"),
+                        ..report
+                    })
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
-            let gone = process::read_pid(&self.pid_file(slot)).is_some_and(|p| !process::alive(p));
-            if gone || tokio::time::Instant::now() >= deadline {
-                let why = if gone { "the process exited" } else { "not ready in time" };
-                return Ok(HealthReport { detail: format!("{why}: {}", report.detail), ..report });
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 

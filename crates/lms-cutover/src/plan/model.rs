@@ -189,6 +189,10 @@ pub struct Traffic {
     /// Environment variable holding the admin token, if any.
     #[serde(default)]
     pub admin_token_env: Option<String>,
+    /// File holding the admin token (wins over `admin_token_env`): read
+    /// when needed, never copied into the run directory.
+    #[serde(default)]
+    pub admin_token_file: Option<String>,
 }
 
 /// `[monitoring]`.

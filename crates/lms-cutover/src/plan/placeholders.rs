@@ -38,6 +38,24 @@ pub fn resolve(text: &str, vars: &BTreeMap<String, String>, env: impl Fn(&str) -
     Ok(out)
 }
 
+/// The names of the `{{env:NAME}}` placeholders in `text`, in order of
+/// appearance (an unclosed placeholder ends the scan; `resolve` reports it).
+pub fn env_names(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            break;
+        };
+        if let Some(var) = after[..end].trim().strip_prefix("env:") {
+            out.push(var.trim().to_string());
+        }
+        rest = &after[end + 2..];
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +72,11 @@ mod tests {
         assert!(resolve("{{env:NOPE}}", &vars, env).is_err());
         assert!(resolve("{{blue_url}}", &vars, env).is_err());
         assert!(resolve("{{self", &vars, env).is_err());
+    }
+
+    #[test]
+    fn lists_env_names() {
+        assert_eq!(env_names("{{env:A}}/x/{{self}}/{{ env:B }}"), vec!["A".to_string(), "B".to_string()]);
+        assert!(env_names("{{env:A").is_empty());
     }
 }

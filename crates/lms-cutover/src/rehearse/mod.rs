@@ -149,9 +149,12 @@ pub async fn rehearse(opts: RehearseOptions) -> Result<Outcome> {
     if let Some(url) = &opts.database_url {
         vars.insert("database_url".to_string(), url.clone());
     }
-    let vars = context::derive_vars(&plan, vars)?;
-    let resolved = context::Resolved::new(&plan, &vars)?;
-    let info = RunInfo { run_id: run_id.clone(), plan_source: source, vars, demo_accounts: true, rehearsal: true };
+    let info = RunInfo {
+        demo_accounts: true,
+        rehearsal: true,
+        ..RunInfo::capture(&plan, run_id.clone(), source, vars, |n| std::env::var(n).ok())?
+    };
+    let resolved = context::Resolved::new(&plan, &info)?;
 
     let mut stage = env::Stage::default();
     let result = async {

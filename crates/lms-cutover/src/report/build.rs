@@ -199,6 +199,9 @@ pub fn build(plan: &Plan, run_id: &str, records: &[Record], figures: Option<serd
                     Notice::Alert { metric, value, limit, .. } => {
                         ("alert", format!("{metric:?} {value} (limit {limit})"))
                     }
+                    Notice::RollbackFailing { error, attempts, by_hand } => {
+                        ("alert", format!("rollback failing after {attempts} attempt(s): {error}; by hand: {by_hand}"))
+                    }
                 };
                 notices.push(NoticeRow { at: r.at, kind: kind.into(), text, ok: *ok });
             }

@@ -18,6 +18,9 @@ use crate::runner::Runner;
 use crate::units::{Slot, VersionSpec};
 
 const POLL: Duration = Duration::from_millis(100);
+/// First delay between rollback attempts; doubles up to [`ROLLBACK_MAX_RETRY`].
+const ROLLBACK_FIRST_RETRY: Duration = Duration::from_millis(100);
+const ROLLBACK_MAX_RETRY: Duration = Duration::from_secs(5);
 
 impl Runner {
     /// Performs one action; `None` when it only waited and something else
@@ -137,14 +140,7 @@ impl Runner {
                 let results = self.smoke(&url, &tests).await;
                 Event::SmokeFinished { step, results }
             }
-            Action::Rollback { .. } => {
-                let outcome = match self.drivers.traffic.rollback().await {
-                    Ok(s) if s.weights.green_weight().get() == 0 => Outcome::ok(format!("proxy reports {}", s.weights)),
-                    Ok(s) => Outcome::failed(format!("proxy still reports {}", s.weights)),
-                    Err(e) => Outcome::failed(e.to_string()),
-                };
-                Event::RolledBack { outcome }
-            }
+            Action::Rollback { .. } => self.rollback_until_done().await?,
             Action::VerifyBlue { within, expect } => {
                 tokio::time::sleep(within.to_std()).await;
                 let h = self.health(Slot::Blue, &expect, &own).await;
@@ -177,6 +173,17 @@ impl Runner {
                 Event::BlueVerified { outcome }
             }
             Action::ChecklistWebhook { id, url } => {
+                // The plan's text may hold placeholders: use the run's resolved URL.
+                let url = self
+                    .resolved
+                    .post_cutover
+                    .iter()
+                    .find(|c| c.id == id)
+                    .and_then(|c| match &c.by {
+                        crate::plan::model::Performer::Webhook { url } => Some(url.clone()),
+                        crate::plan::model::Performer::Manual => None,
+                    })
+                    .unwrap_or(url);
                 let body = serde_json::json!({
                     "item": id,
                     "plan": self.engine.plan().meta.id,
@@ -193,7 +200,63 @@ impl Runner {
         }))
     }
 
-    async fn health(&self, slot: Slot, expect: &VersionSpec, own: &str) -> HealthReport {
+    /// Sends all traffic to blue, retrying with capped exponential back-off
+    /// until the traffic controller confirms it. Journals one record per
+    /// change of what fails (not per attempt), alerts every notifier and
+    /// tells the console what fails and what can be done by hand.
+    async fn rollback_until_done(&mut self) -> Result<Event> {
+        let started = std::time::Instant::now();
+        let mut delay = ROLLBACK_FIRST_RETRY;
+        let mut last_error: Option<String> = None;
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            let error = match self.drivers.traffic.rollback().await {
+                Ok(s) if s.weights.green_weight().get() == 0 => {
+                    let detail = if attempts == 1 {
+                        format!("{} reports {}", self.drivers.traffic.name(), s.weights)
+                    } else {
+                        format!(
+                            "{} reports {} after {attempts} attempts over {:.1} s",
+                            self.drivers.traffic.name(),
+                            s.weights,
+                            started.elapsed().as_secs_f64()
+                        )
+                    };
+                    return Ok(Event::RolledBack { outcome: Outcome::ok(detail) });
+                }
+                Ok(s) => format!("{} still reports {}", self.drivers.traffic.name(), s.weights),
+                Err(e) => e.to_string(),
+            };
+            if last_error.as_deref() != Some(error.as_str()) {
+                let by_hand = format!(
+                    "send all traffic to blue on the traffic controller itself (for lms proxy: curl -X POST -H 'content-type: application/json' -d '{{\"backend\":\"blue\"}}' {}/rollback, with its admin token); this controller keeps retrying",
+                    self.resolved.traffic.admin_url
+                );
+                self.observer.note(&format!(
+                    "ROLLBACK FAILING (attempt {attempts}): {error}. Retrying every ≤ {} s. By hand: {by_hand}",
+                    ROLLBACK_MAX_RETRY.as_secs()
+                ));
+                self.record(Event::RollbackRetrying {
+                    attempt: attempts,
+                    error: error.clone(),
+                    next_in_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                })?;
+                let notice = Notice::RollbackFailing { error: error.clone(), attempts, by_hand };
+                let ok = self.notify(notice.clone()).await;
+                self.record(Event::Notified { step: None, notice, ok })?;
+                last_error = Some(error);
+            }
+            let until = Utc::now() + chrono::TimeDelta::from_std(delay).unwrap_or_default();
+            while Utc::now() < until {
+                self.poll_inbox(Utc::now()).await?;
+                tokio::time::sleep(POLL.min(delay)).await;
+            }
+            delay = (delay * 2).min(ROLLBACK_MAX_RETRY);
+        }
+    }
+
+    pub(crate) async fn health(&self, slot: Slot, expect: &VersionSpec, own: &str) -> HealthReport {
         let client = http_client(Duration::from_secs(5));
         health::check(&client, &self.resolved.health_url(slot), slot, expect, own).await
     }
@@ -237,6 +300,9 @@ impl Runner {
             Notice::Status { summary } => format!("STATUS {summary}"),
             Notice::Alert { metric, value, limit, .. } => {
                 format!("ALERT {metric:?} at {value} (limit {limit}): investigate; the next checkpoint holds unless overridden")
+            }
+            Notice::RollbackFailing { error, attempts, by_hand } => {
+                format!("ALERT ROLLBACK FAILING after {attempts} attempt(s): {error}. By hand: {by_hand}")
             }
         };
         let msg = Message {
@@ -336,8 +402,15 @@ impl Runner {
             None => (rest, None),
         };
         let by = self.opts.operator.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "terminal".into());
-        let input =
-            DecisionInput { checkpoint, decision, by, note: (!note.is_empty()).then_some(note), override_reason };
+        let input = DecisionInput {
+            checkpoint,
+            decision,
+            by,
+            note: (!note.is_empty()).then_some(note),
+            override_reason,
+            round: None,
+            made_at: Some(Utc::now()),
+        };
         match self.engine.decide(&self.state, &input, Utc::now()) {
             Ok(record) => {
                 self.record(Event::Decided { record: Box::new(record) })?;
@@ -350,12 +423,22 @@ impl Runner {
         }
     }
 
-    /// Applies pending inbox requests; true when one was journaled.
+    /// Applies pending inbox requests (and a pending Ctrl-C or SIGTERM);
+    /// true when one was journaled.
     pub(crate) async fn poll_inbox(&mut self, now: DateTime<Utc>) -> Result<bool> {
-        let mut journaled = false;
+        let mut journaled = self.handle_interrupt().await?;
         for (path, req) in inbox::take(&self.dir.inbox()) {
             let answer = match req {
                 Err(e) => Answer { accepted: false, message: e.to_string() },
+                Ok(Request::Decide { input }) if input.made_at.is_some_and(|t| t < self.started) => {
+                    let message = format!(
+                        "stale decision discarded: made at {} before this controller started at {}, on older evidence; decide again",
+                        input.made_at.map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default(),
+                        self.started.format("%H:%M:%S")
+                    );
+                    self.observer.note(&message);
+                    Answer { accepted: false, message }
+                }
                 Ok(Request::Decide { input }) => match self.engine.decide(&self.state, &input, now) {
                     Ok(record) => {
                         let msg = format!(
@@ -371,16 +454,16 @@ impl Runner {
                     Err(e) => Answer { accepted: false, message: e.to_string() },
                 },
                 Ok(Request::Rollback { by, reason }) => {
-                    if self.state.verdict.is_some() {
-                        Answer { accepted: false, message: "the run is over".into() }
-                    } else if self.state.rollback.is_some() {
-                        Answer { accepted: false, message: "a rollback is already under way".into() }
-                    } else if by.trim().is_empty() || reason.trim().is_empty() {
-                        Answer { accepted: false, message: "say who (--by) and why (--reason)".into() }
+                    if self.state.rollback.is_some() {
+                        Answer { accepted: true, message: "a rollback is already under way".into() }
                     } else {
-                        self.record(Event::RollbackRequested { by: by.clone(), reason })?;
-                        journaled = true;
-                        Answer { accepted: true, message: format!("rollback requested by {by}") }
+                        match self.request_rollback(&by, &reason) {
+                            Ok(()) => {
+                                journaled = true;
+                                Answer { accepted: true, message: format!("rollback requested by {by}") }
+                            }
+                            Err(e) => Answer { accepted: false, message: e.to_string() },
+                        }
                     }
                 }
                 Ok(Request::Confirm { step, item, by, note }) => match (step, item) {

@@ -1,7 +1,12 @@
 //! A run's directory and context: where the journal, plan copy, inbox,
 //! logs, backups and reports live, the placeholder values the run was
-//! started with (kept in `run.json` so `resume` sees exactly the same), the
-//! plan's strings resolved with them, and the local drivers built from that.
+//! started with — the `{{name}}` values and the value of every environment
+//! variable the plan names as `{{env:NAME}}`, captured once at start and
+//! kept in `run.json`, so that `resume`, `rollback` and `stop-green` work
+//! the same from a fresh shell — the plan's strings resolved with them, and
+//! the local drivers built from that. Secrets (admin tokens) are never
+//! placeholders: the plan names the variable or file they are read from
+//! when needed, and they are never written to the run directory.
 //!
 //! Knows the layout of a run directory and how to wire local drivers; knows
 //! nothing of the engine's rules.
@@ -22,7 +27,7 @@ use crate::local::metrics::ProxyProcMetrics;
 use crate::local::notify::LocalNotify;
 use crate::local::smoke::{LmsSmoke, SmokeAccounts};
 use crate::local::traffic::ProxyTraffic;
-use crate::plan::model::{Check, Database, Environment, MaintenanceSwitch, Plan, Traffic};
+use crate::plan::model::{Check, ChecklistItem, Database, Environment, MaintenanceSwitch, Plan, Traffic};
 use crate::plan::placeholders;
 use crate::units::Slot;
 
@@ -84,6 +89,9 @@ pub struct RunInfo {
     pub plan_source: String,
     /// Placeholder values.
     pub vars: BTreeMap<String, String>,
+    /// The value of every `{{env:NAME}}` the plan uses, as it was at start.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
     /// Use the `--demo` accounts for smoke tests (rehearsals).
     pub demo_accounts: bool,
     /// A rehearsal on this machine.
@@ -111,14 +119,97 @@ impl RunInfo {
     }
 }
 
-fn env_lookup(name: &str) -> Option<String> {
-    std::env::var(name).ok()
+/// Every `{{env:NAME}}` the plan uses, with the places (dotted paths into
+/// the plan, e.g. `environments.green.command[0]`) that use it.
+pub fn env_uses(plan: &Plan) -> BTreeMap<String, Vec<String>> {
+    fn walk(v: &serde_json::Value, path: String, out: &mut BTreeMap<String, Vec<String>>) {
+        match v {
+            serde_json::Value::String(s) => {
+                for name in placeholders::env_names(s) {
+                    let places = out.entry(name).or_default();
+                    if !places.contains(&path) {
+                        places.push(path.clone());
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    walk(x, format!("{path}[{i}]"), out);
+                }
+            }
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    walk(x, p, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = BTreeMap::new();
+    if let Ok(json) = serde_json::to_value(plan) {
+        walk(&json, String::new(), &mut out);
+    }
+    out
+}
+
+/// Reads the value of every environment variable the plan names through
+/// `env`; an error lists every unset one with where the plan uses it.
+pub fn capture_env(plan: &Plan, env: impl Fn(&str) -> Option<String>) -> Result<BTreeMap<String, String>> {
+    let mut values = BTreeMap::new();
+    let mut missing = Vec::new();
+    for (name, places) in env_uses(plan) {
+        match env(&name) {
+            Some(v) => {
+                values.insert(name, v);
+            }
+            None => missing.push(format!("{name} (used in {})", places.join(", "))),
+        }
+    }
+    if missing.is_empty() {
+        Ok(values)
+    } else {
+        Err(CutoverError::invalid(
+            "environment",
+            format!(
+                "the plan needs {} environment variable(s) that are not set: {}; `lms cutover env PLAN` lists them all",
+                missing.len(),
+                missing.join("; ")
+            ),
+        ))
+    }
+}
+
+impl RunInfo {
+    /// The context of a new run: `base` holds `self`, `version`, `run_dir`
+    /// and any `--var` values; the plan's environment variables are read
+    /// once through `env` and kept, and the derived values completed.
+    pub fn capture(
+        plan: &Plan,
+        run_id: String,
+        plan_source: String,
+        base: BTreeMap<String, String>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self> {
+        let env = capture_env(plan, env)?;
+        let vars = derive_vars(plan, base, &env)?;
+        Ok(RunInfo { run_id, plan_source, vars, env, demo_accounts: false, rehearsal: false })
+    }
+
+    fn lookup(&self) -> impl Fn(&str) -> Option<String> + '_ {
+        |name| self.env.get(name).cloned()
+    }
 }
 
 /// Completes `base` (which holds `self`, `version`, `run_dir` and any
 /// extras such as ports) with the values derived from the plan:
 /// `database_url`, `backup_dir`, `blue_url`, `green_url`, `public_url`, `admin_url`.
-pub fn derive_vars(plan: &Plan, mut vars: BTreeMap<String, String>) -> Result<BTreeMap<String, String>> {
+/// `{{env:NAME}}` placeholders read `env`, the values captured at start.
+pub fn derive_vars(
+    plan: &Plan,
+    mut vars: BTreeMap<String, String>,
+    env: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>> {
     let derived = [
         ("database_url", plan.database.url.clone()),
         ("backup_dir", plan.database.backup_dir.clone()),
@@ -131,27 +222,27 @@ pub fn derive_vars(plan: &Plan, mut vars: BTreeMap<String, String>) -> Result<BT
         if vars.contains_key(name) {
             continue;
         }
-        let v = placeholders::resolve(&text, &vars, env_lookup)?;
+        let v = placeholders::resolve(&text, &vars, |n| env.get(n).cloned())?;
         vars.insert(name.to_string(), v.trim_end_matches('/').to_string());
     }
     Ok(vars)
 }
 
 /// Replaces placeholders in every string of a serializable value.
-fn resolve_value<T: Serialize + DeserializeOwned>(value: &T, vars: &BTreeMap<String, String>) -> Result<T> {
-    fn walk(v: &mut serde_json::Value, vars: &BTreeMap<String, String>) -> Result<()> {
+fn resolve_value<T: Serialize + DeserializeOwned>(value: &T, info: &RunInfo) -> Result<T> {
+    fn walk(v: &mut serde_json::Value, info: &RunInfo) -> Result<()> {
         match v {
             serde_json::Value::String(s) if s.contains("{{") => {
-                *s = placeholders::resolve(s, vars, env_lookup)?;
+                *s = placeholders::resolve(s, &info.vars, info.lookup())?;
             }
-            serde_json::Value::Array(a) => a.iter_mut().try_for_each(|x| walk(x, vars))?,
-            serde_json::Value::Object(m) => m.values_mut().try_for_each(|x| walk(x, vars))?,
+            serde_json::Value::Array(a) => a.iter_mut().try_for_each(|x| walk(x, info))?,
+            serde_json::Value::Object(m) => m.values_mut().try_for_each(|x| walk(x, info))?,
             _ => {}
         }
         Ok(())
     }
     let mut json = serde_json::to_value(value).map_err(|e| CutoverError::invalid("plan", e.to_string()))?;
-    walk(&mut json, vars)?;
+    walk(&mut json, info)?;
     serde_json::from_value(json).map_err(|e| CutoverError::invalid("plan", e.to_string()))
 }
 
@@ -174,17 +265,21 @@ pub struct Resolved {
     pub verifications: Vec<Check>,
     /// Notice webhook.
     pub webhook: Option<String>,
+    /// The post-cutover checklist (section 9), webhook URLs resolved.
+    pub post_cutover: Vec<ChecklistItem>,
 }
 
 impl Resolved {
-    /// Resolves the plan with `vars`.
+    /// Resolves the plan with the run's values (never the process's
+    /// environment: what the run started with is what it uses).
     /// The derived variables win over the plan's own text, so a value given
     /// on the command line (`--var database_url=...`) is what drivers use.
-    pub fn new(plan: &Plan, vars: &BTreeMap<String, String>) -> Result<Self> {
-        let mut blue: Environment = resolve_value(&plan.environments.blue, vars)?;
-        let mut green: Environment = resolve_value(&plan.environments.green, vars)?;
-        let mut database: Database = resolve_value(&plan.database, vars)?;
-        let mut traffic: Traffic = resolve_value(&plan.traffic, vars)?;
+    pub fn new(plan: &Plan, info: &RunInfo) -> Result<Self> {
+        let vars = &info.vars;
+        let mut blue: Environment = resolve_value(&plan.environments.blue, info)?;
+        let mut green: Environment = resolve_value(&plan.environments.green, info)?;
+        let mut database: Database = resolve_value(&plan.database, info)?;
+        let mut traffic: Traffic = resolve_value(&plan.traffic, info)?;
         let set = |field: &mut String, name: &str| {
             if let Some(v) = vars.get(name) {
                 *field = v.clone();
@@ -201,10 +296,11 @@ impl Resolved {
             green,
             database,
             traffic,
-            maintenance: resolve_value(&plan.maintenance.switch, vars)?,
-            prechecks: resolve_value(&plan.prechecks, vars)?,
-            verifications: resolve_value(&plan.verifications, vars)?,
-            webhook: plan.notify.webhook.as_ref().map(|w| resolve_value(w, vars)).transpose()?,
+            maintenance: resolve_value(&plan.maintenance.switch, info)?,
+            prechecks: resolve_value(&plan.prechecks, info)?,
+            verifications: resolve_value(&plan.verifications, info)?,
+            webhook: plan.notify.webhook.as_ref().map(|w| resolve_value(w, info)).transpose()?,
+            post_cutover: resolve_value(&plan.post_cutover, info)?,
         })
     }
 
@@ -217,9 +313,21 @@ impl Resolved {
         format!("{}{}", e.url.trim_end_matches('/'), e.health_path)
     }
 
-    /// The proxy's admin token, from the variable the plan names.
-    pub fn admin_token(&self) -> Option<String> {
-        self.traffic.admin_token_env.as_ref().and_then(|v| std::env::var(v).ok())
+    /// The proxy's admin token: from the file the plan names (read when
+    /// needed, so an emergency rollback from a fresh shell finds it), else
+    /// from the environment variable it names.
+    pub fn admin_token(&self) -> Result<Option<String>> {
+        if let Some(path) = &self.traffic.admin_token_file {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                CutoverError::invalid("admin token", format!("cannot read the admin token file {path}: {e}"))
+            })?;
+            let token = text.trim().to_string();
+            if token.is_empty() {
+                return Err(CutoverError::invalid("admin token", format!("the admin token file {path} is empty")));
+            }
+            return Ok(Some(token));
+        }
+        Ok(self.traffic.admin_token_env.as_ref().and_then(|v| std::env::var(v).ok()).filter(|t| !t.is_empty()))
     }
 }
 
@@ -230,7 +338,8 @@ fn default_migrate(green: &Environment, url: &str, action: &str) -> Vec<String> 
 
 /// The local drivers for a resolved plan.
 pub fn local_drivers(plan: &Plan, r: &Resolved, dir: &RunDir, demo_accounts: bool) -> Result<Drivers> {
-    let traffic = ProxyTraffic::new(&r.traffic.admin_url, r.admin_token())?;
+    let token = r.admin_token()?;
+    let traffic = ProxyTraffic::new(&r.traffic.admin_url, token.clone())?;
     let migrate = if r.database.migrate.is_empty() {
         default_migrate(&r.green, &r.database.url, "up")
     } else {
@@ -262,7 +371,7 @@ pub fn local_drivers(plan: &Plan, r: &Resolved, dir: &RunDir, demo_accounts: boo
             migrate_status,
         }),
         metrics: Box::new(ProxyProcMetrics::new(traffic, green_pid)),
-        checks: Box::new(LocalChecks::new(&r.database.url, OWN_VERSION)),
+        checks: Box::new(LocalChecks::new(&r.database.url, OWN_VERSION).with_admin_token(&r.traffic.admin_url, token)),
         smoke: Box::new(LmsSmoke::new(if demo_accounts {
             Some(SmokeAccounts::demo())
         } else {

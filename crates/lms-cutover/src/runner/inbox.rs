@@ -120,5 +120,9 @@ pub fn answer(request: &Path, answer: &Answer) -> Result<()> {
     let body = serde_json::to_vec(answer).map_err(|e| CutoverError::invalid("answer", e.to_string()))?;
     std::fs::write(&tmp, body).map_err(|e| io(&tmp, e))?;
     std::fs::rename(&tmp, &out).map_err(|e| io(&out, e))?;
-    std::fs::remove_file(request).map_err(|e| io(request, e))
+    // The requester may have withdrawn it meanwhile.
+    match std::fs::remove_file(request) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(request, e)),
+        _ => Ok(()),
+    }
 }

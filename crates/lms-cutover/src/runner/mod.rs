@@ -16,6 +16,7 @@ pub mod act;
 pub mod console;
 pub mod context;
 pub mod inbox;
+pub mod interrupt;
 
 use std::sync::Arc;
 
@@ -65,6 +66,10 @@ pub struct Runner {
     pub(crate) observer: Arc<dyn Observer>,
     pub(crate) opts: RunOptions,
     pub(crate) stdin: Option<tokio::sync::mpsc::UnboundedReceiver<String>>,
+    /// When this controller started: decisions queued before are stale.
+    pub(crate) started: DateTime<Utc>,
+    /// SIGINT / SIGTERM received and not yet handled.
+    pub(crate) interrupts: interrupt::Interrupts,
     _lock: std::fs::File,
 }
 
@@ -149,7 +154,7 @@ impl Runner {
         opts: RunOptions,
         lock: std::fs::File,
     ) -> Result<Self> {
-        let resolved = context::Resolved::new(&plan, &info.vars)?;
+        let resolved = context::Resolved::new(&plan, info)?;
         let drivers = context::local_drivers(&plan, &resolved, &dir, info.demo_accounts)?;
         context::ensure_dir(&dir.inbox())?;
         let stdin = opts.interactive.then(spawn_stdin);
@@ -163,6 +168,8 @@ impl Runner {
             observer,
             opts,
             stdin,
+            started: Utc::now(),
+            interrupts: interrupt::Interrupts::listen(),
             _lock: lock,
         })
     }
@@ -180,6 +187,58 @@ impl Runner {
     /// The run directory.
     pub fn dir(&self) -> &RunDir {
         &self.dir
+    }
+
+    /// Reopens a run that went live so that its rollback flow sends all
+    /// traffic back to blue, verifies blue and records a rolled-back
+    /// verdict. Refused unless the run went live and blue answers healthy
+    /// with the version the plan expects: green may have written data that
+    /// blue must now read, so the caller asks for an explicit confirmation.
+    pub async fn reopen_for_rollback(&mut self, by: &str, reason: &str) -> Result<()> {
+        let previous = match &self.state.verdict {
+            Some(v @ Verdict::GoLive) => v.clone(),
+            Some(v) => {
+                return Err(CutoverError::DecisionRefused(format!(
+                    "the run ended {}: there is nothing to roll back",
+                    console::verdict_line(v)
+                )))
+            }
+            None => {
+                return Err(CutoverError::DecisionRefused(
+                    "the run has not gone live; roll back without --after-go-live".into(),
+                ))
+            }
+        };
+        if by.trim().is_empty() || reason.trim().is_empty() {
+            return Err(CutoverError::DecisionRefused("say who (--by) and why (--reason)".into()));
+        }
+        let expect = self.engine.plan().versions.blue.clone();
+        let own = self.state.own_version.clone();
+        let blue = self.health(crate::units::Slot::Blue, &expect, &own).await;
+        if !blue.healthy {
+            return Err(CutoverError::DecisionRefused(format!(
+                "blue is not healthy ({}); start blue before sending traffic back to it",
+                blue.detail
+            )));
+        }
+        self.record(Event::ReopenedForRollback { by: by.trim().into(), reason: reason.trim().into(), previous })?;
+        Ok(())
+    }
+
+    /// Records a person's rollback request (the controller acts on it
+    /// before anything else); refused when the run is over or already
+    /// rolling back.
+    pub fn request_rollback(&mut self, by: &str, reason: &str) -> Result<()> {
+        if let Some(v) = &self.state.verdict {
+            return Err(CutoverError::DecisionRefused(format!("the run is over: {}", console::verdict_line(v))));
+        }
+        if by.trim().is_empty() || reason.trim().is_empty() {
+            return Err(CutoverError::DecisionRefused("say who (--by) and why (--reason)".into()));
+        }
+        if self.state.rollback.is_none() {
+            self.record(Event::RollbackRequested { by: by.trim().into(), reason: reason.trim().into() })?;
+        }
+        Ok(())
     }
 
     /// Journals an event and applies it.

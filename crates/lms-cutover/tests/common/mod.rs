@@ -83,6 +83,8 @@ pub fn decision(checkpoint: u32, d: Decision) -> DecisionInput {
         by: "Release Commander".into(),
         note: Some(format!("{} at checkpoint {checkpoint}", d.label())),
         override_reason: None,
+        round: None,
+        made_at: None,
     }
 }
 

@@ -14,6 +14,10 @@ pub struct Status {
     pub git_commit: &'static str,
     pub build_time: &'static str,
     pub slot: String,
+    /// The `--instance-id` this process was started with, if any.
+    pub instance_id: Option<String>,
+    /// The operating system's id of this process.
+    pub pid: u32,
     pub uptime_seconds: u64,
     pub database: DatabaseStatus,
     pub maintenance: bool,
@@ -52,6 +56,8 @@ pub async fn status(State(state): State<AppState>) -> Json<Status> {
         git_commit: GIT_COMMIT,
         build_time: BUILD_TIME,
         slot: state.config().slot.clone(),
+        instance_id: state.config().instance_id.clone(),
+        pid: std::process::id(),
         uptime_seconds: state.started().elapsed().as_secs(),
         database: DatabaseStatus {
             backend: db.backend().as_str(),

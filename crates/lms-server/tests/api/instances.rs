@@ -11,7 +11,11 @@ crate::both_backends!(a_session_works_on_every_instance);
 
 async fn a_session_works_on_every_instance(backend: Backend) {
     let blue = TestApp::spawn(backend).await;
-    let config = lms_server::ServerConfig { slot: "green".into(), ..Default::default() };
+    let config = lms_server::ServerConfig {
+        slot: "green".into(),
+        instance_id: Some("run-1/green".into()),
+        ..Default::default()
+    };
     let green = TestApp::start(blue.db.clone(), blue.url.clone(), config).await;
     let user = blue.login("employee1@demo.local").await;
     // The same cookie jar, sent to the other instance.
@@ -20,6 +24,9 @@ async fn a_session_works_on_every_instance(backend: Backend) {
     assert_eq!((s, me["id"].as_i64()), (StatusCode::OK, Some(EMPLOYEE1)));
     let (_, st) = on_green.get("/api/v1/status").await;
     assert_eq!(st["slot"], "green");
+    assert_eq!(st["instance_id"], "run-1/green");
+    let (_, on_blue) = user.get("/api/v1/status").await;
+    assert!(on_blue["instance_id"].is_null(), "{on_blue}");
     // Logging out on green ends the session on blue too.
     on_green.post_empty("/api/v1/auth/logout").await;
     assert_eq!(user.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);

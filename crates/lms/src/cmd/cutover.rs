@@ -12,9 +12,28 @@ use lms_cutover::engine::{DecisionInput, Verdict};
 use lms_cutover::plan::Decision;
 use lms_cutover::rehearse::{Fault, RehearseOptions};
 use lms_cutover::runner::console::{verdict_line, Console};
-use lms_cutover::runner::context::{derive_vars, RunDir, RunInfo};
+use lms_cutover::runner::context::{RunDir, RunInfo};
 use lms_cutover::runner::inbox::Request;
 use lms_cutover::runner::{blackout_gate, Override, RunOptions, Runner, OWN_VERSION};
+
+/// Exit codes of `lms cutover run|resume|rehearse|rollback` and the others.
+pub const EXIT_GO_LIVE: u8 = 0;
+/// Traffic went back to blue.
+pub const EXIT_ROLLED_BACK: u8 = 1;
+/// The run stopped before any traffic moved.
+pub const EXIT_ABORTED: u8 = 2;
+/// A usage or plan error, or a request the run refused.
+pub const EXIT_USAGE: u8 = 3;
+/// A person stopped or held the run; it can be resumed.
+pub const EXIT_HELD: u8 = 4;
+
+/// The exit codes as `--help` shows them.
+pub const EXIT_CODES_HELP: &str = "Exit codes:
+  0  go-live confirmed (or the command did what it was asked)
+  1  rolled back: all traffic is on blue
+  2  aborted before any traffic moved to green
+  3  usage or plan error, or a request the run refused (nothing was changed)
+  4  held or stopped by a person; `lms cutover resume RUN` continues";
 
 #[derive(clap::Args, Debug)]
 pub struct CutoverArgs {
@@ -138,7 +157,8 @@ pub enum Action {
         #[arg(long)]
         override_reason: Option<String>,
     },
-    /// All traffic back to blue now.
+    /// All traffic back to blue now. Works with the controller dead and
+    /// from a fresh shell: everything it needs is in the run directory.
     Rollback {
         #[command(flatten)]
         at: RunRef,
@@ -148,6 +168,10 @@ pub enum Action {
         /// Why.
         #[arg(long)]
         reason: String,
+        /// Confirm a rollback of a run that already went live: green may
+        /// have written data that blue must now read (blue must be healthy).
+        #[arg(long)]
+        after_go_live: bool,
     },
     /// Confirm a manual step or a post-cutover checklist item.
     Confirm {
@@ -199,36 +223,67 @@ pub enum Action {
     },
 }
 
-fn verdict_result(v: &Verdict, dir: &std::path::Path) -> anyhow::Result<()> {
+/// The exit code a verdict ends the process with.
+pub fn verdict_code(v: &Verdict) -> u8 {
+    match v {
+        Verdict::GoLive => EXIT_GO_LIVE,
+        Verdict::RolledBack { .. } => EXIT_ROLLED_BACK,
+        Verdict::Aborted { .. } => EXIT_ABORTED,
+    }
+}
+
+fn verdict_result(v: &Verdict, dir: &std::path::Path) -> anyhow::Result<u8> {
     eprintln!("report: {}", dir.join("report.html").display());
     println!("{}", verdict_line(v));
-    match v {
-        Verdict::GoLive => Ok(()),
-        Verdict::RolledBack { .. } => bail!("the cutover was rolled back"),
-        Verdict::Aborted { .. } => bail!("the cutover was aborted"),
+    Ok(verdict_code(v))
+}
+
+/// The exit code of a controller that ended: its verdict's, or 4 when a
+/// person stopped it and left the run as it is (the report is written either way).
+fn ended(result: lms_cutover::Result<Verdict>, dir: &RunDir) -> anyhow::Result<u8> {
+    match result {
+        Ok(v) => {
+            lms_cutover::report::write(dir)?;
+            verdict_result(&v, &dir.root)
+        }
+        Err(e @ lms_cutover::CutoverError::Stopped { .. }) => {
+            let _ = lms_cutover::report::write(dir);
+            eprintln!("{e}");
+            Ok(EXIT_HELD)
+        }
+        Err(e) => Err(e.into()),
     }
+}
+
+/// Refuses at once when no controller runs the run (a request would only
+/// wait in the inbox and be applied later against newer evidence).
+fn require_controller(dir: &RunDir) -> anyhow::Result<()> {
+    if lms_cutover::runner::context::controller_running(dir) {
+        return Ok(());
+    }
+    bail!(
+        "no controller is running {}: nothing was queued. Start one with `lms cutover resume {}` (it shows the open checkpoint) and decide there or again from here",
+        dir.root.display(),
+        dir.root.display()
+    )
 }
 
 fn stall_at() -> Option<String> {
     std::env::var("LMS_CUTOVER_STALL_AT").ok().filter(|s| !s.is_empty())
 }
 
-async fn wait_answer(dir: &RunDir, req: Request) -> anyhow::Result<()> {
+async fn wait_answer(dir: &RunDir, req: Request) -> anyhow::Result<u8> {
     match lms_cutover::control::submit(dir, &req, Duration::from_secs(30)).await? {
         Some(a) if a.accepted => {
             println!("{}", a.message);
-            Ok(())
+            Ok(EXIT_GO_LIVE)
         }
         Some(a) => bail!("refused: {}", a.message),
-        None => bail!(
-            "no controller answered within 30 s; the request waits in {} and is applied by `lms cutover resume {}`",
-            dir.inbox().display(),
-            dir.root.display()
-        ),
+        None => bail!("the controller did not answer within 30 s; the request was withdrawn (nothing was applied)"),
     }
 }
 
-pub async fn run(a: CutoverArgs) -> anyhow::Result<()> {
+pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
     match a.action {
         Action::Rehearse { plan, out, database_url, port_base, rate, inject_failure, quiet } => {
             let plan = match plan {
@@ -249,7 +304,15 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<()> {
                 quiet,
                 stall_at: stall_at(),
             })
-            .await?;
+            .await;
+            let outcome = match outcome {
+                Ok(o) => o,
+                Err(e @ lms_cutover::CutoverError::Stopped { .. }) => {
+                    eprintln!("{e}");
+                    return Ok(EXIT_HELD);
+                }
+                Err(e) => return Err(e.into()),
+            };
             let f = &outcome.figures;
             eprintln!(
                 "load: {} requests, {} failed (reads and writes), {} skipped, {:.0} req/s; writes {} ok / {} failed; wall {:.1} s{}",
@@ -281,9 +344,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<()> {
             };
             let blackout = blackout_gate(&parsed, chrono::Utc::now(), ov.as_ref())?;
             let id = run_id.unwrap_or_else(|| format!("run-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ")));
-            std::fs::create_dir_all(out.join(&id))?;
-            let root = std::fs::canonicalize(out.join(&id))?;
-            let dir = RunDir::new(root);
+            let dir = RunDir::new(std::path::absolute(out.join(&id))?);
             let mut base = BTreeMap::new();
             base.insert("self".into(), std::env::current_exe()?.display().to_string());
             base.insert("version".into(), OWN_VERSION.to_string());
@@ -292,14 +353,10 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<()> {
                 let (k, val) = v.split_once('=').with_context(|| format!("--var {v}: use NAME=VALUE"))?;
                 base.insert(k.to_string(), val.to_string());
             }
-            let vars = derive_vars(&parsed, base)?;
-            let info = RunInfo {
-                run_id: id,
-                plan_source: plan.display().to_string(),
-                vars,
-                demo_accounts: false,
-                rehearsal: false,
-            };
+            // Everything the plan reads from the environment is read now and
+            // kept in the run directory; a missing value stops here, before step 1.
+            let info = RunInfo::capture(&parsed, id, plan.display().to_string(), base, |n| std::env::var(n).ok())?;
+            std::fs::create_dir_all(&dir.root)?;
             let opts = RunOptions {
                 interactive: !no_prompt && std::io::stdin().is_terminal(),
                 operator: by,
@@ -307,9 +364,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<()> {
             };
             eprintln!("run directory: {}", dir.root.display());
             let runner = Runner::start(&text, &info, dir.clone(), blackout, Arc::new(Console::new(None)), opts)?;
-            let v = runner.run().await?;
-            lms_cutover::report::write(&dir)?;
-            verdict_result(&v, &dir.root)
+            ended(runner.run().await, &dir)
         }
         Action::Resume { run, by, no_prompt } => {
             let dir = RunDir::new(run);
@@ -319,38 +374,72 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<()> {
                 stall_at: stall_at(),
             };
             let runner = Runner::resume(dir.clone(), Arc::new(Console::new(None)), opts)?;
-            let v = runner.run().await?;
-            lms_cutover::report::write(&dir)?;
-            verdict_result(&v, &dir.root)
+            ended(runner.run().await, &dir)
         }
         Action::Status { dir, at } => {
             print!("{}", lms_cutover::control::status(&at.dir(dir)?)?);
-            Ok(())
+            Ok(EXIT_GO_LIVE)
         }
         Action::Decide { at, checkpoint, decision, by, note, override_reason } => {
             let decision: Decision = decision.parse()?;
             let dir = at.dir(None)?;
+            require_controller(&dir)?;
+            let round = lms_cutover::control::open_round(&dir, checkpoint)?;
             wait_answer(
                 &dir,
-                Request::Decide { input: DecisionInput { checkpoint, decision, by, note, override_reason } },
+                Request::Decide {
+                    input: DecisionInput {
+                        checkpoint,
+                        decision,
+                        by,
+                        note,
+                        override_reason,
+                        round: Some(round),
+                        made_at: Some(chrono::Utc::now()),
+                    },
+                },
             )
             .await
         }
-        Action::Rollback { at, by, reason } => {
+        Action::Rollback { at, by, reason, after_go_live } => {
             let dir = at.dir(None)?;
-            if lms_cutover::runner::context::controller_running(&dir) {
-                return wait_answer(&dir, Request::Rollback { by, reason }).await;
+            let finished = lms_cutover::control::verdict(&dir)?;
+            match (&finished, after_go_live) {
+                (Some(Verdict::GoLive), false) => bail!(
+                    "the run went live: green serves all traffic and may have written data that blue must now read. \
+                     Nothing was changed. To send all traffic back to blue anyway (blue must be healthy), repeat with --after-go-live"
+                ),
+                (Some(v @ (Verdict::RolledBack { .. } | Verdict::Aborted { .. })), _) => {
+                    println!("{}", verdict_line(v));
+                    println!("nothing to do: all traffic is already on blue");
+                    return Ok(verdict_code(v));
+                }
+                (None, true) => bail!("the run has not gone live: roll back without --after-go-live"),
+                (None, false) if lms_cutover::runner::context::controller_running(&dir) => {
+                    wait_answer(&dir, Request::Rollback { by, reason }).await?;
+                    // The controller does it; wait until it records all traffic on blue.
+                    let r = lms_cutover::control::wait_on_blue(&dir).await?;
+                    let ms = r.on_blue_at.map_or(0, |t| (t - r.triggered_at).num_milliseconds());
+                    println!(
+                        "ROLLED BACK — all traffic on blue {ms} ms after the request; the controller verifies blue and writes the report"
+                    );
+                    return Ok(EXIT_ROLLED_BACK);
+                }
+                _ => {}
             }
-            // No controller: queue the request and resume the run here; the
-            // controller applies the inbox before anything else.
-            lms_cutover::runner::inbox::submit(&dir.inbox(), &Request::Rollback { by, reason })?;
-            let runner = Runner::resume(dir.clone(), Arc::new(Console::new(None)), RunOptions::default())?;
-            let v = runner.run().await?;
-            lms_cutover::report::write(&dir)?;
-            verdict_result(&v, &dir.root)
+            // No controller: this process becomes the controller for the
+            // rollback, with what the run directory holds.
+            let mut runner = Runner::resume(dir.clone(), Arc::new(Console::new(None)), RunOptions::default())?;
+            if after_go_live {
+                runner.reopen_for_rollback(&by, &reason).await?;
+            } else {
+                runner.request_rollback(&by, &reason)?;
+            }
+            ended(runner.run().await, &dir)
         }
         Action::Confirm { at, step, item, by, note } => {
             let dir = at.dir(None)?;
+            require_controller(&dir)?;
             wait_answer(&dir, Request::Confirm { step, item, by, note }).await
         }
         Action::Report { dir, at } => {
@@ -360,12 +449,12 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<()> {
             for ext in ["md", "json", "html"] {
                 println!("{}", dir.report(ext).display());
             }
-            Ok(())
+            Ok(EXIT_GO_LIVE)
         }
         Action::StopGreen { dir, at } => {
             let dir = at.dir(dir)?;
             println!("green: {}", lms_cutover::control::stop_green(&dir).await?);
-            Ok(())
+            Ok(EXIT_GO_LIVE)
         }
         Action::Validate { plan } => {
             let p = lms_cutover::plan::load(&plan)?;
@@ -376,7 +465,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<()> {
                 p.checkpoints.len(),
                 p.smoke.len()
             );
-            Ok(())
+            Ok(EXIT_GO_LIVE)
         }
         Action::Show { path, plan } => {
             let p = match path.or(plan) {
@@ -384,7 +473,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<()> {
                 None => lms_cutover::plan::parse(lms_cutover::rehearse::DEFAULT_PLAN)?,
             };
             print!("{}", lms_cutover::plan::show(&p));
-            Ok(())
+            Ok(EXIT_GO_LIVE)
         }
     }
 }

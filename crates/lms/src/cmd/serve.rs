@@ -18,6 +18,10 @@ pub struct ServeArgs {
     /// Deployment slot this instance serves as (e.g. blue, green); shown in status, metrics and logs.
     #[arg(long, env = "LMS_SLOT", default_value = "default")]
     pub slot: String,
+    /// An id for this process, reported by /api/v1/status (a deployer such
+    /// as `lms cutover` sets it to tell its own process from an older one).
+    #[arg(long, env = "LMS_INSTANCE_ID")]
+    pub instance_id: Option<String>,
     /// Apply pending migrations before serving.
     #[arg(long)]
     pub migrate: bool,
@@ -79,6 +83,7 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let config = ServerConfig {
         slot: a.slot.clone(),
+        instance_id: a.instance_id.clone().filter(|i| !i.trim().is_empty()),
         secure_cookies: a.secure_cookies,
         trust_forwarded: a.trust_forwarded,
         shutdown_timeout: Duration::from_secs(a.shutdown_timeout),

@@ -1,0 +1,231 @@
+//! The emergency path of `lms cutover`, through the real binary: a manual
+//! rollback from an operator's fresh shell with the controller dead, a
+//! rollback against a traffic controller that does not answer (capped
+//! back-off, one journal line per change, an alert on the webhook, then
+//! done once the controller is back), a rollback of a run that went live
+//! (refused without confirmation, done with it), a green that dies at start
+//! while an older process answers its address, a decision with no
+//! controller running, and the exit codes.
+
+mod common;
+
+use common::*;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn text(o: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn manual_plan() -> String {
+    production_like_plan().replace("auto_decisions = true", "auto_decisions = false")
+}
+
+#[test]
+fn rollback_from_a_fresh_shell_with_the_controller_dead() {
+    let mut stage = Stage::new("fresh-shell", &manual_plan());
+    stage.run_to_checkpoint_1_and_kill();
+    let run = stage.run.display().to_string();
+
+    // An operator's new terminal: no LMS_TEST_* variables, no token in the
+    // environment. The run directory holds everything a rollback needs.
+    let started = Instant::now();
+    let o = lms_fresh_shell()
+        .args(["cutover", "rollback", "--run", &run, "--by", "Release Commander", "--reason", "errors reported"])
+        .output()
+        .expect("rollback");
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "a rollback ends with exit 1:\n{t}");
+    assert!(t.contains("ROLLED BACK"), "{t}");
+    assert_eq!(stage.weights(), Some((100, 0)), "all traffic on blue");
+    eprintln!("manual rollback, controller dead: command to exit {} ms", started.elapsed().as_millis());
+    let j = journal(&stage.run);
+    let requested = j.iter().find(|r| r["event"]["type"] == "rollback_requested").expect("request journaled");
+    assert_eq!(requested["event"]["by"], "Release Commander");
+    assert_eq!(j.last().map(|r| r["event"]["verdict"]["kind"].clone()), Some("rolled_back".into()));
+
+    // resume and stop-green work from a fresh shell too.
+    let o = lms_fresh_shell().args(["cutover", "resume", &run, "--no-prompt"]).output().expect("resume");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("ROLLED BACK"));
+    let o = lms_fresh_shell().args(["cutover", "stop-green", &run]).output().expect("stop-green");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!stage.run.join("green.pid").exists(), "green stopped");
+    // A second rollback has nothing to do and says so, with the same code.
+    let o = lms_fresh_shell()
+        .args(["cutover", "rollback", "--run", &run, "--by", "Release Commander", "--reason", "again"])
+        .output()
+        .expect("rollback again");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("already on blue"), "{}", text(&o));
+}
+
+#[test]
+fn rollback_against_a_dead_traffic_controller_backs_off_then_completes() {
+    let mut stage = Stage::new("dead-proxy", &manual_plan());
+    stage.run_to_checkpoint_1_and_kill();
+    stage.kill_proxy();
+    let refuser = Refuser::start(stage.admin);
+    let before = journal(&stage.run).len();
+    let run = stage.run.display().to_string();
+
+    let t0 = Instant::now();
+    let mut rollback = lms_fresh_shell()
+        .args(["cutover", "rollback", "--run", &run, "--by", "Release Commander", "--reason", "errors reported"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rollback");
+    // Back-off of 100 ms doubling: the sixth call cannot come before 3.1 s.
+    wait_for("six rollback attempts", || refuser.calls() >= 6);
+    let elapsed = t0.elapsed();
+    assert!(elapsed >= Duration::from_millis(3000), "6 calls in {elapsed:?}: no back-off");
+    let j = journal(&stage.run);
+    let added = &j[before..];
+    assert_eq!(count_events(added, "rollback_retrying"), 1, "one line per change of what fails, not per attempt");
+    assert!(added.len() <= 8, "the journal grew by {} lines: {added:#?}", added.len());
+    wait_for("the alert on the webhook", || stage.hook.any("rollback_failing"));
+
+    // The traffic controller comes back (still at 90/10): the rollback completes.
+    drop(refuser);
+    stage.start_proxy("blue=90,green=10");
+    let code = wait_exit(&mut rollback, "the rollback");
+    let out = rollback.wait_with_output().expect("output");
+    let t = text(&out);
+    assert_eq!(code, Some(1), "{t}");
+    assert!(
+        t.contains("ROLLBACK FAILING") && t.contains("/rollback"),
+        "the console says what fails and what to do:\n{t}"
+    );
+    assert_eq!(stage.weights(), Some((100, 0)));
+    let report = read_json(&stage.run.join("report.json"));
+    assert_eq!(report["verdict"]["kind"], "rolled_back");
+}
+
+#[test]
+fn rollback_after_go_live_is_refused_without_confirmation_and_done_with_it() {
+    let stage = Stage::new("after-golive", &production_like_plan());
+    let o = stage.run_command().output().expect("run");
+    assert_eq!(o.status.code(), Some(0), "go-live:\n{}", text(&o));
+    assert_eq!(stage.weights(), Some((0, 100)));
+    // The post-cutover webhook, named as {{env:…}}, was called.
+    assert!(stage.hook.any("golive-confirmation"), "go-live announcement not sent");
+    let report = read_json(&stage.run.join("report.json"));
+    let dod = report["definition_of_done"].as_array().expect("dod");
+    let announced = dod.iter().find(|d| d["item"] == "Go-live announcement sent").expect("dod item");
+    assert_eq!(announced["met"], true, "{announced}");
+
+    let run = stage.run.display().to_string();
+    let o = lms_fresh_shell()
+        .args(["cutover", "rollback", "--run", &run, "--by", "Release Commander", "--reason", "billing broken"])
+        .output()
+        .expect("rollback");
+    assert_eq!(o.status.code(), Some(3), "refused loudly:\n{}", text(&o));
+    assert!(text(&o).contains("--after-go-live"), "{}", text(&o));
+    assert_eq!(stage.weights(), Some((0, 100)), "nothing changed");
+
+    let o = lms_fresh_shell()
+        .args(["cutover", "rollback", "--run", &run, "--by", "Release Commander", "--reason", "billing broken"])
+        .arg("--after-go-live")
+        .output()
+        .expect("rollback after go-live");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(stage.weights(), Some((100, 0)), "all traffic on blue");
+    let j = journal(&stage.run);
+    let reopened = j.iter().find(|r| r["event"]["type"] == "reopened_for_rollback").expect("recorded");
+    assert_eq!(reopened["event"]["by"], "Release Commander");
+    let report = read_json(&stage.run.join("report.json"));
+    assert_eq!(report["verdict"]["kind"], "rolled_back");
+}
+
+#[test]
+fn deploy_green_fails_when_its_process_dies_while_an_older_one_answers() {
+    let mut stage = Stage::new("green-dies", &production_like_plan());
+    // An older green still holds green's address.
+    let old = lms()
+        .args(["serve", "--slot", "green", "--listen", &format!("127.0.0.1:{}", stage.green)])
+        .env("LMS_DATABASE_URL", &stage.db)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("old green");
+    stage.procs.0.push(old);
+    let port = stage.green;
+    wait_for("old green", || http_get(port, "/api/health").is_some_and(|b| b.contains("healthy")));
+
+    let o = stage.run_command().output().expect("run");
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "aborted before traffic moved:\n{t}");
+    assert_eq!(stage.weights(), Some((100, 0)), "no traffic moved");
+    let j = journal(&stage.run);
+    let deployed = j.iter().find(|r| r["event"]["type"] == "green_deployed").expect("deploy recorded");
+    assert_eq!(deployed["event"]["outcome"]["ok"], false);
+    let why = deployed["event"]["outcome"]["detail"].as_str().unwrap_or("");
+    assert!(why.contains("exited") || why.contains("another process"), "{why}");
+}
+
+#[test]
+fn a_decision_with_no_controller_is_refused_at_once_and_never_applied_later() {
+    let mut stage = Stage::new("no-controller", &manual_plan());
+    stage.run_to_checkpoint_1_and_kill();
+    let run = stage.run.display().to_string();
+    let t0 = Instant::now();
+    let o = stage
+        .cutover(&["decide", "--run", &run, "--checkpoint", "1", "--decision", "proceed", "--by", "Release Commander"])
+        .output()
+        .expect("decide");
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("no controller"), "{}", text(&o));
+    assert!(t0.elapsed() < Duration::from_secs(10), "it said so at once, not after a wait");
+    let inbox: Vec<_> = std::fs::read_dir(stage.run.join("inbox")).map(|d| d.flatten().collect()).unwrap_or_default();
+    assert!(inbox.is_empty(), "nothing queued: {inbox:?}");
+}
+
+fn signal(child: &std::process::Child, sig: &str) {
+    let ok = std::process::Command::new("kill").args([sig, &child.id().to_string()]).status().expect("kill");
+    assert!(ok.success());
+}
+
+#[test]
+fn sigterm_without_a_terminal_rolls_back_when_green_has_traffic() {
+    let stage = Stage::new("sigterm", &manual_plan());
+    let mut c = stage.run_command().stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("controller");
+    let run = stage.run.clone();
+    wait_for("checkpoint 1 waiting", || journal(&run).iter().any(|r| started(r, "await_checkpoint")));
+    assert_eq!(stage.weights(), Some((90, 10)));
+    signal(&c, "-TERM");
+    let code = wait_exit(&mut c, "the interrupted controller");
+    assert_eq!(code, Some(1), "rolled back by default");
+    assert_eq!(stage.weights(), Some((100, 0)));
+    let j = journal(&stage.run);
+    let req = j.iter().find(|r| r["event"]["type"] == "rollback_requested").expect("recorded");
+    assert!(req["event"]["reason"].as_str().unwrap_or("").contains("interrupted"), "{req}");
+}
+
+#[test]
+fn sigint_before_traffic_moved_stops_and_leaves_the_run_resumable() {
+    let mut stage = Stage::new("sigint", &manual_plan());
+    let mut c = stage.run_command().stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("controller");
+    let run = stage.run.clone();
+    // Interrupt after the pre-checks, well before traffic moves (green must
+    // still be deployed and checked).
+    wait_for("the pre-checks done", || journal(&run).iter().any(|r| r["event"]["type"] == "checks_finished"));
+    signal(&c, "-INT");
+    let code = wait_exit(&mut c, "the interrupted controller");
+    assert_eq!(code, Some(4), "stopped by a person");
+    assert_eq!(stage.weights(), Some((100, 0)));
+    assert!(journal(&run).iter().all(|r| r["event"]["type"] != "run_completed"), "no verdict: resumable");
+    // It resumes and carries on to checkpoint 1.
+    let mut r = stage
+        .cutover(&["resume", &run.display().to_string(), "--no-prompt"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("resume");
+    wait_for("checkpoint 1 after resume", || {
+        since_last_resume(&journal(&run)).iter().any(|r| started(r, "await_checkpoint"))
+    });
+    r.kill().expect("kill");
+    let _ = r.wait();
+    stage.procs.1.push(run.join("green.pid"));
+}
