@@ -280,10 +280,41 @@ fn no_traffic_on_green_is_insufficient_data_not_a_pass() {
     for _ in 0..3 {
         assert!(matches!(sim.step(), Action::AwaitCheckpoint { auto: None, .. }));
     }
-    // A person may still decide.
-    let record =
-        sim.engine.decide(&sim.state, &decision(1, Decision::Proceed), sim.now).unwrap_or_else(|e| panic!("{e}"));
+    // The gates show the raw counts behind "no data".
+    assert!(q.evidence.contains("0 request(s) on green with 0 error(s) and 0 failed"), "{}", q.evidence);
+    // A person may proceed on no data only with a reason, like a forced hold.
+    let refused = sim.engine.decide(&sim.state, &decision(1, Decision::Proceed), sim.now);
+    let why = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(why.contains("insufficient data") && why.contains("override reason"), "{why}");
+    let with_reason = DecisionInput {
+        override_reason: Some("off-peak: synthetic checks looked at by hand".into()),
+        ..decision(1, Decision::Proceed)
+    };
+    let record = sim.engine.decide(&sim.state, &with_reason, sim.now).unwrap_or_else(|e| panic!("{e}"));
     assert!(record.snapshot.insufficient_data);
+    assert!(record.override_reason.is_some());
+    // Holding or rolling back needs no reason.
+    assert!(sim.engine.decide(&sim.state, &decision(1, Decision::Hold), sim.now).is_ok());
+}
+
+#[test]
+fn a_failed_verification_blocks_go_live_unless_a_named_person_overrides() {
+    let mut world = World::default();
+    world.failing_check = Some("manual#3".into());
+    let mut sim = Sim::new(rehearsal(), world);
+    sim.start();
+    let a = sim.run_until(1000, |a| matches!(a, Action::AwaitCheckpoint { step: 18, .. }));
+    let Action::AwaitCheckpoint { prompt, auto, .. } = a else { panic!("{a:?}") };
+    assert!(prompt.forced_hold.iter().any(|l| l.contains("verification manual#3 failed")), "{:?}", prompt.forced_hold);
+    assert!(auto.is_none_or(|d| d.decision == Decision::ExtendedMonitoring), "no unattended go-live");
+    let refused = sim.engine.decide(&sim.state, &decision(3, Decision::GoLiveConfirmed), sim.now);
+    assert!(refused.is_err(), "go-live without a reason");
+    let with_reason = DecisionInput {
+        override_reason: Some("version check fails on a cached page; verified by hand".into()),
+        ..decision(3, Decision::GoLiveConfirmed)
+    };
+    let record = sim.engine.decide(&sim.state, &with_reason, sim.now).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(record.by, "Release Commander");
 }
 
 #[test]

@@ -51,7 +51,9 @@ fn rehearsal_goes_live_and_reports_every_section() {
     assert_eq!(gates.len(), 5);
     assert!(gates.iter().all(|g| g["samples"].as_u64().unwrap_or(0) > 0 && g["breaches"] == 0));
     assert!(r["rollback"].is_null());
-    assert_eq!(r["success_criteria"].as_array().map(Vec::len), Some(5));
+    assert_eq!(r["success_criteria"].as_array().map(Vec::len), Some(6));
+    assert_eq!(r["success_criteria"][5]["item"], "Post-deployment verifications pass");
+    assert_eq!(r["success_criteria"][5]["met"], true, "{}", r["success_criteria"][5]);
     assert_eq!(r["definition_of_done"].as_array().map(Vec::len), Some(7));
     let no_rollback = &r["success_criteria"][4];
     assert_eq!(no_rollback["met"], true, "{no_rollback}");

@@ -147,6 +147,13 @@ pub fn prompt(plan: &Plan, state: &RunState, cp: &Checkpoint) -> CheckpointPromp
             }
         }
     }
+    // A failed post-deployment verification is a no-go input at a final
+    // checkpoint: it forces EXTENDED MONITORING unless a person overrides.
+    if cp.is_final() {
+        for c in state.validation.iter().filter(|c| !c.passed) {
+            forced_hold.push(format!("verification {} failed: {}", c.id, c.detail));
+        }
+    }
     let insufficient_data = latest.as_ref().is_none_or(GateReport::insufficient);
     let round = state.checkpoints.get(&cp.n).map_or(1, |c| c.round.max(1));
 
@@ -383,6 +390,22 @@ pub fn accept(
         )));
     }
     let override_reason = input.override_reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    if input.decision.is_forward() && prompt.insufficient_data && override_reason.is_none() {
+        let counts = prompt.latest_sample.as_ref().map_or_else(
+            || "no sample yet".to_string(),
+            |s| {
+                format!(
+                    "green: {} request(s), {} error(s), {} failed",
+                    s.green.requests, s.green.errors, s.green.failed
+                )
+            },
+        );
+        return Err(CutoverError::DecisionRefused(format!(
+            "checkpoint {} has insufficient data ({counts}); the gates cannot vouch for green: give an override reason to {}",
+            cp.n,
+            input.decision.label()
+        )));
+    }
     if input.decision.is_forward() && !prompt.forced_hold.is_empty() && override_reason.is_none() {
         return Err(CutoverError::DecisionRefused(format!(
             "checkpoint {} is forced to {} by alerts ({}); give an override reason to {}",

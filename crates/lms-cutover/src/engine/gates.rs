@@ -56,7 +56,7 @@ impl GateResult {
     pub fn value_text(&self) -> String {
         match &self.status {
             GateStatus::Pass { value } | GateStatus::Breach { value } => value.clone(),
-            GateStatus::InsufficientData { .. } => "no data".into(),
+            GateStatus::InsufficientData { why } => format!("no data ({why})"),
         }
     }
 }
@@ -105,7 +105,13 @@ pub fn evaluate(plan: &Plan, sample: &MetricsSample) -> GateReport {
 fn evaluate_one(t: &Threshold, s: &MetricsSample, min_requests: u64) -> GateResult {
     let too_few = s.green.requests < min_requests.max(1);
     let no_traffic = || GateStatus::InsufficientData {
-        why: format!("{} request(s) on green, {} needed", s.green.requests, min_requests.max(1)),
+        why: format!(
+            "{} request(s) on green with {} error(s) and {} failed, {} needed",
+            s.green.requests,
+            s.green.errors,
+            s.green.failed,
+            min_requests.max(1)
+        ),
     };
     let pct = |p: Option<Percent>| -> GateStatus {
         match (p, t.below) {

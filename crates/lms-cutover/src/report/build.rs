@@ -220,7 +220,7 @@ pub fn build(plan: &Plan, run_id: &str, records: &[Record], figures: Option<serd
             "Migrations were not reversed: they only expand the schema, and blue runs on the migrated database.".into(),
     });
 
-    let success_criteria = plan
+    let mut success_criteria: Vec<CriterionRow> = plan
         .success_criteria
         .iter()
         .map(|c| {
@@ -234,6 +234,22 @@ pub fn build(plan: &Plan, run_id: &str, records: &[Record], figures: Option<serd
             }
         })
         .collect();
+    // Always judged, whatever the plan lists: a failed verification is never hidden.
+    let failed: Vec<String> =
+        state.validation.iter().filter(|c| !c.passed).map(|c| format!("{} ({})", c.id, c.detail)).collect();
+    success_criteria.push(CriterionRow {
+        item: "Post-deployment verifications pass".into(),
+        target: Some("All".into()),
+        measurement: Some("Step 15 (7.2, 7.3)".into()),
+        met: if state.validation.is_empty() { None } else { Some(failed.is_empty()) },
+        evidence: if state.validation.is_empty() {
+            "not run".into()
+        } else if failed.is_empty() {
+            format!("{} of {} passed", state.validation.len(), state.validation.len())
+        } else {
+            format!("failed: {}", failed.join("; "))
+        },
+    });
     let definition_of_done = plan
         .definition_of_done
         .iter()
