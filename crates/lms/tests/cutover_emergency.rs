@@ -30,15 +30,19 @@ fn rollback_from_a_fresh_shell_with_the_controller_dead() {
     // An operator's new terminal: no LMS_TEST_* variables, no token in the
     // environment. The run directory holds everything a rollback needs.
     let started = Instant::now();
-    let o = lms_fresh_shell()
+    let child = lms_fresh_shell()
         .args(["cutover", "rollback", "--run", &run, "--by", "Release Commander", "--reason", "errors reported"])
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("rollback");
+    wait_for("all traffic on blue", || stage.weights() == Some((100, 0)));
+    eprintln!("FIGURE manual rollback, controller dead: command to 100% blue {} ms", started.elapsed().as_millis());
+    let o = child.wait_with_output().expect("rollback output");
     let t = text(&o);
     assert_eq!(o.status.code(), Some(1), "a rollback ends with exit 1:\n{t}");
     assert!(t.contains("ROLLED BACK"), "{t}");
     assert_eq!(stage.weights(), Some((100, 0)), "all traffic on blue");
-    eprintln!("manual rollback, controller dead: command to exit {} ms", started.elapsed().as_millis());
     let j = journal(&stage.run);
     let requested = j.iter().find(|r| r["event"]["type"] == "rollback_requested").expect("request journaled");
     assert_eq!(requested["event"]["by"], "Release Commander");
@@ -228,4 +232,25 @@ fn sigint_before_traffic_moved_stops_and_leaves_the_run_resumable() {
     r.kill().expect("kill");
     let _ = r.wait();
     stage.procs.1.push(run.join("green.pid"));
+}
+
+#[test]
+fn rollback_with_the_controller_alive_returns_once_traffic_is_on_blue() {
+    let stage = Stage::new("alive", &manual_plan());
+    let mut controller = stage.run_command().stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("controller");
+    let run = stage.run.clone();
+    wait_for("checkpoint 1 waiting", || journal(&run).iter().any(|r| started(r, "await_checkpoint")));
+    let t0 = Instant::now();
+    let child = stage
+        .cutover(&["rollback", "--run", &run.display().to_string(), "--by", "Release Commander", "--reason", "test"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rollback");
+    wait_for("all traffic on blue", || stage.weights() == Some((100, 0)));
+    eprintln!("FIGURE manual rollback, controller alive: command to 100% blue {} ms", t0.elapsed().as_millis());
+    let o = child.wait_with_output().expect("output");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("all traffic on blue"), "{}", text(&o));
+    assert_eq!(wait_exit(&mut controller, "the controller"), Some(1), "the controller ends rolled back");
 }
