@@ -500,3 +500,23 @@ fn pre_and_post_checks_use_their_sets() {
     assert_eq!(sets, [(CheckSet::PreCutover, 17), (CheckSet::PostDeployment, 12)]);
     assert!(!sim.actions.iter().any(|a| matches!(a, Action::SetWeights { reason: WeightsReason::Reassert, .. })));
 }
+
+#[test]
+fn weights_drift_read_back_at_a_sample_alerts_and_holds() {
+    let mut world = World::default();
+    // The traffic controller restarted with all traffic on blue.
+    world.reported_weights = Some(lms_cutover::units::Weights::ALL_BLUE);
+    let mut sim = Sim::new(rehearsal(), world);
+    sim.start();
+    let a = sim.run_until(500, |a| matches!(a, Action::AwaitCheckpoint { .. }));
+    let drift_alerts = sim
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::Notify { notice: lms_cutover::engine::Notice::WeightsDrift { .. }, .. }))
+        .count();
+    assert_eq!(drift_alerts, 1, "one alert per traffic stage");
+    let Action::AwaitCheckpoint { prompt, auto, .. } = a else { panic!("{a:?}") };
+    assert!(prompt.forced_hold.iter().any(|l| l.contains("weights drift")), "{:?}", prompt.forced_hold);
+    assert!(auto.is_none_or(|d| d.decision == Decision::Hold), "never proceeds on drifted weights");
+    assert!(sim.engine.decide(&sim.state, &decision(1, Decision::Proceed), sim.now).is_err());
+}

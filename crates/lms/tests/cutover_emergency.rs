@@ -254,3 +254,30 @@ fn rollback_with_the_controller_alive_returns_once_traffic_is_on_blue() {
     assert!(text(&o).contains("all traffic on blue"), "{}", text(&o));
     assert_eq!(wait_exit(&mut controller, "the controller"), Some(1), "the controller ends rolled back");
 }
+
+#[test]
+fn a_restarted_traffic_controller_shows_as_weight_drift_and_holds_the_checkpoint() {
+    let mut stage = Stage::new("drift", &manual_plan());
+    let mut controller = stage.run_command().stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("controller");
+    let run = stage.run.clone();
+    wait_for("checkpoint 1 waiting", || journal(&run).iter().any(|r| started(r, "await_checkpoint")));
+    // The proxy restarts with its command-line weights: all traffic on blue.
+    stage.kill_proxy();
+    stage.start_proxy("blue=100,green=0");
+    wait_for("a drift alert", || {
+        journal(&run)
+            .iter()
+            .any(|r| r["event"]["type"] == "notified" && r["event"]["notice"]["kind"] == "weights_drift")
+    });
+    assert!(stage.hook.any("weights_drift"), "the war room's webhook hears of it");
+    let o = stage
+        .cutover(&["decide", "--run", &run.display().to_string(), "--checkpoint", "1", "--decision", "proceed"])
+        .args(["--by", "Release Commander"])
+        .output()
+        .expect("decide");
+    assert_eq!(o.status.code(), Some(3), "proceeding on drifted weights is refused:\n{}", text(&o));
+    let status = stage.cutover(&["status", &run.display().to_string()]).output().expect("status");
+    assert!(text(&status).contains("weights drift"), "the checkpoint shows it:\n{}", text(&status));
+    controller.kill().expect("kill");
+    let _ = controller.wait();
+}

@@ -272,6 +272,16 @@ pub enum Notice {
         /// The manual way out.
         by_hand: String,
     },
+    /// The traffic controller reports other weights than the run set
+    /// (it restarted, or someone changed them by hand): the checkpoint holds.
+    WeightsDrift {
+        /// What the run set.
+        expected: Weights,
+        /// What the controller reports.
+        actual: Weights,
+        /// When the traffic stage it belongs to began (dedupe key).
+        stage_started: DateTime<Utc>,
+    },
     /// A gate with action "investigate" was breached.
     Alert {
         /// The metric.

@@ -147,6 +147,11 @@ pub fn prompt(plan: &Plan, state: &RunState, cp: &Checkpoint) -> CheckpointPromp
             }
         }
     }
+    if let Some((expected, actual)) = state.drift() {
+        forced_hold.push(format!(
+            "weights drift: the traffic controller reports {actual}, the run set {expected} (restarted or changed by hand)"
+        ));
+    }
     // A failed post-deployment verification is a no-go input at a final
     // checkpoint: it forces EXTENDED MONITORING unless a person overrides.
     if cp.is_final() {

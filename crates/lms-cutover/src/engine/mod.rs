@@ -235,6 +235,12 @@ impl Engine {
 
     fn pending_alert(&self, state: &RunState) -> Option<Action> {
         let stage = state.stage_started_at?;
+        if let Some((expected, actual)) = state.drift().filter(|_| state.drift_alerted != Some(stage)) {
+            return Some(Action::Notify {
+                step: None,
+                notice: Notice::WeightsDrift { expected, actual, stage_started: stage },
+            });
+        }
         for entry in state.stage_samples() {
             let report = gates::evaluate(&self.plan, &entry.sample);
             for b in report.investigate_breaches() {

@@ -126,6 +126,8 @@ pub struct RunState {
     pub window: Option<ActiveWindow>,
     /// Every sample.
     pub samples: Vec<SampleEntry>,
+    /// The stage whose weight drift was alerted.
+    pub drift_alerted: Option<DateTime<Utc>>,
     /// Investigate alerts sent: (metric, stage start).
     pub alerts: Vec<(Metric, DateTime<Utc>)>,
     /// Per checkpoint number.
@@ -162,6 +164,12 @@ impl RunState {
             s.apply(at, e);
         }
         s
+    }
+
+    /// The first sample of the current stage whose weights, as the traffic
+    /// controller reported them, differ from the ones the run set.
+    pub fn drift(&self) -> Option<(Weights, Weights)> {
+        self.stage_samples().find_map(|s| s.sample.weights.filter(|w| *w != self.weights).map(|w| (self.weights, w)))
     }
 
     /// Samples of the current traffic stage.
@@ -276,6 +284,7 @@ impl RunState {
                 Notice::Alert { metric, stage_started, .. } => self.alerts.push((*metric, *stage_started)),
                 Notice::Announce { .. } => self.finish(*step, at, true, None),
                 Notice::RollbackFailing { .. } => {}
+                Notice::WeightsDrift { stage_started, .. } => self.drift_alerted = Some(*stage_started),
             },
             Event::ManualConfirmed { step, .. } => self.finish(Some(*step), at, true, None),
             Event::ChecksFinished { step, set, results } => {

@@ -199,6 +199,9 @@ pub fn build(plan: &Plan, run_id: &str, records: &[Record], figures: Option<serd
                     Notice::Alert { metric, value, limit, .. } => {
                         ("alert", format!("{metric:?} {value} (limit {limit})"))
                     }
+                    Notice::WeightsDrift { expected, actual, .. } => {
+                        ("alert", format!("weights drift: controller reports {actual}, run set {expected}"))
+                    }
                     Notice::RollbackFailing { error, attempts, by_hand } => {
                         ("alert", format!("rollback failing after {attempts} attempt(s): {error}; by hand: {by_hand}"))
                     }

@@ -279,7 +279,10 @@ impl Runner {
 
     async fn sample(&self) -> MetricsSample {
         let at = Utc::now();
-        match self.drivers.metrics.sample(at, Some(self.state.weights)).await {
+        // The weights actually in force, read back at every sample: a
+        // restarted or hand-changed controller shows as drift.
+        let actual = self.drivers.traffic.state().await.ok().map(|s| s.weights);
+        match self.drivers.metrics.sample(at, actual).await {
             Ok(s) => s,
             Err(e) => {
                 self.observer.note(&format!("metrics unavailable ({e}): recorded as no data"));
@@ -301,6 +304,9 @@ impl Runner {
             Notice::Alert { metric, value, limit, .. } => {
                 format!("ALERT {metric:?} at {value} (limit {limit}): investigate; the next checkpoint holds unless overridden")
             }
+            Notice::WeightsDrift { expected, actual, .. } => format!(
+                "ALERT WEIGHTS DRIFT: the traffic controller reports {actual}, the run set {expected}; the next checkpoint holds"
+            ),
             Notice::RollbackFailing { error, attempts, by_hand } => {
                 format!("ALERT ROLLBACK FAILING after {attempts} attempt(s): {error}. By hand: {by_hand}")
             }

@@ -15,7 +15,7 @@ use lms_cutover::observe::{
     SmokeResult,
 };
 use lms_cutover::plan::{self, Decision, Plan};
-use lms_cutover::units::{Percent, Slot};
+use lms_cutover::units::{Percent, Slot, Weights};
 
 pub const PHASE29: &str = include_str!("../../../../examples/cutover/phase29.toml");
 pub const REHEARSAL: &str = include_str!("../../../../examples/cutover/rehearsal.toml");
@@ -59,6 +59,8 @@ pub struct World {
     pub failing_check: Option<String>,
     /// Smoke ids that fail.
     pub failing_smoke: Vec<String>,
+    /// Weights the traffic controller reports instead of the run's (drift).
+    pub reported_weights: Option<Weights>,
 }
 
 impl Default for World {
@@ -72,6 +74,7 @@ impl Default for World {
             fail: Vec::new(),
             failing_check: None,
             failing_smoke: Vec::new(),
+            reported_weights: None,
         }
     }
 }
@@ -174,7 +177,7 @@ impl Sim {
         self.samples += 1;
         let sample = MetricsSample {
             at: self.now,
-            weights: Some(self.state.weights),
+            weights: Some(self.world.reported_weights.unwrap_or(self.state.weights)),
             blue: BackendWindow { requests: 500, errors: 0, failed: 0, p95_ms: Some(100) },
             green: g,
             green_resources: res,
