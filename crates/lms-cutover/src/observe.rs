@@ -108,6 +108,9 @@ pub struct BackupReport {
     pub previous_size_bytes: Option<u64>,
     /// Verification output summary (`pg_restore --list` entries, `integrity_check`).
     pub verification: String,
+    /// SHA-256 of the verified file, hex.
+    #[serde(default)]
+    pub sha256: Option<String>,
 }
 
 /// The database's migration state.

@@ -119,6 +119,32 @@ impl LocalDatabase {
         Ok(format!("pg_restore --list: {entries} entries"))
     }
 
+    /// Dumps into `file` and verifies it: the engine's own check, not
+    /// empty, not much smaller than the previous backup. Returns the
+    /// verification summary, the size and the SHA-256 of the file.
+    async fn write_and_check(&self, file: &Path, previous: Option<u64>) -> Result<(String, u64, String)> {
+        let verification = match self.kind {
+            DatabaseKind::Sqlite => self.backup_sqlite(file).await?,
+            DatabaseKind::Postgres => self.backup_postgres(file).await?,
+        };
+        let bytes = std::fs::read(file).map_err(|e| err("database", format!("{}: {e}", file.display())))?;
+        let size = bytes.len() as u64;
+        if size == 0 {
+            return Err(err("database", "the backup is empty"));
+        }
+        if let (Some(prev), Some(ratio)) = (previous, self.min_size_ratio) {
+            let share = size as f64 * 100.0 / prev.max(1) as f64;
+            if share < ratio.value() {
+                return Err(err(
+                    "database",
+                    format!("backup is {size} bytes, {share:.0}% of the previous {prev} bytes (minimum {ratio})"),
+                ));
+            }
+        }
+        use sha2::Digest;
+        Ok((verification, size, hex::encode(sha2::Sha256::digest(&bytes))))
+    }
+
     fn parse_status(code: i32, out: &str) -> Result<Vec<String>> {
         match code {
             0 | 3 => Ok(out
@@ -150,25 +176,25 @@ impl DatabaseDriver for LocalDatabase {
         let previous = previous_backup(&self.backup_dir, ext);
         let stamp = chrono::Utc::now().format("%Y%m%d_%H%M%S%3f");
         let file = self.backup_dir.join(format!("backup_{stamp}.{ext}"));
-        let verification = match self.kind {
-            DatabaseKind::Sqlite => self.backup_sqlite(&file).await?,
-            DatabaseKind::Postgres => self.backup_postgres(&file).await?,
-        };
-        let size = std::fs::metadata(&file).map_err(|e| err("database", format!("{}: {e}", file.display())))?.len();
-        if size == 0 {
-            return Err(err("database", "the backup is empty"));
-        }
-        let previous_size_bytes = previous.map(|(_, n)| n);
-        if let (Some(prev), Some(ratio)) = (previous_size_bytes, self.min_size_ratio) {
-            let share = size as f64 * 100.0 / prev.max(1) as f64;
-            if share < ratio.value() {
-                return Err(err(
-                    "database",
-                    format!("backup is {size} bytes, {share:.0}% of the previous {prev} bytes (minimum {ratio})"),
-                ));
+        // Written under a `.partial` name and renamed only once verified:
+        // a failed or killed dump never looks like a backup, and is removed.
+        let partial = self.backup_dir.join(format!("backup_{stamp}.{ext}.partial"));
+        let checked = self.write_and_check(&partial, previous.as_ref().map(|(_, n)| *n)).await;
+        let (verification, size, sha256) = match checked {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                return Err(e);
             }
-        }
-        Ok(BackupReport { artifact: file.display().to_string(), size_bytes: size, previous_size_bytes, verification })
+        };
+        std::fs::rename(&partial, &file).map_err(|e| err("database", format!("{}: {e}", file.display())))?;
+        Ok(BackupReport {
+            artifact: file.display().to_string(),
+            size_bytes: size,
+            previous_size_bytes: previous.map(|(_, n)| n),
+            verification,
+            sha256: Some(sha256),
+        })
     }
 
     async fn migrate(&self) -> Result<MigrationReport> {

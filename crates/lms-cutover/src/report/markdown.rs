@@ -94,11 +94,12 @@ pub fn render(r: &Report) -> String {
         Some(b) => {
             let _ = writeln!(
                 o,
-                "- Backup `{}`: {} bytes (previous: {}), {}",
+                "- Backup `{}`: {} bytes (previous: {}), {}; SHA-256 {}",
                 b.artifact,
                 b.size_bytes,
                 b.previous_size_bytes.map_or("none".into(), |p| format!("{p} bytes")),
-                b.verification
+                b.verification,
+                b.sha256.as_deref().unwrap_or("not recorded")
             );
         }
         None => {

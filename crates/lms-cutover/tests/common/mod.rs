@@ -217,6 +217,7 @@ impl Sim {
                     size_bytes: 1000,
                     previous_size_bytes: Some(990),
                     verification: "42 entries".into(),
+                    sha256: None,
                 });
                 self.record(Event::BackupFinished { step, outcome, report });
             }
