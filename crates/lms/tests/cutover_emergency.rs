@@ -193,9 +193,7 @@ fn signal(child: &std::process::Child, sig: &str) {
 #[test]
 fn sigterm_without_a_terminal_rolls_back_when_green_has_traffic() {
     let stage = Stage::new("sigterm", &manual_plan());
-    let mut c = stage.run_command().stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("controller");
-    let run = stage.run.clone();
-    wait_for("checkpoint 1 waiting", || journal(&run).iter().any(|r| started(r, "await_checkpoint")));
+    let mut c = stage.run_to_checkpoint_1();
     assert_eq!(stage.weights(), Some((90, 10)));
     signal(&c, "-TERM");
     let code = wait_exit(&mut c, "the interrupted controller");
@@ -237,9 +235,8 @@ fn sigint_before_traffic_moved_stops_and_leaves_the_run_resumable() {
 #[test]
 fn rollback_with_the_controller_alive_returns_once_traffic_is_on_blue() {
     let stage = Stage::new("alive", &manual_plan());
-    let mut controller = stage.run_command().stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("controller");
+    let mut controller = stage.run_to_checkpoint_1();
     let run = stage.run.clone();
-    wait_for("checkpoint 1 waiting", || journal(&run).iter().any(|r| started(r, "await_checkpoint")));
     let t0 = Instant::now();
     let child = stage
         .cutover(&["rollback", "--run", &run.display().to_string(), "--by", "Release Commander", "--reason", "test"])
@@ -258,9 +255,8 @@ fn rollback_with_the_controller_alive_returns_once_traffic_is_on_blue() {
 #[test]
 fn a_restarted_traffic_controller_shows_as_weight_drift_and_holds_the_checkpoint() {
     let mut stage = Stage::new("drift", &manual_plan());
-    let mut controller = stage.run_command().stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("controller");
+    let mut controller = stage.run_to_checkpoint_1();
     let run = stage.run.clone();
-    wait_for("checkpoint 1 waiting", || journal(&run).iter().any(|r| started(r, "await_checkpoint")));
     // The proxy restarts with its command-line weights: all traffic on blue.
     stage.kill_proxy();
     stage.start_proxy("blue=100,green=0");

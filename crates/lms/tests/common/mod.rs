@@ -394,11 +394,17 @@ impl Stage {
     }
 
     /// Starts the run and waits until checkpoint 1 waits for a person
-    /// (green carries 10%), then kills the controller with SIGKILL.
-    pub fn run_to_checkpoint_1_and_kill(&mut self) {
-        let mut c = self.run_command().stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("controller");
+    /// (green carries 10%); the controller keeps running.
+    pub fn run_to_checkpoint_1(&self) -> Child {
+        let c = self.run_command().stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("controller");
         let run = self.run.clone();
         wait_for("checkpoint 1 waiting", || journal(&run).iter().any(|r| started(r, "await_checkpoint")));
+        c
+    }
+
+    /// [`Stage::run_to_checkpoint_1`], then kills the controller with SIGKILL.
+    pub fn run_to_checkpoint_1_and_kill(&mut self) {
+        let mut c = self.run_to_checkpoint_1();
         c.kill().expect("SIGKILL");
         let _ = c.wait();
         assert_eq!(self.weights(), Some((90, 10)));
