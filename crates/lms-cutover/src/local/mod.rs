@@ -9,7 +9,8 @@
 //!   INTO` then `PRAGMA integrity_check`; migrations through the green
 //!   artifact's own `migrate up` / `migrate status`;
 //! - checks: HTTP, SQL, command, file, TLS certificate;
-//! - notify: console and a JSON webhook; smoke: `lms_smoke::smoke`.
+//! - notify: console and a JSON webhook; smoke: `lms_smoke::smoke`;
+//! - ports: free loopback ports outside the ephemeral range for rehearsals.
 //!
 //! Each file implements one trait of [`crate::drivers`]. None of them knows
 //! the engine's rules: they act and report what they saw.
@@ -21,6 +22,7 @@ pub mod health;
 pub mod maintenance;
 pub mod metrics;
 pub mod notify;
+pub mod ports;
 pub mod process;
 pub mod smoke;
 pub mod traffic;

@@ -57,12 +57,9 @@ pub fn ports(base: u16) -> Result<BTreeMap<String, u16>> {
     let names = ["public", "blue", "green", "admin"];
     let mut out = BTreeMap::new();
     if base == 0 {
-        let mut held = Vec::new();
         for n in names {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| err(format!("no free port: {e}")))?;
-            let port = l.local_addr().map_err(|e| err(e.to_string()))?.port();
+            let port = crate::local::ports::free_loopback_port().ok_or_else(|| err("no free loopback port"))?;
             out.insert(n.to_string(), port);
-            held.push(l);
         }
     } else {
         for (n, off) in names.into_iter().zip([0u16, 1, 2, 10]) {

@@ -38,8 +38,10 @@ pub fn scratch(name: &str) -> PathBuf {
     d
 }
 
+/// A free loopback port outside the ephemeral range, so no outgoing
+/// connection takes it before the process meant for it binds it.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    lms_cutover::local::ports::free_loopback_port().expect("a free loopback port")
 }
 
 pub fn only_run_dir(out: &Path) -> PathBuf {
@@ -301,12 +303,18 @@ impl Stage {
             .args(["serve", "--slot", "blue", "--demo", "--migrate", "--listen", &format!("127.0.0.1:{}", stage.blue)])
             .env("LMS_DATABASE_URL", &stage.db)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(stage.dir.join("blue.log")).expect("blue log"))
             .spawn()
             .expect("blue");
         stage.procs.0.push(blue);
-        let port = stage.blue;
-        wait_for("blue", || http_get(port, "/api/health").is_some_and(|b| b.contains("healthy")));
+        let (port, log) = (stage.blue, stage.dir.join("blue.log"));
+        let blue = stage.procs.0.last_mut().expect("blue");
+        wait_for("blue", || {
+            if let Ok(Some(status)) = blue.try_wait() {
+                panic!("blue exited ({status}): {}", std::fs::read_to_string(&log).unwrap_or_default());
+            }
+            http_get(port, "/api/health").is_some_and(|b| b.contains("healthy"))
+        });
         stage.start_proxy("blue=100,green=0");
         // Users: a steady trickle through the proxy, so the gates have data.
         let load = lms()
