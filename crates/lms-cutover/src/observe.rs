@@ -11,7 +11,8 @@ use crate::units::{Percent, PlanDuration, Slot, Weights};
 /// One backend's statistics over the controller's recent window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct BackendWindow {
-    /// Requests routed to the backend in the window.
+    /// Requests routed to the backend in the window and judged by the
+    /// gates (answers of maintenance mode left out).
     pub requests: u64,
     /// Of those, answered with a 5xx status.
     pub errors: u64,
@@ -19,6 +20,10 @@ pub struct BackendWindow {
     pub failed: u64,
     /// 95th percentile response time, when there were responses.
     pub p95_ms: Option<u64>,
+    /// Writes answered 503 by maintenance mode, which the backend marked as
+    /// a deliberate pause: counted apart, never an error.
+    #[serde(default)]
+    pub maintenance: u64,
 }
 
 impl BackendWindow {

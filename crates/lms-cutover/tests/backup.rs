@@ -67,3 +67,25 @@ async fn a_failed_pg_dump_leaves_no_file_behind() {
     assert_eq!(files(&backups), Vec::<String>::new(), "a failed dump leaves nothing");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A `.partial` file (a dump killed half-way) is never the "automated
+/// backup younger than 4 h" of pre-check 5.2#4: the age is the newest
+/// complete file's.
+#[tokio::test]
+async fn the_backup_age_check_ignores_partial_files() {
+    use lms_cutover::drivers::CheckDriver;
+    use lms_cutover::local::checks::LocalChecks;
+    use lms_cutover::units::PlanDuration;
+    let dir = scratch("age");
+    let checks = LocalChecks::new("sqlite://unused.db", "test");
+    let four_hours = "4h".parse::<PlanDuration>().ok();
+    std::fs::write(dir.join("backup_1.dump.partial"), b"half a dump").expect("partial");
+    let only_partial = checks.file(&dir.display().to_string(), four_hours).await.expect("probe");
+    assert!(!only_partial.ok, "{}", only_partial.detail);
+    let old = std::fs::File::create(dir.join("backup_0.dump")).expect("old backup");
+    old.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(5 * 3600)).expect("mtime");
+    let stale = checks.file(&dir.display().to_string(), four_hours).await.expect("probe");
+    assert!(!stale.ok, "the complete backup is 5 h old: {}", stale.detail);
+    assert!(stale.detail.contains("backup_0.dump"), "names the file it judged: {}", stale.detail);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -246,6 +246,7 @@ impl Forwarder {
         };
 
         outcome.status = Some(resp.status().as_u16());
+        outcome.maintenance = resp.headers().contains_key(crate::stats::MAINTENANCE_HEADER);
         let (mut parts, body) = resp.into_parts();
         headers::strip_hop_by_hop(&mut parts.headers);
         self.decorate(&mut parts.headers, Some(idx), &request_id);

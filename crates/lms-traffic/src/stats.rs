@@ -2,7 +2,10 @@
 //!
 //! Every request routed to a backend is counted here, cumulatively and in a
 //! sliding window: requests, responses by status class, failures by cause,
-//! fault injections and a latency histogram. Knows nothing about HTTP
+//! fault injections and a latency histogram. An answer the backend marks
+//! with [`MAINTENANCE_HEADER`] (a deliberate pause of writes, not a fault)
+//! is counted apart: it stays in `requests` and in its status class, but
+//! not in the error rate, the failed rate or the latency. Knows nothing about HTTP
 //! plumbing; `forward` tells it what happened.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,6 +15,10 @@ use std::time::{Duration, Instant};
 use crate::admin::types::{self, Failures, Latency, StatsSnapshot, StatusClasses};
 use crate::histogram::Histogram;
 use crate::window::Window;
+
+/// The response header with which a backend marks an answer of its
+/// maintenance mode (LMS sends `lms-maintenance: on` with its 503).
+pub const MAINTENANCE_HEADER: &str = "lms-maintenance";
 
 /// Why a request failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +44,8 @@ pub struct Outcome {
     pub fault_aborted: bool,
     /// Delayed by fault injection.
     pub fault_delayed: bool,
+    /// Answered by the backend's maintenance mode.
+    pub maintenance: bool,
 }
 
 /// Plain counters for one period (cumulative, or one window slot).
@@ -52,6 +61,8 @@ pub struct Counters {
     pub faults_aborted: u64,
     /// Fault-injected delays.
     pub faults_delayed: u64,
+    /// Answers of the backend's maintenance mode.
+    pub maintenance: u64,
     /// Latency of completed requests.
     pub latency: Histogram,
 }
@@ -76,6 +87,7 @@ impl Counters {
         self.failures.injected += other.failures.injected;
         self.faults_aborted += other.faults_aborted;
         self.faults_delayed += other.faults_delayed;
+        self.maintenance += other.maintenance;
         self.latency.merge(&other.latency);
     }
 
@@ -96,8 +108,12 @@ impl Counters {
             failed,
             faults_aborted: self.faults_aborted,
             faults_delayed: self.faults_delayed,
-            error_rate: ratio(responses.s5xx, responses.total()),
-            failed_rate: ratio(failed, self.requests),
+            maintenance: self.maintenance,
+            error_rate: ratio(
+                responses.s5xx.saturating_sub(self.maintenance),
+                responses.total().saturating_sub(self.maintenance),
+            ),
+            failed_rate: ratio(failed, self.requests.saturating_sub(self.maintenance)),
             latency: Latency {
                 p50_ms: ms(0.50),
                 p95_ms: ms(0.95),
@@ -184,7 +200,11 @@ impl BackendStats {
             }
             c.faults_aborted += u64::from(o.fault_aborted);
             c.faults_delayed += u64::from(o.fault_delayed);
-            c.latency.record(us);
+            if o.maintenance {
+                c.maintenance += 1;
+            } else {
+                c.latency.record(us);
+            }
         });
     }
 

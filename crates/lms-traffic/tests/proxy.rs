@@ -191,6 +191,28 @@ async fn slow_backend_gets_504_after_first_byte_timeout_and_is_counted() {
 }
 
 #[tokio::test]
+async fn maintenance_answers_are_counted_apart_from_the_backends_errors() {
+    let blue = TestBackend::start("blue").await;
+    let proxy = start_proxy(args(&[&blue])).await;
+    let c = client();
+    let base = format!("http://{}", proxy.local_addr());
+    for path in ["/maintenance", "/maintenance", "/maintenance", "/status?code=500", "/"] {
+        get(&c, &format!("{base}{path}")).await.expect("answer");
+    }
+    let st = proxy.admin_client_for_test().state().await.expect("state");
+    for s in [&st.backends[0].stats.cumulative, &st.backends[0].stats.window] {
+        assert_eq!(s.requests, 5);
+        assert_eq!(s.maintenance, 3);
+        // Clients saw four 503/500 answers; only the 500 is the backend's error.
+        assert_eq!(s.responses.s5xx, 4);
+        assert_eq!(s.error_rate, 0.5, "{s:?}");
+        assert_eq!(s.failed, 0);
+    }
+    let metrics = proxy.admin_client_for_test().metrics().await.expect("metrics");
+    assert!(metrics.contains("lms_proxy_window_maintenance{backend=\"blue\""), "{metrics}");
+}
+
+#[tokio::test]
 async fn idle_body_times_out_and_counts() {
     let blue = TestBackend::start("blue").await;
     let mut a = args(&[&blue]);

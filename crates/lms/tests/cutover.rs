@@ -71,6 +71,42 @@ fn rehearsal_goes_live_and_reports_every_section() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// Maintenance mode refuses writes with 503 from step 4 to step 16, while
+/// traffic is split: those answers are a deliberate pause, marked by the
+/// LMS, counted apart by the proxy and never judged by the gates.
+#[test]
+fn rehearsal_with_maintenance_on_under_write_load_goes_live() {
+    let out = scratch("rehearse-maintenance");
+    let o = lms()
+        .args(["cutover", "rehearse", "--port-base", "0", "--rate", "40", "--write-ratio", "0.3", "--maintenance"])
+        .args(["--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run rehearse");
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "rehearsal failed:\n{text}");
+    let run = only_run_dir(&out);
+    let j = journal(&run);
+    assert_eq!(count_events(&j, "maintenance_set"), 2, "maintenance on at step 4, off at step 16");
+    let samples: Vec<&Value> = j.iter().filter(|r| r["event"]["type"] == "sampled").collect();
+    let paused_on_green: u64 =
+        samples.iter().map(|r| r["event"]["sample"]["green"]["maintenance"].as_u64().unwrap_or(0)).sum();
+    assert!(paused_on_green > 0, "green's refused writes were seen by the proxy: {samples:?}");
+    for r in &samples {
+        for slot in ["blue", "green"] {
+            assert_eq!(r["event"]["sample"][slot]["errors"], 0, "a maintenance answer judged as an error: {r}");
+        }
+    }
+    let f = read_json(&run.join("rehearsal.json"));
+    let w = &f["load"]["writes"];
+    assert!(w["paused"].as_u64().unwrap_or(0) > 0, "{w}");
+    assert!(w["ok"].as_u64().unwrap_or(0) > 0, "writes before step 4 and after step 16 succeed: {w}");
+    assert_eq!(w["failed"], 0, "{w}");
+    assert_eq!(f["load"]["failed_total"], 0, "{}", f["load"]);
+    assert_eq!(read_json(&run.join("report.json"))["verdict"]["kind"], "go_live");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 #[test]
 fn injected_error_rate_rolls_back_automatically_with_a_measured_time() {
     let out = scratch("rehearse-fail");

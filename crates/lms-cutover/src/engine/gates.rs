@@ -106,11 +106,15 @@ fn evaluate_one(t: &Threshold, s: &MetricsSample, min_requests: u64) -> GateResu
     let too_few = s.green.requests < min_requests.max(1);
     let no_traffic = || GateStatus::InsufficientData {
         why: format!(
-            "{} request(s) on green with {} error(s) and {} failed, {} needed",
+            "{} request(s) on green with {} error(s) and {} failed, {} needed{}",
             s.green.requests,
             s.green.errors,
             s.green.failed,
-            min_requests.max(1)
+            min_requests.max(1),
+            match s.green.maintenance {
+                0 => String::new(),
+                n => format!(" ({n} maintenance answer(s) not counted)"),
+            }
         ),
     };
     let pct = |p: Option<Percent>| -> GateStatus {

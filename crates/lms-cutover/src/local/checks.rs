@@ -141,24 +141,31 @@ impl CheckDriver for LocalChecks {
             Ok(m) => m,
             Err(e) => return Ok(Outcome::failed(format!("{path}: {e}"))),
         };
-        let newest = if meta.is_dir() {
+        // In a directory, the newest complete file: a `.partial` one is a
+        // backup still being written, or one a killed run left behind.
+        let newest: Option<(SystemTime, String)> = if meta.is_dir() {
             std::fs::read_dir(path)
                 .ok()
                 .into_iter()
                 .flatten()
-                .filter_map(|e| e.ok()?.metadata().ok()?.modified().ok())
+                .filter_map(|e| {
+                    let e = e.ok()?;
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    (!name.ends_with(".partial")).then_some(())?;
+                    Some((e.metadata().ok()?.modified().ok()?, name))
+                })
                 .max()
         } else {
-            meta.modified().ok()
+            meta.modified().ok().map(|t| (t, path.to_string()))
         };
         let Some(limit) = max_age else {
             return Ok(Outcome::ok(format!("{path} present ({} bytes)", meta.len())));
         };
         match newest {
-            None => Ok(Outcome::failed(format!("{path} is empty"))),
-            Some(t) => {
+            None => Ok(Outcome::failed(format!("{path} holds no complete file (`.partial` files do not count)"))),
+            Some((t, name)) => {
                 let age = SystemTime::now().duration_since(t).unwrap_or_default();
-                let detail = format!("{path}: newest entry {}s old (maximum {limit})", age.as_secs());
+                let detail = format!("{path}: newest complete file {name} is {}s old (maximum {limit})", age.as_secs());
                 Ok(if age <= limit.to_std() { Outcome::ok(detail) } else { Outcome::failed(detail) })
             }
         }

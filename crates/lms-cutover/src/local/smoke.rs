@@ -30,18 +30,38 @@ impl SmokeAccounts {
         }
     }
 
-    /// From `LMS_SMOKE_{EMPLOYEE,MANAGER,ADMIN}_{EMAIL,PASSWORD}`; `None`
-    /// when any is missing.
-    pub fn from_env() -> Option<Self> {
+    /// From the variables `lms smoke` reads too: `LMS_SMOKE_{EMPLOYEE,
+    /// MANAGER,ADMIN}_EMAIL`, each with `LMS_SMOKE_<ROLE>_PASSWORD` or else the
+    /// shared `LMS_SMOKE_PASSWORD`; `None` when any is missing.
+    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Option<Self> {
         let pair = |who: &str| -> Option<(String, String)> {
             Some((
-                std::env::var(format!("LMS_SMOKE_{who}_EMAIL")).ok()?,
-                std::env::var(format!("LMS_SMOKE_{who}_PASSWORD")).ok()?,
+                env(&format!("LMS_SMOKE_{who}_EMAIL"))?,
+                env(&format!("LMS_SMOKE_{who}_PASSWORD")).or_else(|| env("LMS_SMOKE_PASSWORD"))?,
             ))
         };
         Some(SmokeAccounts { employee: pair("EMPLOYEE")?, manager: pair("MANAGER")?, admin: pair("ADMIN")? })
     }
+
+    /// The variables [`Self::from_env`] needs that `env` does not have.
+    pub fn missing(env: impl Fn(&str) -> Option<String>) -> Vec<String> {
+        let mut out = Vec::new();
+        for who in SMOKE_ROLES {
+            let email = format!("LMS_SMOKE_{who}_EMAIL");
+            if env(&email).is_none() {
+                out.push(email);
+            }
+            let password = format!("LMS_SMOKE_{who}_PASSWORD");
+            if env(&password).is_none() && env("LMS_SMOKE_PASSWORD").is_none() {
+                out.push(format!("{password} (or LMS_SMOKE_PASSWORD)"));
+            }
+        }
+        out
+    }
 }
+
+/// The three smoke roles, as they appear in variable names.
+pub const SMOKE_ROLES: [&str; 3] = ["EMPLOYEE", "MANAGER", "ADMIN"];
 
 /// Runs the suite over HTTP.
 #[derive(Debug, Clone)]
@@ -69,7 +89,7 @@ impl SmokeDriver for LmsSmoke {
                 .map(|id| SmokeResult {
                     id: id.clone(),
                     passed: false,
-                    detail: "no smoke accounts: set LMS_SMOKE_{EMPLOYEE,MANAGER,ADMIN}_{EMAIL,PASSWORD}".into(),
+                    detail: "no smoke accounts: set LMS_SMOKE_{EMPLOYEE,MANAGER,ADMIN}_EMAIL and LMS_SMOKE_PASSWORD (or LMS_SMOKE_<ROLE>_PASSWORD)".into(),
                     elapsed_ms: 0,
                 })
                 .collect());

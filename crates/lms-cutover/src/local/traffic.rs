@@ -72,10 +72,11 @@ pub fn window_stats(s: &StateResponse) -> WindowStats {
         s.backends.iter().find(|b| b.name == name).map_or(BackendWindow::default(), |b| {
             let w = &b.stats.window;
             BackendWindow {
-                requests: w.requests,
-                errors: w.responses.s5xx,
+                requests: w.requests.saturating_sub(w.maintenance),
+                errors: w.responses.s5xx.saturating_sub(w.maintenance),
                 failed: w.failed,
                 p95_ms: w.latency.p95_ms.map(|ms| ms.ceil() as u64),
+                maintenance: w.maintenance,
             }
         })
     };

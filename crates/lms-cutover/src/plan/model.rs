@@ -164,7 +164,8 @@ pub struct Database {
     pub url: String,
     /// Where backups are written and compared with the previous one.
     pub backup_dir: String,
-    /// An automated backup younger than this counts (6.1: "within last 4 hours").
+    /// Not read: `validate` refuses it and points to the backup pre-check's
+    /// `max_age`, where the age of the automated backup is checked.
     #[serde(default)]
     pub backup_max_age: Option<PlanDuration>,
     /// A new backup smaller than this share of the previous one is suspect.

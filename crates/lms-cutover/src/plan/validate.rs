@@ -615,6 +615,16 @@ fn check_rules(cx: &mut Cx<'_>, root: &Table, plan: &Plan) {
     }
     check_placeholders(&mut r, &plan.database.url, &[K("database"), K("url")]);
     check_placeholders(&mut r, &plan.database.backup_dir, &[K("database"), K("backup_dir")]);
+    check_database_kind(&mut r, plan);
+    if plan.database.backup_max_age.is_some() {
+        r.at(
+            &[K("database"), K("backup_max_age")],
+            "`backup_max_age` is not read: the age of the automated backup is checked by its pre-check; \
+             put `max_age` on that check's file probe (e.g. `probe = { kind = \"file\", path = \"{{backup_dir}}\", \
+             max_age = \"4h\" }`) and remove this line"
+                .into(),
+        );
+    }
     match &plan.maintenance.switch {
         MaintenanceSwitch::Cli { on, off } => {
             if on.is_empty() || off.is_empty() {
@@ -638,6 +648,30 @@ fn check_owner(r: &mut Rules<'_, '_>, plan: &Plan, owner: &str, path: &[Seg<'_>]
     let known = plan.roles.iter().any(|role| role.role == owner || role.aliases.iter().any(|a| a == owner));
     if !known {
         r.at(path, format!("owner {owner:?} is not a role or alias in [[roles]]"));
+    }
+}
+
+/// A literal database URL must be of the declared kind (a placeholder is
+/// checked when the run resolves it).
+fn check_database_kind(r: &mut Rules<'_, '_>, plan: &Plan) {
+    let url = plan.database.url.trim();
+    if url.contains("{{") {
+        return;
+    }
+    let is_postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+    let is_sqlite = url.starts_with("sqlite:");
+    let wrong = match plan.database.kind {
+        DatabaseKind::Postgres if !is_postgres => Some(("postgres", "postgres://user@host:5432/db")),
+        DatabaseKind::Sqlite if !is_sqlite => Some(("sqlite", "sqlite:///path/to/lms.db")),
+        _ => None,
+    };
+    if let Some((kind, example)) = wrong {
+        r.at(
+            &[Seg::K("database"), Seg::K("url")],
+            format!(
+                "the database is `kind = \"{kind}\"` but its URL is not (expected e.g. {example}); fix one of the two"
+            ),
+        );
     }
 }
 

@@ -1,11 +1,11 @@
 //! The LMS load mix for rehearsals, built on `lms_smoke::loadgen`'s public
 //! API: one employee logs in once, then the load generator sends balances,
-//! history and health reads at a steady rate with that session; beside it a
-//! writer submits a one-day leave request and cancels it, again and again,
-//! as another employee. Counters are live for the progress line and the
-//! figures; the first failed answer's time is kept (injected-failure runs).
+//! history and health reads at a steady rate with that session; beside it
+//! [`super::writes`] submits, approves and cancels leave requests as another
+//! employee and their manager, so that a chosen share of all requests
+//! writes. Counters are live for the progress line and the figures; the
+//! first failed answer's time is kept (injected-failure runs).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use lms_smoke::loadgen::{self, LiveStats, LoadSpec, Mode, RequestSpec};
 use serde::Serialize;
 use tokio::task::JoinHandle;
 
+use super::writes::{self, WriteCounters, WriteFigures, Writers};
 use crate::error::{CutoverError, Result};
 
 fn err(message: impl Into<String>) -> CutoverError {
@@ -24,8 +25,8 @@ fn err(message: impl Into<String>) -> CutoverError {
 pub struct Load {
     /// Read side of the load generator.
     pub live: Arc<LiveStats>,
-    writes_ok: Arc<AtomicU64>,
-    writes_failed: Arc<AtomicU64>,
+    writes: Arc<WriteCounters>,
+    write_ratio: f64,
     first_failure: Arc<Mutex<Option<DateTime<Utc>>>>,
     started: std::time::Instant,
     rate: f64,
@@ -43,7 +44,8 @@ pub struct LoadFigures {
     pub ok: u64,
     /// Reads answered otherwise or not at all.
     pub failed: u64,
-    /// Reads and writes that failed: the figure whose goal is zero.
+    /// Reads and writes that failed: the figure whose goal is zero (writes
+    /// paused by maintenance mode and conflicts are counted apart).
     pub failed_total: u64,
     /// Of those, non-2xx answers.
     pub non_2xx: u64,
@@ -51,10 +53,10 @@ pub struct LoadFigures {
     pub transport_errors: u64,
     /// Not sent: the concurrency cap was reached.
     pub skipped: u64,
-    /// Submit+cancel pairs completed.
-    pub writes_ok: u64,
-    /// Submit or cancel calls that failed.
-    pub writes_failed: u64,
+    /// Share of all requests meant to write.
+    pub write_ratio: f64,
+    /// What became of the write calls (submit, approve, cancel).
+    pub writes: WriteFigures,
     /// Seconds the load ran.
     pub elapsed_secs: f64,
     /// Completed reads per second.
@@ -88,12 +90,18 @@ async fn login(client: &reqwest::Client, base: &str, email: &str) -> Result<Stri
 }
 
 impl Load {
-    /// Logs in through `base` (the public URL) and starts the mix at `rate` reads/s.
-    pub async fn start(base: &str, rate: f64) -> Result<Load> {
+    /// Logs in through `base` (the public URL) and starts the mix at `rate`
+    /// reads/s, with writes making `write_ratio` of all requests.
+    pub async fn start(base: &str, rate: f64, write_ratio: f64) -> Result<Load> {
         let client =
             reqwest::Client::builder().timeout(Duration::from_secs(10)).build().map_err(|e| err(e.to_string()))?;
         let cookie = login(&client, base, "employee2@demo.local").await?;
-        let writer_cookie = login(&client, base, "employee3@demo.local").await?;
+        let writers = Arc::new(Writers {
+            employee: login(&client, base, "employee3@demo.local").await?,
+            manager: login(&client, base, "manager@demo.local").await?,
+            client: client.clone(),
+            base: base.to_string(),
+        });
         let mix = [("/api/v1/me/balances", 4), ("/api/v1/leave-requests", 3), ("/api/health", 1)]
             .into_iter()
             .map(|(p, w)| RequestSpec { method: reqwest::Method::GET, path: p.into(), weight: w })
@@ -111,8 +119,7 @@ impl Load {
         };
         let live = Arc::new(LiveStats::default());
         let first_failure = Arc::new(Mutex::new(None));
-        let writes_ok = Arc::new(AtomicU64::new(0));
-        let writes_failed = Arc::new(AtomicU64::new(0));
+        let write_counters = Arc::new(WriteCounters::default());
         let mut tasks = Vec::new();
         let l = live.clone();
         tasks.push(tokio::spawn(async move {
@@ -132,40 +139,31 @@ impl Load {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }));
-        let (base, ok, failed, ff) =
-            (base.to_string(), writes_ok.clone(), writes_failed.clone(), first_failure.clone());
-        tasks.push(tokio::spawn(async move {
-            use chrono::Datelike;
-            let far = Utc::now().date_naive() + chrono::TimeDelta::days(400);
-            let monday = far + chrono::TimeDelta::days(i64::from((7 - far.weekday().num_days_from_monday()) % 7));
-            let mut week = 0i64;
-            loop {
-                week += 1;
-                let date = (monday + chrono::TimeDelta::days((week % 200) * 7)).format("%Y-%m-%d").to_string();
-                let good = submit_cancel(&client, &base, &writer_cookie, &date).await;
-                if good {
-                    ok.fetch_add(1, Ordering::Relaxed);
-                } else {
-                    failed.fetch_add(1, Ordering::Relaxed);
-                    if let Ok(mut g) = ff.lock() {
-                        g.get_or_insert_with(Utc::now);
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-        }));
-        Ok(Load { live, writes_ok, writes_failed, first_failure, started: std::time::Instant::now(), rate, tasks })
+        let w = write_counters.clone();
+        let calls_per_s = writes::calls_per_second(rate, write_ratio);
+        tasks.push(tokio::spawn(async move { writes::run(writers, calls_per_s, w).await }));
+        Ok(Load {
+            live,
+            writes: write_counters,
+            write_ratio,
+            first_failure,
+            started: std::time::Instant::now(),
+            rate,
+            tasks,
+        })
     }
 
     /// A short live line.
     pub fn line(&self) -> String {
         let s = self.live.snapshot();
+        let w = self.writes.figures();
         format!(
-            "load {} req ({} failed), writes {} ok / {} failed",
+            "load {} req ({} failed), writes {} ok / {} paused / {} failed",
             s.requests,
             s.non_2xx + s.transport_errors,
-            self.writes_ok.load(Ordering::Relaxed),
-            self.writes_failed.load(Ordering::Relaxed)
+            w.ok,
+            w.paused,
+            w.failed
         )
     }
 
@@ -176,47 +174,22 @@ impl Load {
         }
         let s = self.live.snapshot();
         let elapsed = self.started.elapsed().as_secs_f64();
+        let w = self.writes.figures();
+        let first = [self.first_failure.lock().ok().and_then(|g| *g), self.writes.first_failure()];
         LoadFigures {
             rate_per_s: self.rate,
             requests: s.requests,
             ok: s.ok,
             failed: s.non_2xx + s.transport_errors,
-            failed_total: s.non_2xx + s.transport_errors + self.writes_failed.load(Ordering::Relaxed),
+            failed_total: s.non_2xx + s.transport_errors + w.failed,
             non_2xx: s.non_2xx,
             transport_errors: s.transport_errors,
             skipped: s.skipped,
-            writes_ok: self.writes_ok.load(Ordering::Relaxed),
-            writes_failed: self.writes_failed.load(Ordering::Relaxed),
+            write_ratio: self.write_ratio,
+            writes: w,
             elapsed_secs: elapsed,
             throughput_rps: if elapsed > 0.0 { s.requests as f64 / elapsed } else { 0.0 },
-            first_failure_at: self.first_failure.lock().ok().and_then(|g| *g),
+            first_failure_at: first.into_iter().flatten().min(),
         }
     }
-}
-
-async fn submit_cancel(client: &reqwest::Client, base: &str, cookie: &str, date: &str) -> bool {
-    let body =
-        serde_json::json!({ "leave_type": "unpaid", "start_date": date, "end_date": date, "reason": "rehearsal load" });
-    let Ok(resp) = client
-        .post(format!("{base}/api/v1/leave-requests"))
-        .header(reqwest::header::COOKIE, cookie)
-        .json(&body)
-        .send()
-        .await
-    else {
-        return false;
-    };
-    if !resp.status().is_success() {
-        return false;
-    }
-    let Some(id) = resp.json::<serde_json::Value>().await.ok().and_then(|v| v.get("id").and_then(|i| i.as_i64()))
-    else {
-        return false;
-    };
-    client
-        .post(format!("{base}/api/v1/leave-requests/{id}/cancel"))
-        .header(reqwest::header::COOKIE, cookie)
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
 }

@@ -12,6 +12,7 @@
 
 pub mod env;
 pub mod load;
+pub mod writes;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -77,6 +78,11 @@ pub struct RehearseOptions {
     pub port_base: u16,
     /// Load generator reads per second.
     pub rate: f64,
+    /// Share of all requests that write (submit, approve, cancel).
+    pub write_ratio: f64,
+    /// Turn maintenance mode on at step 4 and off at step 16, as the
+    /// production plan does (the built-in plan leaves it off).
+    pub maintenance: bool,
     /// Fault injected on green.
     pub inject: Option<Fault>,
     /// Print nothing while running.
@@ -129,7 +135,16 @@ pub async fn rehearse(opts: RehearseOptions) -> Result<Outcome> {
     if opts.database_url.as_deref().is_some_and(|u| u.starts_with("postgres")) {
         plan_text = plan_text.replacen("kind = \"sqlite\"", "kind = \"postgres\"", 1);
     }
+    if opts.maintenance {
+        plan_text = plan_text.replacen("[maintenance]\nenabled = false", "[maintenance]\nenabled = true", 1);
+    }
     let plan = crate::plan::parse(&plan_text)?;
+    if opts.maintenance && !plan.maintenance.enabled {
+        return Err(CutoverError::invalid(
+            "maintenance",
+            "the plan has no `[maintenance]` section with `enabled = false` to turn on; set `enabled = true` in it",
+        ));
+    }
     let run_id = new_run_id();
     let dir = RunDir::new(opts.out.join(&run_id));
     context::ensure_dir(&dir.root)?;
@@ -163,7 +178,7 @@ pub async fn rehearse(opts: RehearseOptions) -> Result<Outcome> {
         // four hours before the cutover (pre-check T-1h#4); stage one.
         env::nightly_backup(&plan, &resolved).await?;
         env::start_proxy(&mut stage, &resolved, &ports, opts.inject).await?;
-        let load = Arc::new(load::Load::start(&resolved.traffic.public_url, opts.rate).await?);
+        let load = Arc::new(load::Load::start(&resolved.traffic.public_url, opts.rate, opts.write_ratio).await?);
         let l2 = load.clone();
         let extra: Extra = Arc::new(move || l2.line());
         let observer: Arc<dyn Observer> =

@@ -375,7 +375,7 @@ pub fn local_drivers(plan: &Plan, r: &Resolved, dir: &RunDir, demo_accounts: boo
         smoke: Box::new(LmsSmoke::new(if demo_accounts {
             Some(SmokeAccounts::demo())
         } else {
-            SmokeAccounts::from_env()
+            SmokeAccounts::from_env(|n| std::env::var(n).ok())
         })),
         notify: Box::new(LocalNotify::new(plan.notify.console, r.webhook.clone())),
     })

@@ -17,6 +17,7 @@ pub mod console;
 pub mod context;
 pub mod inbox;
 pub mod interrupt;
+pub mod needs;
 
 use std::sync::Arc;
 

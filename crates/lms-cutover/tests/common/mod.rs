@@ -38,7 +38,7 @@ pub fn t0() -> DateTime<Utc> {
 
 /// Green window with `requests` requests, `errors` 5xx, `failed` unanswered, p95.
 pub fn green(requests: u64, errors: u64, failed: u64, p95_ms: u64) -> BackendWindow {
-    BackendWindow { requests, errors, failed, p95_ms: (requests > 0).then_some(p95_ms) }
+    BackendWindow { requests, errors, failed, p95_ms: (requests > 0).then_some(p95_ms), maintenance: 0 }
 }
 
 pub fn pct(v: f64) -> Percent {
@@ -178,7 +178,7 @@ impl Sim {
         let sample = MetricsSample {
             at: self.now,
             weights: Some(self.world.reported_weights.unwrap_or(self.state.weights)),
-            blue: BackendWindow { requests: 500, errors: 0, failed: 0, p95_ms: Some(100) },
+            blue: BackendWindow { requests: 500, errors: 0, failed: 0, p95_ms: Some(100), maintenance: 0 },
             green: g,
             green_resources: res,
         };

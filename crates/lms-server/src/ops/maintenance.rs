@@ -1,6 +1,9 @@
 //! Maintenance mode: a flag in the database that every instance of every
 //! version reads. While it is on, reads work and writes answer 503 with
-//! `Retry-After`; logging in and out and switching the flag still work.
+//! `Retry-After` and [`MAINTENANCE_HEADER`]`: on`; logging in and out and
+//! switching the flag still work. The header tells a traffic controller
+//! (`lms proxy`, and through it the cutover gates) that the 503 is a
+//! deliberate pause, not a failure of this instance.
 
 use crate::api::audit_change;
 use crate::auth::CurrentUser;
@@ -9,7 +12,7 @@ use crate::error::ApiResult;
 use crate::extract::ApiJson;
 use crate::{ApiError, AppState};
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -18,6 +21,9 @@ use lms_store::settings;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
+
+/// The response header that marks an answer of maintenance mode.
+pub const MAINTENANCE_HEADER: &str = "lms-maintenance";
 
 /// Seconds a client is told to wait during maintenance.
 pub const RETRY_AFTER_SECS: u64 = 60;
@@ -36,13 +42,15 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         };
         match on {
             Ok(true) => {
-                return ApiError::new(
+                let mut res = ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "maintenance",
                     "LMS is in maintenance mode: reading works, changes are paused; try again shortly",
                 )
                 .with_retry_after(RETRY_AFTER_SECS)
-                .into_response()
+                .into_response();
+                res.headers_mut().insert(MAINTENANCE_HEADER, HeaderValue::from_static("on"));
+                return res;
             }
             Ok(false) => {}
             Err(e) => return ApiError::from(e).into_response(),

@@ -173,6 +173,9 @@ async fn maintenance_mode_pauses_writes(backend: Backend) {
         .unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(res.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("60"));
+    // Marked as a deliberate pause, so a traffic controller can count it
+    // apart from the backend's errors.
+    assert_eq!(res.headers().get("lms-maintenance").and_then(|v| v.to_str().ok()), Some("on"));
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "maintenance");
     assert_eq!(app.count("leave_requests").await, before);

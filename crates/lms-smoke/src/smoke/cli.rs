@@ -10,17 +10,26 @@ pub struct SmokeArgs {
     #[arg(long)]
     pub target: String,
     /// The smoke employee (reports to --manager).
-    #[arg(long, default_value = "employee1@demo.local")]
+    #[arg(long, env = "LMS_SMOKE_EMPLOYEE_EMAIL", default_value = "employee1@demo.local")]
     pub employee: String,
     /// The smoke employee's manager.
-    #[arg(long, default_value = "manager@demo.local")]
+    #[arg(long, env = "LMS_SMOKE_MANAGER_EMAIL", default_value = "manager@demo.local")]
     pub manager: String,
     /// An HR admin account.
-    #[arg(long, default_value = "hr@demo.local")]
+    #[arg(long, env = "LMS_SMOKE_ADMIN_EMAIL", default_value = "hr@demo.local")]
     pub admin: String,
-    /// Password of the three smoke accounts.
+    /// Password of the three smoke accounts (each role's own, below, wins).
     #[arg(long, env = "LMS_SMOKE_PASSWORD", default_value = "lms-demo", hide_env_values = true)]
     pub password: String,
+    /// The smoke employee's own password.
+    #[arg(long, env = "LMS_SMOKE_EMPLOYEE_PASSWORD", hide_env_values = true)]
+    pub employee_password: Option<String>,
+    /// The smoke manager's own password.
+    #[arg(long, env = "LMS_SMOKE_MANAGER_PASSWORD", hide_env_values = true)]
+    pub manager_password: Option<String>,
+    /// The smoke HR admin's own password.
+    #[arg(long, env = "LMS_SMOKE_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
     /// API token of the smoke employee (instead of a password login).
     #[arg(long, alias = "employee-token", env = "LMS_SMOKE_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -55,9 +64,9 @@ fn creds(token: &Option<String>, email: &str, password: &str) -> Credentials {
 pub async fn run_smoke(a: SmokeArgs) -> anyhow::Result<()> {
     let cfg = SmokeConfig {
         base_url: a.target.clone(),
-        employee: creds(&a.token, &a.employee, &a.password),
-        manager: creds(&a.manager_token, &a.manager, &a.password),
-        admin: creds(&a.admin_token, &a.admin, &a.password),
+        employee: creds(&a.token, &a.employee, a.employee_password.as_ref().unwrap_or(&a.password)),
+        manager: creds(&a.manager_token, &a.manager, a.manager_password.as_ref().unwrap_or(&a.password)),
+        admin: creds(&a.admin_token, &a.admin, a.admin_password.as_ref().unwrap_or(&a.password)),
         timeout: Duration::from_secs(a.timeout),
     };
     let ids = if a.read_only { super::read_only_ids() } else { a.only.clone() };

@@ -89,6 +89,10 @@ pub fn render(shared: &Shared) -> String {
     for b in &st.backends {
         classes(w, "lms_proxy_window_responses", &b.name, &b.stats.window);
     }
+    header(w, "lms_proxy_window_maintenance", "gauge", "Maintenance-mode answers in the sliding window (not errors).");
+    for b in &st.backends {
+        let _ = writeln!(w, "lms_proxy_window_maintenance{{backend=\"{}\"}} {}", b.name, b.stats.window.maintenance);
+    }
     header(w, "lms_proxy_window_failed", "gauge", "Failed requests in the sliding window, by reason.");
     for b in &st.backends {
         failures(w, "lms_proxy_window_failed", &b.name, &b.stats.window);

@@ -180,9 +180,14 @@ pub struct StatsSnapshot {
     pub faults_aborted: u64,
     /// Requests delayed by fault injection.
     pub faults_delayed: u64,
-    /// 5xx responses / responses (0 when none).
+    /// Answers the backend marked as its maintenance mode (a deliberate
+    /// 503): in `requests` and `responses`, not in the rates or latency.
+    #[serde(default)]
+    pub maintenance: u64,
+    /// 5xx responses / responses, maintenance answers left out of both (0
+    /// when none).
     pub error_rate: f64,
-    /// Failed / requests (0 when none).
+    /// Failed / requests, maintenance answers left out (0 when none).
     pub failed_rate: f64,
     /// Latency percentiles.
     pub latency: Latency,

@@ -166,6 +166,11 @@ async fn route(name: &str, knobs: &Arc<Knobs>, req: Request<Incoming>) -> Respon
             let code = query(&req, "code").and_then(|c| u16::try_from(c).ok()).unwrap_or(200);
             text(StatusCode::from_u16(code).unwrap_or(StatusCode::OK), name.into())
         }
+        "/maintenance" => {
+            let mut r = text(StatusCode::SERVICE_UNAVAILABLE, "maintenance".into());
+            r.headers_mut().insert("lms-maintenance", hyper::header::HeaderValue::from_static("on"));
+            r
+        }
         "/big" => {
             let remaining = query(&req, "bytes").unwrap_or(0);
             Response::new(Generated { remaining }.boxed_unsync())

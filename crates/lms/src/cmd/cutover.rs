@@ -14,6 +14,7 @@ use lms_cutover::rehearse::{Fault, RehearseOptions};
 use lms_cutover::runner::console::{verdict_line, Console};
 use lms_cutover::runner::context::{RunDir, RunInfo};
 use lms_cutover::runner::inbox::Request;
+use lms_cutover::runner::needs;
 use lms_cutover::runner::{blackout_gate, Override, RunOptions, Runner, OWN_VERSION};
 
 /// Exit codes of `lms cutover run|resume|rehearse|rollback` and the others.
@@ -81,9 +82,15 @@ pub enum Action {
         /// Proxy on BASE, blue BASE+1, green BASE+2, admin BASE+10; 0 picks free ports.
         #[arg(long, default_value_t = 18080)]
         port_base: u16,
-        /// Load generator reads per second (plus a submit+cancel every 0.5 s).
+        /// Load generator reads per second (writes come on top, see --write-ratio).
         #[arg(long, default_value_t = 200.0)]
         rate: f64,
+        /// Share of all requests that write: submit, approve and cancel leave requests (0 to 0.9).
+        #[arg(long, default_value_t = 0.2, value_parser = write_ratio)]
+        write_ratio: f64,
+        /// Turn maintenance mode on at step 4 and off at step 16, as the production plan does.
+        #[arg(long)]
+        maintenance: bool,
         /// Inject a fault on green through the proxy: error-rate=5% or latency=800ms.
         #[arg(long)]
         inject_failure: Option<String>,
@@ -91,11 +98,20 @@ pub enum Action {
         #[arg(long)]
         quiet: bool,
     },
+    /// List every value a plan needs from the environment (placeholders, secrets, smoke accounts), whether each is set, and which steps use it.
+    Env {
+        /// The plan file.
+        #[arg(value_name = "PLAN")]
+        plan: PathBuf,
+    },
     /// Start a cutover from a plan.
     Run {
-        /// The plan.
-        #[arg(long)]
-        plan: PathBuf,
+        /// The plan file.
+        #[arg(value_name = "PLAN", required_unless_present = "plan_flag")]
+        plan: Option<PathBuf>,
+        /// The plan file (older spelling of the PLAN argument).
+        #[arg(long = "plan", value_name = "PLAN", hide = true, conflicts_with = "plan")]
+        plan_flag: Option<PathBuf>,
         /// Runs go to DIR/<run-id>/.
         #[arg(long, default_value = "cutover-runs")]
         out: PathBuf,
@@ -268,6 +284,14 @@ fn require_controller(dir: &RunDir) -> anyhow::Result<()> {
     )
 }
 
+/// `--write-ratio`: a share of requests from 0 to 0.9.
+fn write_ratio(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if (0.0..=0.9).contains(&r) => Ok(r),
+        _ => Err(format!("`{s}` is not a share between 0 and 0.9 (e.g. 0.2 for 20 % writes)")),
+    }
+}
+
 fn stall_at() -> Option<String> {
     std::env::var("LMS_CUTOVER_STALL_AT").ok().filter(|s| !s.is_empty())
 }
@@ -285,7 +309,17 @@ async fn wait_answer(dir: &RunDir, req: Request) -> anyhow::Result<u8> {
 
 pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
     match a.action {
-        Action::Rehearse { plan, out, database_url, port_base, rate, inject_failure, quiet } => {
+        Action::Rehearse {
+            plan,
+            out,
+            database_url,
+            port_base,
+            rate,
+            write_ratio,
+            maintenance,
+            inject_failure,
+            quiet,
+        } => {
             let plan = match plan {
                 Some(p) => Some((
                     std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?,
@@ -300,6 +334,8 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
                 database_url,
                 port_base,
                 rate,
+                write_ratio,
+                maintenance,
                 inject,
                 quiet,
                 stall_at: stall_at(),
@@ -315,13 +351,15 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
             };
             let f = &outcome.figures;
             eprintln!(
-                "load: {} requests, {} failed (reads and writes), {} skipped, {:.0} req/s; writes {} ok / {} failed; wall {:.1} s{}",
+                "load: {} reads, {} failed (reads and writes), {} skipped, {:.0} req/s; writes {} ok / {} paused by maintenance / {} conflicts / {} failed; wall {:.1} s{}",
                 f.load.requests,
                 f.load.failed_total,
                 f.load.skipped,
                 f.load.throughput_rps,
-                f.load.writes_ok,
-                f.load.writes_failed,
+                f.load.writes.ok,
+                f.load.writes.paused,
+                f.load.writes.conflicts,
+                f.load.writes.failed,
                 f.wall_secs,
                 match (f.rollback_trigger_to_proxy_ms, f.first_error_to_rollback_ms) {
                     (Some(p), Some(e)) => format!("; rollback trigger→proxy {p} ms, first error→rollback {e} ms"),
@@ -331,9 +369,31 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
             );
             verdict_result(&outcome.verdict, &outcome.run_dir)
         }
-        Action::Run { plan, out, run_id, vars, by, override_blackout, reason, no_prompt } => {
+        Action::Env { plan } => {
+            let parsed = lms_cutover::plan::load(&plan)?;
+            let needs = needs::needs(&parsed, &|n| std::env::var(n).ok(), false);
+            print!("{}", needs::render(&plan.display().to_string(), &needs));
+            Ok(if needs::missing(&needs).is_empty() { EXIT_GO_LIVE } else { EXIT_USAGE })
+        }
+        Action::Run { plan, plan_flag, out, run_id, vars, by, override_blackout, reason, no_prompt } => {
+            let Some(plan) = plan.or(plan_flag) else { bail!("give the plan file: lms cutover run PLAN") };
             let text = std::fs::read_to_string(&plan).with_context(|| format!("reading {}", plan.display()))?;
             let parsed = lms_cutover::plan::parse(&text)?;
+            let needs = needs::needs(&parsed, &|n| std::env::var(n).ok(), false);
+            let missing = needs::missing(&needs);
+            if !missing.is_empty() {
+                let names: Vec<&str> = missing.iter().map(|n| n.name.as_str()).collect();
+                return Err(lms_cutover::CutoverError::InvalidValue {
+                    what: "environment",
+                    message: format!(
+                        "the plan needs {} value(s) that are not set: {}; nothing was started. `lms cutover env {}` lists what each is for",
+                        names.len(),
+                        names.join(", "),
+                        plan.display()
+                    ),
+                }
+                .into());
+            }
             let ov = if override_blackout {
                 match (&by, &reason) {
                     (Some(b), Some(r)) => Some(Override { by: b.clone(), reason: r.clone() }),

@@ -384,7 +384,7 @@ impl Stage {
 
     /// `lms cutover run` of the stage's plan as run `r1`.
     pub fn run_command(&self) -> Command {
-        let mut args: Vec<String> = vec!["run".into(), "--plan".into(), self.plan.display().to_string()];
+        let mut args: Vec<String> = vec!["run".into(), self.plan.display().to_string()];
         args.extend(["--out".into(), self.out.display().to_string(), "--run-id".into(), "r1".into()]);
         args.push("--no-prompt".into());
         for v in [
