@@ -1,21 +1,23 @@
 //! Builds the [`Report`] from the plan and the journal records: the state
 //! replayed from them, plus the per-record facts the state folds away
-//! (notices, every sample's time).
+//! (notices, every sample's time, confirmations, why blue failed its check).
+//! The tables with rules of their own live beside it: [`timeline`](super::timeline),
+//! [`evidence`](super::evidence), [`followup`](super::followup),
+//! [`log`](super::log), [`summary`](super::summary).
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::blackout;
-use crate::engine::{gates, Event, Notice, RunState, Verdict};
+use crate::engine::{Event, Notice, Verdict};
 use crate::journal::{replay, Record};
-use crate::observe::MetricsSample;
-use crate::plan::model::{CheckStage, Evidence, Limit, Metric, Plan, StepAction, WindowKind};
-use crate::plan::validate::step_offset;
+use crate::observe::{MetricsSample, SmokeResult};
+use crate::plan::model::{Limit, Metric, Plan};
+use crate::report::evidence::Facts;
 use crate::report::model::*;
+use crate::report::timeline::{anchor, secs};
+use crate::report::{followup, log, summary, timeline};
 use crate::runner::console::verdict_line;
-
-fn secs(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
-    (b - a).num_milliseconds() as f64 / 1000.0
-}
 
 fn metric_value(m: Metric, s: &MetricsSample, min_requests: u64) -> Option<f64> {
     let enough = s.green.requests >= min_requests.max(1);
@@ -28,58 +30,63 @@ fn metric_value(m: Metric, s: &MetricsSample, min_requests: u64) -> Option<f64> 
     }
 }
 
-/// The report of a run.
-pub fn build(plan: &Plan, run_id: &str, records: &[Record], figures: Option<serde_json::Value>) -> Report {
+fn metric_label(m: Metric) -> &'static str {
+    match m {
+        Metric::ErrorRate => "error rate",
+        Metric::FailedRequests => "failed requests",
+        Metric::P95Latency => "p95 latency",
+        Metric::Cpu => "CPU",
+        Metric::Memory => "memory",
+    }
+}
+
+/// Failed smoke tests grouped by reason: `SMOKE-001, SMOKE-002: no smoke accounts: …`.
+pub fn smoke_reasons(results: &[SmokeResult]) -> Option<String> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for r in results.iter().filter(|r| !r.passed) {
+        match groups.iter_mut().find(|g| g.0 == r.detail) {
+            Some(g) => g.1.push(&r.id),
+            None => groups.push((&r.detail, vec![&r.id])),
+        }
+    }
+    let text: Vec<String> = groups.iter().map(|(d, ids)| format!("{}: {d}", ids.join(", "))).collect();
+    (!text.is_empty()).then(|| text.join("; "))
+}
+
+/// The report of the run in `run_dir` (the directory as commands should
+/// name it; its last component is the run id).
+pub fn build(plan: &Plan, run_dir: &str, records: &[Record], figures: Option<serde_json::Value>) -> Report {
     let state = replay(records);
     let start = state.started_at;
     let compression = plan.meta.compression.max(1);
     let rel = |t: DateTime<Utc>| start.map(|s| secs(s, t));
+    let run_id = std::path::Path::new(run_dir)
+        .file_name()
+        .map_or_else(|| run_dir.to_string(), |n| n.to_string_lossy().into_owned());
 
-    let steps = plan
-        .steps
-        .iter()
-        .map(|s| {
-            let skipped =
-                !plan.maintenance.enabled && matches!(s.action, StepAction::MaintenanceOn | StepAction::MaintenanceOff);
-            let p = state.steps.get(&s.n);
-            let planned_offset =
-                step_offset(plan, s).compressed(compression).delta().num_milliseconds() as f64 / 1000.0;
-            let planned = s.duration.compressed(compression).delta().num_milliseconds() as f64 / 1000.0;
-            let started = p.and_then(|p| p.started_at);
-            let finished = p.and_then(|p| p.finished_at);
-            let actual_offset = started.and_then(rel);
-            let actual = match (started, finished) {
-                (Some(a), Some(b)) => Some(secs(a, b)),
-                _ => None,
-            };
-            let slippage = finished.and_then(rel).map(|end| end - (planned_offset + planned));
-            let status = if skipped {
-                "skipped"
-            } else {
-                match p.and_then(|p| p.ok) {
-                    Some(true) => "done",
-                    Some(false) => "failed",
-                    None if started.is_some() => "in progress",
-                    None => "not reached",
+    // Per-step smoke failure reasons, and the last word on blue after a rollback.
+    let mut step_reasons: BTreeMap<u32, String> = BTreeMap::new();
+    let mut blue_detail = None;
+    let mut live_at = None;
+    let mut ended_at = None;
+    for r in records {
+        match &r.event {
+            Event::CompatibilityFinished { step, smoke: results, .. } | Event::SmokeFinished { step, results } => {
+                if let Some(why) = smoke_reasons(results) {
+                    step_reasons.insert(*step, why);
                 }
-            };
-            StepRow {
-                n: s.n,
-                activity: s.activity.clone(),
-                owner: s.owner.clone(),
-                planned_at: s.at.format("%H:%M").to_string(),
-                planned_duration: s.duration.to_string(),
-                planned_offset_secs: planned_offset,
-                planned_secs: planned,
-                actual_offset_secs: actual_offset,
-                actual_secs: actual,
-                slippage_secs: slippage,
-                slipped: slippage.is_some_and(|x| x > 0.0),
-                status: status.into(),
-                detail: p.and_then(|p| p.failure.clone()),
             }
-        })
-        .collect();
+            Event::BlueVerified { outcome } => blue_detail = Some(outcome.detail.clone()),
+            Event::RunCompleted { verdict } => {
+                ended_at = Some(r.at);
+                live_at = matches!(verdict, Verdict::GoLive).then_some(r.at);
+            }
+            Event::ReopenedForRollback { .. } => ended_at = None,
+            _ => {}
+        }
+    }
+    let live_at = live_at.filter(|_| matches!(state.verdict, Some(Verdict::GoLive)));
+    let steps = timeline::rows(plan, &state, |n| step_reasons.get(&n).cloned());
 
     let check_rows = |checks: &[crate::plan::model::Check], results: &[crate::observe::CheckResult]| -> Vec<CheckRow> {
         checks
@@ -117,6 +124,7 @@ pub fn build(plan: &Plan, run_id: &str, records: &[Record], figures: Option<serd
             let values: Vec<f64> = points.iter().filter_map(|p| p.1).collect();
             GateSeries {
                 metric: format!("{:?}", t.metric),
+                label: metric_label(t.metric).into(),
                 limit: t.below.to_string(),
                 limit_value,
                 unit: unit.into(),
@@ -166,7 +174,7 @@ pub fn build(plan: &Plan, run_id: &str, records: &[Record], figures: Option<serd
         })
         .collect();
 
-    let smoke_rows = |results: &[crate::observe::SmokeResult]| -> Vec<SmokeRow> {
+    let smoke_rows = |results: &[SmokeResult]| -> Vec<SmokeRow> {
         results
             .iter()
             .map(|r| {
@@ -219,21 +227,26 @@ pub fn build(plan: &Plan, run_id: &str, records: &[Record], figures: Option<serd
         to_blue_ms: r.on_blue_at.map(|t| (t - r.triggered_at).num_milliseconds()),
         attempts: r.attempts,
         blue_verified: r.blue_verified,
+        blue_verified_detail: r.blue_verified.and(blue_detail.clone()),
         migrations_note:
             "Migrations were not reversed: they only expand the schema, and blue runs on the migrated database.".into(),
     });
 
+    // Smoke failures that failed their step (the compatibility check) explain an abort.
+    let abort_reasons = step_reasons.iter().find(|(n, _)| state.step_failed(**n).is_some()).map(|(_, why)| why.clone());
+    let facts = Facts { plan, state: &state, run_dir, smoke_reasons: state.smoke.as_deref().and_then(smoke_reasons) };
     let mut success_criteria: Vec<CriterionRow> = plan
         .success_criteria
         .iter()
         .map(|c| {
-            let (met, evidence) = evidence(plan, &state, c.evidence, None);
+            let j = facts.judge(c.evidence, None);
             CriterionRow {
                 item: c.criterion.clone(),
                 target: Some(c.target.clone()),
                 measurement: Some(c.measurement.clone()),
-                met,
-                evidence,
+                met: j.met,
+                evidence: j.evidence,
+                not_applicable: j.not_applicable,
             }
         })
         .collect();
@@ -252,23 +265,45 @@ pub fn build(plan: &Plan, run_id: &str, records: &[Record], figures: Option<serd
         } else {
             format!("failed: {}", failed.join("; "))
         },
+        not_applicable: false,
     });
     let definition_of_done = plan
         .definition_of_done
         .iter()
         .map(|d| {
-            let (met, evidence) = evidence(plan, &state, d.evidence, d.checklist.as_deref());
-            CriterionRow { item: d.item.clone(), target: None, measurement: None, met, evidence }
+            let j = facts.judge(d.evidence, d.checklist.as_deref());
+            CriterionRow {
+                item: d.item.clone(),
+                target: None,
+                measurement: None,
+                met: j.met,
+                evidence: j.evidence,
+                not_applicable: j.not_applicable,
+            }
         })
         .collect();
 
+    let now = Utc::now();
+    let post_cutover =
+        followup::checklist(plan, records, &followup::Context { run_dir, live_at, not_live: facts.not_live(), now });
+    let summary = summary::summary(&summary::Inputs {
+        state: &state,
+        run_dir,
+        ended_at,
+        smoke_reasons: abort_reasons,
+        blue_detail: blue_detail.clone(),
+        checklist: &post_cutover,
+    });
+
     Report {
-        run_id: run_id.to_string(),
+        run_id,
+        run_dir: run_dir.to_string(),
+        summary,
         plan_id: plan.meta.id.clone(),
         plan_title: plan.meta.title.clone(),
         compression,
         own_version: state.own_version.clone(),
-        generated_at: Utc::now(),
+        generated_at: now,
         started_at: start,
         last_event_at: state.last_event_at,
         wall_secs: match (start, state.last_event_at) {
@@ -293,92 +328,11 @@ pub fn build(plan: &Plan, run_id: &str, records: &[Record], figures: Option<serd
         definition_of_done,
         notices,
         figures,
-    }
-}
-
-/// Whether an evidence rule holds for the run, and what shows it.
-fn evidence(plan: &Plan, state: &RunState, ev: Evidence, checklist: Option<&str>) -> (Option<bool>, String) {
-    let breaches: usize =
-        state.samples.iter().filter(|s| gates::evaluate(plan, &s.sample).rollback_breach().is_some()).count();
-    match ev {
-        Evidence::WithinWindow => match (state.started_at, state.last_event_at, state.verdict.as_ref()) {
-            (Some(a), Some(b), Some(_)) => match plan.window.kind {
-                WindowKind::Anytime => {
-                    (Some(true), format!("no window (rehearsal plan); run took {:.1} s", secs(a, b)))
-                }
-                WindowKind::Weekly => match blackout::window_containing(plan, a) {
-                    Some(w) if b <= w.end => (
-                        Some(true),
-                        format!("finished {} before the window closed at {}", b.format("%H:%M"), w.end.format("%H:%M")),
-                    ),
-                    Some(w) => (
-                        Some(false),
-                        format!("finished {} after the window closed at {}", b.format("%H:%M"), w.end.format("%H:%M")),
-                    ),
-                    None => (Some(false), "started outside the window (override recorded)".into()),
-                },
-            },
-            _ => (None, "the run has not finished".into()),
-        },
-        Evidence::ZeroCriticalErrors => {
-            let ok = breaches == 0 && state.alerts.is_empty();
-            (
-                Some(ok),
-                format!(
-                    "{} sample(s): {breaches} rollback-gate breach(es), {} alert(s)",
-                    state.samples.len(),
-                    state.alerts.len()
-                ),
-            )
-        }
-        Evidence::SmokePass => match &state.smoke {
-            Some(r) if !r.is_empty() => {
-                let passed = r.iter().filter(|t| t.passed).count();
-                (Some(passed == r.len()), format!("{passed}/{} smoke tests passed (step 17)", r.len()))
-            }
-            _ => (Some(false).filter(|_| state.verdict.is_some()), "smoke tests not run".into()),
-        },
-        Evidence::BusinessSignoff => {
-            let business: Vec<_> = state
-                .validation
-                .iter()
-                .filter(|c| plan.verifications.iter().any(|v| v.stage == CheckStage::Business && v.id() == c.id))
-                .collect();
-            if business.is_empty() {
-                (Some(false).filter(|_| state.verdict.is_some()), "business verification not recorded".into())
-            } else {
-                let ok = business.iter().all(|c| c.passed);
-                let by: Vec<String> =
-                    business.iter().map(|c| format!("{} by {}", c.id, c.by.as_deref().unwrap_or("probe"))).collect();
-                (Some(ok), by.join(", "))
-            }
-        }
-        Evidence::NoRollback => match &state.rollback {
-            None => (Some(state.verdict.is_some()).filter(|_| state.verdict.is_some()), "no rollback".into()),
-            Some(r) => (Some(false), format!("rolled back: {}", r.reason)),
-        },
-        Evidence::FullTrafficOnGreen => {
-            let ok = state.weights.green_weight().get() == 100 && matches!(state.verdict, Some(Verdict::GoLive));
-            (Some(ok), format!("last confirmed split {}", state.weights))
-        }
-        Evidence::MonitoringHealthy => {
-            let last = state.last_sample().map(|s| gates::evaluate(plan, &s.sample));
-            match last {
-                Some(r) => {
-                    let text: Vec<String> =
-                        r.results.iter().map(|g| format!("{:?} {}", g.metric, g.value_text())).collect();
-                    (Some(r.all_green()), format!("last sample: {}", text.join(", ")))
-                }
-                None => (Some(false), "no samples".into()),
-            }
-        }
-        Evidence::Checklist => {
-            let id = checklist.unwrap_or("");
-            match state.checklist.get(id) {
-                Some((by, ok)) => (Some(*ok), format!("checklist {id} done by {by}")),
-                None => (None, format!("pending: lms cutover confirm RUN --item {id} --by NAME")),
-            }
-        }
-        Evidence::Person => (None, "a person confirms".into()),
+        post_cutover,
+        prep: followup::prep(plan, start.map(|s| anchor(plan, s))),
+        war_room: plan.war_room.clone(),
+        roles: plan.roles.clone(),
+        contacts: plan.contacts.clone(),
+        log: log::rows(records),
     }
 }

@@ -1,18 +1,27 @@
-//! The report as data (its JSON form). Every table the runbook asks for:
-//! timeline planned vs actual, pre-checks, gate samples, checkpoints,
-//! smoke tests, rollback, success criteria (11.1), definition of done (11.2).
+//! The report as data (its JSON form). Written for the release commander
+//! the morning after: a summary that says whether the new version is live
+//! and what needs doing, then every table the runbook asks for: timeline
+//! planned vs actual (wall-clock), pre-checks, gate samples, checkpoints,
+//! smoke tests, rollback, success criteria (11.1), definition of done
+//! (11.2), the post-cutover checklist (9), the preparation timeline (4.1),
+//! the war room (10) and a log of traffic and controller changes.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{BlackoutOverride, Verdict};
 use crate::observe::{BackupReport, MigrationReport};
+use crate::plan::model::{Contact, Role, WarRoom};
 
 /// The whole report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     /// Run id.
     pub run_id: String,
+    /// The run directory, as the commands in the report name it.
+    pub run_dir: String,
+    /// What the reader needs first: live or not, traffic now, what to do.
+    pub summary: Summary,
     /// Plan id and title.
     pub plan_id: String,
     /// Plan title.
@@ -65,6 +74,92 @@ pub struct Report {
     pub notices: Vec<NoticeRow>,
     /// Rehearsal figures (load generator, timings), when a rehearsal.
     pub figures: Option<serde_json::Value>,
+    /// The post-cutover checklist (9.1, 9.2).
+    pub post_cutover: Vec<ChecklistRow>,
+    /// The preparation timeline (4.1).
+    pub prep: Vec<PrepRow>,
+    /// War-room bridge, channels and protocol (10.1, 10.3).
+    pub war_room: WarRoom,
+    /// War-room roles (10.2).
+    pub roles: Vec<Role>,
+    /// Emergency contacts (Appendix A).
+    pub contacts: Vec<Contact>,
+    /// Every weight change and controller start, stop and resume.
+    pub log: Vec<LogRow>,
+}
+
+/// The top of the report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    /// `go_live`, `rolled_back`, `aborted` or `not_finished`.
+    pub outcome: String,
+    /// Whether the new version is live (carries all traffic).
+    pub went_live: bool,
+    /// One sentence: what happened, and why when it did not go live.
+    pub headline: String,
+    /// The last split the traffic controller confirmed.
+    pub traffic_now: String,
+    /// When the run ended (its verdict), if it did.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// What the reader has to do, most urgent first.
+    pub next_steps: Vec<String>,
+}
+
+/// A post-cutover checklist item (9.1, 9.2).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChecklistRow {
+    /// Stable id (what `lms cutover confirm --item` takes).
+    pub id: String,
+    /// The activity.
+    pub item: String,
+    /// Owner.
+    pub owner: String,
+    /// `immediate` or `next_business_day`.
+    pub due: String,
+    /// When it is due, as a time (immediate items after a go-live).
+    pub due_at: Option<DateTime<Utc>>,
+    /// When it is due, in words with the wall-clock time or date.
+    pub due_text: String,
+    /// `webhook` or `a person`.
+    pub performer: String,
+    /// done, failed, pending, not applicable.
+    pub status: String,
+    /// Who confirmed it.
+    pub by: Option<String>,
+    /// When it was confirmed.
+    pub at: Option<DateTime<Utc>>,
+    /// What was recorded with it, or how to record it.
+    pub detail: String,
+}
+
+/// A preparation item (4.1), with its date when one can be computed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PrepRow {
+    /// Phase.
+    pub phase: String,
+    /// Activity.
+    pub activity: String,
+    /// Owner.
+    pub owner: String,
+    /// `T-7d`, or `T-0`.
+    pub before: String,
+    /// When, counted back from the window the run started in.
+    pub at: Option<DateTime<Utc>>,
+    /// Duration as written.
+    pub duration: String,
+}
+
+/// One line of the traffic and controller log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogRow {
+    /// When (journal time).
+    pub at: DateTime<Utc>,
+    /// `controller`, `traffic`, `maintenance`, `rollback`.
+    pub kind: String,
+    /// What happened.
+    pub text: String,
+    /// False when the change failed.
+    pub ok: bool,
 }
 
 /// One timeline step, planned vs actual.
@@ -82,17 +177,26 @@ pub struct StepRow {
     pub planned_duration: String,
     /// Planned start from the window's opening, compressed, seconds.
     pub planned_offset_secs: f64,
+    /// Planned start as a time: the window's opening the run started in
+    /// (or the run's start, without a window) plus the planned offset.
+    pub planned_start_at: Option<DateTime<Utc>>,
+    /// Actual start.
+    pub actual_start_at: Option<DateTime<Utc>>,
+    /// Actual end.
+    pub actual_end_at: Option<DateTime<Utc>>,
     /// Planned duration, compressed, seconds.
     pub planned_secs: f64,
     /// Actual start from the run's start, seconds.
     pub actual_offset_secs: Option<f64>,
     /// Actual duration, seconds.
     pub actual_secs: Option<f64>,
-    /// Actual end minus planned end (compressed), seconds; positive = late.
+    /// Actual end minus planned end (both wall-clock), seconds; positive =
+    /// late, negative = early.
     pub slippage_secs: Option<f64>,
     /// Finished later than planned.
     pub slipped: bool,
-    /// done, failed, skipped, not reached, in progress.
+    /// done, failed, skipped, not reached, interrupted (cut short by a
+    /// rollback or an abort), in progress (the run has not ended).
     pub status: String,
     /// Failure text.
     pub detail: Option<String>,
@@ -122,6 +226,8 @@ pub struct CheckRow {
 pub struct GateSeries {
     /// Metric name.
     pub metric: String,
+    /// The metric in words ("error rate").
+    pub label: String,
     /// Limit as text.
     pub limit: String,
     /// Limit as a number in the metric's unit.
@@ -212,6 +318,8 @@ pub struct RollbackRow {
     pub attempts: u32,
     /// Blue verified healthy and recovering.
     pub blue_verified: Option<bool>,
+    /// What the verification of blue found.
+    pub blue_verified_detail: Option<String>,
     /// Always said.
     pub migrations_note: String,
 }
@@ -229,6 +337,9 @@ pub struct CriterionRow {
     pub met: Option<bool>,
     /// What proved it.
     pub evidence: String,
+    /// Does not apply to this run (a go-live item of a run that did not go live).
+    #[serde(default)]
+    pub not_applicable: bool,
 }
 
 /// A notice sent.
