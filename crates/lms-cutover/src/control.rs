@@ -147,3 +147,50 @@ pub async fn stop_green(dir: &RunDir) -> Result<String> {
     let s = drivers.deploy.stop(crate::units::Slot::Green).await?;
     Ok(s.detail)
 }
+
+/// Records a post-cutover checklist item (9.1, 9.2) as done on a run that
+/// has ended, when no controller runs it: most of the checklist falls due
+/// after the war room closed. Refused for an unknown item, a run that did
+/// not go live, or a run that is still going (its controller takes it).
+/// The report is rebuilt. Returns what was recorded.
+pub fn confirm_item_after_run(dir: &RunDir, item: &str, by: &str, note: Option<String>) -> Result<String> {
+    let Some(_lock) = crate::runner::context::try_lock(dir)? else {
+        return Err(CutoverError::invalid("confirm", "a controller runs this run: it takes the confirmation"));
+    };
+    let plan = crate::plan::load(dir.plan())?;
+    if !plan.post_cutover.iter().any(|c| c.id == item) {
+        let ids: Vec<&str> = plan.post_cutover.iter().map(|c| c.id.as_str()).collect();
+        let message = format!("no checklist item {item:?}; the plan has: {}", ids.join(", "));
+        return Err(CutoverError::invalid("confirm", message));
+    }
+    let (mut journal, contents) = crate::journal::Journal::open(dir.journal())?;
+    match contents.state().verdict {
+        Some(crate::engine::Verdict::GoLive) => {}
+        Some(other) => {
+            return Err(CutoverError::invalid(
+                "confirm",
+                format!(
+                    "the run did not go live ({}): its post-cutover checklist does not apply",
+                    verdict_line(&other)
+                ),
+            ))
+        }
+        None => {
+            return Err(CutoverError::invalid(
+                "confirm",
+                "the run has not ended and no controller runs it: `lms cutover resume RUN` first",
+            ))
+        }
+    }
+    journal.append(
+        Utc::now(),
+        crate::engine::Event::ChecklistDone {
+            id: item.to_string(),
+            by: by.to_string(),
+            outcome: crate::observe::Outcome::ok(note.unwrap_or_default()),
+        },
+    )?;
+    drop(journal);
+    crate::report::write(dir)?;
+    Ok(format!("{item} done by {by}; report rebuilt"))
+}

@@ -277,7 +277,7 @@ fn no_traffic_on_green_is_insufficient_data_not_a_pass() {
     assert_eq!(q.answer, Answer::Unknown);
     assert!(q.evidence.contains("insufficient data"), "{}", q.evidence);
     // It keeps waiting (and sampling) rather than proceeding.
-    for _ in 0..3 {
+    for _ in 0..2 {
         assert!(matches!(sim.step(), Action::AwaitCheckpoint { auto: None, .. }));
     }
     // The gates show the raw counts behind "no data".
@@ -295,6 +295,41 @@ fn no_traffic_on_green_is_insufficient_data_not_a_pass() {
     assert!(record.override_reason.is_some());
     // Holding or rolling back needs no reason.
     assert!(sim.engine.decide(&sim.state, &decision(1, Decision::Hold), sim.now).is_ok());
+}
+
+/// Nobody decides: the plan's `decision_timeout` (15 min, 3 s compressed)
+/// runs out and its declared default is taken, recorded as the deadline's.
+#[test]
+fn a_checkpoint_nobody_decides_takes_the_plans_default_at_its_deadline() {
+    for (default, expected) in [("rollback", Decision::Rollback), ("hold", Decision::Hold)] {
+        let mut world = World::default();
+        world.metrics = Box::new(|_, _| (green(0, 0, 0, 0), None));
+        let text = REHEARSAL.replacen(
+            "on_decision_timeout = \"rollback\"",
+            &format!("on_decision_timeout = \"{default}\""),
+            1,
+        );
+        let mut sim = Sim::new(lms_cutover::plan::parse(&text).expect("plan"), world);
+        sim.start();
+        let a = sim.run_until(500, |a| matches!(a, Action::AwaitCheckpoint { .. }));
+        let Action::AwaitCheckpoint { decide_by: Some(deadline), .. } = a else { panic!("a deadline: {a:?}") };
+        let record = loop {
+            match sim.step() {
+                Action::AwaitCheckpoint { auto: None, sample_at, .. } => {
+                    assert!(sample_at <= deadline, "it wakes up at the deadline at the latest");
+                }
+                Action::AwaitCheckpoint { auto: Some(record), .. } => break record,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert!(sim.now >= deadline, "not before the deadline");
+        assert_eq!(record.decision, expected);
+        assert_eq!(record.by, "deadline");
+        assert!(record.note.as_deref().unwrap_or("").contains("decision_timeout"), "{:?}", record.note);
+        if expected == Decision::Rollback {
+            assert!(matches!(sim.step(), Action::Rollback { .. }));
+        }
+    }
 }
 
 #[test]

@@ -58,6 +58,19 @@ fn rehearsal_goes_live_and_reports_every_section() {
     let no_rollback = &r["success_criteria"][4];
     assert_eq!(no_rollback["met"], true, "{no_rollback}");
     assert!(r["figures"]["load"]["requests"].as_u64().unwrap_or(0) > 0);
+    // The load per phase: before the canary, then each split the run set.
+    let phases: Vec<&str> =
+        r["figures"]["phases"].as_array().expect("phases").iter().filter_map(|p| p["phase"].as_str()).collect();
+    assert_eq!(
+        phases,
+        ["before the canary (all on blue)", "blue 90 / green 10", "blue 50 / green 50", "blue 0 / green 100"],
+        "{}",
+        r["figures"]["phases"]
+    );
+    for p in r["figures"]["phases"].as_array().expect("phases") {
+        assert_eq!(p["failed"], 0, "{p}");
+        assert!(p["reads"].as_u64().unwrap_or(0) > 0, "{p}");
+    }
     let md = std::fs::read_to_string(run.join("report.md")).expect("md");
     for needle in
         ["## Timeline", "## Success criteria (11.1)", "## Definition of done (11.2)", "SMOKE-010", "Checkpoint #2"]
@@ -68,6 +81,25 @@ fn rehearsal_goes_live_and_reports_every_section() {
     assert!(html.contains("<svg") && html.contains("GO-LIVE") && !html.contains("<script"));
     // Nothing left running: green's and blue's pid files are gone.
     assert!(!run.join("green.pid").exists() && !run.join("blue.pid").exists());
+    // The next-business-day checklist (9.2) is confirmed after the run ended,
+    // with the command the report prints.
+    let pending = |r: &Value| -> Vec<String> {
+        let items = r["post_cutover"].as_array().expect("post_cutover");
+        items.iter().filter(|i| i["status"] == "pending").filter_map(|i| i["id"].as_str().map(String::from)).collect()
+    };
+    assert!(pending(&r).contains(&"pir".to_string()), "{}", r["post_cutover"]);
+    let o = lms()
+        .args(["cutover", "confirm", "--run"])
+        .arg(&run)
+        .args(["--item", "pir", "--by", "Project Manager", "--note", "review booked"])
+        .output()
+        .expect("confirm");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = read_json(&run.join("report.json"));
+    let pir = r["post_cutover"].as_array().expect("items").iter().find(|i| i["id"] == "pir").cloned().expect("pir");
+    assert_eq!((pir["status"].as_str(), pir["by"].as_str()), (Some("done"), Some("Project Manager")), "{pir}");
+    let o = lms().args(["cutover", "confirm", "--run"]).arg(&run).args(["--item", "nope", "--by", "X"]).output();
+    assert_eq!(o.expect("confirm").status.code(), Some(3), "an unknown item is refused");
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -140,6 +172,46 @@ fn injected_error_rate_rolls_back_automatically_with_a_measured_time() {
     // Traffic never reached 100%.
     assert_eq!(r["steps"][13]["status"], "not reached");
     assert_eq!(r["success_criteria"][4]["met"], false);
+    // The go-live checklist does not apply to a rolled-back run.
+    let o = lms()
+        .args(["cutover", "confirm", "--run"])
+        .arg(only_run_dir(&out))
+        .args(["--item", "pir", "--by", "Project Manager"])
+        .output()
+        .expect("confirm");
+    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("did not go live"));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// An injected 800 ms latency breaches the p95 gate, whose action is
+/// "investigate": the checkpoint holds by itself three times, then waits
+/// for a person — not forever: the plan's `decision_timeout` (15 min, 3 s
+/// compressed) runs out and its default, rollback, is taken.
+#[test]
+fn a_checkpoint_nobody_decides_rolls_back_at_the_plans_deadline() {
+    let out = scratch("rehearse-deadline");
+    let o = lms()
+        .args(["cutover", "rehearse", "--port-base", "0", "--rate", "40", "--quiet"])
+        .args(["--inject-failure", "latency=800ms", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run rehearse");
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(1), "rolled back:\n{text}");
+    let run = only_run_dir(&out);
+    let j = journal(&run);
+    let decisions: Vec<&Value> =
+        j.iter().filter(|r| r["event"]["type"] == "decided").map(|r| &r["event"]["record"]).collect();
+    let last = decisions.last().expect("decisions");
+    assert_eq!(last["by"], "deadline", "{decisions:?}");
+    assert_eq!(last["decision"], "rollback", "{last}");
+    assert!(decisions.iter().filter(|d| d["by"] == "auto").count() >= 3, "the automatic holds came first");
+    let waiting = j.iter().rev().find(|r| started(r, "await_checkpoint")).expect("a checkpoint");
+    assert!(waiting["event"]["action"]["decide_by"].is_string(), "the prompt shows its deadline: {waiting}");
+    let r = read_json(&run.join("report.json"));
+    assert_eq!(r["verdict"]["kind"], "rolled_back");
+    assert!(!run.join("green.pid").exists() && !run.join("blue.pid").exists(), "nothing left running");
     let _ = std::fs::remove_dir_all(&out);
 }
 

@@ -124,6 +124,10 @@ pub enum Action {
         sample_at: DateTime<Utc>,
         /// The decision the engine takes by itself, if allowed.
         auto: Option<Box<DecisionRecord>>,
+        /// When the plan's `decision_timeout` runs out and its default is
+        /// taken, if the plan sets one and a person must decide.
+        #[serde(default)]
+        decide_by: Option<DateTime<Utc>>,
     },
     /// Run the smoke suite through the public URL (`SmokeFinished`).
     RunSmoke {

@@ -15,7 +15,9 @@ use crate::engine::gates::{evaluate, GateReport};
 use crate::engine::state::RunState;
 use crate::error::{CutoverError, Result};
 use crate::observe::MetricsSample;
-use crate::plan::model::{CheckStage, Checkpoint, Consequence, Decision, GateAction, Measure, Metric, Plan};
+use crate::plan::model::{
+    CheckStage, Checkpoint, Consequence, Decision, GateAction, Measure, Metric, Plan, TimeoutAction,
+};
 
 /// A literal answer to a question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -359,6 +361,39 @@ pub fn auto_decision(
         auto: true,
         snapshot: prompt.clone(),
     })
+}
+
+/// The decision taken when nobody decided within the plan's
+/// `decision_timeout`: its declared default (rollback, or hold), recorded
+/// as taken by the deadline.
+pub fn on_timeout(
+    plan: &Plan,
+    cp: &Checkpoint,
+    step: u32,
+    prompt: &CheckpointPrompt,
+    now: DateTime<Utc>,
+) -> DecisionRecord {
+    let m = &plan.monitoring;
+    let decision = match m.on_decision_timeout {
+        TimeoutAction::Rollback => Decision::Rollback,
+        TimeoutAction::Hold => hold_of(cp),
+    };
+    let waited = m.decision_timeout.map_or_else(|| "-".to_string(), |t| t.to_string());
+    DecisionRecord {
+        checkpoint: cp.n,
+        step,
+        round: prompt.round,
+        decision,
+        by: "deadline".into(),
+        at: now,
+        note: Some(format!(
+            "nobody decided within {waited} (the plan's decision_timeout): its default, {}",
+            decision.label()
+        )),
+        override_reason: None,
+        auto: true,
+        snapshot: prompt.clone(),
+    }
 }
 
 /// Checks a person's decision against the checkpoint and its prompt, and

@@ -352,10 +352,27 @@ impl Engine {
             return self.monitor(state, step.n, purpose, length, now);
         }
         let prompt = checkpoint::prompt(&self.plan, state, cp);
-        let auto = checkpoint::auto_decision(&self.plan, cp, step.n, &prompt, now).map(Box::new);
+        let mut auto = checkpoint::auto_decision(&self.plan, cp, step.n, &prompt, now).map(Box::new);
         let round_from = progress.and_then(|p| p.round_opened_at).or(state.stage_started_at).unwrap_or(now);
-        let sample_at = if prompt.samples == 0 { now } else { self.next_sample_at(state, round_from) };
-        Action::AwaitCheckpoint { step: step.n, prompt: Box::new(prompt), sample_at, auto }
+        let mut sample_at = if prompt.samples == 0 { now } else { self.next_sample_at(state, round_from) };
+        // A person must decide: the plan's deadline, if any, counts from
+        // the round's opening; when it has passed, its default is taken.
+        let m = &self.plan.monitoring;
+        let decide_by = match (&auto, m.decision_timeout) {
+            (None, Some(t)) => {
+                let opened = progress.and_then(|p| p.round_opened_at).unwrap_or(now);
+                Some(opened + t.compressed(self.plan.meta.compression).delta())
+            }
+            _ => None,
+        };
+        if let Some(deadline) = decide_by {
+            if now >= deadline {
+                auto = Some(Box::new(checkpoint::on_timeout(&self.plan, cp, step.n, &prompt, now)));
+            } else {
+                sample_at = sample_at.min(deadline);
+            }
+        }
+        Action::AwaitCheckpoint { step: step.n, prompt: Box::new(prompt), sample_at, auto, decide_by }
     }
 
     fn after_timeline(&self, state: &RunState) -> Action {

@@ -210,6 +210,25 @@ pub struct Monitoring {
     /// After a rollback, how long blue is watched for its error rate to recover.
     #[serde(default)]
     pub rollback_verify: Option<PlanDuration>,
+    /// How long a checkpoint waits for a person's decision (compressed like
+    /// the windows) before `on_decision_timeout` is taken by itself; without
+    /// it a checkpoint waits until someone decides.
+    #[serde(default)]
+    pub decision_timeout: Option<PlanDuration>,
+    /// What a checkpoint does when nobody decided within `decision_timeout`.
+    #[serde(default)]
+    pub on_decision_timeout: TimeoutAction,
+}
+
+/// The declared default of a wait that ran out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeoutAction {
+    /// Roll back: all traffic to blue (the seed's rule for a hold that expires).
+    #[default]
+    Rollback,
+    /// Hold: keep the split, watch for another `hold_extension`, ask again.
+    Hold,
 }
 
 /// `[maintenance]`: maintenance mode through the LMS's own switch.

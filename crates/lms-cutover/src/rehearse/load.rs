@@ -14,6 +14,7 @@ use lms_smoke::loadgen::{self, LiveStats, LoadSpec, Mode, RequestSpec};
 use serde::Serialize;
 use tokio::task::JoinHandle;
 
+use super::phases::{LoadSample, SAMPLE_EVERY};
 use super::writes::{self, WriteCounters, WriteFigures, Writers};
 use crate::error::{CutoverError, Result};
 
@@ -27,6 +28,7 @@ pub struct Load {
     pub live: Arc<LiveStats>,
     writes: Arc<WriteCounters>,
     write_ratio: f64,
+    samples: Arc<Mutex<Vec<LoadSample>>>,
     first_failure: Arc<Mutex<Option<DateTime<Utc>>>>,
     started: std::time::Instant,
     rate: f64,
@@ -142,9 +144,29 @@ impl Load {
         let w = write_counters.clone();
         let calls_per_s = writes::calls_per_second(rate, write_ratio);
         tasks.push(tokio::spawn(async move { writes::run(writers, calls_per_s, w).await }));
+        // The counters every SAMPLE_EVERY, for the figures per phase.
+        let samples = Arc::new(Mutex::new(Vec::new()));
+        let (l, w, out) = (live.clone(), write_counters.clone(), samples.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SAMPLE_EVERY);
+            loop {
+                tick.tick().await;
+                let s = l.snapshot();
+                let sample = LoadSample {
+                    at: Utc::now(),
+                    reads: s.requests,
+                    reads_failed: s.non_2xx + s.transport_errors,
+                    writes: w.figures(),
+                };
+                if let Ok(mut v) = out.lock() {
+                    v.push(sample);
+                }
+            }
+        }));
         Ok(Load {
             live,
             writes: write_counters,
+            samples,
             write_ratio,
             first_failure,
             started: std::time::Instant::now(),
@@ -165,6 +187,19 @@ impl Load {
             w.paused,
             w.failed
         )
+    }
+
+    /// The counters as sampled so far, plus one taken now.
+    pub fn samples(&self) -> Vec<LoadSample> {
+        let mut v = self.samples.lock().map(|v| v.clone()).unwrap_or_default();
+        let s = self.live.snapshot();
+        v.push(LoadSample {
+            at: Utc::now(),
+            reads: s.requests,
+            reads_failed: s.non_2xx + s.transport_errors,
+            writes: self.writes.figures(),
+        });
+        v
     }
 
     /// Stops the load and returns what it saw.

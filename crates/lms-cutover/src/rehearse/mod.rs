@@ -12,6 +12,7 @@
 
 pub mod env;
 pub mod load;
+pub mod phases;
 pub mod writes;
 
 use std::collections::BTreeMap;
@@ -102,6 +103,9 @@ pub struct Figures {
     pub run_secs: f64,
     /// Load generator totals.
     pub load: load::LoadFigures,
+    /// The load per phase of the cutover (before the canary, each split,
+    /// after a rollback).
+    pub phases: Vec<phases::PhaseFigures>,
     /// Trigger to `RolledBack` journaled, ms (controller's view).
     pub rollback_trigger_to_blue_ms: Option<i64>,
     /// Trigger to the proxy's rollback change record, ms (the proxy's view).
@@ -193,12 +197,13 @@ pub async fn rehearse(opts: RehearseOptions) -> Result<Outcome> {
             RunOptions { interactive: false, operator: None, stall_at: opts.stall_at.clone() },
         )?;
         let verdict = runner.run().await?;
+        let samples = load.samples();
         let load = load.stop();
-        Ok::<_, CutoverError>((verdict, load))
+        Ok::<_, CutoverError>((verdict, (load, samples)))
     }
     .await;
     let proxy_changes = stage.proxy_changes().await;
-    let (verdict, load) = match result {
+    let (verdict, (load, samples)) = match result {
         Ok(v) => v,
         Err(e) => {
             env::teardown(&mut stage, &dir).await;
@@ -207,6 +212,7 @@ pub async fn rehearse(opts: RehearseOptions) -> Result<Outcome> {
     };
     let contents = crate::journal::read(dir.journal())?;
     let state = contents.state();
+    let phases = phases::per_phase(&samples, &phases::changes(&contents.records));
     let run_secs = match (state.started_at, state.last_event_at) {
         (Some(a), Some(b)) => (b - a).num_milliseconds() as f64 / 1000.0,
         _ => 0.0,
@@ -231,6 +237,7 @@ pub async fn rehearse(opts: RehearseOptions) -> Result<Outcome> {
             _ => None,
         },
         load,
+        phases,
         ports: ports.clone(),
     };
     env::teardown(&mut stage, &dir).await;

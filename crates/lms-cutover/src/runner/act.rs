@@ -125,7 +125,7 @@ impl Runner {
                 }
                 Event::Sampled { step, sample: self.sample().await }
             }
-            Action::AwaitCheckpoint { step, prompt, sample_at, auto } => {
+            Action::AwaitCheckpoint { step, prompt, sample_at, auto, .. } => {
                 if let Some(record) = auto {
                     Event::Decided { record }
                 } else {

@@ -127,7 +127,7 @@ impl Observer for Console {
                         b.set_position(((rec.at - *started).num_milliseconds().max(0) as u64).min(len));
                     }
                 }
-                Action::AwaitCheckpoint { prompt, auto: None, .. }
+                Action::AwaitCheckpoint { prompt, auto: None, decide_by, .. }
                     if prompt.samples > 0 && inner.prompts.insert((prompt.checkpoint, prompt.round)) =>
                 {
                     let mut text = format!("  {} (round {}) — waiting for a decision:", prompt.name, prompt.round);
@@ -141,6 +141,16 @@ impl Observer for Console {
                         text.push_str(&format!("\n    suggestion: {}", s.label()));
                     }
                     text.push_str("\n    type proceed|hold|rollback [note], or run `lms cutover decide` elsewhere");
+                    if let Some(by) = decide_by {
+                        let default = match engine.plan().monitoring.on_decision_timeout {
+                            crate::plan::TimeoutAction::Rollback => "roll back",
+                            crate::plan::TimeoutAction::Hold => "hold",
+                        };
+                        text.push_str(&format!(
+                            "\n    decide by {} UTC, or the plan's default is taken: {default}",
+                            by.format("%H:%M:%S")
+                        ));
+                    }
                     self.line(&inner, &text);
                 }
                 Action::Rollback { reason, .. } => {

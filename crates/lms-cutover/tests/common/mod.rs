@@ -294,7 +294,7 @@ impl Sim {
                 self.now = self.now.max(sample_at);
                 self.sample(step);
             }
-            Action::AwaitCheckpoint { step, prompt, sample_at, auto } => {
+            Action::AwaitCheckpoint { step, prompt, sample_at, auto, .. } => {
                 if let Some(record) = auto {
                     self.now += tick;
                     self.record(Event::Decided { record });

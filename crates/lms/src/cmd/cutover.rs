@@ -367,6 +367,18 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
                     _ => String::new(),
                 }
             );
+            for p in &f.phases {
+                eprintln!(
+                    "  {:<32} {:>6.1} s  {:>7} reads  {:>6} writes  {:>4} failed  {:>4} conflicts  {:>5} paused",
+                    p.phase,
+                    (p.to - p.from).num_milliseconds() as f64 / 1000.0,
+                    p.reads,
+                    p.writes,
+                    p.failed,
+                    p.write_conflicts,
+                    p.writes_paused
+                );
+            }
             verdict_result(&outcome.verdict, &outcome.run_dir)
         }
         Action::Env { plan } => {
@@ -499,6 +511,12 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
         }
         Action::Confirm { at, step, item, by, note } => {
             let dir = at.dir(None)?;
+            // Most of the post-cutover checklist falls due after the run
+            // ended: with no controller, an item is recorded directly.
+            if let (None, Some(id), false) = (step, &item, lms_cutover::runner::context::controller_running(&dir)) {
+                println!("{}", lms_cutover::control::confirm_item_after_run(&dir, id, &by, note)?);
+                return Ok(EXIT_GO_LIVE);
+            }
             require_controller(&dir)?;
             wait_answer(&dir, Request::Confirm { step, item, by, note }).await
         }

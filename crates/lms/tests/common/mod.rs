@@ -131,7 +131,18 @@ pub fn count_events(j: &[Value], ty: &str) -> usize {
     j.iter().filter(|r| r["event"]["type"] == ty).count()
 }
 
+/// The rehearsal plan without its checkpoint deadline (3 s compressed):
+/// these tests decide, kill and resume at a checkpoint at their own pace.
+/// [`lms_plan_text_with_deadline`] keeps it.
 pub fn lms_plan_text() -> String {
+    let text = lms_plan_text_with_deadline();
+    let without = text.replacen("decision_timeout = \"15m\"", "", 1);
+    assert_ne!(text, without, "the rehearsal plan's decision_timeout moved; update this helper");
+    without
+}
+
+/// The rehearsal plan as shipped.
+pub fn lms_plan_text_with_deadline() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/cutover/rehearsal.toml"))
         .expect("plan")
 }
