@@ -46,7 +46,8 @@ fn rollback_from_a_fresh_shell_with_the_controller_dead() {
     let j = journal(&stage.run);
     let requested = j.iter().find(|r| r["event"]["type"] == "rollback_requested").expect("request journaled");
     assert_eq!(requested["event"]["by"], "Release Commander");
-    assert_eq!(j.last().map(|r| r["event"]["verdict"]["kind"].clone()), Some("rolled_back".into()));
+    let completed = j.iter().rev().find(|r| r["event"]["type"] == "run_completed").expect("a verdict");
+    assert_eq!(completed["event"]["verdict"]["kind"], "rolled_back");
 
     // resume and stop-green work from a fresh shell too.
     let o = lms_fresh_shell().args(["cutover", "resume", &run, "--no-prompt"]).output().expect("resume");
@@ -276,4 +277,89 @@ fn a_restarted_traffic_controller_shows_as_weight_drift_and_holds_the_checkpoint
     assert!(text(&status).contains("weights drift"), "the checkpoint shows it:\n{}", text(&status));
     controller.kill().expect("kill");
     let _ = controller.wait();
+}
+
+/// The war room follows the run on its webhook: the checkpoint waiting with
+/// its questions, the decision with who and why, rollback started and
+/// completed with its timing, blue verified and the verdict — each as JSON
+/// with structured data.
+#[test]
+fn the_war_room_webhook_gets_every_event_of_a_rollback_decided_at_a_checkpoint() {
+    let stage = Stage::new("warroom", &manual_plan());
+    let mut controller = stage.run_to_checkpoint_1();
+    wait_for("checkpoint 1 on the webhook", || stage.hook.any("\"checkpoint_waiting\""));
+    let run = stage.run.display().to_string();
+    let o = stage
+        .cutover(&["decide", "--run", &run, "--checkpoint", "1", "--decision", "rollback"])
+        .args(["--by", "Release Commander", "--note", "p95 creeping up"])
+        .output()
+        .expect("decide");
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(wait_exit(&mut controller, "the controller"), Some(1));
+    let events: Vec<serde_json::Value> = stage
+        .hook
+        .bodies
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter_map(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+        .filter(|v| v["notice"]["kind"] == "war_room")
+        .map(|v| v["notice"].clone())
+        .collect();
+    let names: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+    let at = |name: &str| names.iter().position(|n| *n == name).unwrap_or_else(|| panic!("no {name} in {names:?}"));
+    assert!(at("checkpoint_waiting") < at("decision"), "{names:?}");
+    assert!(at("decision") < at("rollback_started") && at("rollback_started") < at("rollback_completed"));
+    assert!(at("rollback_completed") < at("verdict"), "{names:?}");
+    let waiting = &events[at("checkpoint_waiting")]["data"];
+    assert_eq!(waiting["questions"].as_array().map(Vec::len), Some(4), "{waiting}");
+    let decision = &events[at("decision")]["data"];
+    assert_eq!((decision["by"].as_str(), decision["decision"].as_str()), (Some("Release Commander"), Some("rollback")));
+    assert_eq!(decision["note"], "p95 creeping up");
+    assert!(events[at("rollback_completed")]["data"]["to_blue_ms"].is_i64(), "{:?}", events[at("rollback_completed")]);
+    assert!(names.contains(&"blue_verified"), "{names:?}");
+    assert_eq!(events[at("verdict")]["data"]["kind"], "rolled_back");
+    // Each delivery is in the journal, so the report can show it.
+    let r = read_json(&stage.run.join("report.json"));
+    let delivered = r["notices"].as_array().expect("notices").iter().filter(|n| n["kind"] == "war room").count();
+    assert!(delivered >= 5, "{}", r["notices"]);
+}
+
+/// A Slack-compatible payload, and a webhook that does not answer: the run
+/// goes on (the rollback is not delayed), and the report lists the events
+/// that were not delivered.
+#[test]
+fn a_dead_slack_webhook_never_delays_the_run_and_its_failures_are_in_the_report() {
+    let plan =
+        manual_plan().replace("[notify]\nconsole = true", "[notify]\nconsole = true\nwebhook_format = \"slack\"");
+    let stage = Stage::new("warroom-dead", &plan);
+    let mut controller = stage.run_to_checkpoint_1();
+    wait_for("checkpoint 1 on the webhook", || stage.hook.any("waiting for a decision"));
+    let bodies = stage.hook.bodies.lock().expect("lock").clone();
+    for b in &bodies {
+        let v: serde_json::Value = serde_json::from_str(b).expect("json");
+        let keys: Vec<&String> = v.as_object().expect("object").keys().collect();
+        assert_eq!(keys, ["text"], "slack payloads hold text only: {b}");
+    }
+    // The webhook goes down; a rollback is requested.
+    stage.hook.fail_from_now();
+    let run = stage.run.display().to_string();
+    let t0 = Instant::now();
+    let o = stage
+        .cutover(&["rollback", "--run", &run, "--by", "Release Commander", "--reason", "test"])
+        .output()
+        .expect("rollback");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(t0.elapsed() < Duration::from_secs(5), "the rollback waited on the webhook: {:?}", t0.elapsed());
+    assert_eq!(wait_exit(&mut controller, "the controller"), Some(1));
+    let r = read_json(&stage.run.join("report.json"));
+    let failed: Vec<&serde_json::Value> = r["notices"]
+        .as_array()
+        .expect("notices")
+        .iter()
+        .filter(|n| n["kind"] == "war room" && n["ok"] == false)
+        .collect();
+    assert!(!failed.is_empty(), "{}", r["notices"]);
+    let md = std::fs::read_to_string(stage.run.join("report.md")).expect("md");
+    assert!(md.contains("rollback_started"), "the failed delivery is in the report");
 }

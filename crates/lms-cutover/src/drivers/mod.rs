@@ -40,7 +40,7 @@ pub struct Drivers {
     /// Runs the smoke suite.
     pub smoke: Box<dyn SmokeDriver>,
     /// Tells the war room.
-    pub notify: Box<dyn NotifyDriver>,
+    pub notify: std::sync::Arc<dyn NotifyDriver>,
 }
 
 impl std::fmt::Debug for Drivers {

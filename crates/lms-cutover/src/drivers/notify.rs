@@ -31,6 +31,13 @@ pub trait NotifyDriver: Send + Sync {
     /// Sends one notice.
     async fn send(&self, message: &Message) -> Result<()>;
 
+    /// Sends a war-room event to the channels other than the console (the
+    /// webhook); the default has none and succeeds.
+    async fn publish(&self, message: &Message) -> Result<()> {
+        let _ = message;
+        Ok(())
+    }
+
     /// POSTs a JSON body to a URL (post-cutover checklist webhooks).
     async fn post_json(&self, url: &str, body: &serde_json::Value) -> Result<()> {
         let _ = body;

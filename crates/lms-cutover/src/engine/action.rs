@@ -286,6 +286,20 @@ pub enum Notice {
         /// When the traffic stage it belongs to began (dedupe key).
         stage_started: DateTime<Utc>,
     },
+    /// A war-room event taken from the journal as it is written: a
+    /// checkpoint waiting (with its questions), a decision (with actor and
+    /// reason), rollback started and completed (with timings), the
+    /// verdict, a blackout override. Only sent to the webhook (the console
+    /// shows these as they happen).
+    WarRoom {
+        /// `checkpoint_waiting`, `decision`, `rollback_started`,
+        /// `rollback_completed`, `blue_verified`, `verdict`, `blackout_override`.
+        event: String,
+        /// One human line.
+        text: String,
+        /// The details, as structured data.
+        data: serde_json::Value,
+    },
     /// A gate with action "investigate" was breached.
     Alert {
         /// The metric.

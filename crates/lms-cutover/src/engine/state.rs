@@ -283,7 +283,7 @@ impl RunState {
                 Notice::Status { .. } => self.last_status_at = Some(at),
                 Notice::Alert { metric, stage_started, .. } => self.alerts.push((*metric, *stage_started)),
                 Notice::Announce { .. } => self.finish(*step, at, true, None),
-                Notice::RollbackFailing { .. } => {}
+                Notice::RollbackFailing { .. } | Notice::WarRoom { .. } => {}
                 Notice::WeightsDrift { stage_started, .. } => self.drift_alerted = Some(*stage_started),
             },
             Event::ManualConfirmed { step, .. } => self.finish(Some(*step), at, true, None),

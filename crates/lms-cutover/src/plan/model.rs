@@ -269,11 +269,27 @@ pub struct Notify {
     /// Print notices on the controller's terminal.
     #[serde(default = "yes")]
     pub console: bool,
-    /// POST every notice as JSON to this URL.
+    /// POST every notice and war-room event to this URL.
     #[serde(default)]
     pub webhook: Option<String>,
+    /// The webhook's payload: `json` (the whole message) or `slack` (a
+    /// Slack-compatible `{"text": …}`, also understood by Mattermost and
+    /// Rocket.Chat incoming webhooks).
+    #[serde(default)]
+    pub webhook_format: WebhookFormat,
     /// Status updates during the cutover (10.3: every 15 minutes; real time).
     pub status_every: PlanDuration,
+}
+
+/// A webhook's payload format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookFormat {
+    /// The message as JSON: `at`, `plan_id`, `run`, `notice`, `text`.
+    #[default]
+    Json,
+    /// `{"text": "…"}` with the plan and run named.
+    Slack,
 }
 
 fn yes() -> bool {

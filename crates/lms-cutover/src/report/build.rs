@@ -213,6 +213,7 @@ pub fn build(plan: &Plan, run_dir: &str, records: &[Record], figures: Option<ser
                     Notice::RollbackFailing { error, attempts, by_hand } => {
                         ("alert", format!("rollback failing after {attempts} attempt(s): {error}; by hand: {by_hand}"))
                     }
+                    Notice::WarRoom { event, text, .. } => ("war room", format!("{event}: {text}")),
                 };
                 notices.push(NoticeRow { at: r.at, kind: kind.into(), text, ok: *ok });
             }

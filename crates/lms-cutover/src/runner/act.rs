@@ -310,6 +310,7 @@ impl Runner {
             Notice::RollbackFailing { error, attempts, by_hand } => {
                 format!("ALERT ROLLBACK FAILING after {attempts} attempt(s): {error}. By hand: {by_hand}")
             }
+            Notice::WarRoom { text, .. } => text.clone(),
         };
         let msg = Message {
             at: Utc::now(),
@@ -432,6 +433,7 @@ impl Runner {
     /// Applies pending inbox requests (and a pending Ctrl-C or SIGTERM);
     /// true when one was journaled.
     pub(crate) async fn poll_inbox(&mut self, now: DateTime<Utc>) -> Result<bool> {
+        self.record_deliveries()?;
         let mut journaled = self.handle_interrupt().await?;
         for (path, req) in inbox::take(&self.dir.inbox()) {
             let answer = match req {

@@ -377,7 +377,11 @@ pub fn local_drivers(plan: &Plan, r: &Resolved, dir: &RunDir, demo_accounts: boo
         } else {
             SmokeAccounts::from_env(|n| std::env::var(n).ok())
         })),
-        notify: Box::new(LocalNotify::new(plan.notify.console, r.webhook.clone())),
+        notify: std::sync::Arc::new(LocalNotify::new(
+            plan.notify.console,
+            r.webhook.clone(),
+            plan.notify.webhook_format,
+        )),
     })
 }
 

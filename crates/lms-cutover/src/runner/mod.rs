@@ -18,6 +18,7 @@ pub mod context;
 pub mod inbox;
 pub mod interrupt;
 pub mod needs;
+pub mod warroom;
 
 use std::sync::Arc;
 
@@ -47,6 +48,10 @@ pub struct RunOptions {
     pub stall_at: Option<String>,
 }
 
+/// How long a finished run waits for its last war-room events to be
+/// delivered (every attempt of one event takes at most 7.5 s).
+const FEED_FLUSH: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A blackout override as given on the command line.
 #[derive(Debug, Clone)]
 pub struct Override {
@@ -71,6 +76,8 @@ pub struct Runner {
     pub(crate) started: DateTime<Utc>,
     /// SIGINT / SIGTERM received and not yet handled.
     pub(crate) interrupts: interrupt::Interrupts,
+    /// War-room events on their way to the webhook, when the plan has one.
+    pub(crate) feed: Option<warroom::Feed>,
     _lock: std::fs::File,
 }
 
@@ -159,7 +166,10 @@ impl Runner {
         let drivers = context::local_drivers(&plan, &resolved, &dir, info.demo_accounts)?;
         context::ensure_dir(&dir.inbox())?;
         let stdin = opts.interactive.then(spawn_stdin);
+        let feed = (resolved.webhook.is_some() && tokio::runtime::Handle::try_current().is_ok())
+            .then(|| warroom::Feed::start(drivers.notify.clone(), plan.meta.id.clone(), dir.run_id()));
         Ok(Runner {
+            feed,
             engine: Engine::new(plan),
             drivers,
             journal,
@@ -247,7 +257,23 @@ impl Runner {
         let rec = self.journal.append(Utc::now(), event)?;
         self.state.apply(rec.at, &rec.event);
         self.observer.record(&rec, &self.state, &self.engine);
+        if let Some(feed) = &mut self.feed {
+            feed.observe(&rec, &self.state);
+        }
         Ok(rec)
+    }
+
+    /// Journals the war-room deliveries that finished (a failed one is in
+    /// the report) and says so on the console when one was given up.
+    pub(crate) fn record_deliveries(&mut self) -> Result<()> {
+        let finished = self.feed.as_ref().map(|f| f.take_finished()).unwrap_or_default();
+        for d in finished {
+            if let Some(line) = warroom::given_up(&d) {
+                self.observer.note(&line);
+            }
+            self.record(Event::Notified { step: None, notice: d.notice, ok: d.ok })?;
+        }
+        Ok(())
     }
 
     /// Runs until the verdict.
@@ -260,6 +286,12 @@ impl Runner {
                     self.record(Event::ActionStarted { action: action.clone() })?;
                     self.record(Event::RunCompleted { verdict: verdict.clone() })?;
                 }
+                // The verdict reaches the war room (or is recorded as not
+                // delivered) before the controller exits.
+                if let Some(feed) = &self.feed {
+                    feed.flush(FEED_FLUSH).await;
+                }
+                self.record_deliveries()?;
                 self.observer.finished(verdict, &self.state, &self.engine);
                 return Ok(verdict.clone());
             }

@@ -151,6 +151,7 @@ pub fn lms_plan_text_with_deadline() -> String {
 pub struct Hook {
     pub port: u16,
     pub bodies: Arc<Mutex<Vec<String>>>,
+    failing: Arc<AtomicBool>,
 }
 
 impl Hook {
@@ -158,7 +159,8 @@ impl Hook {
         let listener = TcpListener::bind("127.0.0.1:0").expect("hook bind");
         let port = listener.local_addr().expect("addr").port();
         let bodies = Arc::new(Mutex::new(Vec::new()));
-        let keep = bodies.clone();
+        let failing = Arc::new(AtomicBool::new(false));
+        let (keep, down) = (bodies.clone(), failing.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
@@ -176,13 +178,25 @@ impl Hook {
                     line.clear();
                 }
                 let mut body = vec![0u8; length];
+                if down.load(Ordering::SeqCst) {
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    );
+                    continue;
+                }
                 if reader.read_exact(&mut body).is_ok() {
                     keep.lock().expect("lock").push(String::from_utf8_lossy(&body).into_owned());
                 }
                 let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
             }
         });
-        Hook { port, bodies }
+        Hook { port, bodies, failing }
+    }
+
+    /// From now on answers every POST with 503 and keeps nothing (a
+    /// webhook that is down).
+    pub fn fail_from_now(&self) {
+        self.failing.store(true, Ordering::SeqCst);
     }
 
     pub fn url(&self) -> String {
