@@ -363,3 +363,68 @@ fn a_dead_slack_webhook_never_delays_the_run_and_its_failures_are_in_the_report(
     let md = std::fs::read_to_string(stage.run.join("report.md")).expect("md");
     assert!(md.contains("rollback_started"), "the failed delivery is in the report");
 }
+
+/// Per-person credentials: once the run has one, decide and rollback take
+/// the identity from the token; only the release commander may decide or
+/// roll back by hand (the seed's rule), and the controller checks it again
+/// for a request dropped into its inbox without the CLI.
+#[test]
+fn credentials_decide_who_may_decide_and_roll_back() {
+    let stage = Stage::new("grants", &manual_plan());
+    let mut controller = stage.run_to_checkpoint_1();
+    let run = stage.run.display().to_string();
+    let grant = |role: &str, name: &str| -> String {
+        let o = stage.cutover(&["grant", "--run", &run, "--role", role, "--name", name]).output().expect("grant");
+        assert!(o.status.success(), "{}", text(&o));
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let commander = grant("release-commander", "Alex Doe");
+    let dba = grant("DBA", "Sam Lee");
+    assert!(commander.len() >= 32 && commander != dba);
+    let stored = std::fs::read_to_string(stage.run.join("grants.json")).expect("grants");
+    assert!(!stored.contains(&commander) && !stored.contains(&dba), "only hashes are kept");
+    let o = stage.cutover(&["grant", "--run", &run, "--role", "Astronaut", "--name", "X"]).output().expect("grant");
+    assert_eq!(o.status.code(), Some(3), "a role the plan does not have: {}", text(&o));
+
+    let decide = |token: Option<&str>, by: Option<&str>| {
+        let mut c = stage.cutover(&["decide", "--run", &run, "--checkpoint", "1", "--decision", "hold"]);
+        if let Some(t) = token {
+            c.env("LMS_CUTOVER_TOKEN", t);
+        }
+        if let Some(b) = by {
+            c.args(["--by", b]);
+        }
+        c.output().expect("decide")
+    };
+    let o = decide(None, Some("Release Commander"));
+    assert_eq!(o.status.code(), Some(3), "a free --by no longer works: {}", text(&o));
+    assert!(text(&o).contains("credential"), "{}", text(&o));
+    let o = decide(Some(&dba), None);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("Release Commander"), "{}", text(&o));
+    let o = decide(Some("lmsct_forged"), None);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+
+    // A request written into the inbox by hand, naming the commander but
+    // without the token, is refused by the controller itself.
+    let inbox = stage.run.join("inbox");
+    let forged = r#"{"kind":"rollback","by":"Alex Doe","reason":"forged"}"#;
+    std::fs::write(inbox.join("zz-forged.tmp"), forged).expect("forge");
+    std::fs::rename(inbox.join("zz-forged.tmp"), inbox.join("zz-forged.req")).expect("forge");
+    wait_for("the controller's answer", || inbox.join("zz-forged.answer").exists());
+    let answer = read_json(&inbox.join("zz-forged.answer"));
+    assert_eq!(answer["accepted"], false, "{answer}");
+    assert_eq!(stage.weights(), Some((90, 10)), "nothing moved");
+
+    let o = stage
+        .cutover(&["rollback", "--run", &run, "--reason", "latency on green"])
+        .env("LMS_CUTOVER_TOKEN", &commander)
+        .output()
+        .expect("rollback");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(wait_exit(&mut controller, "the controller"), Some(1));
+    let j = journal(&stage.run);
+    let requested = j.iter().find(|r| r["event"]["type"] == "rollback_requested").expect("journaled");
+    assert_eq!(requested["event"]["by"], "Alex Doe (Release Commander)");
+    assert!(!j.iter().any(|r| r["event"]["type"] == "decided"), "no refused decision was journaled");
+}

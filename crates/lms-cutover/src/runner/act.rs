@@ -13,6 +13,7 @@ use crate::error::Result;
 use crate::local::{health, http_client};
 use crate::observe::{CheckResult, HealthReport, MetricsSample, Outcome};
 use crate::plan::model::{Decision, Metric};
+use crate::runner::grants;
 use crate::runner::inbox::{self, Answer, Request};
 use crate::runner::Runner;
 use crate::units::{Slot, VersionSpec};
@@ -436,9 +437,12 @@ impl Runner {
         self.record_deliveries()?;
         let mut journaled = self.handle_interrupt().await?;
         for (path, req) in inbox::take(&self.dir.inbox()) {
+            // Who asks is checked here, by the journal's single writer,
+            // whatever the requesting CLI checked.
+            let req = req.and_then(|r| authorized(&self.dir, r));
             let answer = match req {
                 Err(e) => Answer { accepted: false, message: e.to_string() },
-                Ok(Request::Decide { input }) if input.made_at.is_some_and(|t| t < self.started) => {
+                Ok(Request::Decide { input, .. }) if input.made_at.is_some_and(|t| t < self.started) => {
                     let message = format!(
                         "stale decision discarded: made at {} before this controller started at {}, on older evidence; decide again",
                         input.made_at.map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default(),
@@ -447,7 +451,7 @@ impl Runner {
                     self.observer.note(&message);
                     Answer { accepted: false, message }
                 }
-                Ok(Request::Decide { input }) => match self.engine.decide(&self.state, &input, now) {
+                Ok(Request::Decide { input, .. }) => match self.engine.decide(&self.state, &input, now) {
                     Ok(record) => {
                         let msg = format!(
                             "checkpoint {} decided {} by {}",
@@ -461,7 +465,7 @@ impl Runner {
                     }
                     Err(e) => Answer { accepted: false, message: e.to_string() },
                 },
-                Ok(Request::Rollback { by, reason }) => {
+                Ok(Request::Rollback { by, reason, .. }) => {
                     if self.state.rollback.is_some() {
                         Answer { accepted: true, message: "a rollback is already under way".into() }
                     } else {
@@ -474,7 +478,7 @@ impl Runner {
                         }
                     }
                 }
-                Ok(Request::Confirm { step, item, by, note }) => match (step, item) {
+                Ok(Request::Confirm { step, item, by, note, .. }) => match (step, item) {
                     (Some(n), _) if self.engine.current_step(&self.state).is_some_and(|s| s.n == n) => {
                         self.record(Event::ManualConfirmed { step: n, by: by.clone(), note })?;
                         journaled = true;
@@ -498,4 +502,30 @@ impl Runner {
         }
         Ok(journaled)
     }
+}
+
+/// The request with its actor as the run's grants identify them (see
+/// [`grants::authorize`]); refused when they may not do it.
+fn authorized(dir: &crate::runner::context::RunDir, r: Request) -> Result<Request> {
+    use grants::Permission;
+    // With a token, the token says who (the CLI already wrote its label
+    // into `by`); without one, `by` stands only on a run without grants.
+    let who = |token: &Option<String>, by: &str, what| {
+        let by = if token.is_some() { None } else { Some(by) };
+        grants::authorize(dir, token.as_deref(), by, what)
+    };
+    Ok(match r {
+        Request::Decide { mut input, token } => {
+            input.by = who(&token, &input.by, Permission::Decide)?;
+            Request::Decide { input, token: None }
+        }
+        Request::Rollback { by, reason, token } => {
+            let by = who(&token, &by, Permission::Rollback)?;
+            Request::Rollback { by, reason, token: None }
+        }
+        Request::Confirm { step, item, by, note, token } => {
+            let by = who(&token, &by, Permission::Confirm)?;
+            Request::Confirm { step, item, by, note, token: None }
+        }
+    })
 }

@@ -23,6 +23,9 @@ pub enum Request {
     Decide {
         /// The decision.
         input: DecisionInput,
+        /// The person's run credential, when the run has grants.
+        #[serde(default)]
+        token: Option<String>,
     },
     /// All traffic back to blue.
     Rollback {
@@ -30,6 +33,9 @@ pub enum Request {
         by: String,
         /// Why.
         reason: String,
+        /// The person's run credential, when the run has grants.
+        #[serde(default)]
+        token: Option<String>,
     },
     /// A manual step or post-cutover checklist item is done.
     Confirm {
@@ -41,6 +47,9 @@ pub enum Request {
         by: String,
         /// Note.
         note: Option<String>,
+        /// The person's run credential, when the run has grants.
+        #[serde(default)]
+        token: Option<String>,
     },
 }
 

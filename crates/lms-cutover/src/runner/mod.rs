@@ -15,6 +15,7 @@
 pub mod act;
 pub mod console;
 pub mod context;
+pub mod grants;
 pub mod inbox;
 pub mod interrupt;
 pub mod needs;

@@ -53,7 +53,8 @@ pub struct World {
     pub decisions: VecDeque<DecisionInput>,
     /// Samples to take at a waiting checkpoint before the next decision comes.
     pub samples_before_decision: usize,
-    /// Fail these actions (by name).
+    /// Fail these actions (by name). Besides action names, `"blue_health"`
+    /// makes blue report unhealthy in the compatibility check after the migration.
     pub fail: Vec<&'static str>,
     /// A pre-check id that fails.
     pub failing_check: Option<String>,
@@ -247,13 +248,14 @@ impl Sim {
             Action::CompatibilityCheck { step, smoke, .. } => {
                 self.now += tick;
                 let ok = self.ok("compatibility_check");
+                let blue_healthy = self.ok("blue_health");
                 self.record(Event::CompatibilityFinished {
                     step,
                     health: HealthReport {
                         slot: Slot::Blue,
-                        healthy: true,
+                        healthy: blue_healthy,
                         version: Some("2.4.0".into()),
-                        detail: "healthy".into(),
+                        detail: if blue_healthy { "healthy" } else { "unhealthy: /api/health answered 503" }.into(),
                     },
                     smoke: smoke
                         .iter()

@@ -13,6 +13,7 @@ use lms_cutover::plan::Decision;
 use lms_cutover::rehearse::{Fault, RehearseOptions};
 use lms_cutover::runner::console::{verdict_line, Console};
 use lms_cutover::runner::context::{RunDir, RunInfo};
+use lms_cutover::runner::grants::{self, Permission};
 use lms_cutover::runner::inbox::Request;
 use lms_cutover::runner::needs;
 use lms_cutover::runner::{blackout_gate, Override, RunOptions, Runner, OWN_VERSION};
@@ -98,6 +99,20 @@ pub enum Action {
         #[arg(long)]
         quiet: bool,
     },
+    /// Issue a per-person credential for a run, in one of the plan's roles (printed once; the run keeps only its hash).
+    Grant {
+        #[command(flatten)]
+        at: RunRef,
+        /// The role, as the plan names it or an alias (e.g. release-commander).
+        #[arg(long, required_unless_present = "list")]
+        role: Option<String>,
+        /// The person.
+        #[arg(long, required_unless_present = "list")]
+        name: Option<String>,
+        /// List the credentials issued (names, roles, when; never the tokens).
+        #[arg(long)]
+        list: bool,
+    },
     /// List every value a plan needs from the environment (placeholders, secrets, smoke accounts), whether each is set, and which steps use it.
     Env {
         /// The plan file.
@@ -163,9 +178,8 @@ pub enum Action {
         /// proceed, hold, rollback, go-live-confirmed, extended-monitoring.
         #[arg(long)]
         decision: String,
-        /// Who decides.
-        #[arg(long)]
-        by: String,
+        #[command(flatten)]
+        who: Who,
         /// A note.
         #[arg(long)]
         note: Option<String>,
@@ -178,9 +192,8 @@ pub enum Action {
     Rollback {
         #[command(flatten)]
         at: RunRef,
-        /// Who.
-        #[arg(long)]
-        by: String,
+        #[command(flatten)]
+        who: Who,
         /// Why.
         #[arg(long)]
         reason: String,
@@ -199,9 +212,8 @@ pub enum Action {
         /// A checklist item id.
         #[arg(long)]
         item: Option<String>,
-        /// Who.
-        #[arg(long)]
-        by: String,
+        #[command(flatten)]
+        who: Who,
         /// A note.
         #[arg(long)]
         note: Option<String>,
@@ -282,6 +294,17 @@ fn require_controller(dir: &RunDir) -> anyhow::Result<()> {
         dir.root.display(),
         dir.root.display()
     )
+}
+
+/// Who acts: their run credential, or a name on a run without credentials.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Who {
+    /// Who you are, on a run without per-person credentials (with them, the token says who).
+    #[arg(long)]
+    by: Option<String>,
+    /// Your credential for this run (`lms cutover grant` issues it).
+    #[arg(long, env = "LMS_CUTOVER_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 /// `--write-ratio`: a share of requests from 0 to 0.9.
@@ -381,6 +404,28 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
             }
             verdict_result(&outcome.verdict, &outcome.run_dir)
         }
+        Action::Grant { at, role, name, list } => {
+            let dir = at.dir(None)?;
+            if list {
+                let grants = grants::load(&dir)?;
+                if grants.is_empty() {
+                    println!("no credentials issued: decide, rollback and confirm take --by");
+                }
+                for g in grants {
+                    println!("{:<28} {:<24} issued {}", g.name, g.role, g.issued_at.format("%Y-%m-%d %H:%M UTC"));
+                }
+                return Ok(EXIT_GO_LIVE);
+            }
+            let plan = lms_cutover::plan::load(dir.plan())?;
+            let (role, name) = (role.unwrap_or_default(), name.unwrap_or_default());
+            let (grant, token) = grants::issue(&dir, &plan, &role, &name)?;
+            println!("{token}");
+            eprintln!(
+                "credential for {} as {} — shown once, not stored: hand it to them (export LMS_CUTOVER_TOKEN=…). From now on decide, rollback and confirm on this run need a credential.",
+                grant.name, grant.role
+            );
+            Ok(EXIT_GO_LIVE)
+        }
         Action::Env { plan } => {
             let parsed = lms_cutover::plan::load(&plan)?;
             let needs = needs::needs(&parsed, &|n| std::env::var(n).ok(), false);
@@ -452,9 +497,10 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
             print!("{}", lms_cutover::control::status(&at.dir(dir)?)?);
             Ok(EXIT_GO_LIVE)
         }
-        Action::Decide { at, checkpoint, decision, by, note, override_reason } => {
+        Action::Decide { at, checkpoint, decision, who, note, override_reason } => {
             let decision: Decision = decision.parse()?;
             let dir = at.dir(None)?;
+            let by = grants::authorize(&dir, who.token.as_deref(), who.by.as_deref(), Permission::Decide)?;
             require_controller(&dir)?;
             let round = lms_cutover::control::open_round(&dir, checkpoint)?;
             wait_answer(
@@ -469,12 +515,14 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
                         round: Some(round),
                         made_at: Some(chrono::Utc::now()),
                     },
+                    token: who.token,
                 },
             )
             .await
         }
-        Action::Rollback { at, by, reason, after_go_live } => {
+        Action::Rollback { at, who, reason, after_go_live } => {
             let dir = at.dir(None)?;
+            let by = grants::authorize(&dir, who.token.as_deref(), who.by.as_deref(), Permission::Rollback)?;
             let finished = lms_cutover::control::verdict(&dir)?;
             match (&finished, after_go_live) {
                 (Some(Verdict::GoLive), false) => bail!(
@@ -488,7 +536,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
                 }
                 (None, true) => bail!("the run has not gone live: roll back without --after-go-live"),
                 (None, false) if lms_cutover::runner::context::controller_running(&dir) => {
-                    wait_answer(&dir, Request::Rollback { by, reason }).await?;
+                    wait_answer(&dir, Request::Rollback { by, reason, token: who.token }).await?;
                     // The controller does it; wait until it records all traffic on blue.
                     let r = lms_cutover::control::wait_on_blue(&dir).await?;
                     let ms = r.on_blue_at.map_or(0, |t| (t - r.triggered_at).num_milliseconds());
@@ -509,8 +557,9 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
             }
             ended(runner.run().await, &dir)
         }
-        Action::Confirm { at, step, item, by, note } => {
+        Action::Confirm { at, step, item, who, note } => {
             let dir = at.dir(None)?;
+            let by = grants::authorize(&dir, who.token.as_deref(), who.by.as_deref(), Permission::Confirm)?;
             // Most of the post-cutover checklist falls due after the run
             // ended: with no controller, an item is recorded directly.
             if let (None, Some(id), false) = (step, &item, lms_cutover::runner::context::controller_running(&dir)) {
@@ -518,7 +567,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
                 return Ok(EXIT_GO_LIVE);
             }
             require_controller(&dir)?;
-            wait_answer(&dir, Request::Confirm { step, item, by, note }).await
+            wait_answer(&dir, Request::Confirm { step, item, by, note, token: who.token }).await
         }
         Action::Report { dir, at } => {
             let dir = at.dir(dir)?;
