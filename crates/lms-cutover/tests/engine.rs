@@ -519,6 +519,35 @@ fn disabled_maintenance_skips_steps_4_and_16() {
     assert!(!sim.names().iter().any(|n| n.starts_with("maintenance")));
 }
 
+/// The seed's step 4 is "Enable maintenance mode (optional)": when it
+/// fails, the failure is recorded and the run goes on to go-live; a step
+/// that is not optional stops the run.
+#[test]
+fn an_optional_step_that_fails_is_recorded_and_the_run_goes_on() {
+    let mut world = World::default();
+    world.fail.push("maintenance_on");
+    let mut sim = Sim::new(rehearsal(), world);
+    sim.start();
+    assert_eq!(sim.run_to_end(), Verdict::GoLive);
+    let step4 = &sim.state.steps[&4];
+    assert_eq!(step4.ok, Some(false), "the failure stays recorded");
+    assert!(sim.names().contains(&"migrate"), "the run went on to the migration");
+
+    let text = REHEARSAL.replacen(
+        "do = { kind = \"maintenance_on\" }\noptional = true",
+        "do = { kind = \"maintenance_on\" }",
+        1,
+    );
+    assert_ne!(text, REHEARSAL, "step 4 of the rehearsal plan changed; update this test");
+    let mut plan = lms_cutover::plan::parse(&text).expect("plan");
+    plan.maintenance.enabled = true;
+    let mut world = World::default();
+    world.fail.push("maintenance_on");
+    let mut sim = Sim::new(plan, world);
+    sim.start();
+    assert!(matches!(sim.run_to_end(), Verdict::Aborted { .. }), "a required step stops the run");
+}
+
 #[test]
 fn pre_and_post_checks_use_their_sets() {
     let mut sim = Sim::new(rehearsal(), World::default());

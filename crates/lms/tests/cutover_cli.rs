@@ -116,5 +116,15 @@ fn validate_refuses_a_database_url_of_the_wrong_kind_and_an_unread_field() {
     let t = text(&o);
     assert_eq!(o.status.code(), Some(3), "{t}");
     assert!(t.contains("backup_max_age") && t.contains("max_age"), "{t}");
+
+    // `optional` is honoured (a failure is recorded and the run goes on),
+    // so it is refused where going on would be unsafe.
+    let optional_smoke = base.replacen("do = { kind = \"smoke\" }", "do = { kind = \"smoke\" }\noptional = true", 1);
+    assert_ne!(optional_smoke, base);
+    let plan = write_plan(&dir, &optional_smoke);
+    let o = bare(&["validate", &plan]).output().expect("validate");
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{t}");
+    assert!(t.contains("cannot be optional"), "{t}");
     let _ = std::fs::remove_dir_all(&dir);
 }

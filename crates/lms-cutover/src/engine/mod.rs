@@ -48,7 +48,13 @@ impl Engine {
     /// The first timeline step not yet finished (skipping disabled
     /// maintenance steps); `None` when the timeline is done.
     pub fn current_step(&self, state: &RunState) -> Option<&Step> {
-        self.plan.steps.iter().find(|s| !self.skipped(s) && !state.step_done(s.n))
+        self.plan.steps.iter().find(|s| !self.skipped(s) && !self.finished(s, state))
+    }
+
+    /// Done, or an optional step that failed: the run goes on past it (the
+    /// failure stays in the journal and the report).
+    fn finished(&self, s: &Step, state: &RunState) -> bool {
+        state.step_done(s.n) || (s.optional && state.step_failed(s.n).is_some())
     }
 
     fn skipped(&self, s: &Step) -> bool {
@@ -66,7 +72,7 @@ impl Engine {
             if self.skipped(s) {
                 continue;
             }
-            if let Some(why) = state.step_failed(s.n) {
+            if let Some(why) = state.step_failed(s.n).filter(|_| !s.optional) {
                 return Some((Some(s.n), format!("step {} ({}) failed: {why}", s.n, s.activity)));
             }
             if matches!(s.action, StepAction::PreChecks) && state.step_done(s.n) {
@@ -81,7 +87,7 @@ impl Engine {
                     return Some((Some(s.n), format!("required pre-checks failed: {}", failed.join(", "))));
                 }
             }
-            if !state.step_done(s.n) {
+            if !self.finished(s, state) {
                 break;
             }
         }

@@ -427,7 +427,10 @@ pub struct Step {
     /// What the engine does for it.
     #[serde(rename = "do")]
     pub action: StepAction,
-    /// Optional steps may be skipped by configuration (step 4).
+    /// A failure of an optional step is recorded and the run goes on (the
+    /// seed's step 4, "Enable maintenance mode (optional)"). Allowed only on
+    /// steps whose failure leaves nothing unsafe: announcements, manual
+    /// steps, maintenance on.
     #[serde(default)]
     pub optional: bool,
 }

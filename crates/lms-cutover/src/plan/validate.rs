@@ -363,6 +363,17 @@ fn check_rules(cx: &mut Cx<'_>, root: &Table, plan: &Plan) {
     let mut kinds_seen: Vec<(&'static str, usize)> = Vec::new();
     for (i, s) in plan.steps.iter().enumerate() {
         let want = i as u32 + 1;
+        let may_be_optional =
+            matches!(s.action, StepAction::Announce { .. } | StepAction::Manual | StepAction::MaintenanceOn);
+        if s.optional && !may_be_optional {
+            r.at(
+                &[K("steps"), I(i), K("optional")],
+                format!(
+                    "a {} step cannot be optional: the run must stop when it fails (optional is for announcements, manual steps and maintenance on)",
+                    s.action.name()
+                ),
+            );
+        }
         if s.n != want {
             r.at(&[K("steps"), I(i), K("n")], format!("step number {} out of sequence: expected {want}", s.n));
         }
