@@ -139,6 +139,40 @@ fn rehearsal_with_maintenance_on_under_write_load_goes_live() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// The rehearsal on PostgreSQL: `pg_dump -Fc` verified by
+/// `pg_restore --list` with its checksum, green's migration command run
+/// against the shared database, writes across both versions, go-live.
+#[test]
+fn rehearsal_on_postgresql_backs_up_migrates_and_goes_live() {
+    let url = tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(lms_store::testing::fresh_url(lms_store::Backend::Postgres))
+        .expect("a fresh PostgreSQL database");
+    let out = scratch("rehearse-pg");
+    let o = lms()
+        .args(["cutover", "rehearse", "--port-base", "0", "--rate", "40", "--write-ratio", "0.2", "--quiet"])
+        .args(["--database-url", &url, "--out"])
+        .arg(&out)
+        .output()
+        .expect("run rehearse");
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "rehearsal on PostgreSQL failed:\n{text}");
+    let run = only_run_dir(&out);
+    let j = journal(&run);
+    let backup = j.iter().find(|r| r["event"]["type"] == "backup_finished").expect("backup");
+    let report = &backup["event"]["report"];
+    assert!(report["artifact"].as_str().unwrap_or("").ends_with(".dump"), "pg_dump -Fc: {report}");
+    assert!(report["verification"].as_str().unwrap_or("").contains("entries"), "pg_restore --list: {report}");
+    assert_eq!(report["sha256"].as_str().map(str::len), Some(64), "{report}");
+    let migration = j.iter().find(|r| r["event"]["type"] == "migration_finished").expect("migration");
+    assert_eq!(migration["event"]["outcome"]["ok"], true, "{migration}");
+    let f = read_json(&run.join("rehearsal.json"));
+    assert_eq!(f["load"]["failed_total"], 0, "{}", f["load"]);
+    assert!(f["load"]["writes"]["ok"].as_u64().unwrap_or(0) > 0, "{}", f["load"]);
+    assert_eq!(read_json(&run.join("report.json"))["verdict"]["kind"], "go_live");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 #[test]
 fn injected_error_rate_rolls_back_automatically_with_a_measured_time() {
     let out = scratch("rehearse-fail");
