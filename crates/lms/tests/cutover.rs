@@ -294,8 +294,19 @@ fn killed_controller_resumes_without_repeating_steps() {
         .expect("loadgen");
     procs.0.push(load);
 
-    // The rehearsal plan, deciding nothing by itself.
-    let plan = lms_plan_text().replace("auto_decisions = true", "auto_decisions = false");
+    // The rehearsal plan, deciding nothing by itself; its migration command
+    // leaves a mark and takes a second, so that the controller can be
+    // killed while the migration runs.
+    let migrating = dir.join("migrating");
+    let plan = lms_plan_text().replace("auto_decisions = true", "auto_decisions = false").replacen(
+        "migrate = [\"{{self}}\", \"migrate\", \"up\", \"--database-url\", \"{{database_url}}\"]",
+        &format!(
+            "migrate = [\"sh\", \"-c\", \"touch {}; sleep 1; exec \\\"$0\\\" migrate up --database-url \\\"$1\\\"\", \"{{{{self}}}}\", \"{{{{database_url}}}}\"]",
+            migrating.display()
+        ),
+        1,
+    );
+    assert!(plan.contains("sleep 1"), "the rehearsal plan's migrate command changed; update this test");
     let plan_path = dir.join("plan.toml");
     std::fs::write(&plan_path, plan).expect("plan");
     let vars = [
@@ -332,13 +343,20 @@ fn killed_controller_resumes_without_repeating_steps() {
     for v in &vars {
         args.extend(["--var".into(), v.clone()]);
     }
-    let c = controller(&args, Some("backup"));
-    wait_for("backup started", || journal(&run).iter().any(|r| started(r, "backup")));
+    // Half-way: the dump is on disk under its `.partial` name, verified,
+    // not yet renamed.
+    let partials = || -> Vec<String> {
+        std::fs::read_dir(&backups)
+            .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default()
+    };
+    let c = controller(&args, Some("backup:written"));
+    wait_for("the dump written", || partials().iter().any(|n| n.ends_with(".partial")));
     kill(c);
 
-    // 2. During the migration.
-    let c = resume(Some("migrate"));
-    wait_for("migration started", || since_last_resume(&journal(&run)).iter().any(|r| started(r, "migrate")));
+    // 2. During the migration: its command is running when the controller dies.
+    let c = resume(None);
+    wait_for("migration running", || migrating.exists());
     kill(c);
 
     // 3. During the canary monitoring window (step 9), after a sample.
@@ -392,7 +410,15 @@ fn killed_controller_resumes_without_repeating_steps() {
     };
     assert_eq!(count("resumed", false, None), 4);
     assert_eq!(count("backup_finished", true, None), 1, "backup done once");
-    assert_eq!(count("migration_finished", true, None), 1, "migration done once");
+    // The killed dump was never taken as the backup: the one in the journal
+    // is a complete, renamed file from the resumed run.
+    let backup = j.iter().find(|r| r["event"]["type"] == "backup_finished").expect("backup");
+    let artifact = backup["event"]["report"]["artifact"].as_str().unwrap_or("").to_string();
+    assert!(artifact.ends_with(".db") && std::path::Path::new(&artifact).exists(), "{artifact}");
+    let left: Vec<String> = partials().into_iter().filter(|n| n.ends_with(".partial")).collect();
+    assert_eq!(left.len(), 1, "the killed run's partial file stays, marked as such: {left:?}");
+    assert!(!artifact.ends_with(&left[0]));
+    assert_eq!(count("migration_finished", true, None), 1, "migration done once, re-run safely after the kill");
     assert_eq!(count("green_deployed", true, Some(6)), 1, "green deployed once");
     for step in [8, 11, 14] {
         assert_eq!(count("weights_set", true, Some(step)), 1, "traffic step {step} done once");

@@ -187,6 +187,7 @@ impl DatabaseDriver for LocalDatabase {
                 return Err(e);
             }
         };
+        crate::local::stall_point("backup:written").await;
         std::fs::rename(&partial, &file).map_err(|e| err("database", format!("{}: {e}", file.display())))?;
         Ok(BackupReport {
             artifact: file.display().to_string(),

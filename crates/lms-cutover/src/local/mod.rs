@@ -37,3 +37,15 @@ pub(crate) fn err(driver: &'static str, message: impl Into<String>) -> CutoverEr
 pub(crate) fn http_client(timeout: std::time::Duration) -> reqwest::Client {
     reqwest::Client::builder().timeout(timeout).build().unwrap_or_else(|_| reqwest::Client::new())
 }
+
+/// Crash-test hook inside a driver: when `LMS_CUTOVER_STALL_AT` names
+/// this point (e.g. `backup:written`, the dump on disk under its
+/// `.partial` name but not yet renamed), waits here to be killed, so that
+/// a test can kill the controller half-way through an operation.
+pub(crate) async fn stall_point(point: &str) {
+    if std::env::var("LMS_CUTOVER_STALL_AT").is_ok_and(|v| v == point) {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    }
+}
