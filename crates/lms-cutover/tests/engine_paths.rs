@@ -130,6 +130,8 @@ fn failed_backup_with_maintenance_on_switches_it_off_again() {
     let (b, m) = (plan.steps[backup].action.clone(), plan.steps[on].action.clone());
     plan.steps[backup].action = m;
     plan.steps[on].action = b;
+    // `optional` stays with maintenance on (validate refuses an optional backup).
+    (plan.steps[backup].optional, plan.steps[on].optional) = (plan.steps[on].optional, false);
     let mut world = World::default();
     world.fail.push("backup");
     let mut sim = Sim::new(plan, world);

@@ -28,6 +28,9 @@ pub struct ServerConfig {
     /// Failed logins allowed per client address within `login_window`.
     pub login_max_failures_per_address: i64,
     pub login_window: Duration,
+    /// Which of this build's migrations the instance expects: all, or (a
+    /// rehearsal's stand-in for the release before) fewer.
+    pub schema: lms_store::migrations::SchemaCap,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +47,7 @@ impl Default for ServerConfig {
             login_max_failures_per_account: 5,
             login_max_failures_per_address: 20,
             login_window: Duration::from_secs(15 * 60),
+            schema: lms_store::migrations::SchemaCap::All,
         }
     }
 }

@@ -1,8 +1,14 @@
 //! Embedded migrations, one set per backend, and where a database stands
 //! against them. Migrations follow expand/contract (docs/MIGRATIONS.md).
+//!
+//! A [`SchemaCap`] makes this build stand in for the release before it (a
+//! cutover rehearsal): only migrations up to the cap are applied and
+//! expected, so the newest one is left for the new release to apply while
+//! the old one serves.
 
 use crate::{Db, Result};
 use sqlx::migrate::Migrator;
+use std::borrow::Cow;
 
 static PG: Migrator = sqlx::migrate!("./migrations/postgres");
 static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -33,18 +39,90 @@ fn migrator(db: &Db) -> &'static Migrator {
     }
 }
 
+/// Which of this build's migrations count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SchemaCap {
+    /// All of them (a normal instance).
+    #[default]
+    All,
+    /// All but the newest: the schema of the release before this one.
+    Previous,
+    /// Those up to and including this version.
+    UpTo(i64),
+}
+
+impl std::str::FromStr for SchemaCap {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim() {
+            "all" => Ok(SchemaCap::All),
+            "previous" => Ok(SchemaCap::Previous),
+            v => v
+                .parse()
+                .map(SchemaCap::UpTo)
+                .map_err(|_| format!("`{s}` is not a migration version (e.g. 20261101000001), `previous` or `all`")),
+        }
+    }
+}
+
+impl SchemaCap {
+    /// The newest version that counts, or `None` for all.
+    fn limit(self, m: &Migrator) -> Option<i64> {
+        match self {
+            SchemaCap::All => None,
+            SchemaCap::UpTo(v) => Some(v),
+            SchemaCap::Previous => {
+                let mut versions: Vec<i64> = m.iter().map(|x| x.version).collect();
+                versions.sort_unstable();
+                versions.pop();
+                Some(versions.last().copied().unwrap_or(0))
+            }
+        }
+    }
+}
+
 /// Applies every pending migration.
 pub async fn up(db: &Db) -> Result<()> {
+    up_to(db, SchemaCap::All).await
+}
+
+/// Applies the pending migrations that `cap` counts. Migrations the
+/// database has applied beyond the cap (a newer release ran) are left alone.
+pub async fn up_to(db: &Db, cap: SchemaCap) -> Result<()> {
+    let full = migrator(db);
+    let capped;
+    let m = match cap.limit(full) {
+        None => full,
+        Some(limit) => {
+            capped = Migrator {
+                migrations: Cow::Owned(full.iter().filter(|x| x.version <= limit).cloned().collect()),
+                ignore_missing: true,
+                ..Migrator::DEFAULT
+            };
+            &capped
+        }
+    };
     match db {
-        Db::Pg(p) => PG.run(p).await?,
-        Db::Sqlite(p, _) => SQLITE.run(p).await?,
+        Db::Pg(p) => m.run(p).await?,
+        Db::Sqlite(p, _) => m.run(p).await?,
     }
     Ok(())
 }
 
 /// Reads which migrations the database has applied.
 pub async fn status(db: &Db) -> Result<MigrationStatus> {
-    let expected = migrator(db).iter().map(|m| (m.version, m.description.to_string())).collect();
+    status_capped(db, SchemaCap::All).await
+}
+
+/// [`status`] against the migrations `cap` counts.
+pub async fn status_capped(db: &Db, cap: SchemaCap) -> Result<MigrationStatus> {
+    let m = migrator(db);
+    let limit = cap.limit(m);
+    let expected = m
+        .iter()
+        .filter(|x| limit.is_none_or(|l| x.version <= l))
+        .map(|x| (x.version, x.description.to_string()))
+        .collect();
     let mut c = db.acquire().await?;
     let exists_sql = match db {
         Db::Pg(_) => {

@@ -39,6 +39,16 @@ fn rehearsal_goes_live_and_reports_every_section() {
     assert_eq!(smoke.len(), 10);
     assert!(smoke.iter().all(|t| t["passed"] == true), "{smoke:?}");
     assert_eq!(r["compatibility"].as_array().map(Vec::len), Some(6));
+    // Blue stood in for the release before (the schema one migration
+    // behind): step 5 applied this build's newest migration while blue
+    // served, and blue passed its read-only smoke on the new schema.
+    let migration =
+        journal(&run).into_iter().find(|r| r["event"]["type"] == "migration_finished").expect("the migration step");
+    let applied = migration["event"]["report"]["applied"].as_array().cloned().unwrap_or_default();
+    assert_eq!(applied.len(), 1, "one real migration at step 5: {migration}");
+    assert!(r["compatibility"].as_array().expect("compat").iter().all(|t| t["passed"] == true));
+    let md_migration = std::fs::read_to_string(run.join("report.md")).expect("md");
+    assert!(md_migration.contains("Migration: 1 applied"), "the report shows it");
     let cps = r["checkpoints"].as_array().expect("checkpoints");
     assert_eq!(cps.len(), 3);
     for c in cps {
@@ -170,6 +180,36 @@ fn rehearsal_on_postgresql_backs_up_migrates_and_goes_live() {
     assert_eq!(f["load"]["failed_total"], 0, "{}", f["load"]);
     assert!(f["load"]["writes"]["ok"].as_u64().unwrap_or(0) > 0, "{}", f["load"]);
     assert_eq!(read_json(&run.join("report.json"))["verdict"]["kind"], "go_live");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// SIGTERM while the rehearsal is still staging (blue started, the runner
+/// not yet): the rehearsal stops what it started and exits 4.
+#[test]
+fn a_rehearsal_stopped_while_staging_stops_what_it_started() {
+    let out = scratch("rehearse-sigterm");
+    let mut child = lms()
+        .args(["cutover", "rehearse", "--port-base", "0", "--rate", "40", "--quiet", "--out"])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("rehearse");
+    let blue_pid_file = || -> Option<std::path::PathBuf> {
+        let run = std::fs::read_dir(&out).ok()?.flatten().next()?.path();
+        Some(run.join("blue.pid")).filter(|p| p.exists())
+    };
+    wait_for("blue started", || blue_pid_file().is_some());
+    let pid_file = blue_pid_file().expect("blue.pid");
+    let pid = std::fs::read_to_string(&pid_file).expect("pid").trim().to_string();
+    let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    assert_eq!(wait_exit(&mut child, "the rehearsal"), Some(4), "stopped by a signal");
+    let gone = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map_or(true, |s| s.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')))
+    };
+    wait_for("blue stopped", gone);
+    assert!(!pid_file.exists(), "blue's pid file removed with blue");
     let _ = std::fs::remove_dir_all(&out);
 }
 

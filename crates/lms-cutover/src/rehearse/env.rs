@@ -161,3 +161,36 @@ pub async fn teardown(stage: &mut Stage, dir: &RunDir) {
         let _ = tokio::time::timeout(Duration::from_secs(5), p.wait()).await;
     }
 }
+
+/// SIGINT and SIGTERM while a rehearsal stages blue, the proxy and the
+/// load (before its runner handles signals itself).
+pub struct StagingSignals {
+    int: Option<tokio::signal::unix::Signal>,
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl StagingSignals {
+    /// Starts listening (the process no longer dies of these signals).
+    pub fn listen() -> Self {
+        use tokio::signal::unix::{signal, SignalKind};
+        StagingSignals { int: signal(SignalKind::interrupt()).ok(), term: signal(SignalKind::terminate()).ok() }
+    }
+
+    /// `fut`, or [`CutoverError::Stopped`] when a signal comes first.
+    pub async fn unless_signalled<T>(
+        &mut self,
+        fut: impl std::future::Future<Output = Result<T>>,
+        run: &str,
+    ) -> Result<T> {
+        let stopped = |by: &str| CutoverError::Stopped {
+            by: format!("{by} while the rehearsal was staging"),
+            run: run.to_string(),
+        };
+        let (Some(int), Some(term)) = (self.int.as_mut(), self.term.as_mut()) else { return fut.await };
+        tokio::select! {
+            r = fut => r,
+            _ = int.recv() => Err(stopped("SIGINT")),
+            _ = term.recv() => Err(stopped("SIGTERM")),
+        }
+    }
+}

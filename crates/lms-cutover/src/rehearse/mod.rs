@@ -176,13 +176,19 @@ pub async fn rehearse(opts: RehearseOptions) -> Result<Outcome> {
     let resolved = context::Resolved::new(&plan, &info)?;
 
     let mut stage = env::Stage::default();
+    // Until the runner takes over signals, SIGINT or SIGTERM stops the
+    // staging, and what was started is stopped below.
+    let mut signals = env::StagingSignals::listen();
     let result = async {
-        env::start_blue(&mut stage, &dir, &resolved).await?;
-        // The production runbook expects an automated backup younger than
-        // four hours before the cutover (pre-check T-1h#4); stage one.
-        env::nightly_backup(&plan, &resolved).await?;
-        env::start_proxy(&mut stage, &resolved, &ports, opts.inject).await?;
-        let load = Arc::new(load::Load::start(&resolved.traffic.public_url, opts.rate, opts.write_ratio).await?);
+        let staging = async {
+            env::start_blue(&mut stage, &dir, &resolved).await?;
+            // The production runbook expects an automated backup younger than
+            // four hours before the cutover (pre-check T-1h#4); stage one.
+            env::nightly_backup(&plan, &resolved).await?;
+            env::start_proxy(&mut stage, &resolved, &ports, opts.inject).await?;
+            load::Load::start(&resolved.traffic.public_url, opts.rate, opts.write_ratio).await
+        };
+        let load = Arc::new(signals.unless_signalled(staging, &dir.root.display().to_string()).await?);
         let l2 = load.clone();
         let extra: Extra = Arc::new(move || l2.line());
         let observer: Arc<dyn Observer> =

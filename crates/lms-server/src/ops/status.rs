@@ -46,7 +46,7 @@ pub const BUILD_TIME: &str = match option_env!("LMS_BUILD_TIME") {
 #[utoipa::path(get, path = "/status", tag = "operations", responses((status = 200, body = Status)))]
 pub async fn status(State(state): State<AppState>) -> Json<Status> {
     let db = state.db();
-    let ms = migrations::status(db).await.ok();
+    let ms = migrations::status_capped(db, state.config().schema).await.ok();
     let maintenance = match db.acquire().await {
         Ok(mut c) => settings::maintenance(&mut c.conn()).await.unwrap_or(false),
         Err(_) => false,

@@ -5,6 +5,7 @@ use super::DbArgs;
 use anyhow::{bail, Context};
 use chrono::Utc;
 use lms_server::{AppState, ServerConfig};
+use lms_store::migrations::SchemaCap;
 use lms_store::{demo, migrations};
 use std::time::Duration;
 
@@ -25,6 +26,11 @@ pub struct ServeArgs {
     /// Apply pending migrations before serving.
     #[arg(long)]
     pub migrate: bool,
+    /// Which of this build's migrations to apply and expect: `all`, or
+    /// `previous` (all but the newest) / a version, to stand in for the
+    /// release before this one in a cutover rehearsal.
+    #[arg(long, env = "LMS_SCHEMA", default_value = "all", value_parser = parse_schema)]
+    pub schema: SchemaCap,
     /// Seed an empty database with a demo organisation (implies --migrate) and print its logins.
     #[arg(long)]
     pub demo: bool,
@@ -50,10 +56,10 @@ pub struct ServeArgs {
 
 pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
     let db = a.db.connect(a.db_pool).await?;
-    let status = migrations::status(&db).await?;
+    let status = migrations::status_capped(&db, a.schema).await?;
     if !status.is_current() {
         if a.migrate || a.demo {
-            migrations::up(&db).await.context("applying migrations")?;
+            migrations::up_to(&db, a.schema).await.context("applying migrations")?;
         } else {
             let pending: Vec<String> = status.pending().iter().map(|(v, d)| format!("{v} {d}")).collect();
             bail!(
@@ -88,6 +94,7 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
         trust_forwarded: a.trust_forwarded,
         shutdown_timeout: Duration::from_secs(a.shutdown_timeout),
         drain_delay: Duration::from_secs(a.drain_delay),
+        schema: a.schema,
         ..ServerConfig::default()
     };
     tracing::info!(%addr, slot = %a.slot, version = lms_core::VERSION, backend = db.backend().as_str(), "LMS listening");
@@ -96,4 +103,8 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+fn parse_schema(s: &str) -> Result<SchemaCap, String> {
+    s.parse()
 }
