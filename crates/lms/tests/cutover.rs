@@ -213,6 +213,38 @@ fn a_rehearsal_stopped_while_staging_stops_what_it_started() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// A manual step nobody confirms does not wait forever: the plan's
+/// `manual_timeout` (1 min, compressed to 0.2 s) runs out, the step fails,
+/// and with no traffic moved yet the run aborts (exit 2).
+#[test]
+fn a_manual_step_nobody_confirms_fails_at_the_plans_deadline() {
+    let out = scratch("rehearse-manual-deadline");
+    let plan = lms_plan_text_with_deadline()
+        .replacen("auto_confirm_manual = true", "auto_confirm_manual = false", 1)
+        .replacen(
+            "do = { kind = \"announce\", message = \"War room open: #lms-golive-war-room. Team check-in.\" }",
+            "do = { kind = \"manual\" }",
+            1,
+        )
+        .replacen("decision_timeout = \"15m\"", "decision_timeout = \"15m\"\nmanual_timeout = \"1m\"", 1);
+    assert!(plan.contains("manual_timeout") && plan.contains("kind = \"manual\""), "the rehearsal plan changed");
+    let plan_path = out.join("plan.toml");
+    std::fs::write(&plan_path, plan).expect("plan");
+    let o = lms()
+        .args(["cutover", "rehearse", "--port-base", "0", "--rate", "20", "--quiet", "--plan"])
+        .arg(&plan_path)
+        .arg("--out")
+        .arg(out.join("runs"))
+        .output()
+        .expect("run rehearse");
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(2), "aborted before any traffic moved:\n{text}");
+    assert!(text.contains("nobody confirmed it within 1m"), "{text}");
+    let j = journal(&only_run_dir(&out.join("runs")));
+    assert_eq!(count_events(&j, "step_expired"), 1);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 #[test]
 fn injected_error_rate_rolls_back_automatically_with_a_measured_time() {
     let out = scratch("rehearse-fail");

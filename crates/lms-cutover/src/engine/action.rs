@@ -32,6 +32,9 @@ pub enum Action {
         owner: String,
         /// Counts as confirmed without a person (rehearsals).
         auto_confirm: bool,
+        /// When the plan's `manual_timeout` runs out and the step fails.
+        #[serde(default)]
+        expires_at: Option<DateTime<Utc>>,
     },
     /// Run a set of checks (`ChecksFinished`).
     RunChecks {

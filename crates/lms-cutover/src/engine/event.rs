@@ -52,6 +52,14 @@ pub enum Event {
         /// Whether delivery worked.
         ok: bool,
     },
+    /// Nobody confirmed a manual step within the plan's `manual_timeout`:
+    /// the step failed.
+    StepExpired {
+        /// The step.
+        step: u32,
+        /// How long it waited, as the plan wrote it.
+        waited: String,
+    },
     /// A person confirmed a manual step.
     ManualConfirmed {
         /// The step.

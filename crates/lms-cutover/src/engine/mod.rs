@@ -284,6 +284,10 @@ impl Engine {
                 activity: step.activity.clone(),
                 owner: step.owner.clone(),
                 auto_confirm: auto,
+                expires_at: self.plan.monitoring.manual_timeout.map(|t| {
+                    let since = state.steps.get(&n).and_then(|p| p.started_at).unwrap_or(now);
+                    since + t.compressed(self.plan.meta.compression).delta()
+                }),
             },
             StepAction::PreChecks => Action::RunChecks {
                 step: n,
@@ -349,6 +353,7 @@ impl Engine {
                 activity: format!("{} (checkpoint {n} is not defined)", step.activity),
                 owner: step.owner.clone(),
                 auto_confirm: false,
+                expires_at: None,
             };
         };
         let progress = state.checkpoints.get(&n);

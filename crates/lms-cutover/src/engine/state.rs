@@ -287,6 +287,12 @@ impl RunState {
                 Notice::WeightsDrift { stage_started, .. } => self.drift_alerted = Some(*stage_started),
             },
             Event::ManualConfirmed { step, .. } => self.finish(Some(*step), at, true, None),
+            Event::StepExpired { step, waited } => self.finish(
+                Some(*step),
+                at,
+                false,
+                Some(format!("nobody confirmed it within {waited} (the plan's manual_timeout)")),
+            ),
             Event::ChecksFinished { step, set, results } => {
                 match set {
                     CheckSet::PreCutover => self.prechecks = results.clone(),

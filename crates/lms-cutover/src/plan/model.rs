@@ -218,6 +218,12 @@ pub struct Monitoring {
     /// What a checkpoint does when nobody decided within `decision_timeout`.
     #[serde(default)]
     pub on_decision_timeout: TimeoutAction,
+    /// How long a manual step waits for `lms cutover confirm --step`
+    /// (compressed like the windows); then it counts as failed: the run
+    /// aborts before traffic moved, and rolls back after. Without it a
+    /// manual step waits until confirmed.
+    #[serde(default)]
+    pub manual_timeout: Option<PlanDuration>,
 }
 
 /// The declared default of a wait that ran out.

@@ -33,7 +33,7 @@ impl Runner {
                 let ok = self.notify(notice.clone()).await;
                 Event::Notified { step, notice, ok }
             }
-            Action::AwaitManual { step, activity, owner, auto_confirm } => {
+            Action::AwaitManual { step, activity, owner, auto_confirm, expires_at } => {
                 let by = if auto_confirm {
                     Some("auto (plan confirms manual steps)".to_string())
                 } else {
@@ -43,12 +43,25 @@ impl Runner {
                     Some(by) => Event::ManualConfirmed { step, by, note: None },
                     None => {
                         self.observer.note(&format!(
-                            "step {step} ({activity}) waits for {owner}: lms cutover confirm {} --step {step} --by NAME",
-                            self.dir.root.display()
+                            "step {step} ({activity}) waits for {owner}: lms cutover confirm --run {} --step {step} --by NAME{}",
+                            self.dir.root.display(),
+                            expires_at.map_or_else(String::new, |t| format!(
+                                " — by {} UTC, or the step fails",
+                                t.format("%H:%M:%S")
+                            ))
                         ));
                         while !self.state.step_done(step) {
                             if self.poll_inbox(Utc::now()).await? {
                                 return Ok(None);
+                            }
+                            if expires_at.is_some_and(|t| Utc::now() >= t) {
+                                let waited = self
+                                    .engine
+                                    .plan()
+                                    .monitoring
+                                    .manual_timeout
+                                    .map_or_else(String::new, |t| t.to_string());
+                                return Ok(Some(Event::StepExpired { step, waited }));
                             }
                             tokio::time::sleep(POLL).await;
                         }
