@@ -138,14 +138,44 @@ pub async fn wait_on_blue(dir: &RunDir) -> Result<crate::engine::state::Rollback
     }
 }
 
-/// Stops green (explicit command after a rollback or a rehearsal).
+/// Stops green after a run that did not go live (or a rehearsal), records
+/// it in the journal and rebuilds the report. Refused while a controller
+/// runs the run, and while green carries traffic.
 pub async fn stop_green(dir: &RunDir) -> Result<String> {
+    let Some(_lock) = crate::runner::context::try_lock(dir)? else {
+        return Err(CutoverError::invalid("stop-green", "a controller runs this run: stop green after it has ended"));
+    };
+    let (mut journal, contents) = crate::journal::Journal::open(dir.journal())?;
+    let state = contents.state();
+    let serving = match &state.verdict {
+        Some(crate::engine::Verdict::GoLive) => true,
+        Some(_) => false,
+        None => state.weights.green_weight().get() > 0,
+    };
+    if serving {
+        return Err(CutoverError::invalid(
+            "stop-green",
+            "green carries traffic (the run went live, or traffic is split): roll back first",
+        ));
+    }
     let info = RunInfo::load(dir)?;
     let plan = crate::plan::load(dir.plan())?;
     let resolved = crate::runner::context::Resolved::new(&plan, &info)?;
     let drivers = crate::runner::context::local_drivers(&plan, &resolved, dir, info.demo_accounts)?;
-    let s = drivers.deploy.stop(crate::units::Slot::Green).await?;
-    Ok(s.detail)
+    let outcome = match drivers.deploy.stop(crate::units::Slot::Green).await {
+        Ok(s) => crate::observe::Outcome::ok(s.detail),
+        Err(e) => crate::observe::Outcome::failed(e.to_string()),
+    };
+    journal.append(Utc::now(), crate::engine::Event::GreenStopped { outcome: outcome.clone() })?;
+    drop(journal);
+    if contents.records.iter().any(|r| matches!(r.event, crate::engine::Event::RunCompleted { .. })) {
+        crate::report::write(dir)?;
+    }
+    if outcome.ok {
+        Ok(outcome.detail)
+    } else {
+        Err(CutoverError::invalid("stop-green", outcome.detail))
+    }
 }
 
 /// Records a post-cutover checklist item (9.1, 9.2) as done on a run that

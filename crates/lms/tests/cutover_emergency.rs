@@ -27,6 +27,12 @@ fn rollback_from_a_fresh_shell_with_the_controller_dead() {
     stage.run_to_checkpoint_1_and_kill();
     let run = stage.run.display().to_string();
 
+    // Green carries 10 %: stopping it now is refused, and nothing changes.
+    let o = lms_fresh_shell().args(["cutover", "stop-green", &run]).output().expect("stop-green");
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("carries traffic"), "{}", text(&o));
+    assert!(stage.run.join("green.pid").exists(), "green still runs");
+
     // An operator's new terminal: no LMS_TEST_* variables, no token in the
     // environment. The run directory holds everything a rollback needs.
     let started = Instant::now();
@@ -56,6 +62,9 @@ fn rollback_from_a_fresh_shell_with_the_controller_dead() {
     let o = lms_fresh_shell().args(["cutover", "stop-green", &run]).output().expect("stop-green");
     assert!(o.status.success(), "{}", text(&o));
     assert!(!stage.run.join("green.pid").exists(), "green stopped");
+    assert_eq!(count_events(&journal(&stage.run), "green_stopped"), 1, "recorded in the journal");
+    let md = std::fs::read_to_string(stage.run.join("report.md")).expect("report");
+    assert!(md.contains("Green was stopped at"), "the report says so");
     // A second rollback has nothing to do and says so, with the same code.
     let o = lms_fresh_shell()
         .args(["cutover", "rollback", "--run", &run, "--by", "Release Commander", "--reason", "again"])

@@ -52,6 +52,11 @@ pub enum Event {
         /// Whether delivery worked.
         ok: bool,
     },
+    /// Green was stopped after the run (`lms cutover stop-green`).
+    GreenStopped {
+        /// What the deploy driver reported.
+        outcome: Outcome,
+    },
     /// Nobody confirmed a manual step within the plan's `manual_timeout`:
     /// the step failed.
     StepExpired {

@@ -116,6 +116,8 @@ pub struct RunState {
     pub migrated: bool,
     /// Whether green was started.
     pub green_deployed: bool,
+    /// When green was stopped after the run (`stop-green`), if it was.
+    pub green_stopped_at: Option<DateTime<Utc>>,
     /// After a resume: green must be health-checked again before going on.
     pub recheck_green: bool,
     /// The re-check after a resume found green unhealthy or gone.
@@ -338,6 +340,11 @@ impl RunState {
                     );
                 } else {
                     self.finish(Some(*step), at, true, None);
+                }
+            }
+            Event::GreenStopped { outcome } => {
+                if outcome.ok {
+                    self.green_stopped_at = Some(at);
                 }
             }
             Event::GreenDeployed { step, outcome } => {

@@ -99,6 +99,14 @@ pub fn rows(records: &[Record]) -> Vec<LogRow> {
                 };
                 out.push(line(r, "maintenance", text, outcome.ok));
             }
+            Event::GreenStopped { outcome } => {
+                let text = if outcome.ok {
+                    format!("green stopped (stop-green): {}", outcome.detail)
+                } else {
+                    format!("stopping green failed: {}", outcome.detail)
+                };
+                out.push(line(r, "green", text, outcome.ok));
+            }
             Event::GreenDeployed { outcome, .. } => {
                 let text = if outcome.ok {
                     "green started and ready".to_string()

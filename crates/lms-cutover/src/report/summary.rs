@@ -31,10 +31,13 @@ pub fn summary(i: &Inputs<'_>) -> Summary {
     let day = state.started_at;
     let at = |t: Option<DateTime<Utc>>| t.map_or_else(|| "an unknown time".into(), human::date_time);
     let why = i.smoke_reasons.as_ref().map(|w| format!(" — {w}")).unwrap_or_default();
-    let stop_green = format!(
-        "Green is left running after a rollback: stop it with `lms cutover stop-green {}` once it has been looked at (the journal does not record whether that was done).",
-        i.run_dir
-    );
+    let stop_green = match state.green_stopped_at {
+        Some(t) => format!("Green was stopped at {} (`stop-green`).", human::date_time(t)),
+        None => format!(
+            "Green is left running after a rollback: stop it with `lms cutover stop-green {}` once it has been looked at.",
+            i.run_dir
+        ),
+    };
     let cleanup = state.cleanup_failed.then(|| {
         "Maintenance mode could NOT be switched off after the run: switch it off by hand and check that users can write.".to_string()
     });
