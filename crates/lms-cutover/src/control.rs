@@ -54,7 +54,13 @@ pub fn status(dir: &RunDir) -> Result<String> {
             o.push_str(&format!("in flight: {}\n", a.name()));
         }
         if let Action::AwaitCheckpoint { prompt, .. } = engine.next(&state, Utc::now()) {
-            o.push_str(&format!("open: {} (round {})\n", prompt.name, prompt.round));
+            o.push_str(&format!(
+                "open: {} (round {}) — evidence {} (decide with --evidence {})\n",
+                prompt.name,
+                prompt.round,
+                crate::engine::checkpoint::evidence_id(&prompt),
+                crate::engine::checkpoint::evidence_id(&prompt)
+            ));
             for q in &prompt.questions {
                 o.push_str(&format!("  {:<32} {:?}  [{}]\n", q.text, q.answer, q.evidence));
             }
@@ -97,14 +103,14 @@ pub fn verdict(dir: &RunDir) -> Result<Option<crate::engine::Verdict>> {
     Ok(crate::journal::read(dir.journal())?.state().verdict)
 }
 
-/// The round at which checkpoint `n` is open now; an error saying where
-/// the run stands when it is not open.
-pub fn open_round(dir: &RunDir, n: u32) -> Result<u32> {
+/// The round at which checkpoint `n` is open now and the samples of its
+/// evidence so far; an error saying where the run stands when it is not open.
+pub fn open_evidence(dir: &RunDir, n: u32) -> Result<(u32, usize)> {
     let plan = crate::plan::load(dir.plan())?;
     let state = crate::journal::read(dir.journal())?.state();
     let engine = Engine::new(plan);
     match engine.next(&state, Utc::now()) {
-        Action::AwaitCheckpoint { prompt, .. } if prompt.checkpoint == n => Ok(prompt.round),
+        Action::AwaitCheckpoint { prompt, .. } if prompt.checkpoint == n => Ok((prompt.round, prompt.samples)),
         Action::Monitor { purpose: crate::engine::WindowPurpose::Hold { checkpoint, round }, .. }
             if checkpoint == n =>
         {

@@ -297,6 +297,34 @@ fn no_traffic_on_green_is_insufficient_data_not_a_pass() {
     assert!(sim.engine.decide(&sim.state, &decision(1, Decision::Hold), sim.now).is_ok());
 }
 
+/// A decision is bound to the evidence the person saw: proceeding on the
+/// first samples of a round is refused when an alert appeared after them;
+/// holding on the same evidence is accepted.
+#[test]
+fn a_forward_decision_on_evidence_that_has_since_turned_is_refused() {
+    let mut world = World::default();
+    world.metrics = Box::new(|_, _| (green(500, 0, 0, 100), None));
+    let mut sim = Sim::new(phase29(), world);
+    sim.start();
+    let seen = loop {
+        match sim.step() {
+            Action::AwaitCheckpoint { prompt, .. } if prompt.samples > 0 => break prompt.samples,
+            Action::Complete { .. } => panic!("the run ended"),
+            _ => {}
+        }
+    };
+    // p95 climbs past the gate after the person looked.
+    sim.world.metrics = Box::new(|_, _| (green(500, 0, 0, 900), None));
+    for _ in 0..3 {
+        sim.step();
+    }
+    let on_old = DecisionInput { samples_seen: Some(seen), ..decision(1, Decision::Proceed) };
+    let why = sim.engine.decide(&sim.state, &on_old, sim.now).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(why.contains("evidence changed") && why.contains("P95Latency"), "{why}");
+    let hold = DecisionInput { samples_seen: Some(seen), ..decision(1, Decision::Hold) };
+    assert!(sim.engine.decide(&sim.state, &hold, sim.now).is_ok(), "holding on old evidence is always allowed");
+}
+
 /// Nobody decides: the plan's `decision_timeout` (15 min, 3 s compressed)
 /// runs out and its declared default is taken, recorded as the deadline's.
 #[test]

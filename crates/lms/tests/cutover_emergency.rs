@@ -298,8 +298,23 @@ fn the_war_room_webhook_gets_every_event_of_a_rollback_decided_at_a_checkpoint()
     let mut controller = stage.run_to_checkpoint_1();
     wait_for("checkpoint 1 on the webhook", || stage.hook.any("\"checkpoint_waiting\""));
     let run = stage.run.display().to_string();
+    // The person reads the evidence id from status and decides on it.
+    let status = text(&stage.cutover(&["status", &run]).output().expect("status"));
+    let evidence = status
+        .split("--evidence ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("status shows an evidence id: {status}"))
+        .to_string();
+    assert!(evidence.starts_with("1.1."), "{evidence}");
     let o = stage
-        .cutover(&["decide", "--run", &run, "--checkpoint", "1", "--decision", "rollback"])
+        .cutover(&["decide", "--run", &run, "--checkpoint", "1", "--decision", "rollback", "--evidence", "x.y"])
+        .args(["--by", "Release Commander"])
+        .output()
+        .expect("decide");
+    assert_eq!(o.status.code(), Some(3), "a malformed evidence id: {}", text(&o));
+    let o = stage
+        .cutover(&["decide", "--run", &run, "--checkpoint", "1", "--decision", "rollback", "--evidence", &evidence])
         .args(["--by", "Release Commander", "--note", "p95 creeping up"])
         .output()
         .expect("decide");

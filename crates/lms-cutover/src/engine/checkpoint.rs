@@ -125,6 +125,67 @@ pub struct DecisionInput {
     /// that reads it started is stale and refused.
     #[serde(default)]
     pub made_at: Option<DateTime<Utc>>,
+    /// How many samples of the round the person saw (the evidence id
+    /// `lms cutover status` shows); a forward decision is refused when an
+    /// alert, a forced hold or missing data appeared after them.
+    #[serde(default)]
+    pub samples_seen: Option<usize>,
+}
+
+/// The evidence of the open round as one id: `checkpoint.round.samples`.
+pub fn evidence_id(prompt: &CheckpointPrompt) -> String {
+    format!("{}.{}.{}", prompt.checkpoint, prompt.round, prompt.samples)
+}
+
+/// Parses an evidence id into (checkpoint, round, samples).
+pub fn parse_evidence_id(id: &str) -> Result<(u32, u32, usize)> {
+    let bad = || {
+        CutoverError::DecisionRefused(format!(
+            "{id:?} is not an evidence id (checkpoint.round.samples, e.g. 1.2.37, as `lms cutover status` shows)"
+        ))
+    };
+    let mut parts = id.trim().split('.');
+    let (Some(c), Some(r), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    Ok((c.parse().map_err(|_| bad())?, r.parse().map_err(|_| bad())?, s.parse().map_err(|_| bad())?))
+}
+
+/// The no-go signs in `now` that the person who saw only the round's first
+/// `seen` samples did not see: new forced-hold reasons, or data that ran out.
+pub fn unseen_warnings(plan: &Plan, state: &RunState, cp: &Checkpoint, seen: usize) -> Vec<String> {
+    let now = prompt(plan, state, cp);
+    if now.samples <= seen {
+        return Vec::new();
+    }
+    let from = round_start(state, cp.n);
+    let mut then_state = state.clone();
+    let mut kept = 0usize;
+    then_state.samples.retain(|s| {
+        if from.is_some_and(|f| s.at >= f) {
+            kept += 1;
+            kept <= seen
+        } else {
+            true
+        }
+    });
+    let then = prompt(plan, &then_state, cp);
+    // Same kind of warning: the same first two words ("P95Latency 612ms",
+    // "verification VER-3", "weights drift").
+    let key = |l: &str| l.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    let kind = |l: &str| l.split_whitespace().next().unwrap_or("").to_string();
+    let mut out: Vec<String> = now
+        .forced_hold
+        .iter()
+        .filter(|l| {
+            !then.forced_hold.iter().any(|t| kind(t) == kind(l) && (kind(l) != "verification" || key(t) == key(l)))
+        })
+        .cloned()
+        .collect();
+    if now.insufficient_data && !then.insufficient_data {
+        out.push("the latest sample has too little data".into());
+    }
+    out
 }
 
 /// When the current round's evidence starts: the last decision at this

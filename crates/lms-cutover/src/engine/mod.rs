@@ -417,6 +417,18 @@ impl Engine {
             .checkpoint(open)
             .ok_or_else(|| CutoverError::DecisionRefused(format!("checkpoint {open} is not defined")))?;
         let prompt = checkpoint::prompt(&self.plan, state, cp);
+        // Bound to the evidence the person saw: a forward decision is refused
+        // when a warning appeared after it (hold and rollback stay allowed).
+        if let (Some(seen), true) = (input.samples_seen, input.decision.is_forward()) {
+            let unseen = checkpoint::unseen_warnings(&self.plan, state, cp, seen);
+            if !unseen.is_empty() {
+                return Err(CutoverError::DecisionRefused(format!(
+                    "the evidence changed after the {seen} sample(s) you decided on: {}. Look again (lms cutover status, evidence {}) and decide anew",
+                    unseen.join("; "),
+                    checkpoint::evidence_id(&prompt)
+                )));
+            }
+        }
         checkpoint::accept(cp, step.n, &prompt, input, now)
     }
 }

@@ -431,6 +431,7 @@ impl Runner {
             override_reason,
             round: None,
             made_at: Some(Utc::now()),
+            samples_seen: None,
         };
         match self.engine.decide(&self.state, &input, Utc::now()) {
             Ok(record) => {

@@ -89,6 +89,7 @@ pub fn decision(checkpoint: u32, d: Decision) -> DecisionInput {
         override_reason: None,
         round: None,
         made_at: None,
+        samples_seen: None,
     }
 }
 

@@ -186,6 +186,10 @@ pub enum Action {
         /// Reason to proceed despite alerts that force a hold.
         #[arg(long)]
         override_reason: Option<String>,
+        /// The evidence you decided on, as `lms cutover status` shows it
+        /// (checkpoint.round.samples); default: the evidence at this moment.
+        #[arg(long)]
+        evidence: Option<String>,
     },
     /// All traffic back to blue now. Works with the controller dead and
     /// from a fresh shell: everything it needs is in the run directory.
@@ -497,12 +501,20 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
             print!("{}", lms_cutover::control::status(&at.dir(dir)?)?);
             Ok(EXIT_GO_LIVE)
         }
-        Action::Decide { at, checkpoint, decision, who, note, override_reason } => {
+        Action::Decide { at, checkpoint, decision, who, note, override_reason, evidence } => {
             let decision: Decision = decision.parse()?;
             let dir = at.dir(None)?;
             let by = grants::authorize(&dir, who.token.as_deref(), who.by.as_deref(), Permission::Decide)?;
             require_controller(&dir)?;
-            let round = lms_cutover::control::open_round(&dir, checkpoint)?;
+            let (round, samples) = lms_cutover::control::open_evidence(&dir, checkpoint)?;
+            let (round, samples_seen) =
+                match evidence.as_deref().map(lms_cutover::engine::checkpoint::parse_evidence_id) {
+                    Some(Ok((c, r, s))) if c == checkpoint => (r, s),
+                    Some(Ok((c, _, _))) => bail!("--evidence {c}.… is checkpoint {c}'s, not checkpoint {checkpoint}'s"),
+                    Some(Err(e)) => return Err(e.into()),
+                    None => (round, samples),
+                };
+            eprintln!("deciding on evidence {checkpoint}.{round}.{samples_seen}");
             wait_answer(
                 &dir,
                 Request::Decide {
@@ -514,6 +526,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
                         override_reason,
                         round: Some(round),
                         made_at: Some(chrono::Utc::now()),
+                        samples_seen: Some(samples_seen),
                     },
                     token: who.token,
                 },
