@@ -245,6 +245,46 @@ fn a_manual_step_nobody_confirms_fails_at_the_plans_deadline() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// Off-peak: too few users for the gates. Without synthetic traffic the
+/// canary has insufficient data, nobody decides, and the deadline rolls
+/// back; with `[monitoring] synthetic` the controller's own traffic gives
+/// the gates their data and the run goes live.
+#[test]
+fn synthetic_traffic_gives_the_gates_data_off_peak() {
+    let out = scratch("rehearse-synthetic");
+    let rehearse = |plan: &str, name: &str| {
+        let plan_path = out.join(format!("{name}.toml"));
+        std::fs::write(&plan_path, plan).expect("plan");
+        lms()
+            .args(["cutover", "rehearse", "--port-base", "0", "--rate", "0.5", "--write-ratio", "0", "--quiet"])
+            .arg("--plan")
+            .arg(&plan_path)
+            .arg("--out")
+            .arg(out.join(name))
+            .output()
+            .expect("run rehearse")
+    };
+    let quiet = lms_plan_text_with_deadline();
+    let o = rehearse(&quiet, "off-peak");
+    assert_eq!(o.status.code(), Some(1), "no data, no decision: the deadline rolls back");
+    let with = quiet.replacen(
+        "manual_timeout = \"30m\"",
+        "manual_timeout = \"30m\"\nsynthetic = { rate = 60, paths = [\"/api/health\"] }",
+        1,
+    );
+    assert_ne!(with, quiet, "the rehearsal plan's [monitoring] changed; update this test");
+    let o = rehearse(&with, "synthetic");
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "went live on synthetic data:\n{text}");
+    let j = journal(&only_run_dir(&out.join("synthetic")));
+    assert!(
+        j.iter()
+            .any(|r| r["event"]["notice"]["message"].as_str().is_some_and(|m| m.starts_with("synthetic traffic on"))),
+        "the war room is told"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 #[test]
 fn injected_error_rate_rolls_back_automatically_with_a_measured_time() {
     let out = scratch("rehearse-fail");

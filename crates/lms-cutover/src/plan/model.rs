@@ -218,12 +218,32 @@ pub struct Monitoring {
     /// What a checkpoint does when nobody decided within `decision_timeout`.
     #[serde(default)]
     pub on_decision_timeout: TimeoutAction,
+    /// Synthetic traffic the controller sends through the public URL from
+    /// the first traffic step to the end, so the gates have data off-peak.
+    #[serde(default)]
+    pub synthetic: Option<Synthetic>,
     /// How long a manual step waits for `lms cutover confirm --step`
     /// (compressed like the windows); then it counts as failed: the run
     /// aborts before traffic moved, and rolls back after. Without it a
     /// manual step waits until confirmed.
     #[serde(default)]
     pub manual_timeout: Option<PlanDuration>,
+}
+
+/// `[monitoring] synthetic`: requests per second and the paths requested
+/// (GET, no credentials: health and other public endpoints).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Synthetic {
+    /// Requests per second (0.1 to 1000).
+    pub rate: f64,
+    /// Paths, each starting with `/`.
+    #[serde(default = "synthetic_paths")]
+    pub paths: Vec<String>,
+}
+
+fn synthetic_paths() -> Vec<String> {
+    vec!["/api/health".into()]
 }
 
 /// The declared default of a wait that ran out.

@@ -627,6 +627,20 @@ fn check_rules(cx: &mut Cx<'_>, root: &Table, plan: &Plan) {
     check_placeholders(&mut r, &plan.database.url, &[K("database"), K("url")]);
     check_placeholders(&mut r, &plan.database.backup_dir, &[K("database"), K("backup_dir")]);
     check_database_kind(&mut r, plan);
+    if let Some(s) = &plan.monitoring.synthetic {
+        if !(0.1..=1000.0).contains(&s.rate) {
+            r.at(
+                &[K("monitoring"), K("synthetic"), K("rate")],
+                format!("rate {} is not between 0.1 and 1000 requests/s", s.rate),
+            );
+        }
+        if s.paths.is_empty() || s.paths.iter().any(|p| !p.starts_with('/')) {
+            r.at(
+                &[K("monitoring"), K("synthetic"), K("paths")],
+                "paths must be non-empty, each starting with `/`".into(),
+            );
+        }
+    }
     if plan.database.backup_max_age.is_some() {
         r.at(
             &[K("database"), K("backup_max_age")],

@@ -311,7 +311,7 @@ impl Runner {
         }
     }
 
-    async fn notify(&self, notice: Notice) -> bool {
+    pub(crate) async fn notify(&self, notice: Notice) -> bool {
         let text = match &notice {
             Notice::Announce { message } => message.clone(),
             Notice::Status { summary } => format!("STATUS {summary}"),

@@ -19,6 +19,7 @@ pub mod grants;
 pub mod inbox;
 pub mod interrupt;
 pub mod needs;
+pub mod synthetic;
 pub mod warroom;
 
 use std::sync::Arc;
@@ -79,6 +80,8 @@ pub struct Runner {
     pub(crate) interrupts: interrupt::Interrupts,
     /// War-room events on their way to the webhook, when the plan has one.
     pub(crate) feed: Option<warroom::Feed>,
+    /// The plan's synthetic traffic, once traffic started moving.
+    pub(crate) synthetic: Option<synthetic::SyntheticLoad>,
     _lock: std::fs::File,
 }
 
@@ -171,6 +174,7 @@ impl Runner {
             .then(|| warroom::Feed::start(drivers.notify.clone(), plan.meta.id.clone(), dir.run_id()));
         Ok(Runner {
             feed,
+            synthetic: None,
             engine: Engine::new(plan),
             drivers,
             journal,
@@ -264,6 +268,29 @@ impl Runner {
         Ok(rec)
     }
 
+    /// Starts the plan's synthetic traffic at the first traffic change or
+    /// wait on the gates (also after a resume), and says so to the war room.
+    async fn start_synthetic(&mut self, action: &Action) -> Result<()> {
+        let Some(spec) = self.engine.plan().monitoring.synthetic.clone() else { return Ok(()) };
+        let moving =
+            matches!(action, Action::SetWeights { .. } | Action::Monitor { .. } | Action::AwaitCheckpoint { .. });
+        if self.synthetic.is_some() || !moving {
+            return Ok(());
+        }
+        let url = self.resolved.traffic.public_url.clone();
+        self.synthetic = Some(synthetic::SyntheticLoad::start(&url, &spec)?);
+        let notice = crate::engine::Notice::Announce {
+            message: format!(
+                "synthetic traffic on: {} request(s)/s of GET {} through {url}, so the gates have data",
+                spec.rate,
+                spec.paths.join(", ")
+            ),
+        };
+        let ok = self.notify(notice.clone()).await;
+        self.record(Event::Notified { step: None, notice, ok })?;
+        Ok(())
+    }
+
     /// Journals the war-room deliveries that finished (a failed one is in
     /// the report) and says so on the console when one was given up.
     pub(crate) fn record_deliveries(&mut self) -> Result<()> {
@@ -297,6 +324,7 @@ impl Runner {
                 return Ok(verdict.clone());
             }
             self.record(Event::ActionStarted { action: action.clone() })?;
+            self.start_synthetic(&action).await?;
             if self.opts.stall_at.as_deref() == Some(action.name()) {
                 self.observer.note(&format!("stalled at {} (LMS_CUTOVER_STALL_AT)", action.name()));
                 loop {
