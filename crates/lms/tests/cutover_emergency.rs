@@ -227,6 +227,7 @@ fn sigint_before_traffic_moved_stops_and_leaves_the_run_resumable() {
     assert_eq!(code, Some(4), "stopped by a person");
     assert_eq!(stage.weights(), Some((100, 0)));
     assert!(journal(&run).iter().all(|r| r["event"]["type"] != "run_completed"), "no verdict: resumable");
+    assert_eq!(count_events(&journal(&run), "controller_stopped"), 1, "the stop is in the journal, with why");
     // It resumes and carries on to checkpoint 1.
     let mut r = stage
         .cutover(&["resume", &run.display().to_string(), "--no-prompt"])

@@ -52,6 +52,13 @@ pub enum Event {
         /// Whether delivery worked.
         ok: bool,
     },
+    /// The controller stopped by a person's choice (an interrupt, leaving
+    /// the run as it is); `resume` continues. A killed controller cannot
+    /// write this: the next `Resumed` shows it.
+    ControllerStopped {
+        /// Why.
+        why: String,
+    },
     /// Green was stopped after the run (`lms cutover stop-green`).
     GreenStopped {
         /// What the deploy driver reported.

@@ -342,6 +342,7 @@ impl RunState {
                     self.finish(Some(*step), at, true, None);
                 }
             }
+            Event::ControllerStopped { .. } => {}
             Event::GreenStopped { outcome } => {
                 if outcome.ok {
                     self.green_stopped_at = Some(at);

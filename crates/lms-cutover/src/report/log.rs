@@ -38,9 +38,14 @@ pub fn rows(records: &[Record]) -> Vec<LogRow> {
                     true,
                 ));
             }
+            Event::ControllerStopped { why } => {
+                out.push(line(r, "controller", format!("controller stopped by {why}"), true));
+            }
             Event::Resumed => {
                 resumes += 1;
-                if let Some(prev) = i.checked_sub(1).and_then(|p| records.get(p)) {
+                let prev = i.checked_sub(1).and_then(|p| records.get(p));
+                let stopped_cleanly = prev.is_some_and(|p| matches!(p.event, Event::ControllerStopped { .. }));
+                if let Some(prev) = prev.filter(|_| !stopped_cleanly) {
                     out.push(line(
                         prev,
                         "controller",

@@ -89,14 +89,16 @@ impl Runner {
                 self.observer.note("interrupt ignored: the run continues");
                 Ok(false)
             }
-            Choice::Leave => Err(CutoverError::Stopped {
-                by: "an interrupt (Ctrl-C or SIGTERM)".into(),
-                run: self.dir.root.display().to_string(),
-            }),
-            Choice::Rollback if !exposed => Err(CutoverError::Stopped {
-                by: "an interrupt before traffic moved".into(),
-                run: self.dir.root.display().to_string(),
-            }),
+            Choice::Leave => {
+                let by = "an interrupt (Ctrl-C or SIGTERM)";
+                self.record(Event::ControllerStopped { why: format!("{by}: the run was left as it is") })?;
+                Err(CutoverError::Stopped { by: by.into(), run: self.dir.root.display().to_string() })
+            }
+            Choice::Rollback if !exposed => {
+                let by = "an interrupt before traffic moved";
+                self.record(Event::ControllerStopped { why: format!("{by}: nothing to roll back") })?;
+                Err(CutoverError::Stopped { by: by.into(), run: self.dir.root.display().to_string() })
+            }
             Choice::Rollback => {
                 let by = self.opts.operator.clone().unwrap_or_else(|| "controller".into());
                 self.observer.note("interrupted: sending all traffic back to blue");
