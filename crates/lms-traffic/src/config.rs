@@ -32,10 +32,16 @@ pub struct ProxyArgs {
     #[arg(long, default_value = "127.0.0.1:8001")]
     pub admin_listen: SocketAddr,
 
-    /// Admin bearer token as SECRET or NAME=SECRET (repeat or comma-separate for several);
-    /// NAME is recorded with every change. Required unless the admin address is loopback.
-    #[arg(long = "admin-token", env = "LMS_PROXY_ADMIN_TOKEN", value_delimiter = ',', hide_env_values = true)]
+    /// Admin bearer token: the whole value is the secret (at least 16 bytes,
+    /// `=` and `,` included), recorded as `admin` with every change; repeat
+    /// for several. Required unless the admin address is loopback.
+    #[arg(long = "admin-token", env = "LMS_PROXY_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_tokens: Vec<String>,
+
+    /// Named admin tokens: a file with one `NAME SECRET` per line (`#`
+    /// comments); NAME, never the secret, is recorded with every change.
+    #[arg(long, value_name = "FILE")]
+    pub admin_token_file: Option<PathBuf>,
 
     /// Response header that names the backend which served the request (off when not given).
     #[arg(long, value_name = "HEADER")]
@@ -209,6 +215,7 @@ impl ProxyArgs {
             weights: None,
             admin_listen,
             admin_tokens: Vec::new(),
+            admin_token_file: None,
             backend_header: None,
             connect_timeout: Duration::from_secs(2),
             first_byte_timeout: Duration::from_secs(30),
@@ -252,8 +259,7 @@ impl Config {
                 w
             }
         };
-        let admin_tokens =
-            args.admin_tokens.iter().filter(|t| !t.is_empty()).map(|t| parse_token(t)).collect::<Result<Vec<_>>>()?;
+        let admin_tokens = admin_tokens(&args.admin_tokens, args.admin_token_file.as_deref())?;
         if admin_tokens.is_empty() && !args.admin_listen.ip().is_loopback() {
             return Err(cfg(format!(
                 "the admin API on {} is not loopback: give --admin-token or LMS_PROXY_ADMIN_TOKEN",
@@ -405,13 +411,54 @@ pub(crate) fn check_sum(weights: &[u32]) -> Result<()> {
     Ok(())
 }
 
-fn parse_token(s: &str) -> Result<AdminToken> {
-    match s.split_once('=') {
-        Some((name, secret)) if valid_name(name) && !secret.is_empty() => {
-            Ok(AdminToken { name: name.to_string(), secret: secret.to_string() })
-        }
-        _ => Ok(AdminToken { name: "admin".to_string(), secret: s.to_string() }),
+/// Shortest admin secret accepted, in bytes.
+pub const MIN_SECRET_LEN: usize = 16;
+
+/// The admin tokens: each `--admin-token` value whole (named `admin`,
+/// `admin-2`, …), then the file's `NAME SECRET` lines.
+fn admin_tokens(bare: &[String], file: Option<&std::path::Path>) -> Result<Vec<AdminToken>> {
+    let mut out: Vec<AdminToken> = Vec::new();
+    for (i, secret) in bare.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).enumerate() {
+        let name = if i == 0 { "admin".to_string() } else { format!("admin-{}", i + 1) };
+        out.push(token(name, secret, "--admin-token")?);
     }
+    if let Some(path) = file {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| cfg(format!("--admin-token-file {}: {e}", path.display())))?;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let at = format!("{}:{}", path.display(), n + 1);
+            let Some((name, secret)) = line.split_once(char::is_whitespace) else {
+                return Err(cfg(format!("{at}: write `NAME SECRET`")));
+            };
+            if !valid_name(name) {
+                return Err(cfg(format!("{at}: token name `{name}`: letters, digits, `-` and `_` only")));
+            }
+            out.push(token(name.to_string(), secret.trim(), &at)?);
+        }
+    }
+    for (i, t) in out.iter().enumerate() {
+        if out[..i].iter().any(|o| o.name == t.name) {
+            return Err(cfg(format!("admin token name `{}` is used twice", t.name)));
+        }
+    }
+    Ok(out)
+}
+
+fn token(name: String, secret: &str, at: &str) -> Result<AdminToken> {
+    if secret.len() < MIN_SECRET_LEN {
+        return Err(cfg(format!(
+            "{at}: the admin token `{name}` is {} bytes; use at least {MIN_SECRET_LEN} (e.g. `openssl rand -base64 24`)",
+            secret.len()
+        )));
+    }
+    if secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(cfg(format!("{at}: the admin token `{name}` holds spaces or control characters")));
+    }
+    Ok(AdminToken { name, secret: secret.to_string() })
 }
 
 /// Parses `250ms`, `2s`, `5m`, `1h` or a bare number of seconds.

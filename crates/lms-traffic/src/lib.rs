@@ -18,7 +18,7 @@
 //! ```text
 //! lms proxy --listen 0.0.0.0:8000 --admin-listen 127.0.0.1:8001 \
 //!     --backend blue=http://10.0.0.1:8080 --backend green=http://10.0.0.2:8080 \
-//!     --weights blue=100,green=0 --health-path /api/health --admin-token ops=s3cret
+//!     --weights blue=100,green=0 --health-path /api/health --admin-token-file /etc/lms/proxy-admin-tokens
 //! curl -H 'Authorization: Bearer s3cret' 127.0.0.1:8001/state
 //! curl -H 'Authorization: Bearer s3cret' -X PUT 127.0.0.1:8001/weights -d '{"blue":90,"green":10}'
 //! curl -H 'Authorization: Bearer s3cret' -X POST 127.0.0.1:8001/rollback -d '{"backend":"blue"}'

@@ -29,7 +29,9 @@ use http_body_util::BodyExt as _;
 async fn admin_requires_the_token_and_validates_everything() {
     let (blue, green) = (TestBackend::start("blue").await, TestBackend::start("green").await);
     let mut a = args(&[&blue, &green]);
-    a.admin_tokens = vec!["ops=s3cret".into()];
+    let file = std::env::temp_dir().join(format!("lms-admin-tokens-{}", std::process::id()));
+    std::fs::write(&file, "# name secret\nops S3CRET_OPS_TOKEN_0123\n").expect("token file");
+    a.admin_token_file = Some(file);
     let proxy = start_proxy(a).await;
     let base = proxy.admin_url();
     let c = client();
@@ -44,7 +46,7 @@ async fn admin_requires_the_token_and_validates_everything() {
     let anon = AdminClient::new(&base, None).expect("client");
     assert!(matches!(anon.state().await, Err(TrafficError::AdminRejected { status: 401, .. })));
 
-    let admin = AdminClient::new(&base, Some("s3cret".into())).expect("client");
+    let admin = AdminClient::new(&base, Some("S3CRET_OPS_TOKEN_0123".into())).expect("client");
     let bad = [
         (r#"{"blue":90,"green":20}"#, 422),
         (r#"{"blue":90,"red":10}"#, 422),
@@ -56,22 +58,31 @@ async fn admin_requires_the_token_and_validates_everything() {
         ("not json", 400),
     ];
     for (body, status) in bad {
-        let r = send(&c, raw("PUT", &format!("{base}/weights"), Some("s3cret"), body)).await.expect("answer");
+        let r = send(&c, raw("PUT", &format!("{base}/weights"), Some("S3CRET_OPS_TOKEN_0123"), body))
+            .await
+            .expect("answer");
         assert_eq!(r.status, status, "{body} -> {}", r.body);
         assert!(r.body.contains("\"error\""), "{}", r.body);
     }
-    let r = send(&c, raw("POST", &format!("{base}/rollback"), Some("s3cret"), r#"{"backend":"purple"}"#))
-        .await
-        .expect("answer");
+    let r =
+        send(&c, raw("POST", &format!("{base}/rollback"), Some("S3CRET_OPS_TOKEN_0123"), r#"{"backend":"purple"}"#))
+            .await
+            .expect("answer");
     assert_eq!(r.status, 422);
     let r = send(
         &c,
-        raw("PUT", &format!("{base}/faults"), Some("s3cret"), r#"{"green":{"abort":{"percent":150,"status":503}}}"#),
+        raw(
+            "PUT",
+            &format!("{base}/faults"),
+            Some("S3CRET_OPS_TOKEN_0123"),
+            r#"{"green":{"abort":{"percent":150,"status":503}}}"#,
+        ),
     )
     .await
     .expect("answer");
     assert_eq!(r.status, 422);
-    let r = send(&c, raw("DELETE", &format!("{base}/weights"), Some("s3cret"), "")).await.expect("answer");
+    let r =
+        send(&c, raw("DELETE", &format!("{base}/weights"), Some("S3CRET_OPS_TOKEN_0123"), "")).await.expect("answer");
     assert_eq!(r.status, 405);
 
     let st = admin.state().await.expect("state");
@@ -97,8 +108,47 @@ fn a_non_loopback_admin_address_needs_a_token() {
         &[("blue", "http://127.0.0.1:1")],
     );
     assert!(Config::from_args(&a).is_err());
-    a.admin_tokens = vec!["secret".into()];
+    a.admin_tokens = vec!["a-long-enough-admin-secret".into()];
     assert!(Config::from_args(&a).is_ok());
+}
+
+/// A bare `--admin-token` is the whole secret: a base64 value ending in
+/// `==` is not split into a name and the secret `=`, a comma is part of the
+/// secret, and a short secret is refused.
+#[tokio::test]
+async fn an_admin_token_is_taken_whole_and_short_ones_are_refused() {
+    let blue = TestBackend::start("blue").await;
+    let mut a = args(&[&blue]);
+    a.admin_tokens = vec!["c2VjcmV0LXBhc3N3b3Jk==".into(), "abcdefghijklmnop,qrstuvwxyz".into()];
+    let proxy = start_proxy(a).await;
+    let base = proxy.admin_url();
+    let c = client();
+    for wrong in ["=", "c2VjcmV0LXBhc3N3b3Jk", "abcdefghijklmnop", "qrstuvwxyz"] {
+        let r = send(&c, raw("GET", &format!("{base}/state"), Some(wrong), "")).await.expect("answer");
+        assert_eq!(r.status, 401, "Bearer {wrong} must not be accepted");
+    }
+    for right in ["c2VjcmV0LXBhc3N3b3Jk==", "abcdefghijklmnop,qrstuvwxyz"] {
+        let r = send(&c, raw("GET", &format!("{base}/state"), Some(right), "")).await.expect("answer");
+        assert_eq!(r.status, 200, "Bearer {right}");
+        assert!(!r.body.contains(right), "the state never shows a secret");
+    }
+    let r = send(
+        &c,
+        raw("POST", &format!("{base}/rollback"), Some("abcdefghijklmnop,qrstuvwxyz"), r#"{"backend":"blue"}"#),
+    )
+    .await
+    .expect("answer");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("\"admin-2\""), "recorded by name: {}", r.body);
+
+    let mut short = lms_traffic::ProxyArgs::new(
+        "127.0.0.1:0".parse().expect("addr"),
+        "127.0.0.1:0".parse().expect("addr"),
+        &[("blue", "http://127.0.0.1:1")],
+    );
+    short.admin_tokens = vec!["s3cret".into()];
+    let err = Config::from_args(&short).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("at least 16"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -282,4 +332,41 @@ async fn metrics_and_sliding_window() {
     let st = admin.state().await.expect("state");
     assert_eq!(st.backends[0].stats.cumulative.requests, 5);
     assert_eq!(st.backends[0].stats.cumulative.responses.s4xx, 5);
+}
+
+/// Without a token (loopback only) the admin API must not be reachable from
+/// a web page in the operator's browser: a form post (text/plain, with an
+/// Origin) or a DNS-rebound host name changes nothing.
+#[tokio::test]
+async fn browsers_cannot_move_traffic_through_an_open_loopback_admin_api() {
+    let (blue, green) = (TestBackend::start("blue").await, TestBackend::start("green").await);
+    let mut a = args(&[&blue, &green]);
+    a.weights = Some("blue=0,green=100".into());
+    let proxy = start_proxy(a).await;
+    let base = proxy.admin_url();
+    let c = client();
+    let req = |headers: &[(&str, &str)]| {
+        let mut r = Request::builder().method("POST").uri(format!("{base}/rollback"));
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        r.body(http_body_util::BodyExt::boxed_unsync(
+            http_body_util::Full::new(bytes::Bytes::from(r#"{"backend":"blue"}"#)).map_err(|e| match e {}),
+        ))
+        .expect("request")
+    };
+    let refused: [(&[(&str, &str)], u16); 4] = [
+        (&[("content-type", "text/plain"), ("origin", "https://evil.example")], 403),
+        (&[("content-type", "application/json"), ("origin", "https://evil.example")], 403),
+        (&[("content-type", "text/plain")], 415),
+        (&[("content-type", "application/json"), ("host", "evil.example:8001")], 403),
+    ];
+    for (headers, status) in refused {
+        let r = send(&c, req(headers)).await.expect("answer");
+        assert_eq!(r.status, status, "{headers:?}: {}", r.body);
+    }
+    let st = proxy.admin_client_for_test().state().await.expect("state");
+    assert_eq!(st.weights.0.get("green").copied(), Some(100), "nothing moved");
+    let r = send(&c, req(&[("content-type", "application/json")])).await.expect("answer");
+    assert_eq!(r.status, 200, "the operator's own call works: {}", r.body);
 }

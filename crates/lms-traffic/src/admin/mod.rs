@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod guard;
 pub mod metrics;
 pub mod routes;
 pub mod types;

@@ -31,6 +31,12 @@ type Resp = Response<Full<Bytes>>;
 
 /// Answers one admin request.
 pub async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Resp {
+    let open = shared.config.admin_tokens.is_empty();
+    let authority = req.uri().authority().map(|a| a.as_str().to_string());
+    if let Some((status, code, message)) = super::guard::refuse(req.method(), req.headers(), authority.as_deref(), open)
+    {
+        return error(status, code, message);
+    }
     let Some(who) = auth::authenticate(&shared.config.admin_tokens, req.headers()) else {
         let mut r = error(StatusCode::UNAUTHORIZED, "unauthorized", "send Authorization: Bearer <admin token>");
         r.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
