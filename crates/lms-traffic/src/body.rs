@@ -1,5 +1,7 @@
 //! Body wrappers that stream frame by frame (never buffering a whole body):
-//! an idle timeout, and an observer that reports how a response ended.
+//! an idle timeout, a marker that notes when the client's request body
+//! failed (so the backend is not blamed), and an observer that reports how
+//! a response ended.
 //!
 //! Knows nothing about backends or routing; the observer calls back into a
 //! closure-like `Finish` the forwarder supplies.
@@ -153,6 +155,49 @@ where
             if let Some(f) = this.finish.take() {
                 f.finish(ending);
             }
+        }
+        r
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+pin_project! {
+    /// A client's request body on its way to a backend: when it fails
+    /// (truncated, bad chunking, gone idle), `faulted` is set, so that the
+    /// failed exchange is counted as the client's, not the backend's.
+    pub struct ClientBody<B> {
+        #[pin]
+        inner: B,
+        faulted: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    }
+}
+
+impl<B> ClientBody<B> {
+    /// Wraps `inner`; `faulted` is set when it yields an error.
+    pub fn new(inner: B, faulted: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Self {
+        Self { inner, faulted }
+    }
+}
+
+impl<B> Body for ClientBody<B>
+where
+    B: Body<Data = Bytes, Error = BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.project();
+        let r = this.inner.poll_frame(cx);
+        if let Poll::Ready(Some(Err(_))) = &r {
+            this.faulted.store(true, std::sync::atomic::Ordering::SeqCst);
         }
         r
     }

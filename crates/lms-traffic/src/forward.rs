@@ -17,7 +17,7 @@ use hyper::header::{HeaderValue, CONTENT_TYPE, HOST, SET_COOKIE};
 use hyper::{Request, Response, StatusCode, Uri, Version};
 
 use crate::balancer::{self, Pick};
-use crate::body::{Ending, Finish, IdleTimeoutBody, ObservedBody, ProxyBody};
+use crate::body::{ClientBody, Ending, Finish, IdleTimeoutBody, ObservedBody, ProxyBody};
 use crate::conn::ActivityGuard;
 use crate::faults;
 use crate::headers::{self, X_REQUEST_ID};
@@ -193,10 +193,12 @@ impl Forwarder {
         parts.headers.insert(X_REQUEST_ID.clone(), request_id.clone());
         parts.uri = uri;
         parts.version = Version::HTTP_11;
+        let client_faulted = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let body = if body.is_end_stream() {
             empty_body()
         } else {
-            IdleTimeoutBody::new(body, shared.config.idle_timeout).boxed_unsync()
+            ClientBody::new(IdleTimeoutBody::new(body, shared.config.idle_timeout), client_faulted.clone())
+                .boxed_unsync()
         };
         let upstream = Request::from_parts(parts, body);
 
@@ -214,6 +216,20 @@ impl Forwarder {
                     (StatusCode::BAD_GATEWAY, FailureKind::Connect),
                     &msg,
                     &request_id,
+                );
+            }
+            Ok(Err(SendError::Backend(_))) if client_faulted.load(std::sync::atomic::Ordering::SeqCst) => {
+                // The client's request body broke off or was malformed: its
+                // fault, answered 400 and counted apart, not the backend's.
+                tracing::info!(backend = %backend.name, request_id = ?request_id, "client sent a broken request body");
+                if let Some(b) = self.shared.backends.get(idx) {
+                    b.stats.finish(&Outcome { status: Some(400), client_fault: true, ..outcome }, start);
+                }
+                return self.local_response(
+                    StatusCode::BAD_REQUEST,
+                    "400 Bad Request: the request body was incomplete or malformed\n",
+                    &request_id,
+                    Some(idx),
                 );
             }
             Ok(Err(SendError::Backend(e))) => {

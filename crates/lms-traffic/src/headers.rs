@@ -50,9 +50,17 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
-/// Adds X-Forwarded-For (appending the client), -Proto and -Host.
+/// Adds X-Forwarded-For (appending the client), -Proto and -Host; sets
+/// X-Real-IP to the client; drops a client-supplied `Forwarded` (which
+/// backends could take for this proxy's word) and `Proxy-Authorization`
+/// (credentials meant for a proxy never go further).
 pub fn add_forwarded(headers: &mut HeaderMap, client: IpAddr, proto: &'static str, host: Option<&HeaderValue>) {
     use std::fmt::Write;
+    headers.remove(hyper::header::FORWARDED);
+    headers.remove(hyper::header::PROXY_AUTHORIZATION);
+    if let Ok(v) = HeaderValue::from_str(&client.to_string()) {
+        headers.insert(HeaderName::from_static("x-real-ip"), v);
+    }
     let mut xff = String::with_capacity(48);
     if let Some(prev) = headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
         if !prev.trim().is_empty() {

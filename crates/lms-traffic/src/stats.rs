@@ -46,6 +46,9 @@ pub struct Outcome {
     pub fault_delayed: bool,
     /// Answered by the backend's maintenance mode.
     pub maintenance: bool,
+    /// Failed because of the client (its request body broke off or was
+    /// malformed): answered 400, counted apart, never the backend's failure.
+    pub client_fault: bool,
 }
 
 /// Plain counters for one period (cumulative, or one window slot).
@@ -63,6 +66,8 @@ pub struct Counters {
     pub faults_delayed: u64,
     /// Answers of the backend's maintenance mode.
     pub maintenance: u64,
+    /// Exchanges the client broke (bad request body).
+    pub client_faults: u64,
     /// Latency of completed requests.
     pub latency: Histogram,
 }
@@ -88,6 +93,7 @@ impl Counters {
         self.faults_aborted += other.faults_aborted;
         self.faults_delayed += other.faults_delayed;
         self.maintenance += other.maintenance;
+        self.client_faults += other.client_faults;
         self.latency.merge(&other.latency);
     }
 
@@ -109,11 +115,12 @@ impl Counters {
             faults_aborted: self.faults_aborted,
             faults_delayed: self.faults_delayed,
             maintenance: self.maintenance,
+            client_faults: self.client_faults,
             error_rate: ratio(
                 responses.s5xx.saturating_sub(self.maintenance),
                 responses.total().saturating_sub(self.maintenance),
             ),
-            failed_rate: ratio(failed, self.requests.saturating_sub(self.maintenance)),
+            failed_rate: ratio(failed, self.requests.saturating_sub(self.maintenance + self.client_faults)),
             latency: Latency {
                 p50_ms: ms(0.50),
                 p95_ms: ms(0.95),
@@ -202,6 +209,8 @@ impl BackendStats {
             c.faults_delayed += u64::from(o.fault_delayed);
             if o.maintenance {
                 c.maintenance += 1;
+            } else if o.client_fault {
+                c.client_faults += 1;
             } else {
                 c.latency.record(us);
             }

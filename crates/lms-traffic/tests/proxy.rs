@@ -49,6 +49,9 @@ async fn forwarding_headers_request_id_and_hop_by_hop() {
         .header("x-private", "secret")
         .header("keep-alive", "timeout=5")
         .header("x-request-id", "req-42")
+        .header("forwarded", "for=6.6.6.6;proto=https")
+        .header("x-real-ip", "6.6.6.6")
+        .header("proxy-authorization", "Basic c2VjcmV0")
         .body(empty())
         .expect("request");
     let a = send(&c, req).await.expect("answer");
@@ -61,6 +64,10 @@ async fn forwarding_headers_request_id_and_hop_by_hop() {
     assert_eq!(seen.get("x-request-id").map(String::as_str), Some("req-42"));
     assert!(!seen.contains_key("x-private"), "header named in Connection is hop-by-hop");
     assert!(!seen.contains_key("keep-alive"));
+    // What a client says about where it comes from is not passed on as truth.
+    assert!(!seen.contains_key("forwarded"), "client-supplied Forwarded stripped");
+    assert_eq!(seen.get("x-real-ip").map(String::as_str), Some("127.0.0.1"), "X-Real-IP overwritten");
+    assert!(!seen.contains_key("proxy-authorization"), "credentials for a proxy never reach a backend");
     assert_eq!(a.headers.get("x-request-id").and_then(|v| v.to_str().ok()), Some("req-42"));
     assert_eq!(a.headers.get("x-lms-backend").and_then(|v| v.to_str().ok()), Some("blue"));
 
@@ -353,6 +360,44 @@ async fn oversized_or_garbage_requests_get_4xx_and_the_proxy_stays_up() {
     let head = String::from_utf8_lossy(&buf[..n]).to_string();
     assert!(head.is_empty() || head.starts_with("HTTP/1.1 400"), "{head}");
 
+    let a = get(&client(), &format!("http://{addr}/")).await.expect("still serving");
+    assert_eq!(a.body, "blue");
+}
+
+/// A client that breaks its own request body (cut short, or bad chunking)
+/// is not the backend's failure: otherwise an anonymous client could push
+/// green's error rate up and make a cutover roll back.
+#[tokio::test]
+async fn broken_request_bodies_are_the_clients_fault_not_the_backends() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let blue = TestBackend::start("blue").await;
+    let proxy = start_proxy(args(&[&blue])).await;
+    let addr = proxy.local_addr();
+    let broken = [
+        "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc",
+        "POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n",
+    ];
+    let n = 30;
+    for i in 0..n {
+        let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        s.write_all(broken[i % 2].as_bytes()).await.expect("write");
+        let _ = s.shutdown().await;
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut answer)).await;
+    }
+    let admin = proxy.admin_client_for_test();
+    eventually(Duration::from_secs(5), "every broken request counted", || {
+        let admin = admin.clone();
+        async move { admin.state().await.map(|s| s.backends[0].stats.cumulative.requests >= n as u64).unwrap_or(false) }
+    })
+    .await;
+    let st = admin.state().await.expect("state");
+    for s in [&st.backends[0].stats.cumulative, &st.backends[0].stats.window] {
+        assert_eq!(s.failed, 0, "not the backend's failures: {s:?}");
+        assert_eq!(s.error_rate, 0.0, "{s:?}");
+        assert_eq!(s.responses.s4xx, n as u64, "every one answered 400: {s:?}");
+        assert!(s.client_faults > 0, "counted apart as the client's: {s:?}");
+    }
     let a = get(&client(), &format!("http://{addr}/")).await.expect("still serving");
     assert_eq!(a.body, "blue");
 }

@@ -93,6 +93,11 @@ pub fn render(shared: &Shared) -> String {
     for b in &st.backends {
         let _ = writeln!(w, "lms_proxy_window_maintenance{{backend=\"{}\"}} {}", b.name, b.stats.window.maintenance);
     }
+    header(w, "lms_proxy_window_client_faults", "gauge", "Requests the client broke (bad body) in the sliding window.");
+    for b in &st.backends {
+        let _ =
+            writeln!(w, "lms_proxy_window_client_faults{{backend=\"{}\"}} {}", b.name, b.stats.window.client_faults);
+    }
     header(w, "lms_proxy_window_failed", "gauge", "Failed requests in the sliding window, by reason.");
     for b in &st.backends {
         failures(w, "lms_proxy_window_failed", &b.name, &b.stats.window);

@@ -184,6 +184,10 @@ pub struct StatsSnapshot {
     /// 503): in `requests` and `responses`, not in the rates or latency.
     #[serde(default)]
     pub maintenance: u64,
+    /// Exchanges the client broke (its request body was truncated or
+    /// malformed): answered 400 by the proxy, not the backend's failures.
+    #[serde(default)]
+    pub client_faults: u64,
     /// 5xx responses / responses, maintenance answers left out of both (0
     /// when none).
     pub error_rate: f64,
