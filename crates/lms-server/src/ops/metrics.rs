@@ -98,11 +98,21 @@ impl Metrics {
     }
 }
 
-/// Middleware: counts and times every request by its route template.
+/// A method as a metric label: the standard ones by name, any other as
+/// `other`, so made-up methods cannot add series without end.
+fn method_label(m: &axum::http::Method) -> String {
+    use axum::http::Method;
+    let known =
+        [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS];
+    if known.contains(m) { m.as_str() } else { "other" }.to_string()
+}
+
+/// Middleware: counts and times every request by its route template
+/// (`unmatched` for any path no route matches).
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route =
         req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let start = Instant::now();
     let res = next.run(req).await;
     state.metrics().observe(&route, &method, res.status().as_u16(), start.elapsed().as_secs_f64());

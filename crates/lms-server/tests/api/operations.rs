@@ -59,6 +59,19 @@ async fn metrics_count_requests_and_workflow(backend: Backend) {
     );
     assert!(text.contains("lms_http_request_duration_seconds_bucket"), "{text}");
     assert!(text.contains("lms_db_pool_connections"), "{text}");
+
+    // Made-up methods share one label: they cannot grow the metrics
+    // without end (unmatched paths are not counted at all).
+    let client = app.anonymous().client;
+    for i in 0..50 {
+        let m = reqwest::Method::from_bytes(format!("MADEUP{i}").as_bytes()).unwrap();
+        client.request(m.clone(), app.url("/api/v1/me")).send().await.unwrap();
+        client.request(m, app.url(&format!("/no/such/path/{i}"))).send().await.unwrap();
+    }
+    let text = client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(!text.contains("MADEUP"), "no series per made-up method");
+    assert!(!text.contains("/no/such/path"), "no series per unmatched path");
+    assert!(text.contains(r#"route="/api/v1/me",method="other""#), "{text}");
 }
 
 async fn openapi_and_docs_are_served(backend: Backend) {
