@@ -1,6 +1,11 @@
 //! Extractors whose rejections are `ApiError`s: malformed JSON, wrong types,
 //! bad query strings and bad path ids become 4xx with a message that says
 //! what to fix, in the API's error shape.
+//!
+//! Every text that comes in (JSON strings, query values) is checked once
+//! here, before any handler sees it: no control characters (NUL breaks
+//! PostgreSQL; tabs and line breaks are allowed), and no date outside
+//! [`MIN_YEAR`]–[`MAX_YEAR`] — a 422 that says which field, never a 500.
 
 use crate::ApiError;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -9,10 +14,104 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+/// Earliest year a date may have.
+pub const MIN_YEAR: i32 = 1970;
+/// Latest year a date may have.
+pub const MAX_YEAR: i32 = 2200;
+
 /// JSON body.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state).await?;
+        check_value(&value, &mut String::new())?;
+        serde_json::from_value(value).map(ApiJson).map_err(|e| ApiError::unprocessable("invalid_field", e.to_string()))
+    }
+}
+
+/// Checks every string in `v`; `path` names where it is (`reason`, `items[2].name`).
+fn check_value(v: &serde_json::Value, path: &mut String) -> Result<(), ApiError> {
+    match v {
+        serde_json::Value::String(s) => check_text(if path.is_empty() { "body" } else { path }, s),
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                check_value(x, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                check_text("a field name", k)?;
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                check_value(x, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A text is refused when it holds a control character, or is a date (or
+/// date-time) outside [`MIN_YEAR`]–[`MAX_YEAR`].
+fn check_text(field: &str, s: &str) -> Result<(), ApiError> {
+    if let Some(c) = s.chars().find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        return Err(ApiError::unprocessable(
+            "control_character",
+            format!("`{field}` contains the control character U+{:04X}; remove it", u32::from(c)),
+        ));
+    }
+    let t = s.trim();
+    let year = t
+        .get(..10)
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .filter(|_| t.len() == 10 || t.as_bytes().get(10).is_some_and(|b| *b == b'T' || *b == b' '))
+        .map(|d| chrono::Datelike::year(&d))
+        .or_else(|| far_year(t));
+    if let Some(y) = year.filter(|y| !(MIN_YEAR..=MAX_YEAR).contains(y)) {
+        return Err(ApiError::unprocessable(
+            "date_out_of_range",
+            format!("`{field}` is in the year {y}; dates must lie between {MIN_YEAR} and {MAX_YEAR}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The year of a date written with a sign or more than four year digits
+/// (`-262143-01-01`, `+10000-01-01`), which `%Y-%m-%d` above may not read.
+fn far_year(t: &str) -> Option<i32> {
+    let (sign, rest) = match t.as_bytes().first()? {
+        b'-' => (-1, &t[1..]),
+        b'+' => (1, &t[1..]),
+        _ => (1, t),
+    };
+    let digits: &str = rest.split('-').next()?;
+    let tail = &rest[digits.len()..];
+    let signed = t.len() != rest.len();
+    let looks_like_date = (signed || digits.len() > 4)
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && tail.len() >= 6
+        && tail.as_bytes()[0] == b'-'
+        && tail[1..3].bytes().all(|b| b.is_ascii_digit());
+    if !looks_like_date {
+        return None;
+    }
+    Some(digits.parse::<i64>().ok().map_or(i32::MAX, |y| i32::try_from(sign * y).unwrap_or(i32::MAX)))
+}
 
 impl<T: Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {
@@ -21,9 +120,26 @@ impl<T: Serialize> IntoResponse for ApiJson<T> {
 }
 
 /// Query string.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Query(pairs) =
+            axum::extract::Query::<Vec<(String, String)>>::from_request_parts(parts, state).await?;
+        for (k, v) in &pairs {
+            check_text("a query parameter name", k)?;
+            check_text(k, v)?;
+        }
+        let axum::extract::Query(t) = axum::extract::Query::<T>::from_request_parts(parts, state).await?;
+        Ok(ApiQuery(t))
+    }
+}
 
 /// Path parameters.
 #[derive(FromRequestParts)]

@@ -102,8 +102,7 @@ impl Metrics {
 /// `other`, so made-up methods cannot add series without end.
 fn method_label(m: &axum::http::Method) -> String {
     use axum::http::Method;
-    let known =
-        [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS];
+    let known = [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS];
     if known.contains(m) { m.as_str() } else { "other" }.to_string()
 }
 

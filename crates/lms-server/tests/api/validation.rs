@@ -7,7 +7,45 @@ use lms_store::Backend;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-crate::both_backends!(submission_errors_write_nothing, malformed_input_gets_4xx, oversized_body_is_refused);
+crate::both_backends!(
+    submission_errors_write_nothing,
+    malformed_input_gets_4xx,
+    oversized_body_is_refused,
+    control_characters_and_far_dates_get_422
+);
+
+/// NUL bytes (PostgreSQL refuses them: once a 500) and dates far outside
+/// any leave year are refused everywhere text comes in, saying which field,
+/// and nothing is written.
+async fn control_characters_and_far_dates_get_422(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anon = app.anonymous();
+    let (s, e) = anon.post("/api/v1/auth/login", json!({"email": "a\u{0}b@x", "password": "lms-demo"})).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("control_character")), "{e}");
+    assert!(e["error"]["message"].as_str().unwrap_or("").contains("email"), "{e}");
+    let emp = app.login("employee1@demo.local").await;
+    let mon = monday(10);
+    let with_nul = json!({"leave_type": "annual", "start_date": mon, "end_date": mon, "reason": "ski\u{0}trip"});
+    expect_refused(&app, &emp, with_nul, StatusCode::UNPROCESSABLE_ENTITY, "control_character").await;
+    let line_breaks =
+        json!({"leave_type": "annual", "start_date": mon, "end_date": mon, "reason": "line one\nline two\tok"});
+    let (s, r) = emp.post("/api/v1/leave-requests", line_breaks).await;
+    assert_eq!(s, StatusCode::CREATED, "tabs and line breaks are text: {r}");
+    for (start, end) in [("2301-01-05", "2301-01-05"), ("1900-01-01", "1900-01-01")] {
+        let far = json!({"leave_type": "annual", "start_date": start, "end_date": end});
+        expect_refused(&app, &emp, far, StatusCode::UNPROCESSABLE_ENTITY, "date_out_of_range").await;
+    }
+    let hr = app.login("hr@demo.local").await;
+    for path in [
+        "/api/v1/leave-requests?type=%00",
+        "/api/v1/reports/leave-usage?from=-262143-01-01",
+        "/api/v1/reports/leave-usage?from=+20000-01-01",
+    ] {
+        let (s, e) = hr.get(path).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {e}");
+        assert!(e["error"]["code"] == "control_character" || e["error"]["code"] == "date_out_of_range", "{e}");
+    }
+}
 
 async fn expect_refused(app: &TestApp, user: &User, body: Value, status: StatusCode, code: &str) {
     let (requests, audit) = (app.count("leave_requests").await, app.count("audit_events").await);
