@@ -72,6 +72,14 @@ pub async fn list_tokens(c: &mut Conn<'_>, employee_id: i64) -> Result<Vec<ApiTo
 }
 
 /// Revokes a token of `employee_id`; false when there is no such live token.
+/// Revokes every live token of a person (password reset, deactivation);
+/// how many were live.
+pub async fn revoke_tokens_of(c: &mut Conn<'_>, employee_id: i64, now: DateTime<Utc>) -> Result<u64> {
+    Ok(
+        q!(exec c, "UPDATE api_tokens SET revoked_at = $1 WHERE employee_id = $2 AND revoked_at IS NULL", now, employee_id)?,
+    )
+}
+
 pub async fn revoke_token(c: &mut Conn<'_>, employee_id: i64, id: i64, now: DateTime<Utc>) -> Result<bool> {
     Ok(q!(exec c, "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND employee_id = $3 AND revoked_at IS NULL",
         now, id, employee_id)?

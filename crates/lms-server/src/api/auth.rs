@@ -104,12 +104,18 @@ pub async fn login(
     Ok(res)
 }
 
-/// Ends the current session and clears the cookie.
+/// Ends the current session and clears the cookie; with a bearer token, revokes that token.
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, ctx: RequestContext, user: CurrentUser) -> ApiResult<Response> {
     let mut tx = state.db().begin().await?;
-    if let Credential::Session(hash) = &user.credential {
-        auth::delete_session(&mut tx.conn(), hash).await?;
+    match &user.credential {
+        Credential::Session(hash) => {
+            auth::delete_session(&mut tx.conn(), hash).await?;
+        }
+        // Logging out with a token ends that token.
+        Credential::Token(id) => {
+            auth::revoke_token(&mut tx.conn(), user.id(), *id, Utc::now()).await?;
+        }
     }
     audit_change(&mut tx.conn(), &ctx, Some(user.id()), "auth.logout", "employee", user.id(), None, None).await?;
     tx.commit().await?;
@@ -169,6 +175,13 @@ pub async fn create_token(
     user: CurrentUser,
     ApiJson(body): ApiJson<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    if let Credential::Token(_) = user.credential {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "session_required",
+            "a token cannot create tokens: sign in (POST /api/v1/auth/login) and create it from that session",
+        ));
+    }
     let name = super::text::name(&body.name, 100)?;
     let now = Utc::now();
     let expires_at = match body.expires_in_days {

@@ -204,7 +204,10 @@ pub async fn update(
         employees::set_password(&mut tx.conn(), id, hash, now).await?;
     }
     if (before.active && !after.active) || password_hash.is_some() {
+        // A reset password or a deactivation ends every way in: sessions
+        // and API tokens alike (a reactivated person signs in anew).
         auth::delete_sessions_of(&mut tx.conn(), id).await?;
+        auth::revoke_tokens_of(&mut tx.conn(), id, now).await?;
     }
     let action = if before.active && !after.active { "employee.deactivate" } else { "employee.update" };
     audit_change(&mut tx.conn(), &ctx, Some(user.id()), action, "employee", id, snapshot(&before), snapshot(&after))

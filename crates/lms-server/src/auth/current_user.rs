@@ -21,7 +21,8 @@ const TOKEN_TOUCH_INTERVAL: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 pub enum Credential {
     /// Session cookie; holds the hash of the session id.
     Session(String),
-    Token,
+    /// API token; holds its id.
+    Token(i64),
 }
 
 #[derive(Debug, Clone)]
@@ -88,7 +89,7 @@ where
             if used.last_used_at.is_none_or(|t| now - t > TOKEN_TOUCH_INTERVAL) {
                 auth::touch_token(&mut c.conn(), used.token_id, now).await?;
             }
-            return Ok(CurrentUser { employee: used.employee, credential: Credential::Token });
+            return Ok(CurrentUser { employee: used.employee, credential: Credential::Token(used.token_id) });
         }
         if let Some(sid) = cookie(parts, SESSION_COOKIE) {
             let hash = secret::hash(sid);

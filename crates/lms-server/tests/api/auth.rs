@@ -9,8 +9,57 @@ crate::both_backends!(
     login_sets_a_safe_cookie_and_logout_ends_it,
     failed_logins_look_alike_and_are_limited,
     api_tokens_work_until_revoked,
-    deactivation_ends_access
+    deactivation_ends_access,
+    tokens_end_with_a_password_reset_a_deactivation_and_a_logout
 );
+
+/// A token never outlives what should end it: HR resetting the password,
+/// a deactivation (also after reactivation), a logout made with the token
+/// itself; and a token cannot mint tokens (only a signed-in session can).
+async fn tokens_end_with_a_password_reset_a_deactivation_and_a_logout(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let hr = app.login("hr@demo.local").await;
+    let (_, me) = app.login("employee4@demo.local").await.get("/api/v1/me").await;
+    let id = me["id"].as_i64().expect("id");
+    let bearer = reqwest::Client::new();
+    let works = |token: String| {
+        let (c, url) = (bearer.clone(), app.url("/api/v1/me"));
+        async move { c.get(url).bearer_auth(token).send().await.unwrap().status() == StatusCode::OK }
+    };
+    let new_token = |password: &'static str| {
+        let app = &app;
+        async move {
+            let s = app.login_with("employee4@demo.local", password).await;
+            let (st, t) = s.post("/api/v1/me/tokens", json!({"name": "ci"})).await;
+            assert_eq!(st, StatusCode::CREATED, "{t}");
+            t["token"].as_str().expect("token").to_string()
+        }
+    };
+
+    let t1 = new_token(PASSWORD).await;
+    assert!(works(t1.clone()).await);
+    let res = bearer
+        .post(app.url("/api/v1/me/tokens"))
+        .bearer_auth(&t1)
+        .json(&json!({"name": "forever"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "a token cannot create tokens");
+    let (s, _) = hr.patch(&format!("/api/v1/employees/{id}"), json!({"password": "a-new-password-9"})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!works(t1).await, "a password reset ends the token");
+
+    let t2 = new_token("a-new-password-9").await;
+    hr.patch(&format!("/api/v1/employees/{id}"), json!({"active": false})).await;
+    hr.patch(&format!("/api/v1/employees/{id}"), json!({"active": true})).await;
+    assert!(!works(t2).await, "a deactivation ends the token, reactivation does not revive it");
+
+    let t3 = new_token("a-new-password-9").await;
+    let res = bearer.post(app.url("/api/v1/auth/logout")).bearer_auth(&t3).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert!(!works(t3).await, "logging out with a token ends it");
+}
 
 async fn login_sets_a_safe_cookie_and_logout_ends_it(backend: Backend) {
     let app = TestApp::spawn(backend).await;

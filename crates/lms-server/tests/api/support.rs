@@ -96,9 +96,13 @@ impl TestApp {
 
     /// A client logged in (session cookie) as `email`.
     pub async fn login(&self, email: &str) -> User {
+        self.login_with(email, PASSWORD).await
+    }
+
+    pub async fn login_with(&self, email: &str, password: &str) -> User {
         let user = User { client: client(), base: format!("http://{}", self.addr) };
         let (status, body) =
-            user.post("/api/v1/auth/login", serde_json::json!({"email": email, "password": PASSWORD})).await;
+            user.post("/api/v1/auth/login", serde_json::json!({"email": email, "password": password})).await;
         assert_eq!(status, StatusCode::OK, "login {email}: {body}");
         user
     }
