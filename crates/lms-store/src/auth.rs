@@ -120,15 +120,24 @@ pub async fn touch_token(c: &mut Conn<'_>, token_id: i64, now: DateTime<Utc>) ->
     Ok(())
 }
 
-pub async fn record_login_attempt(
-    c: &mut Conn<'_>,
-    email: &str,
-    client_addr: &str,
-    success: bool,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    q!(exec c, "INSERT INTO login_attempts (email, client_addr, success, at) VALUES ($1, $2, $3, $4)",
-        email, client_addr, success, now)?;
+/// Records a login attempt as failed before the password is checked, so
+/// that parallel attempts count each other (the count that follows sees
+/// this row); returns its id for [`login_succeeded`].
+pub async fn begin_login_attempt(c: &mut Conn<'_>, email: &str, client_addr: &str, now: DateTime<Utc>) -> Result<i64> {
+    Ok(q!(scalar c, i64,
+        "INSERT INTO login_attempts (email, client_addr, success, at) VALUES ($1, $2, FALSE, $3) RETURNING id",
+        email, client_addr, now)?)
+}
+
+/// The attempt begun with [`begin_login_attempt`] succeeded.
+pub async fn login_succeeded(c: &mut Conn<'_>, attempt_id: i64) -> Result<()> {
+    q!(exec c, "UPDATE login_attempts SET success = TRUE WHERE id = $1", attempt_id)?;
+    Ok(())
+}
+
+/// An attempt refused before its password was checked does not count.
+pub async fn forget_login_attempt(c: &mut Conn<'_>, attempt_id: i64) -> Result<()> {
+    q!(exec c, "DELETE FROM login_attempts WHERE id = $1", attempt_id)?;
     Ok(())
 }
 

@@ -62,10 +62,15 @@ pub async fn login(
         return Err(invalid_credentials());
     }
     let since = now - ChronoDuration::from_std(cfg.login_window).unwrap_or(ChronoDuration::minutes(15));
-    let record = {
+    // The attempt is counted (as failed) before anything is checked, and
+    // the count includes it: of any number of parallel attempts, at most
+    // the limit get their password checked.
+    let (attempt, record) = {
         let mut c = state.db().acquire().await?;
+        let attempt = auth::begin_login_attempt(&mut c.conn(), &email, &ctx.client_addr, now).await?;
         let (by_email, by_addr) = auth::recent_failures(&mut c.conn(), &email, &ctx.client_addr, since).await?;
-        if by_email >= cfg.login_max_failures_per_account || by_addr >= cfg.login_max_failures_per_address {
+        if by_email > cfg.login_max_failures_per_account || by_addr > cfg.login_max_failures_per_address {
+            auth::forget_login_attempt(&mut c.conn(), attempt).await?;
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_attempts",
@@ -73,15 +78,25 @@ pub async fn login(
             )
             .with_retry_after(cfg.login_window.as_secs()));
         }
-        employees::login_record(&mut c.conn(), &email).await?
+        (attempt, employees::login_record(&mut c.conn(), &email).await?)
     };
     let (employee, hash) = match record {
         Some((e, h)) if e.active => (Some(e), h),
         _ => (None, None),
     };
-    let ok = password::verify(body.password, hash).await;
+    let ok = match password::verify(body.password, hash).await {
+        Ok(ok) => ok,
+        Err(busy) => {
+            // Not checked: the attempt does not count against anyone.
+            let mut c = state.db().acquire().await?;
+            auth::forget_login_attempt(&mut c.conn(), attempt).await?;
+            return Err(busy);
+        }
+    };
     let mut tx = state.db().begin().await?;
-    auth::record_login_attempt(&mut tx.conn(), &email, &ctx.client_addr, ok, now).await?;
+    if ok {
+        auth::login_succeeded(&mut tx.conn(), attempt).await?;
+    }
     let employee = match (ok, employee) {
         (true, Some(e)) => e,
         _ => {

@@ -1,10 +1,30 @@
 //! argon2id password hashing, run on the blocking pool so a login never
-//! stalls the async workers.
+//! stalls the async workers, and never more at once than there are cores
+//! (each takes ~19 MiB and a core for tens of milliseconds): a request that
+//! cannot get a turn within [`WAIT_FOR_TURN`] is answered 503 with
+//! `Retry-After`, instead of hundreds of hashes piling up in memory.
 
 use crate::ApiError;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
+
+/// How long a password check waits for a free core.
+pub const WAIT_FOR_TURN: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn turns() -> &'static tokio::sync::Semaphore {
+    static TURNS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    TURNS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+}
+
+fn busy() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "busy",
+        "too many sign-ins at once; try again in a second",
+    )
+    .with_retry_after(1)
+}
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_LEN: usize = 8;
@@ -17,13 +37,16 @@ pub fn hash_blocking(password: &str) -> Result<String, ApiError> {
 }
 
 pub async fn hash(password: String) -> Result<String, ApiError> {
+    let _turn = tokio::time::timeout(WAIT_FOR_TURN, turns().acquire()).await.map_err(|_| busy())?;
     tokio::task::spawn_blocking(move || hash_blocking(&password)).await.map_err(|_| ApiError::internal())?
 }
 
 /// Verifies `password` against a stored hash. With no hash (unknown user or
 /// no password set) a dummy hash is checked, so both cases take as long.
-pub async fn verify(password: String, stored: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
+/// `Err` (503) when no core is free within [`WAIT_FOR_TURN`].
+pub async fn verify(password: String, stored: Option<String>) -> Result<bool, ApiError> {
+    let _turn = tokio::time::timeout(WAIT_FOR_TURN, turns().acquire()).await.map_err(|_| busy())?;
+    Ok(tokio::task::spawn_blocking(move || {
         let is_real = stored.is_some();
         let hash = stored.unwrap_or_else(dummy_hash);
         let ok = match PasswordHash::new(&hash) {
@@ -33,7 +56,7 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
         ok && is_real
     })
     .await
-    .unwrap_or(false)
+    .unwrap_or(false))
 }
 
 fn dummy_hash() -> String {

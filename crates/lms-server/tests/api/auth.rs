@@ -10,8 +10,44 @@ crate::both_backends!(
     failed_logins_look_alike_and_are_limited,
     api_tokens_work_until_revoked,
     deactivation_ends_access,
-    tokens_end_with_a_password_reset_a_deactivation_and_a_logout
+    tokens_end_with_a_password_reset_a_deactivation_and_a_logout,
+    parallel_wrong_passwords_are_checked_at_most_the_limit
 );
+
+/// 60 wrong passwords at once against one account: at most the limit (5)
+/// get their password checked (401); every other one is refused before
+/// (429) or told to come back when the cores are busy (503 with
+/// Retry-After). Nothing answers 500.
+async fn parallel_wrong_passwords_are_checked_at_most_the_limit(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let url = app.url("/api/v1/auth/login");
+    let mut attempts = tokio::task::JoinSet::new();
+    for _ in 0..60 {
+        let url = url.clone();
+        attempts.spawn(async move {
+            let res = reqwest::Client::new()
+                .post(url)
+                .json(&json!({"email": "employee2@demo.local", "password": "wrong-password"}))
+                .send()
+                .await
+                .expect("answer");
+            (res.status(), res.headers().contains_key("retry-after"))
+        });
+    }
+    let mut checked = 0;
+    while let Some(r) = attempts.join_next().await {
+        let (status, retry_after) = r.expect("task");
+        match status {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+                assert!(retry_after, "{status} says when to come back")
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(checked <= 5, "{checked} passwords checked, the limit is 5");
+    assert!(checked >= 1, "the first attempts are checked");
+}
 
 /// A token never outlives what should end it: HR resetting the password,
 /// a deactivation (also after reactivation), a logout made with the token
