@@ -21,6 +21,8 @@ pub struct ServerConfig {
     pub shutdown_timeout: Duration,
     /// How long readiness reports false before the listener closes.
     pub drain_delay: Duration,
+    /// Longest time a client may take to send a request head.
+    pub header_timeout: Duration,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
     /// Failed logins allowed per account within `login_window`.
@@ -43,6 +45,7 @@ impl Default for ServerConfig {
             session_ttl: Duration::from_secs(12 * 3600),
             shutdown_timeout: Duration::from_secs(30),
             drain_delay: Duration::ZERO,
+            header_timeout: Duration::from_secs(10),
             body_limit: 64 * 1024,
             login_max_failures_per_account: 5,
             login_max_failures_per_address: 20,

@@ -1,11 +1,11 @@
 //! Running the server with graceful shutdown: on the shutdown signal
 //! readiness goes false, after the drain delay the listener stops accepting,
 //! in-flight requests finish (bounded by the shutdown timeout), then `run`
-//! returns.
+//! returns. A request head must arrive within the configured header timeout
+//! (10 s by default), so slow or stuck clients cannot hold connections open.
 
 use crate::{router, AppState};
-use std::future::{Future, IntoFuture};
-use std::net::SocketAddr;
+use std::future::Future;
 use tokio::net::TcpListener;
 
 /// Serves until `shutdown` completes, then drains.
@@ -14,8 +14,13 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let app = router(state.clone());
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(state.config().header_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let drain_state = state.clone();
     let signal = async move {
         shutdown.await;
@@ -23,22 +28,38 @@ pub async fn run(
         tracing::info!("shutdown requested: readiness is now false");
         tokio::time::sleep(drain_state.config().drain_delay).await;
         tracing::info!("closing the listener; finishing in-flight requests");
-        let _ = drained_tx.send(());
     };
-    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
+    tokio::pin!(signal);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off briefly.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            _ = &mut signal => break,
+        };
+        let app = app.clone();
+        let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            app.clone().oneshot(req.map(axum::body::Body::new))
+        });
+        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
     let timeout = state.config().shutdown_timeout;
-    let mut server = std::pin::pin!(server.into_future());
-    tokio::select! {
-        res = &mut server => return res,
-        _ = drained_rx => {}
+    if tokio::time::timeout(timeout, graceful.shutdown()).await.is_err() {
+        tracing::warn!(?timeout, "in-flight requests did not finish in time; exiting anyway");
     }
-    match tokio::time::timeout(timeout, server).await {
-        Ok(res) => res,
-        Err(_) => {
-            tracing::warn!(?timeout, "in-flight requests did not finish in time; exiting anyway");
-            Ok(())
-        }
-    }
+    Ok(())
 }
 
 /// Completes on SIGTERM or Ctrl-C.

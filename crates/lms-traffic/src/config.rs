@@ -59,6 +59,11 @@ pub struct ProxyArgs {
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub idle_timeout: Duration,
 
+    /// Longest time a client may take to send a request head (HTTP/1):
+    /// slow or stuck clients cannot hold the connection slots.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+
     /// Session stickiness: `none`, or `cookie` (a signed cookie keeps a client on its backend).
     #[arg(long, default_value = "none", value_parser = ["none", "cookie"])]
     pub sticky: String,
@@ -156,6 +161,8 @@ pub struct Config {
     pub first_byte_timeout: Duration,
     /// Body silence / idle keep-alive timeout.
     pub idle_timeout: Duration,
+    /// Longest time to receive a request head.
+    pub header_timeout: Duration,
     /// Cookie stickiness: cookie name and signing secret.
     pub sticky: Option<StickyConfig>,
     /// Sliding window length.
@@ -220,6 +227,7 @@ impl ProxyArgs {
             connect_timeout: Duration::from_secs(2),
             first_byte_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
+            header_timeout: Duration::from_secs(10),
             sticky: "none".into(),
             sticky_cookie: "lms_backend".into(),
             sticky_secret: None,
@@ -314,6 +322,7 @@ impl Config {
             ("--connect-timeout", args.connect_timeout),
             ("--first-byte-timeout", args.first_byte_timeout),
             ("--idle-timeout", args.idle_timeout),
+            ("--header-timeout", args.header_timeout),
         ] {
             if d.is_zero() {
                 return Err(cfg(format!("{what} must be more than 0")));
@@ -340,6 +349,7 @@ impl Config {
             connect_timeout: args.connect_timeout,
             first_byte_timeout: args.first_byte_timeout,
             idle_timeout: args.idle_timeout,
+            header_timeout: args.header_timeout,
             sticky,
             window: args.window,
             health,

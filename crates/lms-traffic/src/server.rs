@@ -21,10 +21,15 @@ use crate::tls::TlsAcceptor;
 /// Builds the HTTP/1.1 + HTTP/2 connection builder with the configured limits.
 fn builder(cfg: &Config) -> auto::Builder<TokioExecutor> {
     let mut b = auto::Builder::new(TokioExecutor::new());
-    // Idle keep-alive connections and request heads that never complete are
-    // closed by the connection's own idle check (see `conn`), which costs
-    // one ticker per connection rather than a timer per request.
-    b.http1().timer(TokioTimer::new()).keep_alive(true).header_read_timeout(None).max_buf_size(cfg.max_header_bytes);
+    // A request head must arrive within the header timeout (a client that
+    // sends it byte by byte, or never finishes it, loses the connection);
+    // idle keep-alive connections are also closed by the connection's own
+    // idle check (see `conn`).
+    b.http1()
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        .header_read_timeout(cfg.header_timeout)
+        .max_buf_size(cfg.max_header_bytes);
     b.http2()
         .timer(TokioTimer::new())
         .max_header_list_size(u32::try_from(cfg.max_header_bytes).unwrap_or(u32::MAX))

@@ -402,6 +402,29 @@ async fn broken_request_bodies_are_the_clients_fault_not_the_backends() {
     assert_eq!(a.body, "blue");
 }
 
+/// Clients that never finish their request head cannot hold the
+/// connection slots: with every slot taken by one, a real client is served
+/// as soon as the header timeout closes them.
+#[tokio::test]
+async fn half_sent_heads_are_cut_at_the_header_timeout_and_free_their_slots() {
+    use tokio::io::AsyncWriteExt;
+    let blue = TestBackend::start("blue").await;
+    let mut a = args(&[&blue]);
+    a.max_connections = 2;
+    a.header_timeout = Duration::from_millis(300);
+    let proxy = start_proxy(a).await;
+    let addr = proxy.local_addr();
+    let mut stuck = Vec::new();
+    for _ in 0..2 {
+        let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        s.write_all(b"GET / HTTP/1.1\r\nhost: x\r\nx-slow: ").await.expect("write");
+        stuck.push(s);
+    }
+    let served = tokio::time::timeout(Duration::from_secs(10), get(&client(), &format!("http://{addr}/"))).await;
+    let a = served.expect("served once the stuck heads were cut").expect("answer");
+    assert_eq!(a.body, "blue");
+}
+
 #[tokio::test]
 async fn backend_connections_are_kept_alive_and_reused() {
     let blue = TestBackend::start("blue").await;

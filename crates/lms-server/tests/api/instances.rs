@@ -1,6 +1,7 @@
 //! Several instances and their lifecycle: a session made by one instance is
 //! accepted by another on the same database; graceful shutdown finishes an
-//! in-flight request; health turns 503 when the database goes away.
+//! in-flight request; health turns 503 when the database goes away; a
+//! half-sent request head is cut at the header timeout.
 
 use crate::support::*;
 use lms_store::{employees, testing, Backend};
@@ -91,4 +92,26 @@ async fn health_is_503_when_the_database_goes_away() {
     let (s, e) =
         anon.post("/api/v1/auth/login", serde_json::json!({"email": "hr@demo.local", "password": PASSWORD})).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{e}");
+}
+
+/// A client that never finishes its request head loses the connection at
+/// the header timeout instead of holding it open.
+#[tokio::test]
+async fn a_half_sent_request_head_is_cut_at_the_header_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let base = TestApp::spawn(Backend::Sqlite).await;
+    let config =
+        lms_server::ServerConfig { header_timeout: Duration::from_millis(300), ..lms_server::ServerConfig::default() };
+    let app = TestApp::start(base.db.clone(), base.url.clone(), config).await;
+    let mut s = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    s.write_all(b"GET /api/health HTTP/1.1\r\nhost: x\r\nx-slow: ").await.expect("write");
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = [0u8; 512];
+        while s.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+    })
+    .await;
+    assert!(closed.is_ok(), "the half-sent head was not cut");
+    // A normal client is served as before.
+    let (status, _) = app.anonymous().get("/api/health").await;
+    assert_eq!(status, StatusCode::OK);
 }
