@@ -141,6 +141,9 @@ pub async fn logout(State(state): State<AppState>, ctx: RequestContext, user: Cu
     Ok((StatusCode::NO_CONTENT, headers).into_response())
 }
 
+/// Live API tokens one person may hold.
+pub const MAX_LIVE_TOKENS: usize = 20;
+
 #[derive(Deserialize, ToSchema)]
 pub struct NewToken {
     /// What the token is for, e.g. `smoke-suite`.
@@ -208,6 +211,17 @@ pub async fn create_token(
     };
     let token = secret::generate("lms_pat_");
     let mut tx = state.db().begin().await?;
+    let live = auth::list_tokens(&mut tx.conn(), user.id())
+        .await?
+        .iter()
+        .filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now))
+        .count();
+    if live >= MAX_LIVE_TOKENS {
+        return Err(ApiError::unprocessable(
+            "too_many_tokens",
+            format!("you have {live} live tokens (the most is {MAX_LIVE_TOKENS}); revoke one first (DELETE /api/v1/me/tokens/ID)"),
+        ));
+    }
     let t = auth::create_token(&mut tx.conn(), user.id(), &name, &secret::hash(&token), now, expires_at).await?;
     audit_change(&mut tx.conn(), &ctx, Some(user.id()), "token.create", "api_token", t.id, None, super::snapshot(&t))
         .await?;

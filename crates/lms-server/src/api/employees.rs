@@ -123,7 +123,7 @@ pub async fn create(
     let new = NewEmployee {
         email,
         name,
-        department: body.department.trim().to_string(),
+        department: super::text::bounded("department", &body.department, 200)?,
         manager_id: body.manager_id,
         start_date: body.start_date,
         role,
@@ -193,7 +193,7 @@ pub async fn update(
     }
     let changes = EmployeeChanges {
         name,
-        department: body.department.map(|d| d.trim().to_string()),
+        department: body.department.map(|d| super::text::bounded("department", &d, 200)).transpose()?,
         manager_id: body.manager_id,
         start_date: body.start_date,
         role,
@@ -208,6 +208,11 @@ pub async fn update(
         // and API tokens alike (a reactivated person signs in anew).
         auth::delete_sessions_of(&mut tx.conn(), id).await?;
         auth::revoke_tokens_of(&mut tx.conn(), id, now).await?;
+    }
+    if password_hash.is_some() {
+        // A reset password is its own audited action (never with the hash).
+        audit_change(&mut tx.conn(), &ctx, Some(user.id()), "employee.password_reset", "employee", id, None, None)
+            .await?;
     }
     let action = if before.active && !after.active { "employee.deactivate" } else { "employee.update" };
     audit_change(&mut tx.conn(), &ctx, Some(user.id()), action, "employee", id, snapshot(&before), snapshot(&after))

@@ -74,7 +74,11 @@ where
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                // The scheme is case-insensitive (RFC 9110): `Bearer`, `BEARER`, `bearer`.
+                let (scheme, token) = v.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then_some(token)
+            })
             .map(str::trim);
         let mut c = state.db().acquire().await?;
         if let Some(token) = bearer {

@@ -11,8 +11,46 @@ crate::both_backends!(
     api_tokens_work_until_revoked,
     deactivation_ends_access,
     tokens_end_with_a_password_reset_a_deactivation_and_a_logout,
-    parallel_wrong_passwords_are_checked_at_most_the_limit
+    parallel_wrong_passwords_are_checked_at_most_the_limit,
+    small_points_scheme_case_token_cap_reset_audit_and_text_length
 );
+
+/// The bearer scheme is case-insensitive; a person holds at most 20 live
+/// tokens; a password reset is audited as such; a department is bounded.
+async fn small_points_scheme_case_token_cap_reset_audit_and_text_length(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let emp = app.login("employee5@demo.local").await;
+    let mut tokens = Vec::new();
+    for i in 0..20 {
+        let (s, t) = emp.post("/api/v1/me/tokens", json!({"name": format!("t{i}")})).await;
+        assert_eq!(s, StatusCode::CREATED, "{t}");
+        tokens.push(t["token"].as_str().expect("token").to_string());
+    }
+    let (s, e) = emp.post("/api/v1/me/tokens", json!({"name": "one-too-many"})).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("too_many_tokens")), "{e}");
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let res = reqwest::Client::new()
+            .get(app.url("/api/v1/me"))
+            .header("authorization", format!("{scheme} {}", tokens[0]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "scheme {scheme}");
+    }
+    let hr = app.login("hr@demo.local").await;
+    let (_, me) = emp.get("/api/v1/me").await;
+    let id = me["id"].as_i64().expect("id");
+    let (s, _) = hr.patch(&format!("/api/v1/employees/{id}"), json!({"password": "another-password-1"})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, a) = hr.get("/api/v1/audit-events?action=employee.password_reset").await;
+    let items = a["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 1, "{a}");
+    assert!(!a.to_string().contains("argon2"), "never the hash: {a}");
+    let before = app.count("employees").await;
+    let (s, e) = hr.patch(&format!("/api/v1/employees/{id}"), json!({"department": "x".repeat(60_000)})).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("text_too_long")), "{e}");
+    assert_eq!(app.count("employees").await, before);
+}
 
 /// 60 wrong passwords at once against one account: at most the limit (5)
 /// get their password checked (401); every other one is refused before
