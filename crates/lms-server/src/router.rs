@@ -96,6 +96,16 @@ async fn not_found() -> ApiError {
     ApiError::not_found("route")
 }
 
+/// A known path asked with a method it does not take: 405 in the API's
+/// error shape (axum's own answer has an empty body).
+async fn method_not_allowed(method: axum::http::Method) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("this path does not take {method}; the API is described at /api/docs"),
+    )
+}
+
 async fn index() -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>LMS</title>\
@@ -124,6 +134,7 @@ pub fn router(state: AppState) -> Router {
         // Serves the document at /api/openapi.json and the UI, pointed at it, under /api/docs.
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn_with_state(state.clone(), maintenance::guard))
         .layer(DefaultBodyLimit::max(body_limit))

@@ -49,6 +49,46 @@ impl From<AuditEvent> for AuditEventDto {
     }
 }
 
+/// A filter bound as given: a point in time (RFC 3339) or a whole day.
+#[derive(Debug, Clone, Copy)]
+pub enum TimeOrDate {
+    Time(DateTime<Utc>),
+    Date(chrono::NaiveDate),
+}
+
+impl<'de> Deserialize<'de> for TimeOrDate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
+            return Ok(TimeOrDate::Time(t.with_timezone(&Utc)));
+        }
+        chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map(TimeOrDate::Date).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "`{s}` is neither a date (2026-12-01) nor an RFC 3339 time (2026-12-01T09:30:00Z)"
+            ))
+        })
+    }
+}
+
+impl TimeOrDate {
+    /// The first moment it covers.
+    fn first(self) -> DateTime<Utc> {
+        match self {
+            TimeOrDate::Time(t) => t,
+            TimeOrDate::Date(d) => d.and_time(chrono::NaiveTime::MIN).and_utc(),
+        }
+    }
+    /// The last moment it covers.
+    fn last(self) -> DateTime<Utc> {
+        match self {
+            TimeOrDate::Time(t) => t,
+            TimeOrDate::Date(d) => (d.and_time(chrono::NaiveTime::MIN) + chrono::Duration::days(1)
+                - chrono::Duration::microseconds(1))
+            .and_utc(),
+        }
+    }
+}
+
 #[derive(Deserialize, IntoParams)]
 pub struct AuditQuery {
     pub actor_id: Option<i64>,
@@ -57,10 +97,12 @@ pub struct AuditQuery {
     /// e.g. `leave_request`, `employee`.
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
-    /// RFC 3339 time, inclusive.
-    pub from: Option<DateTime<Utc>>,
-    /// RFC 3339 time, inclusive.
-    pub to: Option<DateTime<Utc>>,
+    /// RFC 3339 time, or a date (from its first moment), inclusive.
+    #[param(value_type = Option<String>)]
+    pub from: Option<TimeOrDate>,
+    /// RFC 3339 time, or a date (to its last moment), inclusive.
+    #[param(value_type = Option<String>)]
+    pub to: Option<TimeOrDate>,
     pub limit: Option<i64>,
     pub cursor: Option<i64>,
 }
@@ -80,8 +122,8 @@ pub async fn list(
         action: q.action,
         entity_type: q.entity_type,
         entity_id: q.entity_id,
-        from: q.from,
-        to: q.to,
+        from: q.from.map(TimeOrDate::first),
+        to: q.to.map(TimeOrDate::last),
         before_id: q.cursor,
         limit,
     };

@@ -46,6 +46,16 @@ async fn small_points_scheme_case_token_cap_reset_audit_and_text_length(backend:
     let items = a["items"].as_array().cloned().unwrap_or_default();
     assert_eq!(items.len(), 1, "{a}");
     assert!(!a.to_string().contains("argon2"), "never the hash: {a}");
+    // Audit filters take a plain date as well as an RFC 3339 time.
+    let today = chrono::Utc::now().date_naive();
+    let tomorrow = today + chrono::Duration::days(1);
+    let (s, a) = hr.get(&format!("/api/v1/audit-events?action=employee.password_reset&from={today}&to={today}")).await;
+    assert_eq!((s, a["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{a}");
+    let (_, a) = hr.get(&format!("/api/v1/audit-events?action=employee.password_reset&from={tomorrow}")).await;
+    assert_eq!(a["items"].as_array().map(Vec::len), Some(0), "{a}");
+    let (s, e) = hr.get("/api/v1/audit-events?from=yesterday").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap_or("").contains("RFC 3339"), "{e}");
     let before = app.count("employees").await;
     let (s, e) = hr.patch(&format!("/api/v1/employees/{id}"), json!({"department": "x".repeat(60_000)})).await;
     assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("text_too_long")), "{e}");

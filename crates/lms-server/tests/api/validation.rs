@@ -181,5 +181,9 @@ async fn oversized_body_is_refused(backend: Backend) {
     let huge = json!({"leave_type": "annual", "start_date": monday(10), "end_date": monday(10), "reason": "x".repeat(200_000)});
     let (s, e) = emp.post("/api/v1/leave-requests", huge).await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
+    assert_eq!(e["error"]["code"], "body_too_large", "in the API's error shape: {e}");
     assert_eq!(app.count("leave_requests").await, before);
+    // A method a path does not take answers in the same shape.
+    let (s, e) = emp.delete("/api/v1/me").await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")), "{e}");
 }
