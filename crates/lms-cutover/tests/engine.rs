@@ -325,7 +325,7 @@ fn a_forward_decision_on_evidence_that_has_since_turned_is_refused() {
     assert!(sim.engine.decide(&sim.state, &hold, sim.now).is_ok(), "holding on old evidence is always allowed");
 }
 
-/// Nobody decides: the plan's `decision_timeout` (15 min, 3 s compressed)
+/// Nobody decides: the plan's `decision_timeout` (30 min, 6 s compressed)
 /// runs out and its declared default is taken, recorded as the deadline's.
 #[test]
 fn a_checkpoint_nobody_decides_takes_the_plans_default_at_its_deadline() {

@@ -120,7 +120,7 @@ fn rehearsal_goes_live_and_reports_every_section() {
 fn rehearsal_with_maintenance_on_under_write_load_goes_live() {
     let out = scratch("rehearse-maintenance");
     let o = lms()
-        .args(["cutover", "rehearse", "--port-base", "0", "--rate", "40", "--write-ratio", "0.3", "--maintenance"])
+        .args(["cutover", "rehearse", "--port-base", "0", "--rate", "100", "--write-ratio", "0.3", "--maintenance"])
         .args(["--quiet", "--out"])
         .arg(&out)
         .output()
@@ -335,7 +335,7 @@ fn injected_error_rate_rolls_back_automatically_with_a_measured_time() {
 
 /// An injected 800 ms latency breaches the p95 gate, whose action is
 /// "investigate": the checkpoint holds by itself three times, then waits
-/// for a person — not forever: the plan's `decision_timeout` (15 min, 3 s
+/// for a person — not forever: the plan's `decision_timeout` (30 min, 6 s
 /// compressed) runs out and its default, rollback, is taken.
 #[test]
 fn a_checkpoint_nobody_decides_rolls_back_at_the_plans_deadline() {

@@ -131,12 +131,12 @@ pub fn count_events(j: &[Value], ty: &str) -> usize {
     j.iter().filter(|r| r["event"]["type"] == ty).count()
 }
 
-/// The rehearsal plan without its checkpoint deadline (3 s compressed):
+/// The rehearsal plan without its checkpoint deadline (6 s compressed):
 /// these tests decide, kill and resume at a checkpoint at their own pace.
 /// [`lms_plan_text_with_deadline`] keeps it.
 pub fn lms_plan_text() -> String {
     let text = lms_plan_text_with_deadline();
-    let without = text.replacen("decision_timeout = \"15m\"", "", 1);
+    let without = text.replacen("decision_timeout = \"30m\"", "", 1);
     assert_ne!(text, without, "the rehearsal plan's decision_timeout moved; update this helper");
     without
 }
