@@ -52,6 +52,9 @@ async fn a_verified_sqlite_backup_records_its_checksum_and_leaves_one_file() {
     let names = files(&backups);
     assert_eq!(names.len(), 1, "{names:?}");
     assert!(names[0].ends_with(".db"), "{names:?}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&r.artifact).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "a backup is readable by its owner only: {mode:o}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -104,6 +104,12 @@ impl Db {
                     std::fs::create_dir_all(dir)?;
                 }
             }
+            // A new database file is readable by its owner only (SQLite gives
+            // its -wal and -shm files the same permissions).
+            if !Path::new(path).exists() {
+                use std::os::unix::fs::OpenOptionsExt;
+                let _ = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+            }
             let co = SqliteConnectOptions::new()
                 .filename(path)
                 .create_if_missing(true)

@@ -92,8 +92,12 @@ fn migrations_flow(url: &str) {
 
 #[test]
 fn migrations_on_sqlite() {
-    let (_dir, url) = sqlite_url("migrate");
+    let (dir, url) = sqlite_url("migrate");
     migrations_flow(&url);
+    // The database file holds every person's data: readable by its owner only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(format!("{}/lms.db", dir.path())).expect("db file").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
 }
 
 #[tokio::test]

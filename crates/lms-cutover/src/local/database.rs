@@ -187,6 +187,11 @@ impl DatabaseDriver for LocalDatabase {
                 return Err(e);
             }
         };
+        // A backup holds every person's data: readable by its owner only.
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600));
+        }
         crate::local::stall_point("backup:written").await;
         std::fs::rename(&partial, &file).map_err(|e| err("database", format!("{}: {e}", file.display())))?;
         Ok(BackupReport {
