@@ -176,6 +176,7 @@ impl From<PathRejection> for ApiError {
 /// Paging parameters shared by every list: `limit` (1-200, default 50) and
 /// `cursor` (the `next_cursor` of the previous page).
 #[derive(Debug, Clone, Copy, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Paging {
     pub limit: Option<i64>,
     pub cursor: Option<i64>,

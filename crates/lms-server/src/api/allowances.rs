@@ -20,6 +20,7 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AllowanceQuery {
     pub employee_id: i64,
     pub year: Option<i32>,

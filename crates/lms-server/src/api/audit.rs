@@ -90,6 +90,7 @@ impl TimeOrDate {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     pub actor_id: Option<i64>,
     /// e.g. `leave_request.approve`.

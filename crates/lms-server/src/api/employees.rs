@@ -20,6 +20,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EmployeeQuery {
     /// Include deactivated people.
     pub include_inactive: Option<bool>,

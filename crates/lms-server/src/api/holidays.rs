@@ -30,6 +30,7 @@ impl From<Holiday> for HolidayDto {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HolidayQuery {
     /// The year to list; the current one by default.
     pub year: Option<i32>,

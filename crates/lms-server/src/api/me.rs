@@ -28,6 +28,7 @@ pub async fn me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<J
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BalanceQuery {
     /// Leave year; the current one by default.
     pub year: Option<i32>,

@@ -40,6 +40,7 @@ impl From<Notification> for NotificationDto {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NotificationQuery {
     /// Only unread ones.
     pub unread: Option<bool>,

@@ -111,6 +111,7 @@ async fn notify(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// pending, approved, rejected or cancelled.
     pub status: Option<String>,

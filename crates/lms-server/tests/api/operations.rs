@@ -81,6 +81,17 @@ async fn openapi_and_docs_are_served(backend: Backend) {
     assert_eq!(s, StatusCode::OK);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
+    // A parameter is `in: path` exactly when the path has it as `{name}`;
+    // every other one is a query parameter.
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            for prm in op["parameters"].as_array().cloned().unwrap_or_default() {
+                let name = prm["name"].as_str().unwrap_or_default();
+                let want = if path.contains(&format!("{{{name}}}")) { "path" } else { "query" };
+                assert_eq!(prm["in"], want, "{method} {path}: parameter {name}");
+            }
+        }
+    }
     for p in [
         "/api/v1/auth/login",
         "/api/v1/me",
