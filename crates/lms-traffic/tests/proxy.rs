@@ -352,13 +352,13 @@ async fn oversized_or_garbage_requests_get_4xx_and_the_proxy_stays_up() {
     let mut buf = vec![0u8; 64];
     let n = s.read(&mut buf).await.unwrap_or(0);
     let head = String::from_utf8_lossy(&buf[..n]).to_string();
-    assert!(head.is_empty() || head.starts_with("HTTP/1.1 431"), "{head}");
+    assert!(head.starts_with("HTTP/1.1 431"), "a too-large head is answered 431: {head:?}");
 
     let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let _ = s.write_all(b"\x00\xff garbage \r\n\r\n").await;
     let n = s.read(&mut buf).await.unwrap_or(0);
     let head = String::from_utf8_lossy(&buf[..n]).to_string();
-    assert!(head.is_empty() || head.starts_with("HTTP/1.1 400"), "{head}");
+    assert!(head.starts_with("HTTP/1.1 400"), "garbage is answered 400: {head:?}");
 
     let a = get(&client(), &format!("http://{addr}/")).await.expect("still serving");
     assert_eq!(a.body, "blue");
