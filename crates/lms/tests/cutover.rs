@@ -199,9 +199,14 @@ fn a_rehearsal_stopped_while_staging_stops_what_it_started() {
         let run = std::fs::read_dir(&out).ok()?.flatten().next()?.path();
         Some(run.join("blue.pid")).filter(|p| p.exists())
     };
-    wait_for("blue started", || blue_pid_file().is_some());
-    let pid_file = blue_pid_file().expect("blue.pid");
-    let pid = std::fs::read_to_string(&pid_file).expect("pid").trim().to_string();
+    // The pid file may be seen created but not yet written: wait for a pid.
+    let read_pid = || -> Option<(std::path::PathBuf, u32)> {
+        let file = blue_pid_file()?;
+        let pid = std::fs::read_to_string(&file).ok()?.trim().parse().ok()?;
+        Some((file, pid))
+    };
+    wait_for("blue started", || read_pid().is_some());
+    let (pid_file, pid) = read_pid().expect("blue.pid");
     let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     assert_eq!(wait_exit(&mut child, "the rehearsal"), Some(4), "stopped by a signal");
     let gone = || {
