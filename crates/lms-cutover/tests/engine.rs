@@ -14,20 +14,6 @@ use lms_cutover::observe::ResourceUsage;
 use lms_cutover::plan::{Decision, Metric};
 use lms_cutover::CutoverError;
 
-fn weights_set(sim: &Sim) -> Vec<u8> {
-    sim.actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::SetWeights { weights, .. } => Some(weights.green_weight().get()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn position(names: &[&str], name: &str) -> usize {
-    names.iter().position(|n| *n == name).unwrap_or_else(|| panic!("no {name} in {names:?}"))
-}
-
 #[test]
 fn rehearsal_runs_the_whole_timeline_with_automatic_checkpoints() {
     let mut sim = Sim::new(rehearsal(), World::default());

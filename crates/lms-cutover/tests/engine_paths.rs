@@ -19,20 +19,6 @@ use lms_cutover::units::Weights;
 /// reason that names them is known to come from the decision.
 const COMMANDER: &str = "Dana Okafor";
 
-fn weights_set(sim: &Sim) -> Vec<u8> {
-    sim.actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::SetWeights { weights, .. } => Some(weights.green_weight().get()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn position(names: &[&str], name: &str) -> usize {
-    names.iter().position(|n| *n == name).unwrap_or_else(|| panic!("no {name} in {names:?}"))
-}
-
 fn aborted(verdict: Verdict) -> String {
     match verdict {
         Verdict::Aborted { reason } => reason,

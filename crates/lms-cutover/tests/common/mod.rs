@@ -358,3 +358,19 @@ impl Sim {
         self.actions.iter().map(Action::name).collect()
     }
 }
+
+/// Green's weight at each `SetWeights` the engine asked for, in order.
+pub fn weights_set(sim: &Sim) -> Vec<u8> {
+    sim.actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::SetWeights { weights, .. } => Some(weights.green_weight().get()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Where `name` first stands in `names`; panics naming both when absent.
+pub fn position(names: &[&str], name: &str) -> usize {
+    names.iter().position(|n| *n == name).unwrap_or_else(|| panic!("no {name} in {names:?}"))
+}

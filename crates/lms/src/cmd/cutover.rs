@@ -311,6 +311,13 @@ pub struct Who {
     token: Option<String>,
 }
 
+impl Who {
+    /// Who acts, as the journal records them (see `grants::authorize`).
+    fn authorize(&self, dir: &RunDir, what: Permission) -> lms_cutover::Result<String> {
+        grants::authorize(dir, self.token.as_deref(), self.by.as_deref(), what)
+    }
+}
+
 /// `--write-ratio`: a share of requests from 0 to 0.9.
 fn write_ratio(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
@@ -504,7 +511,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
         Action::Decide { at, checkpoint, decision, who, note, override_reason, evidence } => {
             let decision: Decision = decision.parse()?;
             let dir = at.dir(None)?;
-            let by = grants::authorize(&dir, who.token.as_deref(), who.by.as_deref(), Permission::Decide)?;
+            let by = who.authorize(&dir, Permission::Decide)?;
             require_controller(&dir)?;
             let (round, samples) = lms_cutover::control::open_evidence(&dir, checkpoint)?;
             let (round, samples_seen) =
@@ -535,7 +542,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
         }
         Action::Rollback { at, who, reason, after_go_live } => {
             let dir = at.dir(None)?;
-            let by = grants::authorize(&dir, who.token.as_deref(), who.by.as_deref(), Permission::Rollback)?;
+            let by = who.authorize(&dir, Permission::Rollback)?;
             let finished = lms_cutover::control::verdict(&dir)?;
             match (&finished, after_go_live) {
                 (Some(Verdict::GoLive), false) => bail!(
@@ -572,7 +579,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
         }
         Action::Confirm { at, step, item, who, note } => {
             let dir = at.dir(None)?;
-            let by = grants::authorize(&dir, who.token.as_deref(), who.by.as_deref(), Permission::Confirm)?;
+            let by = who.authorize(&dir, Permission::Confirm)?;
             // Most of the post-cutover checklist falls due after the run
             // ended: with no controller, an item is recorded directly.
             if let (None, Some(id), false) = (step, &item, lms_cutover::runner::context::controller_running(&dir)) {
