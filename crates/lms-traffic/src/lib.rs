@@ -208,16 +208,18 @@ pub async fn start(config: Config) -> Result<ProxyHandle> {
 /// Runs `lms proxy` until SIGTERM/SIGINT and the drain complete.
 pub async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
     let config = Config::from_args(&args)?;
+    // Signal handlers first: a SIGTERM sent as soon as the proxy announces
+    // itself must drain it, not kill it.
+    let term = drain::terminate_signal()?;
+    #[cfg(unix)]
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let handle = start(config).await?;
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut hup = signal(SignalKind::hangup())?;
-        let term = drain::terminate_signal();
         tokio::pin!(term);
         loop {
             tokio::select! {
-                r = &mut term => { r?; break; }
+                () = &mut term => break,
                 _ = hup.recv() => {
                     if let Err(e) = handle.reload_tls() {
                         tracing::warn!(error = %e, "SIGHUP: certificate not reloaded");
@@ -227,7 +229,7 @@ pub async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
         }
     }
     #[cfg(not(unix))]
-    drain::terminate_signal().await?;
+    term.await;
     handle.shutdown();
     handle.wait().await?;
     Ok(())

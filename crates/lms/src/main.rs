@@ -12,6 +12,9 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "lms", version, about, long_about = None, propagate_version = true)]
 struct Cli {
+    /// Log lines as `text` or `json` (one object per line), on standard error.
+    #[arg(long, global = true, env = "LMS_LOG_FORMAT", value_enum, default_value_t = cmd::LogFormat::Text)]
+    log_format: cmd::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,7 +64,7 @@ fn main() -> std::process::ExitCode {
         }
         Err(e) => e.exit(),
     };
-    cmd::init_tracing();
+    cmd::init_tracing(cli.log_format);
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

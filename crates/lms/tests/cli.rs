@@ -122,11 +122,16 @@ struct Server {
 
 impl Server {
     fn start(args: &[&str]) -> Server {
+        Server::start_logging_to(args, Stdio::inherit())
+    }
+    fn start_logging_to(args: &[&str], stderr: Stdio) -> Server {
         let mut child = lms()
+            .env("RUST_LOG", "info")
             .arg("serve")
             .args(args)
             .args(["--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
+            .stderr(stderr)
             .spawn()
             .expect("spawn");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
@@ -203,6 +208,31 @@ async fn demo_server_serves_and_stops_cleanly_on_sigterm() {
 
     let status = tokio::task::spawn_blocking(move || server.terminate()).await.unwrap();
     assert!(status.success(), "exit after SIGTERM: {status:?}");
+}
+
+/// Logs written to a file carry no colour codes; `--log-format json` writes
+/// one JSON object per line.
+#[test]
+fn logs_to_a_file_are_plain_text_or_one_json_object_per_line() {
+    for format in ["text", "json"] {
+        let (dir, url) = sqlite_url(&format!("logs-{format}"));
+        let log_path = format!("{}/server.log", dir.path());
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let server =
+            Server::start_logging_to(&["--log-format", format, "--migrate", "--database-url", &url], Stdio::from(log));
+        assert!(server.terminate().success());
+        let logged = std::fs::read_to_string(&log_path).expect("read log");
+        let lines: Vec<&str> = logged.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert!(lines.iter().any(|l| l.contains("LMS listening")), "{format}: {logged}");
+        assert!(lines.iter().any(|l| l.contains("stopped")), "{format}: {logged}");
+        assert!(!logged.contains('\x1b'), "{format} log holds colour codes: {logged:?}");
+        if format == "json" {
+            for line in &lines {
+                let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                assert!(v["level"].is_string() && v["timestamp"].is_string(), "{line}");
+            }
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

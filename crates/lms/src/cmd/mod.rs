@@ -40,14 +40,32 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Logs as text, or JSON with `LMS_LOG_FORMAT=json`; level from `RUST_LOG` (default info).
-pub fn init_tracing() {
+/// How log lines are written to standard error (`--log-format`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One human-readable line per event; colours only when standard error is a terminal.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Logs to standard error in `format`; level from `RUST_LOG` (default info).
+/// Colour codes are written only to a terminal, never to a file or a pipe.
+pub fn init_tracing(format: LogFormat) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if std::env::var("LMS_LOG_FORMAT").as_deref() == Ok("json") {
-        let _ = builder.json().try_init();
-    } else {
-        let _ = builder.try_init();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    match format {
+        LogFormat::Json => {
+            let _ = builder.json().flatten_event(true).try_init();
+        }
+        LogFormat::Text => {
+            let _ = builder.try_init();
+        }
     }
 }

@@ -97,9 +97,10 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
         schema: a.schema,
         ..ServerConfig::default()
     };
+    let shutdown = lms_server::shutdown_signal().context("cannot install the signal handlers")?;
     tracing::info!(%addr, slot = %a.slot, version = lms_core::VERSION, backend = db.backend().as_str(), "LMS listening");
     println!("LMS {} ({}) listening on http://{addr}  [slot {}]", lms_core::VERSION, db.backend().as_str(), a.slot);
-    lms_server::run(listener, AppState::new(db.clone(), config), lms_server::shutdown_signal()).await?;
+    lms_server::run(listener, AppState::new(db.clone(), config), shutdown).await?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
