@@ -33,6 +33,9 @@ pub struct ServerConfig {
     /// Which of this build's migrations the instance expects: all, or (a
     /// rehearsal's stand-in for the release before) fewer.
     pub schema: lms_store::migrations::SchemaCap,
+    /// A bearer secret that shows `/api/v1/status` in full to a monitoring
+    /// system (build, process and migration detail) without a user account.
+    pub status_token: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -51,6 +54,7 @@ impl Default for ServerConfig {
             login_max_failures_per_address: 20,
             login_window: Duration::from_secs(15 * 60),
             schema: lms_store::migrations::SchemaCap::All,
+            status_token: None,
         }
     }
 }

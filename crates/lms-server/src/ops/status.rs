@@ -1,8 +1,13 @@
-//! `GET /api/v1/status`: version, build, slot, uptime, database backend and
-//! migrations applied versus expected.
+//! `GET /api/v1/status`: what a load balancer or deployer needs (version,
+//! slot, instance id, maintenance, draining, schema current) for anyone; the
+//! build, process and migration detail only for HR or the holder of the
+//! status token, since it helps an attacker more than it helps a client.
 
+use crate::auth::secret;
+use crate::auth::CurrentUser;
 use crate::AppState;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::{header, HeaderMap};
 use axum::Json;
 use lms_store::{migrations, settings};
 use serde::Serialize;
@@ -11,26 +16,39 @@ use utoipa::ToSchema;
 #[derive(Serialize, ToSchema)]
 pub struct Status {
     pub version: &'static str,
-    pub git_commit: &'static str,
-    pub build_time: &'static str,
     pub slot: String,
     /// The `--instance-id` this process was started with, if any.
     pub instance_id: Option<String>,
-    /// The operating system's id of this process.
-    pub pid: u32,
-    pub uptime_seconds: u64,
-    pub database: DatabaseStatus,
     pub maintenance: bool,
     pub draining: bool,
+    pub database: DatabaseStatus,
+    /// Shown to HR and to the holder of the status token only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git_commit: Option<&'static str>,
+    /// Shown to HR and to the holder of the status token only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_time: Option<&'static str>,
+    /// The operating system's id of this process (HR and status token only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// HR and status token only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uptime_seconds: Option<u64>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct DatabaseStatus {
-    pub backend: &'static str,
     pub connected: bool,
-    pub migrations_applied: usize,
-    pub migrations_expected: usize,
     pub schema_current: bool,
+    /// `sqlite` or `postgresql` (HR and status token only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend: Option<&'static str>,
+    /// HR and status token only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub migrations_applied: Option<usize>,
+    /// HR and status token only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub migrations_expected: Option<usize>,
 }
 
 pub const GIT_COMMIT: &str = match option_env!("LMS_GIT_COMMIT") {
@@ -42,31 +60,57 @@ pub const BUILD_TIME: &str = match option_env!("LMS_BUILD_TIME") {
     None => "unknown",
 };
 
-/// Version, build and database status of this instance.
+/// Version, slot and readiness of this instance; build and database detail
+/// for HR or `Authorization: Bearer <status token>`.
 #[utoipa::path(get, path = "/status", tag = "operations", responses((status = 200, body = Status)))]
-pub async fn status(State(state): State<AppState>) -> Json<Status> {
+pub async fn status(State(state): State<AppState>, headers: HeaderMap) -> Json<Status> {
+    let detailed = may_see_detail(&state, headers).await;
     let db = state.db();
     let ms = migrations::status_capped(db, state.config().schema).await.ok();
     let maintenance = match db.acquire().await {
         Ok(mut c) => settings::maintenance(&mut c.conn()).await.unwrap_or(false),
         Err(_) => false,
     };
+    let shown = |v| if detailed { Some(v) } else { None };
     Json(Status {
         version: lms_core::VERSION,
-        git_commit: GIT_COMMIT,
-        build_time: BUILD_TIME,
         slot: state.config().slot.clone(),
         instance_id: state.config().instance_id.clone(),
-        pid: std::process::id(),
-        uptime_seconds: state.started().elapsed().as_secs(),
-        database: DatabaseStatus {
-            backend: db.backend().as_str(),
-            connected: ms.is_some(),
-            migrations_applied: ms.as_ref().map(|s| s.applied.len()).unwrap_or(0),
-            migrations_expected: ms.as_ref().map(|s| s.expected.len()).unwrap_or(0),
-            schema_current: ms.as_ref().is_some_and(|s| s.is_current()),
-        },
         maintenance,
         draining: state.is_draining(),
+        database: DatabaseStatus {
+            connected: ms.is_some(),
+            schema_current: ms.as_ref().is_some_and(|s| s.is_current()),
+            backend: detailed.then(|| db.backend().as_str()),
+            migrations_applied: shown(ms.as_ref().map(|s| s.applied.len()).unwrap_or(0)),
+            migrations_expected: shown(ms.as_ref().map(|s| s.expected.len()).unwrap_or(0)),
+        },
+        git_commit: detailed.then_some(GIT_COMMIT),
+        build_time: detailed.then_some(BUILD_TIME),
+        pid: detailed.then(std::process::id),
+        uptime_seconds: detailed.then(|| state.started().elapsed().as_secs()),
     })
+}
+
+/// Whether the caller holds the status token or is signed in as HR. A
+/// wrong credential is not an error here: the caller sees the public part.
+async fn may_see_detail(state: &AppState, headers: HeaderMap) -> bool {
+    if let Some(expected) = &state.config().status_token {
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
+        // Compared as hashes, so the comparison's time says nothing about the secret.
+        if bearer.is_some_and(|b| secret::hash(b) == secret::hash(expected)) {
+            return true;
+        }
+    }
+    if !headers.contains_key(header::AUTHORIZATION) && !headers.contains_key(header::COOKIE) {
+        return false;
+    }
+    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+    parts.headers = headers;
+    CurrentUser::from_request_parts(&mut parts, state).await.is_ok_and(|u| u.actor().is_hr())
 }

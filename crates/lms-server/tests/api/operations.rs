@@ -21,18 +21,49 @@ async fn health_status_and_probes(backend: Backend) {
     assert_eq!(anon.get("/api/health/live").await.0, StatusCode::OK);
     let (s, r) = anon.get("/api/health/ready").await;
     assert_eq!((s, r["status"].as_str()), (StatusCode::OK, Some("ready")));
+    // Anyone sees what a load balancer needs, and no build, process or migration detail.
     let (s, st) = anon.get("/api/v1/status").await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(st["version"], "3.0.0");
-    assert_eq!(st["slot"], "default");
+    assert_eq!((st["version"].as_str(), st["slot"].as_str()), (Some("3.0.0"), Some("default")));
+    assert_eq!((st["maintenance"].as_bool(), st["draining"].as_bool()), (Some(false), Some(false)));
+    assert_eq!(
+        (st["database"]["connected"].as_bool(), st["database"]["schema_current"].as_bool()),
+        (Some(true), Some(true))
+    );
+    let detail = ["git_commit", "build_time", "pid", "uptime_seconds"];
+    let db_detail = ["backend", "migrations_applied", "migrations_expected"];
+    let shows_detail = |st: &serde_json::Value| {
+        let top = detail.iter().filter(|k| st.get(**k).is_some()).count();
+        let db = db_detail.iter().filter(|k| st["database"].get(**k).is_some()).count();
+        (top, db)
+    };
+    assert_eq!(shows_detail(&st), (0, 0), "anonymous: {st}");
+    let (_, st) = app.login("employee1@demo.local").await.get("/api/v1/status").await;
+    assert_eq!(shows_detail(&st), (0, 0), "employee: {st}");
+    let (_, st) = app.anonymous().with_bearer("not-the-status-token").get("/api/v1/status").await;
+    assert_eq!(shows_detail(&st), (0, 0), "a wrong bearer: {st}");
+    // HR sees everything.
+    let (_, st) = app.login("hr@demo.local").await.get("/api/v1/status").await;
+    assert_eq!(shows_detail(&st), (4, 3), "HR: {st}");
     let backend_name = match backend {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgresql",
     };
     assert_eq!(st["database"]["backend"], backend_name);
     assert_eq!(st["database"]["migrations_applied"], st["database"]["migrations_expected"]);
-    assert_eq!(st["database"]["schema_current"], true);
-    assert!(st["git_commit"].is_string() && st["build_time"].is_string());
+    assert_eq!(st["pid"].as_u64(), Some(u64::from(std::process::id())));
+    // So does a monitoring system holding the status token, on an instance started with one.
+    let token = "status-token-0123456789";
+    let monitored = TestApp::start(
+        app.db.clone(),
+        app.url.clone(),
+        lms_server::ServerConfig { status_token: Some(token.into()), ..Default::default() },
+    )
+    .await;
+    let (_, st) = monitored.anonymous().with_bearer(token).get("/api/v1/status").await;
+    assert_eq!(shows_detail(&st), (4, 3), "status token: {st}");
+    let (_, st) = monitored.anonymous().with_bearer("status-token-0123456788").get("/api/v1/status").await;
+    assert_eq!(shows_detail(&st), (0, 0), "a near miss: {st}");
     // Request ids are kept when given and made when not.
     let res = anon.client.get(app.url("/api/health")).header("x-request-id", "abc-123").send().await.unwrap();
     assert_eq!(res.headers()["x-request-id"], "abc-123");

@@ -147,6 +147,14 @@ async fn parts(res: reqwest::Response) -> (StatusCode, Value) {
 }
 
 impl User {
+    /// A client that sends `Authorization: Bearer <token>` on every request.
+    pub fn with_bearer(&self, token: &str) -> User {
+        let mut headers = reqwest::header::HeaderMap::new();
+        let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("header value");
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+        let client = reqwest::Client::builder().default_headers(headers).build().expect("client");
+        User { client, base: self.base.clone() }
+    }
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         parts(self.client.get(format!("{}{path}", self.base)).send().await.expect("GET")).await
     }

@@ -243,7 +243,10 @@ impl<'a> Suite<'a> {
         }
         expect(anon.get("/api/health/ready").await, StatusCode::OK, "GET /api/health/ready")?;
         let s = expect(anon.get("/api/v1/status").await, StatusCode::OK, "GET /api/v1/status")?;
-        Ok(format!("healthy, version {}, slot {}, database {}", h["version"], s["slot"], s["database"]["backend"]))
+        Ok(format!(
+            "healthy, version {}, slot {}, schema current {}",
+            h["version"], s["slot"], s["database"]["schema_current"]
+        ))
     }
 
     /// Cancels the request that was approved (or left pending); logs out.

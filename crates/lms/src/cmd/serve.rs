@@ -52,6 +52,11 @@ pub struct ServeArgs {
     /// Seconds readiness reports false before the listener closes on SIGTERM.
     #[arg(long, default_value_t = 0)]
     pub drain_delay: u64,
+    /// A file holding a secret (16 bytes or more) that shows /api/v1/status in
+    /// full (build, process, migrations) to `Authorization: Bearer <secret>`;
+    /// anonymous callers see only what a load balancer needs.
+    #[arg(long, env = "LMS_STATUS_TOKEN_FILE")]
+    pub status_token_file: Option<std::path::PathBuf>,
 }
 
 pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
@@ -84,6 +89,10 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
             None => println!("The database already has people; demo data not added."),
         }
     }
+    let status_token = match &a.status_token_file {
+        Some(path) => Some(read_status_token(path)?),
+        None => None,
+    };
     let listener =
         tokio::net::TcpListener::bind(&a.listen).await.with_context(|| format!("cannot listen on {}", a.listen))?;
     let addr = listener.local_addr()?;
@@ -95,6 +104,7 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
         shutdown_timeout: Duration::from_secs(a.shutdown_timeout),
         drain_delay: Duration::from_secs(a.drain_delay),
         schema: a.schema,
+        status_token,
         ..ServerConfig::default()
     };
     let shutdown = lms_server::shutdown_signal().context("cannot install the signal handlers")?;
@@ -104,6 +114,16 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The status token in `path`: its only line, at least 16 bytes.
+fn read_status_token(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let token = text.trim();
+    if token.len() < 16 || token.contains(char::is_whitespace) {
+        bail!("{}: the status token must be one line of at least 16 bytes without spaces", path.display());
+    }
+    Ok(token.to_string())
 }
 
 fn parse_schema(s: &str) -> Result<SchemaCap, String> {
