@@ -25,11 +25,15 @@ pub struct ServerConfig {
     pub header_timeout: Duration,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
-    /// Failed logins allowed per account within `login_window`.
+    /// Failed logins per account within `login_window` before each further
+    /// attempt is delayed (doubling from 1 s up to `login_max_delay`).
     pub login_max_failures_per_account: i64,
-    /// Failed logins allowed per client address within `login_window`.
+    /// The same per client address.
     pub login_max_failures_per_address: i64,
+    /// How long a failed login counts.
     pub login_window: Duration,
+    /// The ceiling of the progressive login delay.
+    pub login_max_delay: Duration,
     /// Which of this build's migrations the instance expects: all, or (a
     /// rehearsal's stand-in for the release before) fewer.
     pub schema: lms_store::migrations::SchemaCap,
@@ -53,6 +57,7 @@ impl Default for ServerConfig {
             login_max_failures_per_account: 5,
             login_max_failures_per_address: 20,
             login_window: Duration::from_secs(15 * 60),
+            login_max_delay: Duration::from_secs(5 * 60),
             schema: lms_store::migrations::SchemaCap::All,
             status_token: None,
         }

@@ -141,17 +141,42 @@ pub async fn forget_login_attempt(c: &mut Conn<'_>, attempt_id: i64) -> Result<(
     Ok(())
 }
 
-/// Failed attempts since `since` for this email and for this address.
+/// Failed login attempts of one account or one client address within the
+/// limiter's window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failures {
+    /// Failed (or still unchecked) attempts, the current one included.
+    pub count: i64,
+    /// When the latest failure other than the current attempt happened.
+    pub latest_other: Option<DateTime<Utc>>,
+}
+
+/// Failures since `since` for this email and for this address, counting
+/// the attempt `current` (begun with [`begin_login_attempt`]) but not
+/// taking its time as the latest.
 pub async fn recent_failures(
     c: &mut Conn<'_>,
     email: &str,
     client_addr: &str,
     since: DateTime<Utc>,
-) -> Result<(i64, i64)> {
-    let by_email = q!(scalar c, i64,
-        "SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND success = FALSE AND at > $2", email, since)?;
-    let by_addr = q!(scalar c, i64,
-        "SELECT COUNT(*) FROM login_attempts WHERE client_addr = $1 AND success = FALSE AND at > $2", client_addr, since)?;
+    current: i64,
+) -> Result<(Failures, Failures)> {
+    let by_email = Failures {
+        count: q!(scalar c, i64,
+            "SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND success = FALSE AND at > $2", email, since)?,
+        latest_other: q!(opt c, (DateTime<Utc>,),
+            "SELECT at FROM login_attempts WHERE email = $1 AND success = FALSE AND at > $2 AND id <> $3 \
+             ORDER BY at DESC LIMIT 1", email, since, current)?
+        .map(|(at,)| at),
+    };
+    let by_addr = Failures {
+        count: q!(scalar c, i64,
+            "SELECT COUNT(*) FROM login_attempts WHERE client_addr = $1 AND success = FALSE AND at > $2", client_addr, since)?,
+        latest_other: q!(opt c, (DateTime<Utc>,),
+            "SELECT at FROM login_attempts WHERE client_addr = $1 AND success = FALSE AND at > $2 AND id <> $3 \
+             ORDER BY at DESC LIMIT 1", client_addr, since, current)?
+        .map(|(at,)| at),
+    };
     Ok((by_email, by_addr))
 }
 

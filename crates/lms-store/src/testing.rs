@@ -71,6 +71,17 @@ pub async fn count_rows(db: &Db, table: &str) -> Result<i64> {
     Ok(q!(scalar & mut c.conn(), i64, &format!("SELECT COUNT(*) FROM {table}"))?)
 }
 
+/// Moves every recorded login attempt `by` into the past, as if that much
+/// time had gone by (tests of the login limiter's delays and window).
+pub async fn age_login_attempts(db: &Db, by: chrono::TimeDelta) -> Result<()> {
+    let mut c = db.acquire().await?;
+    let rows = q!(all & mut c.conn(), (i64, chrono::DateTime<chrono::Utc>), "SELECT id, at FROM login_attempts")?;
+    for (id, at) in rows {
+        q!(exec & mut c.conn(), "UPDATE login_attempts SET at = $1 WHERE id = $2", at - by, id)?;
+    }
+    Ok(())
+}
+
 /// Drops the PostgreSQL database behind `url`, cutting its connections
 /// (to test behaviour when the database goes away).
 pub async fn drop_pg_database(url: &str) -> Result<()> {

@@ -1,13 +1,16 @@
 //! Login, logout and personal API tokens.
 //!
-//! Failed logins are rate-limited per account and per client address (the
-//! counters live in the database, so every instance shares them) and answer
-//! the same for an unknown user and a wrong password.
+//! Failed logins are slowed down per account and per client address by
+//! progressive delays (the counters live in the database, so every instance
+//! shares them; see `auth::login_limit`), a known device (`auth::device`)
+//! goes through, and an unknown user and a wrong password answer alike.
 
 use super::audit_change;
 use super::dto::EmployeeDto;
+use crate::auth::current_user::cookie;
 use crate::auth::current_user::Credential;
-use crate::auth::{password, secret, CurrentUser, SESSION_COOKIE};
+use crate::auth::login_limit::{self, Limit};
+use crate::auth::{device, password, secret, CurrentUser, SESSION_COOKIE};
 use crate::context::RequestContext;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath};
@@ -46,13 +49,41 @@ fn session_cookie(value: &str, max_age: i64, secure: bool) -> Option<HeaderValue
     .ok()
 }
 
-/// Logs in with email and password; sets the session cookie.
+/// The device cookie goes only to the login endpoint, the one place it is read.
+fn device_cookie(value: &str, secure: bool) -> Option<HeaderValue> {
+    let secure = if secure { "; Secure" } else { "" };
+    let max_age = device::DEVICE_TTL.num_seconds();
+    HeaderValue::from_str(&format!(
+        "{}={value}; Path=/api/v1/auth/login; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
+        device::DEVICE_COOKIE
+    ))
+    .ok()
+}
+
+fn too_many_attempts(wait: std::time::Duration) -> ApiError {
+    let secs = login_limit::retry_after_secs(wait);
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!(
+            "too many failed logins for this account or address; try again in {secs} s \
+             (a device you signed in from before is not delayed)"
+        ),
+    )
+    .with_retry_after(secs)
+}
+
+/// Logs in with email and password; sets the session cookie and a device
+/// cookie. After repeated failures for an account or an address each
+/// further attempt waits (429 with `Retry-After`), except from a device that
+/// signed in to the account before.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody),
               (status = 429, body = crate::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ctx: RequestContext,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     let cfg = state.config();
@@ -64,27 +95,33 @@ pub async fn login(
     let since = now - ChronoDuration::from_std(cfg.login_window).unwrap_or(ChronoDuration::minutes(15));
     // The attempt is counted (as failed) before anything is checked, and
     // the count includes it: of any number of parallel attempts, at most
-    // the limit get their password checked.
-    let (attempt, record) = {
+    // the free ones get their password checked; the others owe a delay.
+    let (attempt, employee, hash, device_key) = {
         let mut c = state.db().acquire().await?;
         let attempt = auth::begin_login_attempt(&mut c.conn(), &email, &ctx.client_addr, now).await?;
-        let (by_email, by_addr) = auth::recent_failures(&mut c.conn(), &email, &ctx.client_addr, since).await?;
-        if by_email > cfg.login_max_failures_per_account || by_addr > cfg.login_max_failures_per_address {
-            auth::forget_login_attempt(&mut c.conn(), attempt).await?;
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                "too many failed logins; wait a few minutes and try again",
-            )
-            .with_retry_after(cfg.login_window.as_secs()));
+        let record = employees::login_record(&mut c.conn(), &email).await?;
+        let (employee, hash) = match record {
+            Some((e, h)) if e.active => (Some(e), h),
+            _ => (None, None),
+        };
+        let device_key = lms_store::settings::device_key(&mut c.conn(), &secret::generate(""), now).await?;
+        let known_device = match (&employee, &hash, cookie(&headers, device::DEVICE_COOKIE)) {
+            (Some(e), Some(h), Some(cookie)) => device::is_known(cookie, &device_key, e.id, h, now),
+            _ => false,
+        };
+        if !known_device {
+            let (by_email, by_addr) =
+                auth::recent_failures(&mut c.conn(), &email, &ctx.client_addr, since, attempt).await?;
+            let account = Limit { free_failures: cfg.login_max_failures_per_account, max_delay: cfg.login_max_delay };
+            let address = Limit { free_failures: cfg.login_max_failures_per_address, max_delay: cfg.login_max_delay };
+            if let Some(wait) = login_limit::longest(account.wait(by_email, now), address.wait(by_addr, now)) {
+                auth::forget_login_attempt(&mut c.conn(), attempt).await?;
+                return Err(too_many_attempts(wait));
+            }
         }
-        (attempt, employees::login_record(&mut c.conn(), &email).await?)
+        (attempt, employee, hash, device_key)
     };
-    let (employee, hash) = match record {
-        Some((e, h)) if e.active => (Some(e), h),
-        _ => (None, None),
-    };
-    let ok = match password::verify(body.password, hash).await {
+    let ok = match password::verify(body.password, hash.clone()).await {
         Ok(ok) => ok,
         Err(busy) => {
             // Not checked: the attempt does not count against anyone.
@@ -112,9 +149,13 @@ pub async fn login(
     auth::create_session(&mut tx.conn(), &secret::hash(&sid), employee.id, now, expires_at).await?;
     audit_change(&mut tx.conn(), &ctx, Some(employee.id), "auth.login", "employee", employee.id, None, None).await?;
     tx.commit().await?;
+    let device = hash.as_deref().map(|h| device::issue(&device_key, employee.id, h, now));
     let mut res = Json(LoginResponse { user: employee.into(), expires_at }).into_response();
     if let Some(v) = session_cookie(&sid, ttl.num_seconds(), ctx.https) {
-        res.headers_mut().insert(header::SET_COOKIE, v);
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    if let Some(v) = device.and_then(|d| device_cookie(&d, ctx.https)) {
+        res.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(res)
 }

@@ -48,9 +48,8 @@ impl CurrentUser {
 }
 
 /// The value of cookie `name` in the request, if any.
-pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -95,7 +94,7 @@ where
             }
             return Ok(CurrentUser { employee: used.employee, credential: Credential::Token(used.token_id) });
         }
-        if let Some(sid) = cookie(parts, SESSION_COOKIE) {
+        if let Some(sid) = cookie(&parts.headers, SESSION_COOKIE) {
             let hash = secret::hash(sid);
             if let Some(employee) = auth::session_employee(&mut c.conn(), &hash, now).await? {
                 return Ok(CurrentUser { employee, credential: Credential::Session(hash) });

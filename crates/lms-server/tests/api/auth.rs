@@ -1,4 +1,5 @@
-//! Login, logout, sessions, API tokens and failed-login rate limiting.
+//! Login, logout, sessions, API tokens and the failed-login limiter
+//! (progressive delays, device cookies).
 
 use crate::support::*;
 use lms_store::Backend;
@@ -7,7 +8,8 @@ use serde_json::json;
 
 crate::both_backends!(
     login_sets_a_safe_cookie_and_logout_ends_it,
-    failed_logins_look_alike_and_are_limited,
+    failed_logins_look_alike_and_are_delayed_not_locked,
+    a_known_device_goes_through_the_delays_of_its_account_and_address,
     api_tokens_work_until_revoked,
     deactivation_ends_access,
     tokens_end_with_a_password_reset_a_deactivation_and_a_logout,
@@ -62,13 +64,14 @@ async fn small_points_scheme_case_token_cap_reset_audit_and_text_length(backend:
     assert_eq!(app.count("employees").await, before);
 }
 
-/// 60 wrong passwords at once against one account: at most the limit (5)
-/// get their password checked (401); every other one is refused before
-/// (429) or told to come back when the cores are busy (503 with
+/// 60 wrong passwords at once against one account: at most the free
+/// failures (5) get their password checked (401); every other one is told
+/// to wait (429) to come back when the cores are busy (503 with
 /// Retry-After). Nothing answers 500.
 async fn parallel_wrong_passwords_are_checked_at_most_the_limit(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let url = app.url("/api/v1/auth/login");
+    let started = std::time::Instant::now();
     let mut attempts = tokio::task::JoinSet::new();
     for _ in 0..60 {
         let url = url.clone();
@@ -93,8 +96,11 @@ async fn parallel_wrong_passwords_are_checked_at_most_the_limit(backend: Backend
             other => panic!("unexpected {other}"),
         }
     }
-    assert!(checked <= 5, "{checked} passwords checked, the limit is 5");
-    assert!(checked >= 1, "the first attempts are checked");
+    // The five free failures are checked; any more only once the doubling
+    // delay (1 s, 2 s, …) has passed since the latest failure.
+    let extra = (started.elapsed().as_secs_f64() + 1.0).log2().floor() as usize;
+    assert!(checked <= 5 + extra, "{checked} passwords checked in {:?}; 5 are free", started.elapsed());
+    // (All of them may be told to wait: each counts the others in flight.)
 }
 
 /// A token never outlives what should end it: HR resetting the password,
@@ -208,29 +214,122 @@ async fn login_sets_a_safe_cookie_and_logout_ends_it(backend: Backend) {
     assert!(a["items"].as_array().unwrap().iter().any(|e| e["client_addr"] == "203.0.113.7"), "{a}");
 }
 
-async fn failed_logins_look_alike_and_are_limited(backend: Backend) {
+fn login_body(email: &str, password: &str) -> serde_json::Value {
+    json!({"email": email, "password": password})
+}
+
+/// The `Retry-After` of a refused login, checked to be a sane number of seconds.
+async fn refused_for(res: reqwest::Response) -> u64 {
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let secs: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_attempts", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains(&format!("try again in {secs} s")), "{body}");
+    assert!((1..=300).contains(&secs), "{secs}");
+    secs
+}
+
+/// Unknown user and wrong password answer alike; after five failures an
+/// account's next attempt waits (1 s, then 2 s, …) instead of being locked
+/// for the window; the wait and the window run out.
+async fn failed_logins_look_alike_and_are_delayed_not_locked(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let anon = app.anonymous();
-    let (s1, unknown) =
-        anon.post("/api/v1/auth/login", json!({"email": "nobody@demo.local", "password": "whatever1"})).await;
-    let (s2, wrong) =
-        anon.post("/api/v1/auth/login", json!({"email": "employee2@demo.local", "password": "wrong-password"})).await;
+    let url = app.url("/api/v1/auth/login");
+    let (s1, unknown) = anon.post("/api/v1/auth/login", login_body("nobody@demo.local", "whatever1")).await;
+    let (s2, wrong) = anon.post("/api/v1/auth/login", login_body("employee2@demo.local", "wrong-password")).await;
     assert_eq!((s1, s2), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
     assert_eq!(unknown, wrong, "unknown user and wrong password must answer alike");
     for _ in 0..4 {
-        anon.post("/api/v1/auth/login", json!({"email": "employee2@demo.local", "password": "wrong-password"})).await;
+        let (s, _) = anon.post("/api/v1/auth/login", login_body("employee2@demo.local", "wrong-password")).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
     }
-    // Five failures for the account: even the right password is refused for now.
-    let (s, e) = anon.post("/api/v1/auth/login", json!({"email": "employee2@demo.local", "password": PASSWORD})).await;
-    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{e}");
-    assert_eq!(e["error"]["code"], "too_many_attempts");
-    // Another account from the same address still works (address limit is higher).
-    let (s, _) = anon.post("/api/v1/auth/login", json!({"email": "employee3@demo.local", "password": PASSWORD})).await;
+    // Five failures: the next attempt, even with the right password, owes 1 s.
+    let res = anon.client.post(&url).json(&login_body("employee2@demo.local", PASSWORD)).send().await.unwrap();
+    assert_eq!(refused_for(res).await, 1);
+    // Another account from the same address is not delayed (the address's limit is higher).
+    let (s, _) = anon.post("/api/v1/auth/login", login_body("employee3@demo.local", PASSWORD)).await;
     assert_eq!(s, StatusCode::OK);
-    // Failures are audited.
+    // Once the delay has passed the attempt is checked; the next failures owe 2 s, then 4 s.
+    lms_store::testing::age_login_attempts(&app.db, chrono::TimeDelta::seconds(2)).await.unwrap();
+    let (s, _) = anon.post("/api/v1/auth/login", login_body("employee2@demo.local", "wrong-password")).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "checked after the delay");
+    let res = anon.client.post(&url).json(&login_body("employee2@demo.local", PASSWORD)).send().await.unwrap();
+    assert_eq!(refused_for(res).await, 2);
+    lms_store::testing::age_login_attempts(&app.db, chrono::TimeDelta::seconds(3)).await.unwrap();
+    let (s, _) = anon.post("/api/v1/auth/login", login_body("employee2@demo.local", "wrong-password")).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let res = anon.client.post(&url).json(&login_body("employee2@demo.local", PASSWORD)).send().await.unwrap();
+    assert_eq!(refused_for(res).await, 4);
+    // The window (15 minutes) runs out: the failures no longer count.
+    lms_store::testing::age_login_attempts(&app.db, chrono::TimeDelta::minutes(16)).await.unwrap();
+    let (s, e) = anon.post("/api/v1/auth/login", login_body("employee2@demo.local", PASSWORD)).await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    // Failures are audited; refused attempts were not checked and are not.
     let hr = app.login("hr@demo.local").await;
     let (_, a) = hr.get("/api/v1/audit-events?action=auth.login_failed").await;
-    assert_eq!(a["items"].as_array().map(|v| v.len()), Some(6));
+    assert_eq!(a["items"].as_array().map(|v| v.len()), Some(8));
+}
+
+/// An attacker who fails on purpose slows an account and an address down,
+/// but a person signing in from a device that signed in to that account
+/// before goes through; the device cookie is worth nothing for another
+/// account or after a password reset, and a spoofed `X-Forwarded-For` does
+/// not move the attacker to another address (no `--trust-forwarded`).
+async fn a_known_device_goes_through_the_delays_of_its_account_and_address(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let url = app.url("/api/v1/auth/login");
+    let victim = app.login("employee5@demo.local").await;
+    let attacker = reqwest::Client::new();
+    for i in 0..6 {
+        let res = attacker
+            .post(&url)
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .json(&login_body("employee5@demo.local", "guess-guess"))
+            .send()
+            .await
+            .unwrap();
+        assert!(matches!(res.status(), StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS));
+    }
+    let res = attacker.post(&url).json(&login_body("employee5@demo.local", PASSWORD)).send().await.unwrap();
+    refused_for(res).await;
+    let (s, e) = victim.post("/api/v1/auth/login", login_body("employee5@demo.local", PASSWORD)).await;
+    assert_eq!(s, StatusCode::OK, "the owner's known device goes through: {e}");
+
+    // Twenty failures from one address (every client here is 127.0.0.1,
+    // whatever X-Forwarded-For says) delay every account signed in from it ...
+    for i in 0..20 {
+        let res = attacker
+            .post(&url)
+            .header("x-forwarded-for", format!("203.0.113.{i}"))
+            .json(&login_body(&format!("nobody{i}@demo.local"), "guess-guess"))
+            .send()
+            .await
+            .unwrap();
+        assert!(matches!(res.status(), StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS));
+    }
+    let newcomer = app.anonymous();
+    let res = newcomer.client.post(&url).json(&login_body("employee6@demo.local", PASSWORD)).send().await.unwrap();
+    refused_for(res).await;
+    // ... except from devices known to them.
+    let (s, e) = victim.post("/api/v1/auth/login", login_body("employee5@demo.local", PASSWORD)).await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let res = victim.client.post(&url).json(&login_body("employee6@demo.local", PASSWORD)).send().await.unwrap();
+    refused_for(res).await;
+
+    // A password reset voids the account's device cookies.
+    lms_store::testing::age_login_attempts(&app.db, chrono::TimeDelta::minutes(16)).await.unwrap();
+    let hr = app.login("hr@demo.local").await;
+    let (_, me) = victim.get("/api/v1/me").await;
+    let id = me["id"].as_i64().unwrap();
+    let (s, _) = hr.patch(&format!("/api/v1/employees/{id}"), json!({"password": "a-new-password-9"})).await;
+    assert_eq!(s, StatusCode::OK);
+    for _ in 0..5 {
+        attacker.post(&url).json(&login_body("employee5@demo.local", "guess-guess")).send().await.unwrap();
+    }
+    let res =
+        victim.client.post(&url).json(&login_body("employee5@demo.local", "a-new-password-9")).send().await.unwrap();
+    refused_for(res).await;
 }
 
 async fn api_tokens_work_until_revoked(backend: Backend) {
