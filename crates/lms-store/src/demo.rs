@@ -9,6 +9,9 @@ use crate::{holidays, ledger, Db, Result};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use lms_core::{Email, LeaveAmount, LedgerKind, Role};
 
+/// How many people the demo organisation has.
+pub const ACCOUNTS: usize = 9;
+
 /// A login the demo created.
 #[derive(Debug, Clone)]
 pub struct DemoLogin {
@@ -19,8 +22,14 @@ pub struct DemoLogin {
 
 /// Seeds the demo organisation when no employee exists yet; returns the
 /// logins created, or `None` when the database already had people.
-/// `password_hash` is the argon2id hash every demo account gets.
-pub async fn seed(db: &Db, password_hash: &str, now: DateTime<Utc>) -> Result<Option<Vec<DemoLogin>>> {
+/// `password_hash(n)` is the argon2id hash of the demo password for the
+/// n-th of the [`ACCOUNTS`] accounts: a real deployment gives each its own
+/// salt; tests may hash once and hand out the same hash for speed.
+pub async fn seed(
+    db: &Db,
+    password_hash: impl Fn(usize) -> String,
+    now: DateTime<Utc>,
+) -> Result<Option<Vec<DemoLogin>>> {
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
     if employees::count_active(&mut c).await? > 0 {
@@ -50,7 +59,7 @@ pub async fn seed(db: &Db, password_hash: &str, now: DateTime<Utc>) -> Result<Op
         .await?;
         type_ids.push((t.id, days));
     }
-    let people: [(&str, &str, &str, Role, Option<usize>); 9] = [
+    let people: [(&str, &str, &str, Role, Option<usize>); ACCOUNTS] = [
         ("hr@demo.local", "Harriet Ross", "People", Role::HrAdmin, None),
         ("manager@demo.local", "Morgan Lee", "Engineering", Role::Manager, None),
         ("employee1@demo.local", "Ada Byrne", "Engineering", Role::Employee, Some(1)),
@@ -63,7 +72,7 @@ pub async fn seed(db: &Db, password_hash: &str, now: DateTime<Utc>) -> Result<Op
     ];
     let mut ids: Vec<i64> = Vec::new();
     let mut logins = Vec::new();
-    for (email, name, dept, role, manager) in people {
+    for (n, (email, name, dept, role, manager)) in people.into_iter().enumerate() {
         let email = Email::parse(email)?;
         let manager_id = manager.and_then(|i| ids.get(i).copied());
         let e = employees::create(
@@ -75,7 +84,7 @@ pub async fn seed(db: &Db, password_hash: &str, now: DateTime<Utc>) -> Result<Op
                 manager_id,
                 start_date: start,
                 role,
-                password_hash: Some(password_hash.to_string()),
+                password_hash: Some(password_hash(n)),
             },
             now,
         )

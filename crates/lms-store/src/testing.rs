@@ -71,6 +71,12 @@ pub async fn count_rows(db: &Db, table: &str) -> Result<i64> {
     Ok(q!(scalar & mut c.conn(), i64, &format!("SELECT COUNT(*) FROM {table}"))?)
 }
 
+/// Distinct non-null values of `column` in `table`.
+pub async fn count_distinct(db: &Db, table: &str, column: &str) -> Result<i64> {
+    let mut c = db.acquire().await?;
+    Ok(q!(scalar & mut c.conn(), i64, &format!("SELECT COUNT(DISTINCT {column}) FROM {table}"))?)
+}
+
 /// Moves every recorded login attempt `by` into the past, as if that much
 /// time had gone by (tests of the login limiter's delays and window).
 pub async fn age_login_attempts(db: &Db, by: chrono::TimeDelta) -> Result<()> {

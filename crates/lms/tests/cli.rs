@@ -173,6 +173,12 @@ async fn demo_server_serves_and_stops_cleanly_on_sigterm() {
     ] {
         assert!(printed.contains(login), "{login} not printed:\n{printed}");
     }
+    // The same demo password, a different salt (so a different hash) for each account.
+    let db = lms_store::Db::connect(&url, &Default::default()).await.unwrap();
+    let people = testing::count_rows(&db, "employees").await.unwrap();
+    assert_eq!(testing::count_distinct(&db, "employees", "password_hash").await.unwrap(), people);
+    assert_eq!(people, 9);
+    db.close().await;
     let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
     let health: Value = client.get(format!("{}/api/health", server.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(health["status"], "healthy");

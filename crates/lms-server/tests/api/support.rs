@@ -52,7 +52,8 @@ impl TestApp {
     /// A server on a fresh database with the demo organisation.
     pub async fn spawn(backend: Backend) -> TestApp {
         let (db, url) = testing::fresh(backend).await.expect("fresh database");
-        demo::seed(&db, &demo_hash().await, Utc::now()).await.expect("seed").expect("empty database");
+        let hash = demo_hash().await;
+        demo::seed(&db, |_| hash.clone(), Utc::now()).await.expect("seed").expect("empty database");
         let mut tx = db.begin().await.expect("tx");
         let next = next_year();
         for employee_id in 1..=9 {

@@ -76,9 +76,16 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
         }
     }
     if a.demo {
-        let hash =
-            lms_server::auth::password::hash(a.demo_password.clone()).await.map_err(|e| anyhow::anyhow!(e.message))?;
-        match demo::seed(&db, &hash, Utc::now()).await? {
+        // One hash per account: the same password, a different salt each.
+        let mut hashes = Vec::with_capacity(demo::ACCOUNTS);
+        for _ in 0..demo::ACCOUNTS {
+            hashes.push(
+                lms_server::auth::password::hash(a.demo_password.clone())
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e.message))?,
+            );
+        }
+        match demo::seed(&db, |n| hashes[n % hashes.len()].clone(), Utc::now()).await? {
             Some(logins) => {
                 println!("Demo organisation created. Every account's password: {}", a.demo_password);
                 for l in logins {
