@@ -138,6 +138,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn_with_state(state.clone(), maintenance::guard))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(from_fn_with_state(state.clone(), crate::body::read_whole))
         .layer(from_fn_with_state(state.clone(), request_context))
         .with_state(state)
 }

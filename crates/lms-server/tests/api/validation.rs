@@ -47,6 +47,18 @@ async fn control_characters_and_far_dates_get_422(backend: Backend) {
     }
 }
 
+/// The `Cookie` header value of a fresh session of `email`.
+async fn session_cookie_of(app: &TestApp, email: &str) -> String {
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    let set = res.headers()["set-cookie"].to_str().expect("cookie").to_string();
+    set.split(';').next().expect("name=value").to_string()
+}
+
 async fn expect_refused(app: &TestApp, user: &User, body: Value, status: StatusCode, code: &str) {
     let (requests, audit) = (app.count("leave_requests").await, app.count("audit_events").await);
     let (s, e) = user.post("/api/v1/leave-requests", body.clone()).await;
@@ -183,6 +195,29 @@ async fn oversized_body_is_refused(backend: Backend) {
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
     assert_eq!(e["error"]["code"], "body_too_large", "in the API's error shape: {e}");
     assert_eq!(app.count("leave_requests").await, before);
+    // A client that sends all of a large upload before it reads (as a
+    // simple client does) receives the 413, not a connection reset.
+    let addr = app.addr;
+    let cookie = session_cookie_of(&app, "employee1@demo.local").await;
+    let answer = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let body = vec![b'x'; 8 * 1024 * 1024];
+        let mut s = std::net::TcpStream::connect(addr).expect("connect");
+        let head = format!(
+            "POST /api/v1/leave-requests HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\n\
+             Content-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).expect("head");
+        s.write_all(&body).expect("the whole body is read, not cut off by a reset");
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        answer
+    })
+    .await
+    .expect("client");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("body_too_large"), "{answer}");
     // A method a path does not take answers in the same shape.
     let (s, e) = emp.delete("/api/v1/me").await;
     assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")), "{e}");
