@@ -4,8 +4,10 @@
 //!
 //! Every text that comes in (JSON strings, query values) is checked once
 //! here, before any handler sees it: no control characters (NUL breaks
-//! PostgreSQL; tabs and line breaks are allowed), and no date outside
-//! [`MIN_YEAR`]–[`MAX_YEAR`] — a 422 that says which field, never a 500.
+//! PostgreSQL; tabs and line breaks are allowed), no text longer than
+//! [`MAX_TEXT_CHARS`] (fields with a tighter bound check it themselves), and
+//! no date outside [`MIN_YEAR`]–[`MAX_YEAR`] — a 422 that says which field,
+//! never a 500.
 
 use crate::ApiError;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -18,6 +20,9 @@ use serde::Serialize;
 pub const MIN_YEAR: i32 = 1970;
 /// Latest year a date may have.
 pub const MAX_YEAR: i32 = 2200;
+
+/// The longest text any field or query value may hold, in characters.
+pub const MAX_TEXT_CHARS: usize = 2000;
 
 /// JSON body.
 pub struct ApiJson<T>(pub T);
@@ -66,9 +71,17 @@ fn check_value(v: &serde_json::Value, path: &mut String) -> Result<(), ApiError>
     }
 }
 
-/// A text is refused when it holds a control character, or is a date (or
-/// date-time) outside [`MIN_YEAR`]–[`MAX_YEAR`].
+/// A text is refused when it holds a control character, is longer than
+/// [`MAX_TEXT_CHARS`], or is a date (or date-time) outside
+/// [`MIN_YEAR`]–[`MAX_YEAR`].
 fn check_text(field: &str, s: &str) -> Result<(), ApiError> {
+    let chars = s.chars().count();
+    if chars > MAX_TEXT_CHARS {
+        return Err(ApiError::unprocessable(
+            "text_too_long",
+            format!("`{field}` has {chars} characters; at most {MAX_TEXT_CHARS} are accepted"),
+        ));
+    }
     if let Some(c) = s.chars().find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
         return Err(ApiError::unprocessable(
             "control_character",

@@ -36,6 +36,14 @@ async fn control_characters_and_far_dates_get_422(backend: Backend) {
         expect_refused(&app, &emp, far, StatusCode::UNPROCESSABLE_ENTITY, "date_out_of_range").await;
     }
     let hr = app.login("hr@demo.local").await;
+    // No text anywhere is longer than 2,000 characters.
+    let (tokens, audit) = (app.count("api_tokens").await, app.count("audit_events").await);
+    let (s, e) = emp.post("/api/v1/me/tokens", json!({"name": "t".repeat(2_001)})).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("text_too_long")), "{e}");
+    assert!(e["error"]["message"].as_str().unwrap_or("").contains("`name` has 2001 characters"), "{e}");
+    assert_eq!((app.count("api_tokens").await, app.count("audit_events").await), (tokens, audit));
+    let (s, e) = hr.get(&format!("/api/v1/leave-requests?type={}", "a".repeat(3_000))).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("text_too_long")), "{e}");
     for path in [
         "/api/v1/leave-requests?type=%00",
         "/api/v1/reports/leave-usage?from=-262143-01-01",
