@@ -312,13 +312,14 @@ pub async fn run(mut spec: LoadSpec, live: Arc<LiveStats>) -> LoadReport {
             let mut sent: u64 = 0;
             let mut tick = tokio::time::interval(Duration::from_millis(1));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            let whole_run = end.duration_since(start).as_secs_f64();
             loop {
                 tick.tick().await;
                 let now = Instant::now();
-                if now >= end {
-                    break;
-                }
-                let due_total = (now.duration_since(start).as_secs_f64() * per_second) as u64;
+                // Every slot of the schedule is sent, also those a stalled
+                // timer left behind at the end: rate × duration in all.
+                let elapsed = now.duration_since(start).as_secs_f64().min(whole_run);
+                let due_total = (elapsed * per_second) as u64;
                 while sent < due_total {
                     sent += 1;
                     match limit.clone().try_acquire_owned() {
@@ -335,6 +336,9 @@ pub async fn run(mut spec: LoadSpec, live: Arc<LiveStats>) -> LoadReport {
                     }
                 }
                 while tasks.try_join_next().is_some() {}
+                if now >= end {
+                    break;
+                }
             }
         }
     }

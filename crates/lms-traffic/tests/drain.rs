@@ -14,9 +14,11 @@ async fn shutdown_finishes_in_flight_requests_and_refuses_new_ones() {
     let admin = proxy.admin_client_for_test();
 
     let c = client();
+    // The backend holds the request until the test releases it, so the
+    // drain is seen waiting for it (not a race against a timer).
     let inflight = tokio::spawn({
         let c = c.clone();
-        async move { get(&c, &format!("http://{addr}/slow?ms=500")).await }
+        async move { get(&c, &format!("http://{addr}/held")).await }
     });
     eventually(Duration::from_secs(10), "request in flight", || {
         let admin = admin.clone();
@@ -29,6 +31,10 @@ async fn shutdown_finishes_in_flight_requests_and_refuses_new_ones() {
         tokio::net::TcpStream::connect(addr).await.is_err()
     })
     .await;
+    assert!(!inflight.is_finished(), "the held request is still in flight while the proxy drains");
+    let st = admin.state().await.expect("the admin API outlives the drain");
+    assert_eq!(st.backends[0].stats.in_flight, 1);
+    blue.knobs.release.notify_one();
     let a = inflight.await.expect("join").expect("in-flight request completes");
     assert_eq!((a.status, a.body.as_str()), (200, "blue"));
     tokio::time::timeout(Duration::from_secs(20), proxy.wait()).await.expect("drain ends").expect("clean exit");

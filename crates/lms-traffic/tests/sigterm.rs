@@ -27,7 +27,8 @@ async fn sigterm_drains_and_run_proxy_returns() {
         async move { admin.state().await.is_ok() }
     })
     .await;
-    let inflight = tokio::spawn(async move { get(&client(), &format!("http://{listen}/slow?ms=500")).await });
+    // Held by the backend until released below: the drain must wait for it.
+    let inflight = tokio::spawn(async move { get(&client(), &format!("http://{listen}/held")).await });
     eventually(Duration::from_secs(10), "request in flight", || {
         let admin = admin.clone();
         async move { admin.state().await.map(|s| s.backends[0].stats.in_flight == 1).unwrap_or(false) }
@@ -39,6 +40,13 @@ async fn sigterm_drains_and_run_proxy_returns() {
         .status()
         .expect("kill runs");
     assert!(status.success());
+    eventually(Duration::from_secs(10), "listener closed by the drain", || async move {
+        tokio::net::TcpStream::connect(listen).await.is_err()
+    })
+    .await;
+    assert!(!inflight.is_finished(), "the held request is still in flight while the proxy drains");
+    assert!(!proxy.is_finished(), "run_proxy waits for the in-flight request");
+    blue.knobs.release.notify_one();
 
     let a = inflight.await.expect("join").expect("in-flight request completes");
     assert_eq!(a.status, 200);

@@ -27,7 +27,11 @@ async fn two_approvals_one_wins(backend: Backend) {
     let (approve, reject) =
         (format!("/api/v1/leave-requests/{id}/approve"), format!("/api/v1/leave-requests/{id}/reject"));
     let (a, r) = tokio::join!(mgr.post_empty(&approve), hr.post_empty(&reject));
-    assert_eq!([a.0, r.0].iter().filter(|s| **s == StatusCode::OK).count(), 1);
+    let mut statuses = [a.0, r.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "the loser is told it lost: {a:?} {r:?}");
+    let loser = if a.0 == StatusCode::CONFLICT { &a.1 } else { &r.1 };
+    assert!(loser["error"]["code"].is_string() && loser["error"]["message"].is_string(), "{loser}");
     let (_, audit) = hr.get(&format!("/api/v1/audit-events?entity_type=leave_request&entity_id={id}")).await;
     assert_eq!(audit["items"].as_array().unwrap().len(), 2, "one submission, one decision");
 }

@@ -44,6 +44,8 @@ pub struct Knobs {
     pub first_frame: Notify,
     /// Notified when `/slow` or `/hang` has started.
     pub started: Notify,
+    /// `/held` answers only once this is notified.
+    pub release: Notify,
 }
 
 /// A backend that answers with its own name, plus a few test routes.
@@ -155,6 +157,10 @@ async fn route(name: &str, knobs: &Arc<Knobs>, req: Request<Incoming>) -> Respon
         "/slow" => {
             knobs.started.notify_one();
             tokio::time::sleep(Duration::from_millis(query(&req, "ms").unwrap_or(1000))).await;
+            text(StatusCode::OK, name.into())
+        }
+        "/held" => {
+            knobs.release.notified().await;
             text(StatusCode::OK, name.into())
         }
         "/hang" => {
