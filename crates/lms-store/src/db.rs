@@ -80,6 +80,17 @@ impl Default for ConnectOptions {
 /// The default embedded database, relative to the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://lms-data/lms.db";
 
+/// An open SQLite connection keeps working on a deleted file; every use of
+/// the pool first checks that the file is still where it was opened.
+fn file_present(pool: &SqlitePool) -> Result<()> {
+    let path = pool.connect_options().get_filename().to_path_buf();
+    if path.exists() {
+        Ok(())
+    } else {
+        Err(StoreError::FileGone(path.display().to_string()))
+    }
+}
+
 impl Db {
     /// Opens `url`: `postgres://…`/`postgresql://…`, or `sqlite:///abs/path.db` /
     /// `sqlite://relative.db` (the file and its directory are created when missing).
@@ -144,6 +155,7 @@ impl Db {
             // timeout), so a transaction that reads and then writes can never
             // fail with a stale snapshot when another one committed in between.
             Db::Sqlite(p, lock) => {
+                file_present(p)?;
                 let guard = lock.clone().lock_owned().await;
                 Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, Some(guard))
             }
@@ -153,7 +165,10 @@ impl Db {
     pub async fn acquire(&self) -> Result<PoolConn> {
         Ok(match self {
             Db::Pg(p) => PoolConn::Pg(p.acquire().await?),
-            Db::Sqlite(p, _) => PoolConn::Sqlite(p.acquire().await?),
+            Db::Sqlite(p, _) => {
+                file_present(p)?;
+                PoolConn::Sqlite(p.acquire().await?)
+            }
         })
     }
 

@@ -19,6 +19,10 @@ pub enum StoreError {
     BadUrl(String),
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
+    /// The SQLite database file is no longer where it was opened (deleted
+    /// or moved): writes would go to a file nobody will ever read again.
+    #[error("the database file {0} is gone (deleted or moved); put it back or restart from a backup")]
+    FileGone(String),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("io error: {0}")]
@@ -32,12 +36,14 @@ impl StoreError {
 
     /// Whether the database could not be reached (as opposed to refusing a statement).
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Sqlx(
-                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)
+        matches!(self, StoreError::FileGone(_))
+            || matches!(
+                self,
+                StoreError::Sqlx(
+                    sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)
+                )
             )
-        ) || matches!(self, StoreError::Sqlx(sqlx::Error::Database(e)) if e.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08") || c == "3D000"))
+            || matches!(self, StoreError::Sqlx(sqlx::Error::Database(e)) if e.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08") || c == "3D000"))
     }
 
     /// Whether the error is a unique-constraint violation (a duplicate).

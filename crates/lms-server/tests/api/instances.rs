@@ -8,7 +8,70 @@ use lms_store::{employees, testing, Backend};
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
 
-crate::both_backends!(a_session_works_on_every_instance);
+crate::both_backends!(a_session_works_on_every_instance, readiness_is_503_while_the_schema_is_behind);
+
+/// An instance whose database lacks a migration of this build is not ready
+/// (a load balancer keeps it out) until the migration is applied.
+async fn readiness_is_503_while_the_schema_is_behind(backend: Backend) {
+    let url = testing::fresh_url(backend).await.unwrap();
+    let db = lms_store::Db::connect(&url, &Default::default()).await.unwrap();
+    lms_store::migrations::up_to(&db, lms_store::migrations::SchemaCap::Previous).await.unwrap();
+    let app = TestApp::start(db.clone(), url, Default::default()).await;
+    let anon = app.anonymous();
+    let (s, r) = anon.get("/api/health/ready").await;
+    assert_eq!((s, r["status"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("not_ready")), "{r}");
+    assert!(r["reason"].as_str().unwrap_or("").contains("schema is behind"), "{r}");
+    lms_store::migrations::up(&db).await.unwrap();
+    let (s, r) = anon.get("/api/health/ready").await;
+    assert_eq!((s, r["status"].as_str()), (StatusCode::OK, Some("ready")), "{r}");
+}
+
+/// During the drain delay the listener still answers, and readiness says
+/// 503 so the load balancer stops sending new work; liveness stays 200.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_is_503_while_draining() {
+    let base = TestApp::spawn(Backend::Sqlite).await;
+    let config = lms_server::ServerConfig { drain_delay: Duration::from_secs(300), ..Default::default() };
+    let mut app = TestApp::start(base.db.clone(), base.url.clone(), config).await;
+    let anon = app.anonymous();
+    assert_eq!(anon.get("/api/health/ready").await.0, StatusCode::OK);
+    let _server = app.signal_shutdown();
+    wait_until("readiness to turn 503", || {
+        let anon = anon.clone();
+        async move { anon.get("/api/health/ready").await.0 == StatusCode::SERVICE_UNAVAILABLE }
+    })
+    .await;
+    let (_, r) = anon.get("/api/health/ready").await;
+    assert!(r["reason"].as_str().unwrap_or("").contains("draining"), "{r}");
+    assert_eq!(anon.get("/api/health/live").await.0, StatusCode::OK);
+    let (_, st) = anon.get("/api/v1/status").await;
+    assert_eq!(st["draining"], true);
+}
+
+/// An open SQLite connection keeps working on a deleted file, so the
+/// server checks: with the file gone, health is 503 and nothing is written
+/// into the void.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_503_when_the_sqlite_file_is_gone() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let emp = app.login("employee1@demo.local").await;
+    let anon = app.anonymous();
+    assert_eq!(anon.get("/api/health").await.0, StatusCode::OK);
+    let path = app.url.strip_prefix("sqlite://").unwrap().to_string();
+    std::fs::rename(&path, format!("{path}.moved")).unwrap();
+    let (s, h) = anon.get("/api/health").await;
+    assert_eq!((s, h["database"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("disconnected")), "{h}");
+    assert_eq!(anon.get("/api/health/ready").await.0, StatusCode::SERVICE_UNAVAILABLE);
+    let (s, e) = emp.post("/api/v1/leave-requests", request("annual", monday(10), monday(10))).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("database_unavailable")),
+        "{e}"
+    );
+    // Put back, it serves again.
+    std::fs::rename(format!("{path}.moved"), &path).unwrap();
+    assert_eq!(anon.get("/api/health").await.0, StatusCode::OK);
+}
 
 async fn a_session_works_on_every_instance(backend: Backend) {
     let blue = TestApp::spawn(backend).await;
