@@ -77,6 +77,16 @@ pub async fn count_distinct(db: &Db, table: &str, column: &str) -> Result<i64> {
     Ok(q!(scalar & mut c.conn(), i64, &format!("SELECT COUNT(DISTINCT {column}) FROM {table}"))?)
 }
 
+/// Makes every session and every API token that has an expiry expire a
+/// minute ago (tests of expired credentials).
+pub async fn expire_credentials(db: &Db) -> Result<()> {
+    let mut c = db.acquire().await?;
+    let past = chrono::Utc::now() - chrono::TimeDelta::minutes(1);
+    q!(exec & mut c.conn(), "UPDATE sessions SET expires_at = $1", past)?;
+    q!(exec & mut c.conn(), "UPDATE api_tokens SET expires_at = $1 WHERE expires_at IS NOT NULL", past)?;
+    Ok(())
+}
+
 /// Moves every recorded login attempt `by` into the past, as if that much
 /// time had gone by (tests of the login limiter's delays and window).
 pub async fn age_login_attempts(db: &Db, by: chrono::TimeDelta) -> Result<()> {

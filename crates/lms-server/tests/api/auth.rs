@@ -9,6 +9,7 @@ use serde_json::json;
 crate::both_backends!(
     login_sets_a_safe_cookie_and_logout_ends_it,
     failed_logins_look_alike_and_are_delayed_not_locked,
+    expired_sessions_and_tokens_are_refused,
     a_known_device_goes_through_the_delays_of_its_account_and_address,
     api_tokens_work_until_revoked,
     deactivation_ends_access,
@@ -212,6 +213,33 @@ async fn login_sets_a_safe_cookie_and_logout_ends_it(backend: Backend) {
     let hr = app.login("hr@demo.local").await;
     let (_, a) = hr.get("/api/v1/audit-events?action=auth.login&limit=5").await;
     assert!(a["items"].as_array().unwrap().iter().any(|e| e["client_addr"] == "203.0.113.7"), "{a}");
+}
+
+/// A session and an API token stop working when they expire; a token
+/// without an expiry does not expire.
+async fn expired_sessions_and_tokens_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let session = app.login("employee3@demo.local").await;
+    let token_of = |body: serde_json::Value| {
+        let session = session.clone();
+        async move {
+            let (s, t) = session.post("/api/v1/me/tokens", body).await;
+            assert_eq!(s, StatusCode::CREATED, "{t}");
+            t["token"].as_str().expect("token").to_string()
+        }
+    };
+    let expiring = token_of(json!({"name": "a day", "expires_in_days": 1})).await;
+    let lasting = token_of(json!({"name": "until revoked"})).await;
+    let anon = app.anonymous();
+    for t in [&expiring, &lasting] {
+        assert_eq!(anon.with_bearer(t).get("/api/v1/me").await.0, StatusCode::OK);
+    }
+    lms_store::testing::expire_credentials(&app.db).await.unwrap();
+    let (s, e) = session.get("/api/v1/me").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "an expired session: {e}");
+    let (s, e) = anon.with_bearer(&expiring).get("/api/v1/me").await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_token")), "{e}");
+    assert_eq!(anon.with_bearer(&lasting).get("/api/v1/me").await.0, StatusCode::OK);
 }
 
 fn login_body(email: &str, password: &str) -> serde_json::Value {

@@ -8,7 +8,83 @@ use lms_store::Backend;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-crate::both_backends!(request_routes_matrix, resource_routes_matrix);
+crate::both_backends!(request_routes_matrix, resource_routes_matrix, lists_show_each_caller_only_what_they_may_see);
+
+/// The `employee_id`s of a list's items.
+fn owners(page: &Value) -> std::collections::BTreeSet<i64> {
+    page["items"].as_array().expect("items").iter().map(|i| i["employee_id"].as_i64().expect("employee_id")).collect()
+}
+
+/// The ids of a list's items.
+fn ids(page: &Value) -> std::collections::BTreeSet<i64> {
+    page["items"].as_array().expect("items").iter().map(|i| i["id"].as_i64().expect("id")).collect()
+}
+
+/// Lists are checked on their content, with requests of two teams in the
+/// database: requests, approvals, notifications and the usage report show
+/// each caller their own, their reports', or (HR) everyone's — nothing else.
+async fn lists_show_each_caller_only_what_they_may_see(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let a = actors(&app).await;
+    let id_of = |u: &User| {
+        let u = u.clone();
+        async move { u.get("/api/v1/me").await.1["id"].as_i64().expect("id") }
+    };
+    let (owner, other) = (id_of(&a.owner).await, id_of(&a.other_employee).await);
+    let teammate = app.login("employee2@demo.local").await;
+    let mine = a.owner.submit("annual", monday(3), monday(3)).await;
+    let teammates = teammate.submit("annual", monday(4), monday(4)).await;
+    let others = a.other_employee.submit("annual", monday(5), monday(5)).await;
+    let team_one: std::collections::BTreeSet<i64> = [owner, id_of(&teammate).await].into();
+
+    // Requests: one's own by default; a manager's reports on asking; HR anyone's.
+    let (_, p) = a.owner.get("/api/v1/leave-requests").await;
+    assert_eq!((owners(&p), ids(&p)), ([owner].into(), [mine].into()), "{p}");
+    let (s, _) = a.owner.get(&format!("/api/v1/leave-requests?employee_id={other}")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, p) = a.manager.get(&format!("/api/v1/leave-requests?employee_id={owner}")).await;
+    assert_eq!(ids(&p), [mine].into(), "{p}");
+    let (s, _) = a.manager.get(&format!("/api/v1/leave-requests?employee_id={other}")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, p) = a.hr.get(&format!("/api/v1/leave-requests?employee_id={other}")).await;
+    assert_eq!(ids(&p), [others].into(), "{p}");
+
+    // Approvals: a manager's queue holds their reports' requests only.
+    let (_, p) = a.manager.get("/api/v1/approvals").await;
+    assert_eq!(ids(&p), [mine, teammates].into(), "{p}");
+    let (_, p) = a.other_manager.get("/api/v1/approvals").await;
+    assert_eq!(ids(&p), [others].into(), "{p}");
+    let (_, p) = a.owner.get("/api/v1/approvals").await;
+    assert!(ids(&p).is_empty(), "an employee approves nothing: {p}");
+    let (_, p) = a.hr.get("/api/v1/approvals").await;
+    assert_eq!(ids(&p), [mine, teammates, others].into(), "{p}");
+
+    // Notifications: each person's own; the manager of a request hears of it, no one else.
+    let about = |page: &Value| -> std::collections::BTreeSet<i64> {
+        page["items"].as_array().expect("items").iter().filter_map(|n| n["entity_id"].as_i64()).collect()
+    };
+    let (_, n) = a.manager.get("/api/v1/notifications").await;
+    assert_eq!(about(&n), [mine, teammates].into(), "{n}");
+    let (_, n) = a.other_manager.get("/api/v1/notifications").await;
+    assert_eq!(about(&n), [others].into(), "{n}");
+    let (_, n) = a.other_employee.get("/api/v1/notifications").await;
+    assert!(about(&n).is_disjoint(&[mine, teammates].into()), "{n}");
+
+    // The usage report: a manager's reports only; HR everyone.
+    let y = next_year();
+    let report = format!("/api/v1/reports/leave-usage?from={y}-01-01&to={y}-12-31&limit=200");
+    let (_, r) = a.manager.get(&report).await;
+    let seen = owners(&r);
+    assert!(
+        seen.is_subset(&[owner, id_of(&teammate).await, id_of(&app.login("employee3@demo.local").await).await].into()),
+        "{r}"
+    );
+    assert!(team_one.is_subset(&seen), "{r}");
+    let (_, r) = a.other_manager.get(&report).await;
+    assert!(owners(&r).contains(&other) && owners(&r).is_disjoint(&team_one), "{r}");
+    let (_, r) = a.hr.get(&report).await;
+    assert!(owners(&r).is_superset(&[owner, other].into()), "{r}");
+}
 
 const ANON: u16 = 401;
 
