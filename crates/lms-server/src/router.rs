@@ -6,6 +6,7 @@ use crate::api::{
     allowances, audit, auth, dashboard, employees, holidays, leave_types, me, notifications, reports, requests,
 };
 use crate::context::request_context;
+use crate::error::ErrorResponses;
 use crate::ops::{health, maintenance, metrics, status};
 use crate::{ApiError, AppState};
 use axum::extract::DefaultBodyLimit;
@@ -13,7 +14,7 @@ use axum::middleware::from_fn_with_state;
 use axum::response::Html;
 use axum::routing::get;
 use axum::Router;
-use utoipa::OpenApi;
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
@@ -30,16 +31,25 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "notifications", description = "In-app notifications"),
         (name = "admin", description = "Dashboard, audit log, maintenance"),
         (name = "operations", description = "Health, readiness, status")
-    ),
-    modifiers(&Security)
+    )
 )]
 struct ApiDoc;
 
+/// Operations anyone may call; every other one needs a session cookie or a
+/// bearer token.
+const PUBLIC: &[&str] = &["/api/v1/auth/login", "/api/health", "/api/health/live", "/api/health/ready"];
+
+/// Operations anyone may call that show more to a caller with a credential.
+const CREDENTIAL_OPTIONAL: &[&str] = &["/api/v1/status"];
+
+/// The two ways to authenticate, and on every operation which it takes.
 struct Security;
 
 impl utoipa::Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        };
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
@@ -47,6 +57,23 @@ impl utoipa::Modify for Security {
         );
         components
             .add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("lms_session"))));
+        const NO_SCOPES: [&str; 0] = [];
+        let credential =
+            [SecurityRequirement::new("bearer", NO_SCOPES), SecurityRequirement::new("session", NO_SCOPES)];
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let security = if PUBLIC.contains(&path.as_str()) {
+                continue;
+            } else if CREDENTIAL_OPTIONAL.contains(&path.as_str()) {
+                std::iter::once(SecurityRequirement::default()).chain(credential.clone()).collect()
+            } else {
+                credential.to_vec()
+            };
+            for op in
+                [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten()
+            {
+                op.security = Some(security.clone());
+            }
+        }
     }
 }
 
@@ -81,15 +108,23 @@ fn v1() -> OpenApiRouter<AppState> {
         .routes(routes!(status::status))
 }
 
-/// The OpenAPI document of this build.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+/// The routes with their OpenAPI document, completed by the security
+/// requirements and the shared error answers of every operation.
+fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1())
         .routes(routes!(health::health))
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
         .split_for_parts();
-    api
+    Security.modify(&mut api);
+    ErrorResponses.modify(&mut api);
+    (router, api)
+}
+
+/// The OpenAPI document of this build.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented().1
 }
 
 async fn not_found() -> ApiError {
@@ -121,12 +156,7 @@ async fn index() -> Html<String> {
 
 /// The application with all routes and middleware.
 pub fn router(state: AppState) -> Router {
-    let (api_router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", v1())
-        .routes(routes!(health::health))
-        .routes(routes!(health::live))
-        .routes(routes!(health::ready))
-        .split_for_parts();
+    let (api_router, api) = documented();
     let body_limit = state.config().body_limit;
     api_router
         .route("/", get(index))

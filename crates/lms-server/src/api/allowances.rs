@@ -27,8 +27,9 @@ pub struct AllowanceQuery {
 }
 
 /// An employee's entitlements and balances for a year, with the ledger entries.
-#[utoipa::path(get, path = "/allowances", tag = "hr", params(AllowanceQuery),
-    responses((status = 200, body = Balances), (status = 403, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/allowances", operation_id = "list_allowances", tag = "hr", params(AllowanceQuery),
+    responses((status = 200, body = Balances), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -119,7 +120,9 @@ async fn write(
 
 /// Writes the yearly allocation of one leave type for one employee (HR admins).
 #[utoipa::path(post, path = "/allowances", tag = "hr", request_body = LedgerChange,
-    responses((status = 201, body = Balances), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = Balances), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn allocate(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -131,7 +134,8 @@ pub async fn allocate(
 
 /// Adjusts an entitlement up or down, with a reason (HR admins).
 #[utoipa::path(post, path = "/allowances/adjustments", tag = "hr", request_body = LedgerChange,
-    responses((status = 201, body = Balances), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = Balances), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn adjust(
     State(state): State<AppState>,
     ctx: RequestContext,

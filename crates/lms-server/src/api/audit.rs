@@ -109,7 +109,7 @@ pub struct AuditQuery {
 }
 
 /// Audit events, newest first (HR admins).
-#[utoipa::path(get, path = "/audit-events", tag = "admin", params(AuditQuery),
+#[utoipa::path(get, path = "/audit-events", operation_id = "list_audit_events", tag = "admin", params(AuditQuery),
     responses((status = 200, body = Page<AuditEventDto>), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,

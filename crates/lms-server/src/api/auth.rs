@@ -227,7 +227,8 @@ pub struct CreatedToken {
 
 /// Creates a personal API token; the secret is returned once and stored hashed.
 #[utoipa::path(post, path = "/me/tokens", tag = "auth", request_body = NewToken,
-    responses((status = 201, body = CreatedToken), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = CreatedToken), (status = 403, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create_token(
     State(state): State<AppState>,
     ctx: RequestContext,

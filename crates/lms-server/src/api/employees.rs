@@ -30,7 +30,7 @@ pub struct EmployeeQuery {
 }
 
 /// People (HR admins).
-#[utoipa::path(get, path = "/employees", tag = "hr", params(EmployeeQuery),
+#[utoipa::path(get, path = "/employees", operation_id = "list_employees", tag = "hr", params(EmployeeQuery),
     responses((status = 200, body = Page<EmployeeDto>), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -51,8 +51,9 @@ pub async fn list(
 }
 
 /// One person (HR admins, or the person themself).
-#[utoipa::path(get, path = "/employees/{id}", tag = "hr", params(("id" = i64, Path)),
-    responses((status = 200, body = EmployeeDto), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/employees/{id}", operation_id = "get_employee", tag = "hr", params(("id" = i64, Path)),
+    responses((status = 200, body = EmployeeDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -104,9 +105,9 @@ async fn check_manager(c: &mut Conn<'_>, employee: Option<i64>, manager: Option<
 }
 
 /// Creates a person (HR admins).
-#[utoipa::path(post, path = "/employees", tag = "hr", request_body = CreateEmployee,
-    responses((status = 201, body = EmployeeDto), (status = 409, body = crate::error::ErrorBody),
-              (status = 422, body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/employees", operation_id = "create_employee", tag = "hr", request_body = CreateEmployee,
+    responses((status = 201, body = EmployeeDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -163,9 +164,9 @@ mod double_option {
 }
 
 /// Updates a person (HR admins).
-#[utoipa::path(patch, path = "/employees/{id}", tag = "hr", params(("id" = i64, Path)), request_body = UpdateEmployee,
-    responses((status = 200, body = EmployeeDto), (status = 404, body = crate::error::ErrorBody),
-              (status = 422, body = crate::error::ErrorBody)))]
+#[utoipa::path(patch, path = "/employees/{id}", operation_id = "update_employee", tag = "hr", params(("id" = i64, Path)), request_body = UpdateEmployee,
+    responses((status = 200, body = EmployeeDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     ctx: RequestContext,

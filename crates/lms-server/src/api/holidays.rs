@@ -37,7 +37,7 @@ pub struct HolidayQuery {
 }
 
 /// Company holidays of a year.
-#[utoipa::path(get, path = "/holidays", tag = "hr", params(HolidayQuery), responses((status = 200, body = Page<HolidayDto>)))]
+#[utoipa::path(get, path = "/holidays", operation_id = "list_holidays", tag = "hr", params(HolidayQuery), responses((status = 200, body = Page<HolidayDto>)))]
 pub async fn list(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -61,8 +61,9 @@ pub struct HolidayInput {
 }
 
 /// Adds a company holiday (HR admins). Existing requests keep their amounts.
-#[utoipa::path(post, path = "/holidays", tag = "hr", request_body = HolidayInput,
-    responses((status = 201, body = HolidayDto), (status = 409, body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/holidays", operation_id = "create_holiday", tag = "hr", request_body = HolidayInput,
+    responses((status = 201, body = HolidayDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -79,8 +80,10 @@ pub async fn create(
 }
 
 /// Changes a holiday's date or name (HR admins).
-#[utoipa::path(put, path = "/holidays/{id}", tag = "hr", params(("id" = i64, Path)), request_body = HolidayInput,
-    responses((status = 200, body = HolidayDto), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(put, path = "/holidays/{id}", operation_id = "update_holiday", tag = "hr", params(("id" = i64, Path)), request_body = HolidayInput,
+    responses((status = 200, body = HolidayDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -110,8 +113,9 @@ pub async fn update(
 }
 
 /// Removes a holiday (HR admins).
-#[utoipa::path(delete, path = "/holidays/{id}", tag = "hr", params(("id" = i64, Path)),
-    responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/holidays/{id}", operation_id = "delete_holiday", tag = "hr", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     ctx: RequestContext,

@@ -46,7 +46,7 @@ impl From<LeaveType> for LeaveTypeDto {
 }
 
 /// Leave types.
-#[utoipa::path(get, path = "/leave-types", tag = "hr", responses((status = 200, body = Page<LeaveTypeDto>)))]
+#[utoipa::path(get, path = "/leave-types", operation_id = "list_leave_types", tag = "hr", responses((status = 200, body = Page<LeaveTypeDto>)))]
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Page<LeaveTypeDto>>> {
     let mut c = state.db().acquire().await?;
     let items = leave_types::list(&mut c.conn(), user.actor().is_hr()).await?.into_iter().map(Into::into).collect();
@@ -80,8 +80,9 @@ fn allowance(days: Option<f64>) -> Result<Option<i64>, ApiError> {
 }
 
 /// Creates a leave type (HR admins).
-#[utoipa::path(post, path = "/leave-types", tag = "hr", request_body = CreateLeaveType,
-    responses((status = 201, body = LeaveTypeDto), (status = 409, body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/leave-types", operation_id = "create_leave_type", tag = "hr", request_body = CreateLeaveType,
+    responses((status = 201, body = LeaveTypeDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -120,8 +121,9 @@ pub struct UpdateLeaveType {
 }
 
 /// Updates a leave type (HR admins).
-#[utoipa::path(patch, path = "/leave-types/{id}", tag = "hr", params(("id" = i64, Path)), request_body = UpdateLeaveType,
-    responses((status = 200, body = LeaveTypeDto), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(patch, path = "/leave-types/{id}", operation_id = "update_leave_type", tag = "hr", params(("id" = i64, Path)), request_body = UpdateLeaveType,
+    responses((status = 200, body = LeaveTypeDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     ctx: RequestContext,

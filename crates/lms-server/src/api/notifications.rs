@@ -49,7 +49,7 @@ pub struct NotificationQuery {
 }
 
 /// The caller's notifications, newest first.
-#[utoipa::path(get, path = "/notifications", tag = "notifications", params(NotificationQuery),
+#[utoipa::path(get, path = "/notifications", operation_id = "list_notifications", tag = "notifications", params(NotificationQuery),
     responses((status = 200, body = Page<NotificationDto>)))]
 pub async fn list(
     State(state): State<AppState>,

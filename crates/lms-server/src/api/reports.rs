@@ -62,7 +62,8 @@ fn csv_field(s: &str) -> String {
 
 /// Leave taken, pending and remaining per employee and leave type.
 #[utoipa::path(get, path = "/reports/leave-usage", tag = "reports", params(UsageQuery),
-    responses((status = 200, body = Page<UsageDto>, description = "JSON, or text/csv with format=csv"),
+    responses((status = 200, description = "JSON, or CSV with `format=csv`",
+               content((Page<UsageDto> = "application/json"), (String = "text/csv"))),
               (status = 403, body = crate::error::ErrorBody)))]
 pub async fn leave_usage(
     State(state): State<AppState>,

@@ -39,7 +39,7 @@ pub struct SubmitRequest {
 }
 
 /// Submits a leave request for the caller.
-#[utoipa::path(post, path = "/leave-requests", tag = "leave requests", request_body = SubmitRequest,
+#[utoipa::path(post, path = "/leave-requests", operation_id = "submit_leave_request", tag = "leave requests", request_body = SubmitRequest,
     responses((status = 201, body = RequestDto), (status = 409, body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody)))]
 pub async fn submit(
@@ -129,7 +129,7 @@ pub struct ListQuery {
 }
 
 /// Leave history, newest first.
-#[utoipa::path(get, path = "/leave-requests", tag = "leave requests", params(ListQuery),
+#[utoipa::path(get, path = "/leave-requests", operation_id = "list_leave_requests", tag = "leave requests", params(ListQuery),
     responses((status = 200, body = Page<RequestDto>), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -164,7 +164,7 @@ pub async fn list(
 }
 
 /// One request (the owner's, their manager's, or HR's to see).
-#[utoipa::path(get, path = "/leave-requests/{id}", tag = "leave requests", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/leave-requests/{id}", operation_id = "get_leave_request", tag = "leave requests", params(("id" = i64, Path)),
     responses((status = 200, body = RequestDto), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
@@ -251,7 +251,7 @@ fn optional(body: Bytes) -> ApiResult<Option<Decision>> {
 
 /// Approves a pending request (the employee's manager or an HR admin).
 #[utoipa::path(post, path = "/leave-requests/{id}/approve", tag = "leave requests", params(("id" = i64, Path)),
-    request_body(content = Decision, description = "optional"),
+    request_body(content = Option<Decision>, description = "Optional: an empty body means no comment."),
     responses((status = 200, body = RequestDto), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn approve(
@@ -266,7 +266,7 @@ pub async fn approve(
 
 /// Rejects a pending request (the employee's manager or an HR admin).
 #[utoipa::path(post, path = "/leave-requests/{id}/reject", tag = "leave requests", params(("id" = i64, Path)),
-    request_body(content = Decision, description = "optional"),
+    request_body(content = Option<Decision>, description = "Optional: an empty body means no comment."),
     responses((status = 200, body = RequestDto), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn reject(
@@ -281,7 +281,7 @@ pub async fn reject(
 
 /// Cancels a request: the employee (pending, or approved before it starts) or an HR admin.
 #[utoipa::path(post, path = "/leave-requests/{id}/cancel", tag = "leave requests", params(("id" = i64, Path)),
-    request_body(content = Decision, description = "optional"),
+    request_body(content = Option<Decision>, description = "Optional: an empty body means no comment."),
     responses((status = 200, body = RequestDto), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn cancel(

@@ -5,6 +5,7 @@ mod support;
 
 mod auth;
 mod authorization;
+mod contract;
 mod hr;
 mod instances;
 mod operations;
