@@ -1,6 +1,9 @@
 //! Fresh databases for tests (feature `testing`): a new SQLite file in a temp
-//! directory, or a new PostgreSQL database named after this process. Stale
-//! test databases of processes that no longer run are dropped on first use.
+//! directory, or a new PostgreSQL database named after this process, with a
+//! small pool ([`TEST_POOL`]) so that many tests in parallel stay within
+//! PostgreSQL's connection limit. A [`Cleanup`] drops the database when the
+//! test is done; stale test databases of processes that no longer run are
+//! dropped on first use.
 
 use crate::db::ConnectOptions;
 use crate::{migrations, Backend, Db, Result};
@@ -15,10 +18,13 @@ pub fn pg_admin_url() -> String {
     std::env::var("LMS_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
 }
 
+/// Connections of a test database's pool.
+pub const TEST_POOL: u32 = 6;
+
 /// A fresh, migrated, empty database; returns it with its URL.
 pub async fn fresh(backend: Backend) -> Result<(Db, String)> {
     let url = fresh_url(backend).await?;
-    let db = Db::connect(&url, &ConnectOptions::default()).await?;
+    let db = Db::connect(&url, &ConnectOptions { max_connections: TEST_POOL, ..Default::default() }).await?;
     migrations::up(&db).await?;
     Ok((db, url))
 }
@@ -48,6 +54,39 @@ pub async fn fresh_url(backend: Backend) -> Result<String> {
             admin.close().await;
             let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin_url);
             Ok(format!("{base}/{name}"))
+        }
+    }
+}
+
+/// Drops the test database at `url` when dropped: PostgreSQL's with
+/// `DROP DATABASE … WITH (FORCE)` (from a thread of its own, so it works
+/// inside or outside an async runtime), SQLite's file with its -wal and -shm.
+pub struct Cleanup {
+    url: String,
+}
+
+impl Cleanup {
+    pub fn new(url: &str) -> Cleanup {
+        Cleanup { url: url.to_string() }
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Some(path) = self.url.strip_prefix("sqlite://") {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{path}{suffix}"));
+            }
+            return;
+        }
+        let url = self.url.clone();
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            rt.block_on(drop_pg_database(&url)).map_err(std::io::Error::other)
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("test database {} was not dropped: {dropped:?}", self.url);
         }
     }
 }

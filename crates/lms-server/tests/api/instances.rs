@@ -14,6 +14,7 @@ crate::both_backends!(a_session_works_on_every_instance, readiness_is_503_while_
 /// (a load balancer keeps it out) until the migration is applied.
 async fn readiness_is_503_while_the_schema_is_behind(backend: Backend) {
     let url = testing::fresh_url(backend).await.unwrap();
+    let _cleanup = testing::Cleanup::new(&url);
     let db = lms_store::Db::connect(&url, &Default::default()).await.unwrap();
     lms_store::migrations::up_to(&db, lms_store::migrations::SchemaCap::Previous).await.unwrap();
     let app = TestApp::start(db.clone(), url, Default::default()).await;

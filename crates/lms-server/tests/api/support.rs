@@ -46,6 +46,8 @@ pub struct TestApp {
     pub url: String,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<std::io::Result<()>>>,
+    /// Drops the database when the app that created it is dropped (last field: after the server stopped).
+    _cleanup: Option<testing::Cleanup>,
 }
 
 impl TestApp {
@@ -71,7 +73,10 @@ impl TestApp {
             }
         }
         tx.commit().await.expect("commit");
-        Self::start(db, url, ServerConfig::default()).await
+        let cleanup = testing::Cleanup::new(&url);
+        let mut app = Self::start(db, url, ServerConfig::default()).await;
+        app._cleanup = Some(cleanup);
+        app
     }
 
     /// A server on an existing database.
@@ -83,7 +88,7 @@ impl TestApp {
         let handle = tokio::spawn(lms_server::run(listener, state, async {
             let _ = rx.await;
         }));
-        TestApp { addr, db, url, shutdown: Some(tx), handle: Some(handle) }
+        TestApp { addr, db, url, shutdown: Some(tx), handle: Some(handle), _cleanup: None }
     }
 
     pub fn url(&self, path: &str) -> String {
