@@ -103,7 +103,9 @@ fn migrations_on_sqlite() {
 #[tokio::test]
 async fn migrations_on_postgres() {
     let url = testing::fresh_url(Backend::Postgres).await.expect("database");
-    tokio::task::spawn_blocking(move || migrations_flow(&url)).await.expect("flow");
+    let _cleanup = testing::Cleanup::new(&url);
+    let flow_url = url.clone();
+    tokio::task::spawn_blocking(move || migrations_flow(&flow_url)).await.expect("flow");
 }
 
 #[test]

@@ -158,6 +158,7 @@ fn rehearsal_on_postgresql_backs_up_migrates_and_goes_live() {
         .expect("runtime")
         .block_on(lms_store::testing::fresh_url(lms_store::Backend::Postgres))
         .expect("a fresh PostgreSQL database");
+    let _cleanup = lms_store::testing::Cleanup::new(&url);
     let out = scratch("rehearse-pg");
     let o = lms()
         .args(["cutover", "rehearse", "--port-base", "0", "--rate", "40", "--write-ratio", "0.2", "--quiet"])
