@@ -13,6 +13,7 @@ pub mod auth;
 pub mod body;
 pub mod config;
 pub mod context;
+pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod ops;

@@ -17,7 +17,6 @@ use axum::Router;
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use utoipa_swagger_ui::SwaggerUi;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -162,7 +161,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(index))
         .route("/metrics", get(metrics::metrics))
         // Serves the document at /api/openapi.json and the UI, pointed at it, under /api/docs.
-        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api))
+        .merge(crate::docs::routes(api))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(from_fn_with_state(state.clone(), metrics::track))

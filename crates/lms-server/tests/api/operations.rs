@@ -203,4 +203,17 @@ async fn openapi_and_docs_are_served(backend: Backend) {
     // The UI is pointed at this server's document.
     let init = anon.client.get(app.url("/api/docs/swagger-initializer.js")).send().await.unwrap().text().await.unwrap();
     assert!(init.contains("/api/openapi.json"), "{init}");
+    // Every file the page loads is served from the binary.
+    for (file, kind) in [
+        ("swagger-ui-bundle.js", "text/javascript"),
+        ("swagger-ui-standalone-preset.js", "text/javascript"),
+        ("swagger-ui.css", "text/css"),
+        ("favicon-32x32.png", "image/png"),
+    ] {
+        assert!(html.contains(&format!("./{file}")), "the page loads {file}");
+        let res = anon.client.get(app.url(&format!("/api/docs/{file}"))).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{file}");
+        assert_eq!(res.headers()["content-type"], kind, "{file}");
+        assert!(res.bytes().await.unwrap().len() > 500, "{file}");
+    }
 }
