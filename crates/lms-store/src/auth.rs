@@ -9,6 +9,50 @@ use serde::Serialize;
 const EMPLOYEE_COLUMNS: &str =
     "e.id, e.email, e.name, e.department, e.manager_id, e.start_date, e.role, e.active, e.created_at, e.updated_at";
 
+/// The one definition of a live session: `$1` its hash, `$2` now.
+const SESSION_IS_LIVE: &str = "s.token_hash = $1 AND s.expires_at > $2 AND e.active = TRUE";
+/// The one definition of a live API token: `$1` its hash, `$2` now.
+const TOKEN_IS_LIVE: &str =
+    "t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND e.active = TRUE";
+
+/// What a client presented to say who it is, as stored: the hash of a
+/// session id or of an API token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerSecret<'a> {
+    Session(&'a str),
+    Token(&'a str),
+}
+
+impl CallerSecret<'_> {
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            CallerSecret::Session(_) => "session",
+            CallerSecret::Token(_) => "token",
+        }
+    }
+    pub(crate) fn hash(&self) -> &str {
+        match self {
+            CallerSecret::Session(h) | CallerSecret::Token(h) => h,
+        }
+    }
+}
+
+/// A common table expression `caller (employee_id, token_id, last_used_at)`:
+/// the active employee behind a live session or token, by the same rules
+/// as [`session_employee`] and [`token_employee`], so that a query can
+/// authenticate and read in one round trip. Parameters: `$1` the secret's
+/// hash, `$2` now, `$3` [`CallerSecret::kind`].
+pub(crate) fn caller_cte() -> String {
+    format!(
+        "caller AS (\
+           SELECT e.id AS employee_id, t.id AS token_id, t.last_used_at AS last_used_at \
+           FROM api_tokens t JOIN employees e ON e.id = t.employee_id WHERE $3 = 'token' AND {TOKEN_IS_LIVE} \
+           UNION ALL \
+           SELECT e.id, CAST(NULL AS BIGINT), NULL \
+           FROM sessions s JOIN employees e ON e.id = s.employee_id WHERE $3 = 'session' AND {SESSION_IS_LIVE})"
+    )
+}
+
 pub async fn create_session(
     c: &mut Conn<'_>,
     token_hash: &str,
@@ -24,8 +68,7 @@ pub async fn create_session(
 /// The active employee behind an unexpired session.
 pub async fn session_employee(c: &mut Conn<'_>, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Employee>> {
     let sql = format!(
-        "SELECT {EMPLOYEE_COLUMNS} FROM sessions s JOIN employees e ON e.id = s.employee_id \
-         WHERE s.token_hash = $1 AND s.expires_at > $2 AND e.active = TRUE"
+        "SELECT {EMPLOYEE_COLUMNS} FROM sessions s JOIN employees e ON e.id = s.employee_id WHERE {SESSION_IS_LIVE}"
     );
     Ok(q!(opt c, Employee, &sql, token_hash, now)?)
 }
@@ -105,7 +148,7 @@ pub async fn token_employee(c: &mut Conn<'_>, token_hash: &str, now: DateTime<Ut
     }
     let sql = format!(
         "SELECT {EMPLOYEE_COLUMNS}, t.id AS token_id, t.last_used_at FROM api_tokens t JOIN employees e ON e.id = t.employee_id \
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND e.active = TRUE"
+         WHERE {TOKEN_IS_LIVE}"
     );
     Ok(q!(opt c, Row, &sql, token_hash, now)?.map(|r| TokenUse {
         employee: r.employee,

@@ -97,9 +97,14 @@ impl Db {
     pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Db> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let co = PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
+            // No ping before handing out a connection: sqlx already tests
+            // each one when it comes back to the pool, and a connection that
+            // broke in between fails its query (503, and it is dropped), so
+            // the extra round trip on every acquire buys nothing.
             let pool = PgPoolOptions::new()
                 .max_connections(opts.max_connections)
                 .acquire_timeout(opts.acquire_timeout)
+                .test_before_acquire(false)
                 .connect_with(co)
                 .await?;
             Ok(Db::Pg(pool))
@@ -131,6 +136,7 @@ impl Db {
             let pool = SqlitePoolOptions::new()
                 .max_connections(opts.max_connections)
                 .acquire_timeout(opts.acquire_timeout)
+                .test_before_acquire(false)
                 .connect_with(co)
                 .await?;
             Ok(Db::Sqlite(pool, WriteLock::default()))

@@ -83,13 +83,8 @@ pub async fn balances(c: &mut Conn<'_>, employee_id: i64, year: i32) -> Result<V
         taken: i64,
         pending: i64,
     }
-    let rows = q!(all c, Row,
-        "SELECT t.id, t.code, t.deducts_balance, \
-           CAST(COALESCE((SELECT SUM(l.amount) FROM ledger_entries l WHERE l.employee_id = $1 AND l.year = $2 AND l.leave_type_id = t.id), 0) AS BIGINT) AS entitled, \
-           CAST(COALESCE((SELECT SUM(r.amount) FROM leave_requests r WHERE r.employee_id = $1 AND r.year = $2 AND r.leave_type_id = t.id AND r.status = 'approved'), 0) AS BIGINT) AS taken, \
-           CAST(COALESCE((SELECT SUM(r.amount) FROM leave_requests r WHERE r.employee_id = $1 AND r.year = $2 AND r.leave_type_id = t.id AND r.status = 'pending'), 0) AS BIGINT) AS pending \
-         FROM leave_types t ORDER BY t.id",
-        employee_id, year)?;
+    let sql = format!("SELECT {} FROM leave_types t ORDER BY t.id", balance_columns("$1", "$2"));
+    let rows = q!(all c, Row, &sql, employee_id, year)?;
     Ok(rows
         .into_iter()
         .map(|r| TypeBalance {
@@ -103,6 +98,76 @@ pub async fn balances(c: &mut Conn<'_>, employee_id: i64, year: i32) -> Result<V
             },
         })
         .collect())
+}
+
+/// The columns of one balance line per leave type `t`, for the employee and
+/// year the SQL expressions `employee` and `year` give.
+fn balance_columns(employee: &str, year: &str) -> String {
+    format!(
+        "t.id, t.code, t.deducts_balance, \
+         CAST(COALESCE((SELECT SUM(l.amount) FROM ledger_entries l WHERE l.employee_id = {employee} AND l.year = {year} AND l.leave_type_id = t.id), 0) AS BIGINT) AS entitled, \
+         CAST(COALESCE((SELECT SUM(r.amount) FROM leave_requests r WHERE r.employee_id = {employee} AND r.year = {year} AND r.leave_type_id = t.id AND r.status = 'approved'), 0) AS BIGINT) AS taken, \
+         CAST(COALESCE((SELECT SUM(r.amount) FROM leave_requests r WHERE r.employee_id = {employee} AND r.year = {year} AND r.leave_type_id = t.id AND r.status = 'pending'), 0) AS BIGINT) AS pending"
+    )
+}
+
+/// The caller behind a session or token, as far as a combined read needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub employee_id: i64,
+    /// The token's id, when the caller used a token.
+    pub token_id: Option<i64>,
+    pub token_last_used_at: Option<DateTime<Utc>>,
+}
+
+/// The caller's balances for `year`, authenticated in the same statement
+/// (one round trip): `None` when the session or token is not live, by the
+/// same rules as [`crate::auth::session_employee`] and
+/// [`crate::auth::token_employee`].
+pub async fn balances_of_caller(
+    c: &mut Conn<'_>,
+    secret: crate::auth::CallerSecret<'_>,
+    now: DateTime<Utc>,
+    year: i32,
+) -> Result<Option<(Caller, Vec<TypeBalance>)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        employee_id: i64,
+        token_id: Option<i64>,
+        last_used_at: Option<DateTime<Utc>>,
+        id: Option<i64>,
+        code: Option<String>,
+        deducts_balance: Option<bool>,
+        entitled: Option<i64>,
+        taken: Option<i64>,
+        pending: Option<i64>,
+    }
+    let sql = format!(
+        "WITH {} SELECT c.employee_id, c.token_id, c.last_used_at, {} \
+         FROM caller c LEFT JOIN leave_types t ON TRUE ORDER BY t.id",
+        crate::auth::caller_cte(),
+        balance_columns("c.employee_id", "$4")
+    );
+    let rows = q!(all c, Row, &sql, secret.hash(), now, secret.kind(), year)?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let caller =
+        Caller { employee_id: first.employee_id, token_id: first.token_id, token_last_used_at: first.last_used_at };
+    let lines = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(TypeBalance {
+                leave_type: r.code?,
+                leave_type_id: r.id?,
+                deducts_balance: r.deducts_balance?,
+                balance: Balance {
+                    entitled: LeaveAmount::from_millidays(r.entitled.unwrap_or(0)),
+                    taken: LeaveAmount::from_millidays(r.taken.unwrap_or(0)),
+                    pending: LeaveAmount::from_millidays(r.pending.unwrap_or(0)),
+                },
+            })
+        })
+        .collect();
+    Ok(Some((caller, lines)))
 }
 
 /// The balance of one type.
