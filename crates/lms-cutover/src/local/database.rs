@@ -1,8 +1,10 @@
 //! The database driver: backup and verification (PostgreSQL: `pg_dump -Fc`
 //! then `pg_restore --list`; SQLite: `VACUUM INTO` an online copy, then
 //! `PRAGMA integrity_check` on the copy), size compared with the previous
-//! backup in the same directory, and migrations through the green
-//! artifact's own `migrate up` then `migrate status` (exit 3 = pending).
+//! backup in the same directory, restore of such a backup into a new
+//! database ([`LocalDatabase::restore_into`]), and migrations through the
+//! green artifact's own `migrate up` then `migrate status` (exit 3 =
+//! pending).
 //!
 //! It never links the LMS's store: the migrations belong to the version
 //! being deployed.
@@ -143,6 +145,125 @@ impl LocalDatabase {
         }
         use sha2::Digest;
         Ok((verification, size, hex::encode(sha2::Sha256::digest(&bytes))))
+    }
+
+    /// Restores a backup this driver wrote into a new database and
+    /// verifies the result; returns the verification summary.
+    ///
+    /// PostgreSQL: `target_url` names an existing database with no tables
+    /// (e.g. just made with `CREATE DATABASE`); anything else is refused.
+    /// `pg_restore --no-owner --single-transaction --exit-on-error` loads
+    /// the dump: on any error nothing is restored. SQLite: `target_url`
+    /// names a file that does not exist yet; the backup is copied to
+    /// `<file>.partial` (mode 0600), checked with `PRAGMA integrity_check`
+    /// and only then renamed into place.
+    ///
+    /// The source database (`self.url`) is never touched.
+    pub async fn restore_into(&self, artifact: &Path, target_url: &str) -> Result<String> {
+        if !artifact.is_file() {
+            return Err(err("database", format!("no backup at {}", artifact.display())));
+        }
+        match self.kind {
+            DatabaseKind::Postgres => Self::restore_postgres(artifact, target_url).await,
+            DatabaseKind::Sqlite => Self::restore_sqlite(artifact, target_url).await,
+        }
+    }
+
+    async fn pg_user_tables(url: &str) -> Result<i64> {
+        let mut conn = sqlx::PgConnection::connect(url).await.map_err(|e| err("database", format!("{url}: {e}")))?;
+        let n: i64 = sqlx::query(
+            "SELECT count(*) FROM information_schema.tables \
+             WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .and_then(|r| r.try_get(0))
+        .map_err(|e| err("database", format!("listing the tables of the target: {e}")))?;
+        let _ = conn.close().await;
+        Ok(n)
+    }
+
+    async fn restore_postgres(artifact: &Path, target_url: &str) -> Result<String> {
+        let before = Self::pg_user_tables(target_url).await?;
+        if before > 0 {
+            return Err(err(
+                "database",
+                format!("the target database already has {before} tables: restore only into a new, empty database"),
+            ));
+        }
+        let argv: Vec<String> = vec![
+            "pg_restore".into(),
+            "--no-owner".into(),
+            "--single-transaction".into(),
+            "--exit-on-error".into(),
+            "-d".into(),
+            target_url.into(),
+            artifact.display().to_string(),
+        ];
+        let (code, out) = run_cmd("database", &argv).await?;
+        if code != 0 {
+            return Err(err("database", format!("pg_restore exited {code}: {out}")));
+        }
+        let tables = Self::pg_user_tables(target_url).await?;
+        if tables == 0 {
+            return Err(err("database", "pg_restore restored no tables"));
+        }
+        Ok(format!("pg_restore: {tables} tables"))
+    }
+
+    async fn restore_sqlite(artifact: &Path, target_url: &str) -> Result<String> {
+        let opts =
+            SqliteConnectOptions::from_str(target_url).map_err(|e| err("database", format!("{target_url}: {e}")))?;
+        let target = opts.get_filename().to_path_buf();
+        let partial = PathBuf::from(format!("{}.partial", target.display()));
+        for suffix in ["", "-wal", "-shm"] {
+            let f = PathBuf::from(format!("{}{suffix}", target.display()));
+            if f.exists() {
+                return Err(err("database", format!("{} exists: restore only into a new file", f.display())));
+            }
+        }
+        let copied = async {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let io = |e: std::io::Error| err("database", format!("{}: {e}", partial.display()));
+            let bytes = std::fs::read(artifact).map_err(|e| err("database", format!("{}: {e}", artifact.display())))?;
+            let mut f =
+                std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&partial).map_err(io)?;
+            f.write_all(&bytes).map_err(io)?;
+            f.sync_all().map_err(io)?;
+            drop(f);
+            let mut conn = SqliteConnectOptions::new()
+                .filename(&partial)
+                .read_only(true)
+                .connect()
+                .await
+                .map_err(|e| err("database", format!("opening the restored file: {e}")))?;
+            let rows = sqlx::query("PRAGMA integrity_check")
+                .fetch_all(&mut conn)
+                .await
+                .map_err(|e| err("database", format!("integrity_check: {e}")))?;
+            let results: Vec<String> = rows.iter().filter_map(|r| r.try_get::<String, _>(0).ok()).collect();
+            let tables: i64 = sqlx::query("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+                .fetch_one(&mut conn)
+                .await
+                .and_then(|r| r.try_get(0))
+                .unwrap_or(0);
+            let _ = conn.close().await;
+            if results != ["ok"] {
+                return Err(err("database", format!("integrity_check on the restore: {}", results.join("; "))));
+            }
+            Ok(tables)
+        }
+        .await;
+        let tables = match copied {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                return Err(e);
+            }
+        };
+        std::fs::rename(&partial, &target).map_err(|e| err("database", format!("{}: {e}", target.display())))?;
+        Ok(format!("PRAGMA integrity_check: ok; {tables} tables"))
     }
 
     fn parse_status(code: i32, out: &str) -> Result<Vec<String>> {
