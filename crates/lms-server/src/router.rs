@@ -118,7 +118,36 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts();
     Security.modify(&mut api);
     ErrorResponses.modify(&mut api);
+    link_field_names(&mut api);
     (router, api)
+}
+
+/// utoipa 5.5 writes a link's fields in snake case (`operation_id`,
+/// `operation_ref`, `request_body`), which no OpenAPI reader understands:
+/// they are moved to the names the specification gives them.
+fn link_field_names(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    let items = api.paths.paths.values_mut();
+    let operations = items.flat_map(|i| [&mut i.get, &mut i.put, &mut i.post, &mut i.delete, &mut i.patch]);
+    for op in operations.flatten() {
+        for response in op.responses.responses.values_mut() {
+            let RefOr::T(response) = response else { continue };
+            for link in response.links.values_mut() {
+                let RefOr::T(link) = link else { continue };
+                let renamed = [
+                    ("operationId", std::mem::take(&mut link.operation_id).into()),
+                    ("operationRef", std::mem::take(&mut link.operation_ref).into()),
+                    ("requestBody", link.request_body.take().unwrap_or_default()),
+                ];
+                let extensions = link.extensions.get_or_insert_with(Default::default);
+                for (name, value) in renamed {
+                    if !(value.is_null() || value == "") {
+                        extensions.insert(name.to_string(), value);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The OpenAPI document of this build.

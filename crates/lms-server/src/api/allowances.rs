@@ -23,6 +23,8 @@ use utoipa::{IntoParams, ToSchema};
 #[into_params(parameter_in = Query)]
 pub struct AllowanceQuery {
     pub employee_id: i64,
+    /// The current year by default.
+    #[param(minimum = 1970, maximum = 2200)]
     pub year: Option<i32>,
 }
 
@@ -48,13 +50,18 @@ pub async fn list(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"employee_id": 3, "leave_type": "annual", "year": 2026, "days": 2.5, "reason": "carried over"}))]
 pub struct LedgerChange {
     pub employee_id: i64,
+    /// Leave type code, e.g. `annual`.
     pub leave_type: String,
+    #[schema(minimum = 1970, maximum = 2200)]
     pub year: i32,
     /// Days (at most three decimals); negative only for adjustments.
+    #[schema(minimum = -366, maximum = 366)]
     pub days: f64,
     /// Required for adjustments.
+    #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }
 

@@ -104,7 +104,10 @@ pub struct AuditQuery {
     /// RFC 3339 time, or a date (to its last moment), inclusive.
     #[param(value_type = Option<String>)]
     pub to: Option<TimeOrDate>,
+    /// Page size, 50 by default.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<i64>,
 }
 

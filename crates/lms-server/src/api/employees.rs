@@ -24,14 +24,21 @@ use utoipa::{IntoParams, ToSchema};
 pub struct EmployeeQuery {
     /// Include deactivated people.
     pub include_inactive: Option<bool>,
+    /// Page size, 50 by default.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// Skip this many.
+    /// Skip this many (the `next_cursor` of the previous page).
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
 /// People (HR admins).
 #[utoipa::path(get, path = "/employees", operation_id = "list_employees", tag = "hr", params(EmployeeQuery),
-    responses((status = 200, body = Page<EmployeeDto>), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Page<EmployeeDto>, links(
+            ("get_employee" = (operation_id = "get_employee", parameters(("id" = "$response.body#/items/0/id")))),
+            ("update_employee" = (operation_id = "update_employee", parameters(("id" = "$response.body#/items/0/id"))))
+        )),
+              (status = 403, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -68,16 +75,22 @@ pub async fn get(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "new.starter@demo.local", "name": "New Starter", "department": "Engineering",
+    "manager_id": 2, "start_date": "2026-12-01", "role": "employee", "password": "change-me-soon"}))]
 pub struct CreateEmployee {
+    #[schema(max_length = 254)]
     pub email: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub department: String,
     pub manager_id: Option<i64>,
     pub start_date: NaiveDate,
-    /// employee, manager or hr-admin.
+    #[schema(schema_with = super::schema::role)]
     pub role: String,
     /// Initial password (at least 8 characters); without one the person cannot log in yet.
+    #[schema(min_length = 8)]
     pub password: Option<String>,
 }
 
@@ -106,7 +119,11 @@ async fn check_manager(c: &mut Conn<'_>, employee: Option<i64>, manager: Option<
 
 /// Creates a person (HR admins).
 #[utoipa::path(post, path = "/employees", operation_id = "create_employee", tag = "hr", request_body = CreateEmployee,
-    responses((status = 201, body = EmployeeDto), (status = 403, body = crate::error::ErrorBody),
+    responses((status = 201, body = EmployeeDto, links(
+            ("get_employee" = (operation_id = "get_employee", parameters(("id" = "$response.body#/id")))),
+            ("update_employee" = (operation_id = "update_employee", parameters(("id" = "$response.body#/id"))))
+        )),
+              (status = 403, body = crate::error::ErrorBody),
               (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -140,18 +157,23 @@ pub async fn create(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"department": "Finance", "manager_id": 2}))]
 pub struct UpdateEmployee {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    #[schema(max_length = 200)]
     pub department: Option<String>,
     /// A manager id, or null to remove the manager.
     #[serde(default, with = "double_option")]
     #[schema(value_type = Option<i64>)]
     pub manager_id: Option<Option<i64>>,
     pub start_date: Option<NaiveDate>,
+    #[schema(schema_with = super::schema::role, nullable = true)]
     pub role: Option<String>,
-    /// false deactivates the person (and ends their sessions).
+    /// false deactivates the person (and ends their sessions and API tokens).
     pub active: Option<bool>,
-    /// A new password (at least 8 characters).
+    /// A new password (at least 8 characters); ends the person's sessions and API tokens.
+    #[schema(min_length = 8)]
     pub password: Option<String>,
 }
 

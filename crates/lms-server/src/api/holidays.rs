@@ -33,11 +33,16 @@ impl From<Holiday> for HolidayDto {
 #[into_params(parameter_in = Query)]
 pub struct HolidayQuery {
     /// The year to list; the current one by default.
+    #[param(minimum = 1970, maximum = 2200)]
     pub year: Option<i32>,
 }
 
 /// Company holidays of a year.
-#[utoipa::path(get, path = "/holidays", operation_id = "list_holidays", tag = "hr", params(HolidayQuery), responses((status = 200, body = Page<HolidayDto>)))]
+#[utoipa::path(get, path = "/holidays", operation_id = "list_holidays", tag = "hr", params(HolidayQuery), 
+    responses((status = 200, body = Page<HolidayDto>, links(
+            ("update_holiday" = (operation_id = "update_holiday", parameters(("id" = "$response.body#/items/0/id")))),
+            ("delete_holiday" = (operation_id = "delete_holiday", parameters(("id" = "$response.body#/items/0/id"))))
+        ))))]
 pub async fn list(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -55,14 +60,20 @@ pub async fn list(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"date": "2026-12-24", "name": "Christmas Eve"}))]
 pub struct HolidayInput {
     pub date: NaiveDate,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
 }
 
 /// Adds a company holiday (HR admins). Existing requests keep their amounts.
 #[utoipa::path(post, path = "/holidays", operation_id = "create_holiday", tag = "hr", request_body = HolidayInput,
-    responses((status = 201, body = HolidayDto), (status = 403, body = crate::error::ErrorBody),
+    responses((status = 201, body = HolidayDto, links(
+            ("update_holiday" = (operation_id = "update_holiday", parameters(("id" = "$response.body#/id")))),
+            ("delete_holiday" = (operation_id = "delete_holiday", parameters(("id" = "$response.body#/id"))))
+        )),
+              (status = 403, body = crate::error::ErrorBody),
               (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,

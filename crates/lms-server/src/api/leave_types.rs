@@ -46,7 +46,10 @@ impl From<LeaveType> for LeaveTypeDto {
 }
 
 /// Leave types.
-#[utoipa::path(get, path = "/leave-types", operation_id = "list_leave_types", tag = "hr", responses((status = 200, body = Page<LeaveTypeDto>)))]
+#[utoipa::path(get, path = "/leave-types", operation_id = "list_leave_types", tag = "hr", 
+    responses((status = 200, body = Page<LeaveTypeDto>, links(
+            ("update_leave_type" = (operation_id = "update_leave_type", parameters(("id" = "$response.body#/items/0/id"))))
+        ))))]
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Page<LeaveTypeDto>>> {
     let mut c = state.db().acquire().await?;
     let items = leave_types::list(&mut c.conn(), user.actor().is_hr()).await?.into_iter().map(Into::into).collect();
@@ -55,13 +58,21 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"code": "study", "name": "Study leave", "deducts_balance": false, "colour": "#7b61ff"}))]
 pub struct CreateLeaveType {
+    /// Lower-case letters, digits, `-` and `_`.
+    #[schema(pattern = "^[a-z0-9_-]{1,32}$")]
     pub code: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     pub deducts_balance: bool,
     #[serde(default = "yes")]
     pub requires_approval: bool,
+    /// `#rrggbb`; `#4a90d9` by default.
+    #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
     pub colour: Option<String>,
+    /// Days granted per year by default (at most three decimals).
+    #[schema(minimum = 0, maximum = 366)]
     pub default_allowance: Option<f64>,
 }
 
@@ -81,7 +92,10 @@ fn allowance(days: Option<f64>) -> Result<Option<i64>, ApiError> {
 
 /// Creates a leave type (HR admins).
 #[utoipa::path(post, path = "/leave-types", operation_id = "create_leave_type", tag = "hr", request_body = CreateLeaveType,
-    responses((status = 201, body = LeaveTypeDto), (status = 403, body = crate::error::ErrorBody),
+    responses((status = 201, body = LeaveTypeDto, links(
+            ("update_leave_type" = (operation_id = "update_leave_type", parameters(("id" = "$response.body#/id"))))
+        )),
+              (status = 403, body = crate::error::ErrorBody),
               (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -110,11 +124,15 @@ pub async fn create(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Annual leave", "colour": "#2e7d32"}))]
 pub struct UpdateLeaveType {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     pub deducts_balance: Option<bool>,
     pub requires_approval: Option<bool>,
+    #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
     pub colour: Option<String>,
+    #[schema(minimum = 0, maximum = 366)]
     pub default_allowance: Option<f64>,
     /// false retires the type: no new requests, history kept.
     pub active: Option<bool>,

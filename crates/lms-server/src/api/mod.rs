@@ -13,6 +13,7 @@ pub mod me;
 pub mod notifications;
 pub mod reports;
 pub mod requests;
+pub mod schema;
 pub mod text;
 
 use crate::context::RequestContext;

@@ -44,13 +44,18 @@ impl From<Notification> for NotificationDto {
 pub struct NotificationQuery {
     /// Only unread ones.
     pub unread: Option<bool>,
+    /// Page size, 50 by default.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<i64>,
 }
 
 /// The caller's notifications, newest first.
 #[utoipa::path(get, path = "/notifications", operation_id = "list_notifications", tag = "notifications", params(NotificationQuery),
-    responses((status = 200, body = Page<NotificationDto>)))]
+    responses((status = 200, body = Page<NotificationDto>, links(
+            ("mark_read" = (operation_id = "mark_read", parameters(("id" = "$response.body#/items/0/id"))))
+        ))))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -23,7 +23,7 @@ pub struct UsageQuery {
     pub from: Option<NaiveDate>,
     /// Last day of the period; 31 December of `from`'s year by default.
     pub to: Option<NaiveDate>,
-    /// `json` (default) or `csv`.
+    #[param(schema_with = super::schema::report_format)]
     pub format: Option<String>,
 }
 

@@ -10,8 +10,8 @@ use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Paging};
 use crate::{ApiError, AppState};
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, State};
+use axum::http::{header, StatusCode};
 use axum::Json;
 use chrono::{NaiveDate, Utc};
 use lms_core::{LeaveStatus, NewRequest, RequestAction};
@@ -23,6 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"leave_type": "annual", "start_date": "2026-12-07", "end_date": "2026-12-11", "reason": "trip"}))]
 pub struct SubmitRequest {
     /// Leave type code, e.g. `annual`.
     pub leave_type: String,
@@ -35,12 +36,19 @@ pub struct SubmitRequest {
     #[serde(default)]
     pub half_day_end: bool,
     /// At most 1000 characters.
+    #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }
 
 /// Submits a leave request for the caller.
 #[utoipa::path(post, path = "/leave-requests", operation_id = "submit_leave_request", tag = "leave requests", request_body = SubmitRequest,
-    responses((status = 201, body = RequestDto), (status = 409, body = crate::error::ErrorBody),
+    responses((status = 201, body = RequestDto, links(
+            ("get_leave_request" = (operation_id = "get_leave_request", parameters(("id" = "$response.body#/id")))),
+            ("approve" = (operation_id = "approve", parameters(("id" = "$response.body#/id")))),
+            ("reject" = (operation_id = "reject", parameters(("id" = "$response.body#/id")))),
+            ("cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/id"))))
+        )),
+              (status = 409, body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody)))]
 pub async fn submit(
     State(state): State<AppState>,
@@ -113,7 +121,7 @@ async fn notify(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// pending, approved, rejected or cancelled.
+    #[param(schema_with = super::schema::leave_status)]
     pub status: Option<String>,
     /// Requests ending on or after this date.
     pub from: Option<NaiveDate>,
@@ -124,13 +132,20 @@ pub struct ListQuery {
     pub leave_type: Option<String>,
     /// Someone else's history: HR admins for anyone, managers for direct reports.
     pub employee_id: Option<i64>,
+    /// Page size, 50 by default.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<i64>,
 }
 
 /// Leave history, newest first.
 #[utoipa::path(get, path = "/leave-requests", operation_id = "list_leave_requests", tag = "leave requests", params(ListQuery),
-    responses((status = 200, body = Page<RequestDto>), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Page<RequestDto>, links(
+            ("get_leave_request" = (operation_id = "get_leave_request", parameters(("id" = "$response.body#/items/0/id")))),
+            ("cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/items/0/id"))))
+        )),
+              (status = 403, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -177,8 +192,10 @@ pub async fn get(
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"comment": "Enjoy!"}))]
 pub struct Decision {
     /// A note for the employee (at most 1000 characters).
+    #[schema(max_length = 1000)]
     pub comment: Option<String>,
 }
 
@@ -239,14 +256,20 @@ async fn transition(
     Ok(Json(t.after.into()))
 }
 
-/// The optional JSON body of a decision: empty means no comment.
-fn optional(body: Bytes) -> ApiResult<Option<Decision>> {
+/// The optional JSON body of a decision: empty means no comment. Anything
+/// else is read as JSON (whatever its content type) through [`ApiJson`],
+/// with the checks every body gets: a NUL in a comment once reached
+/// PostgreSQL and answered 500.
+async fn optional(body: Bytes) -> ApiResult<Option<Decision>> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    serde_json::from_slice(&body)
-        .map(Some)
-        .map_err(|e| ApiError::bad_request("malformed_json", format!("invalid decision body: {e}")))
+    let req = axum::extract::Request::builder()
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from(body))
+        .map_err(|_| ApiError::internal())?;
+    let ApiJson(decision) = ApiJson::<Decision>::from_request(req, &()).await?;
+    Ok(Some(decision))
 }
 
 /// Approves a pending request (the employee's manager or an HR admin).
@@ -261,7 +284,7 @@ pub async fn approve(
     ApiPath(id): ApiPath<i64>,
     body: Bytes,
 ) -> ApiResult<Json<RequestDto>> {
-    transition(state, ctx, user, id, RequestAction::Approve, optional(body)?).await
+    transition(state, ctx, user, id, RequestAction::Approve, optional(body).await?).await
 }
 
 /// Rejects a pending request (the employee's manager or an HR admin).
@@ -276,7 +299,7 @@ pub async fn reject(
     ApiPath(id): ApiPath<i64>,
     body: Bytes,
 ) -> ApiResult<Json<RequestDto>> {
-    transition(state, ctx, user, id, RequestAction::Reject, optional(body)?).await
+    transition(state, ctx, user, id, RequestAction::Reject, optional(body).await?).await
 }
 
 /// Cancels a request: the employee (pending, or approved before it starts) or an HR admin.
@@ -291,12 +314,15 @@ pub async fn cancel(
     ApiPath(id): ApiPath<i64>,
     body: Bytes,
 ) -> ApiResult<Json<RequestDto>> {
-    transition(state, ctx, user, id, RequestAction::Cancel, optional(body)?).await
+    transition(state, ctx, user, id, RequestAction::Cancel, optional(body).await?).await
 }
 
 /// Pending requests the caller may decide.
 #[utoipa::path(get, path = "/approvals", tag = "leave requests", params(Paging),
-    responses((status = 200, body = Page<RequestDto>)))]
+    responses((status = 200, body = Page<RequestDto>, links(
+            ("approve" = (operation_id = "approve", parameters(("id" = "$response.body#/items/0/id")))),
+            ("reject" = (operation_id = "reject", parameters(("id" = "$response.body#/items/0/id"))))
+        ))))]
 pub async fn approvals(
     State(state): State<AppState>,
     user: CurrentUser,

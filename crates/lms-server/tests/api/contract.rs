@@ -78,6 +78,20 @@ fn every_operation_declares_its_errors_and_credential() {
             }
         }
     }
+    // Links (for clients and stateful testing) name existing operations, in
+    // the specification's field names.
+    let mut links = 0;
+    for (method, path, op) in operations(&doc) {
+        for (status, r) in op["responses"].as_object().expect("responses") {
+            for (name, link) in r["links"].as_object().into_iter().flatten() {
+                let target = link["operationId"].as_str().unwrap_or_default();
+                assert!(ids.contains(target), "{method} {path} {status} link {name}: {link}");
+                assert!(link["parameters"]["id"].as_str().is_some_and(|e| e.starts_with("$response.body#/")));
+                links += 1;
+            }
+        }
+    }
+    assert!(links >= 10, "{links} links");
     for (status, name) in [("429", "TooManyRequests"), ("503", "ServiceUnavailable")] {
         let r = &doc["components"]["responses"][name];
         assert!(r["headers"].get("Retry-After").is_some(), "{status} {name}: {r}");

@@ -11,7 +11,8 @@ crate::both_backends!(
     submission_errors_write_nothing,
     malformed_input_gets_4xx,
     oversized_body_is_refused,
-    control_characters_and_far_dates_get_422
+    control_characters_and_far_dates_get_422,
+    decision_bodies_are_checked_like_every_body
 );
 
 /// NUL bytes (PostgreSQL refuses them: once a 500) and dates far outside
@@ -53,6 +54,45 @@ async fn control_characters_and_far_dates_get_422(backend: Backend) {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {e}");
         assert!(e["error"]["code"] == "control_character" || e["error"]["code"] == "date_out_of_range", "{e}");
     }
+}
+
+/// A decision's optional body (approve, reject, cancel) gets the checks of
+/// every JSON body: a NUL in the comment once answered 500 on PostgreSQL.
+/// The request stays pending and nothing is written.
+async fn decision_bodies_are_checked_like_every_body(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let emp = app.login("employee1@demo.local").await;
+    let manager = app.login("manager@demo.local").await;
+    let id = emp.submit("annual", monday(12), monday(12)).await;
+    let audit = app.count("audit_events").await;
+    for action in ["approve", "reject"] {
+        let path = format!("/api/v1/leave-requests/{id}/{action}");
+        for (body, status, code) in [
+            (json!({"comment": "fine\u{0}by me"}), StatusCode::UNPROCESSABLE_ENTITY, "control_character"),
+            (json!({"comment": "x".repeat(2_001)}), StatusCode::UNPROCESSABLE_ENTITY, "text_too_long"),
+            (json!({"comment": "x".repeat(1_001)}), StatusCode::UNPROCESSABLE_ENTITY, "comment_too_long"),
+            (json!({"note": "unknown field"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        ] {
+            let (s, e) = manager.post(&path, body).await;
+            assert_eq!((s, e["error"]["code"].as_str()), (status, Some(code)), "{action}: {e}");
+        }
+    }
+    let (s, e) = emp.post(&format!("/api/v1/leave-requests/{id}/cancel"), json!({"comment": "\u{1}"})).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("control_character")), "{e}");
+    assert_eq!(app.count("audit_events").await, audit, "nothing written");
+    let (_, r) = emp.get(&format!("/api/v1/leave-requests/{id}")).await;
+    assert_eq!(r["status"], "pending", "{r}");
+    // Without a content type, and empty, a decision body still works.
+    let res = manager
+        .client
+        .post(app.url(&format!("/api/v1/leave-requests/{id}/approve")))
+        .body(r#"{"comment": "enjoy"}"#)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), StatusCode::OK);
+    let r: Value = res.json().await.expect("json");
+    assert_eq!((r["status"].as_str(), r["comment"].as_str()), (Some("approved"), Some("enjoy")), "{r}");
 }
 
 /// The `Cookie` header value of a fresh session of `email`.
