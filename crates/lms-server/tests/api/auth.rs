@@ -230,16 +230,43 @@ async fn expired_sessions_and_tokens_are_refused(backend: Backend) {
     };
     let expiring = token_of(json!({"name": "a day", "expires_in_days": 1})).await;
     let lasting = token_of(json!({"name": "until revoked"})).await;
+    let revoked = token_of(json!({"name": "revoked soon"})).await;
     let anon = app.anonymous();
-    for t in [&expiring, &lasting] {
-        assert_eq!(anon.with_bearer(t).get("/api/v1/me").await.0, StatusCode::OK);
+    // `/me/balances` authenticates in its own statement: it must refuse exactly what `/me` refuses.
+    let paths = ["/api/v1/me", "/api/v1/me/balances"];
+    for t in [&expiring, &lasting, &revoked] {
+        for path in paths {
+            assert_eq!(anon.with_bearer(t).get(path).await.0, StatusCode::OK, "{path}");
+        }
     }
+    let (_, list) = session.get("/api/v1/me/tokens").await;
+    let revoked_id = list["items"]
+        .as_array()
+        .or(list.as_array())
+        .and_then(|l| l.iter().find(|t| t["name"] == "revoked soon").and_then(|t| t["id"].as_i64()));
+    let (s, _) = session.delete(&format!("/api/v1/me/tokens/{}", revoked_id.expect("token listed"))).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
     lms_store::testing::expire_credentials(&app.db).await.unwrap();
-    let (s, e) = session.get("/api/v1/me").await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED, "an expired session: {e}");
-    let (s, e) = anon.with_bearer(&expiring).get("/api/v1/me").await;
-    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_token")), "{e}");
-    assert_eq!(anon.with_bearer(&lasting).get("/api/v1/me").await.0, StatusCode::OK);
+    for path in paths {
+        let (s, e) = session.get(path).await;
+        assert_eq!(
+            (s, e["error"]["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("unauthenticated")),
+            "an expired session on {path}: {e}"
+        );
+        for t in [&expiring, &revoked] {
+            let (s, e) = anon.with_bearer(t).get(path).await;
+            assert_eq!(
+                (s, e["error"]["code"].as_str()),
+                (StatusCode::UNAUTHORIZED, Some("invalid_token")),
+                "{path}: {e}"
+            );
+        }
+        assert_eq!(anon.with_bearer(&lasting).get(path).await.0, StatusCode::OK, "{path}");
+    }
+    let (s, b) = anon.with_bearer(&lasting).get(&format!("/api/v1/me/balances?year={}", next_year())).await;
+    assert_eq!((s, b["employee_id"].as_i64()), (StatusCode::OK, Some(5)), "{b}");
+    assert_eq!(b["balances"][0]["entitled"], 25.0, "{b}");
 }
 
 fn login_body(email: &str, password: &str) -> serde_json::Value {
