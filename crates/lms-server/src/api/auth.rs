@@ -96,7 +96,7 @@ pub async fn login(
     // The attempt is counted (as failed) before anything is checked, and
     // the count includes it: of any number of parallel attempts, at most
     // the free ones get their password checked; the others owe a delay.
-    let (attempt, employee, hash, device_key) = {
+    let (attempt, employee, hash, device_key, lane) = {
         let mut c = state.db().acquire().await?;
         let attempt = auth::begin_login_attempt(&mut c.conn(), &email, &ctx.client_addr, now).await?;
         let record = employees::login_record(&mut c.conn(), &email).await?;
@@ -119,9 +119,10 @@ pub async fn login(
                 return Err(too_many_attempts(wait));
             }
         }
-        (attempt, employee, hash, device_key)
+        let lane = if known_device { password::Lane::KnownDevice } else { password::Lane::Other };
+        (attempt, employee, hash, device_key, lane)
     };
-    let ok = match password::verify(body.password, hash.clone()).await {
+    let ok = match password::verify(body.password, hash.clone(), lane).await {
         Ok(ok) => ok,
         Err(busy) => {
             // Not checked: the attempt does not count against anyone.

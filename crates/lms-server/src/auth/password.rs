@@ -3,6 +3,10 @@
 //! (each takes ~19 MiB and a core for tens of milliseconds): a request that
 //! cannot get a turn within [`WAIT_FOR_TURN`] is answered 503 with
 //! `Retry-After`, instead of hundreds of hashes piling up in memory.
+//!
+//! Checks wait in one of two [`Lane`]s: a sign-in from a device known to the
+//! account has a core of its own, so a flood of attempts from anywhere else
+//! cannot make its owner wait behind them.
 
 use crate::ApiError;
 use argon2::password_hash::phc::PasswordHash;
@@ -12,9 +16,27 @@ use argon2::Argon2;
 /// How long a password check waits for a free core.
 pub const WAIT_FOR_TURN: std::time::Duration = std::time::Duration::from_secs(5);
 
-fn turns() -> &'static tokio::sync::Semaphore {
-    static TURNS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    TURNS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+/// Which queue a password check waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// A sign-in from a device that signed in to the account before: one
+    /// core is kept for these.
+    KnownDevice,
+    /// Everything else (new devices, unknown users, attackers): the other
+    /// cores, at least one.
+    Other,
+}
+
+fn turns(lane: Lane) -> &'static tokio::sync::Semaphore {
+    static KNOWN: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    static OTHER: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    match lane {
+        Lane::KnownDevice => KNOWN.get_or_init(|| tokio::sync::Semaphore::new(1)),
+        Lane::Other => OTHER.get_or_init(|| {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
+        }),
+    }
 }
 
 fn busy() -> ApiError {
@@ -37,15 +59,15 @@ pub fn hash_blocking(password: &str) -> Result<String, ApiError> {
 }
 
 pub async fn hash(password: String) -> Result<String, ApiError> {
-    let _turn = tokio::time::timeout(WAIT_FOR_TURN, turns().acquire()).await.map_err(|_| busy())?;
+    let _turn = tokio::time::timeout(WAIT_FOR_TURN, turns(Lane::Other).acquire()).await.map_err(|_| busy())?;
     tokio::task::spawn_blocking(move || hash_blocking(&password)).await.map_err(|_| ApiError::internal())?
 }
 
 /// Verifies `password` against a stored hash. With no hash (unknown user or
 /// no password set) a dummy hash is checked, so both cases take as long.
-/// `Err` (503) when no core is free within [`WAIT_FOR_TURN`].
-pub async fn verify(password: String, stored: Option<String>) -> Result<bool, ApiError> {
-    let _turn = tokio::time::timeout(WAIT_FOR_TURN, turns().acquire()).await.map_err(|_| busy())?;
+/// `Err` (503) when no core of its lane is free within [`WAIT_FOR_TURN`].
+pub async fn verify(password: String, stored: Option<String>, lane: Lane) -> Result<bool, ApiError> {
+    let _turn = tokio::time::timeout(WAIT_FOR_TURN, turns(lane).acquire()).await.map_err(|_| busy())?;
     Ok(tokio::task::spawn_blocking(move || {
         let is_real = stored.is_some();
         let hash = stored.unwrap_or_else(dummy_hash);

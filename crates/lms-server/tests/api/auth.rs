@@ -269,6 +269,51 @@ async fn expired_sessions_and_tokens_are_refused(backend: Backend) {
     assert_eq!(b["balances"][0]["entitled"], 25.0, "{b}");
 }
 
+/// A flood of password checks from elsewhere (here: 120 unknown users from
+/// 120 addresses) cannot make a person on a known device wait behind it:
+/// that sign-in has a core of its own and answers while most of the flood
+/// is still queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_known_device_is_not_queued_behind_a_flood_of_password_checks() {
+    let base = TestApp::spawn(Backend::Sqlite).await;
+    let config = lms_server::ServerConfig { trust_forwarded: true, ..Default::default() };
+    let app = TestApp::start(base.db.clone(), base.url.clone(), config).await;
+    let victim = app.login("employee6@demo.local").await;
+    let url = app.url("/api/v1/auth/login");
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
+    let first_tx = std::sync::Arc::new(std::sync::Mutex::new(Some(first_tx)));
+    let mut flood = tokio::task::JoinSet::new();
+    const FLOOD: usize = 120;
+    for i in 0..FLOOD {
+        let (url, answered, first_tx) = (url.clone(), answered.clone(), first_tx.clone());
+        flood.spawn(async move {
+            let res = reqwest::Client::new()
+                .post(url)
+                .header("x-forwarded-for", format!("10.9.{}.{}", i / 200, i % 200 + 1))
+                .json(&login_body(&format!("nobody{i}@example.org"), "guess-guess"))
+                .send()
+                .await
+                .expect("answer");
+            answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if let Some(tx) = first_tx.lock().expect("lock").take() {
+                let _ = tx.send(());
+            }
+            res.status()
+        });
+    }
+    // The flood is being checked (its first answer is in) before the owner signs in.
+    first_rx.await.expect("the flood is answered");
+    let (s, e) = victim.post("/api/v1/auth/login", login_body("employee6@demo.local", PASSWORD)).await;
+    let done = answered.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(s, StatusCode::OK, "{e}");
+    assert!(done < FLOOD / 2, "the owner waited until {done} of {FLOOD} flood attempts were answered");
+    while let Some(r) = flood.join_next().await {
+        let status = r.expect("task");
+        assert!(matches!(status, StatusCode::UNAUTHORIZED | StatusCode::SERVICE_UNAVAILABLE), "{status}");
+    }
+}
+
 fn login_body(email: &str, password: &str) -> serde_json::Value {
     json!({"email": email, "password": password})
 }
