@@ -34,7 +34,10 @@ impl LeaveAmount {
     pub fn from_days_f64(d: f64) -> Result<Self, DomainError> {
         let scaled = d * Self::PER_DAY as f64;
         let rounded = scaled.round();
-        if !d.is_finite() || (scaled - rounded).abs() > 1e-6 || rounded.abs() > 1e12 {
+        // "Three decimals" as far as the float can tell: above ~10^7 days the
+        // scaling itself is off by more than 1e-6 millidays.
+        let tolerance = (scaled.abs() * 4.0 * f64::EPSILON).max(1e-6);
+        if !d.is_finite() || (scaled - rounded).abs() > tolerance || rounded.abs() > 1e12 {
             return Err(DomainError::InvalidAmount(d.to_string()));
         }
         Ok(LeaveAmount(rounded as i64))

@@ -32,10 +32,11 @@ impl DateRange {
     pub fn overlaps(&self, other: &DateRange) -> bool {
         self.start <= other.end && other.start <= self.end
     }
-    /// The days of the range, in order.
+    /// The days of the range, in order (up to and including chrono's last
+    /// date, which `NaiveDate::iter_days` never yields).
     pub fn days(&self) -> impl Iterator<Item = NaiveDate> {
         let end = self.end;
-        self.start.iter_days().take_while(move |d| *d <= end)
+        std::iter::successors(Some(self.start), move |d| d.succ_opt().filter(|next| *next <= end))
     }
     /// The leave year (calendar year) of the range, or an error when it spans two.
     pub fn leave_year(&self) -> Result<i32, DomainError> {

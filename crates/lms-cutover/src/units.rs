@@ -204,12 +204,12 @@ impl PlanDuration {
 
     /// Whole minutes.
     pub fn minutes(m: i64) -> Result<Self> {
-        Self::new(TimeDelta::minutes(m))
+        Self::new(TimeDelta::try_minutes(m).ok_or_else(|| too_long(&format!("{m}m")))?)
     }
 
     /// Whole seconds.
     pub fn seconds(s: i64) -> Result<Self> {
-        Self::new(TimeDelta::seconds(s))
+        Self::new(TimeDelta::try_seconds(s).ok_or_else(|| too_long(&format!("{s}s")))?)
     }
 
     /// The span as a chrono delta.
@@ -238,6 +238,10 @@ impl PlanDuration {
     }
 }
 
+fn too_long(s: &str) -> CutoverError {
+    CutoverError::invalid("duration", format!("{s:?} is longer than any clock can count"))
+}
+
 impl FromStr for PlanDuration {
     type Err = CutoverError;
     fn from_str(s: &str) -> Result<Self> {
@@ -253,11 +257,11 @@ impl FromStr for PlanDuration {
             .parse()
             .map_err(|_| CutoverError::invalid("duration", format!("{s:?} must start with a whole number")))?;
         let d = match unit.trim() {
-            "ms" => TimeDelta::milliseconds(n),
-            "s" | "sec" => TimeDelta::seconds(n),
-            "m" | "min" => TimeDelta::minutes(n),
-            "h" => TimeDelta::hours(n),
-            "d" => TimeDelta::days(n),
+            "ms" => TimeDelta::try_milliseconds(n),
+            "s" | "sec" => TimeDelta::try_seconds(n),
+            "m" | "min" => TimeDelta::try_minutes(n),
+            "h" => TimeDelta::try_hours(n),
+            "d" => TimeDelta::try_days(n),
             other => {
                 return Err(CutoverError::invalid(
                     "duration",
@@ -265,7 +269,7 @@ impl FromStr for PlanDuration {
                 ))
             }
         };
-        PlanDuration::new(d)
+        PlanDuration::new(d.ok_or_else(|| too_long(s))?)
     }
 }
 

@@ -172,17 +172,26 @@ pin_project! {
     /// A client's request body on its way to a backend: when it fails
     /// (truncated, bad chunking, gone idle), `faulted` is set, so that the
     /// failed exchange is counted as the client's, not the backend's.
+    /// `waiting` is set while the last poll found no data from the client
+    /// yet, so a backend waiting for the rest of a stalled body is not
+    /// blamed for not answering.
     pub struct ClientBody<B> {
         #[pin]
         inner: B,
         faulted: std::sync::Arc<std::sync::atomic::AtomicBool>,
+        waiting: std::sync::Arc<std::sync::atomic::AtomicBool>,
     }
 }
 
 impl<B> ClientBody<B> {
-    /// Wraps `inner`; `faulted` is set when it yields an error.
-    pub fn new(inner: B, faulted: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Self {
-        Self { inner, faulted }
+    /// Wraps `inner`; `faulted` is set when it yields an error, `waiting`
+    /// while it waits for the client.
+    pub fn new(
+        inner: B,
+        faulted: std::sync::Arc<std::sync::atomic::AtomicBool>,
+        waiting: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> Self {
+        Self { inner, faulted, waiting }
     }
 }
 
@@ -199,6 +208,7 @@ where
         if let Poll::Ready(Some(Err(_))) = &r {
             this.faulted.store(true, std::sync::atomic::Ordering::SeqCst);
         }
+        this.waiting.store(r.is_pending(), std::sync::atomic::Ordering::SeqCst);
         r
     }
 

@@ -64,6 +64,37 @@ pub fn join_uri(base: &Uri, path_and_query: &str) -> Result<Uri, hyper::http::Er
     Ok(Uri::from_parts(parts)?)
 }
 
+/// Counts a request whose client went away while the proxy was waiting
+/// (for a fault delay or the backend's response head): the future is
+/// dropped there, and without this the request would stay `in_flight`
+/// forever and never be counted. It is the client's doing, so it counts as
+/// a client fault, never as the backend's failure.
+struct Abandoned<'a> {
+    stats: &'a crate::stats::BackendStats,
+    outcome: Outcome,
+    start: Instant,
+    armed: bool,
+}
+
+impl<'a> Abandoned<'a> {
+    fn watch(stats: &'a crate::stats::BackendStats, outcome: Outcome, start: Instant) -> Self {
+        Self { stats, outcome: Outcome { client_fault: true, ..outcome }, start, armed: true }
+    }
+
+    /// The wait is over and the request goes on to be counted as usual.
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Abandoned<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.stats.finish(&self.outcome, self.start);
+        }
+    }
+}
+
 struct Done {
     shared: Arc<Shared>,
     idx: usize,
@@ -140,7 +171,9 @@ impl Forwarder {
         let decision = shared.faults.load().get(idx).map(faults::decide).unwrap_or_default();
         if let Some(delay) = decision.delay {
             outcome.fault_delayed = true;
+            let abandoned = Abandoned::watch(stats, outcome, start);
             tokio::time::sleep(delay).await;
+            abandoned.disarm();
         }
         if let Some(status) = decision.abort {
             outcome.fault_aborted = true;
@@ -194,15 +227,22 @@ impl Forwarder {
         parts.uri = uri;
         parts.version = Version::HTTP_11;
         let client_faulted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let client_waiting = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let body = if body.is_end_stream() {
             empty_body()
         } else {
-            ClientBody::new(IdleTimeoutBody::new(body, shared.config.idle_timeout), client_faulted.clone())
-                .boxed_unsync()
+            ClientBody::new(
+                IdleTimeoutBody::new(body, shared.config.idle_timeout),
+                client_faulted.clone(),
+                client_waiting.clone(),
+            )
+            .boxed_unsync()
         };
         let upstream = Request::from_parts(parts, body);
 
+        let abandoned = Abandoned::watch(stats, outcome, start);
         let sent = tokio::time::timeout(shared.config.first_byte_timeout, self.pool.send(idx, upstream)).await;
+        abandoned.disarm();
         let (resp, lease) = match sent {
             Ok(Ok(r)) => r,
             Ok(Err(SendError::Connect(e))) => {
@@ -242,6 +282,18 @@ impl Forwarder {
                     (StatusCode::BAD_GATEWAY, FailureKind::Reset),
                     &msg,
                     &request_id,
+                );
+            }
+            Err(_) if client_waiting.load(std::sync::atomic::Ordering::SeqCst) => {
+                // The backend is still waiting for the rest of a request body
+                // the client has not sent: the client's doing, not a slow backend.
+                tracing::info!(backend = %backend.name, request_id = ?request_id, "request body still arriving at the first-byte timeout");
+                stats.finish(&Outcome { status: Some(408), client_fault: true, ..outcome }, start);
+                return self.local_response(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "408 Request Timeout: the backend was still waiting for the request body when the first-byte timeout ran out\n",
+                    &request_id,
+                    Some(idx),
                 );
             }
             Err(_) => {

@@ -46,8 +46,9 @@ pub struct Outcome {
     pub fault_delayed: bool,
     /// Answered by the backend's maintenance mode.
     pub maintenance: bool,
-    /// Failed because of the client (its request body broke off or was
-    /// malformed): answered 400, counted apart, never the backend's failure.
+    /// Failed because of the client (its request body broke off, was
+    /// malformed or stalled, or it went away before the answer): counted
+    /// apart, never the backend's failure.
     pub client_fault: bool,
 }
 
@@ -66,7 +67,8 @@ pub struct Counters {
     pub faults_delayed: u64,
     /// Answers of the backend's maintenance mode.
     pub maintenance: u64,
-    /// Exchanges the client broke (bad request body).
+    /// Exchanges the client broke (bad or stalled request body, gone
+    /// before the answer).
     pub client_faults: u64,
     /// Latency of completed requests.
     pub latency: Histogram,

@@ -12,4 +12,4 @@ pub mod validate;
 
 pub use model::*;
 pub use show::show;
-pub use validate::{line_col, load, parse};
+pub use validate::{line_col, load, parse, parse_bytes};

@@ -39,14 +39,31 @@ pub const PLACEHOLDERS: &[&str] = &[
 /// Reads and validates the plan at `path`.
 pub fn load(path: impl AsRef<Path>) -> Result<Plan> {
     let path = path.as_ref();
-    let text =
-        std::fs::read_to_string(path).map_err(|source| CutoverError::ReadPlan { path: path.to_path_buf(), source })?;
-    parse(&text).map_err(|e| match e {
+    let bytes = std::fs::read(path).map_err(|source| CutoverError::ReadPlan { path: path.to_path_buf(), source })?;
+    parse_bytes(&bytes).map_err(|e| match e {
         CutoverError::InvalidPlan { diagnostics, .. } => {
             CutoverError::InvalidPlan { path: Some(path.to_path_buf()), diagnostics }
         }
         other => other,
     })
+}
+
+/// Parses and validates the bytes of a plan file: bytes that are not UTF-8
+/// (as TOML requires) are refused at the line and column of the first one.
+pub fn parse_bytes(bytes: &[u8]) -> Result<Plan> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse(text),
+        Err(e) => {
+            let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
+            let (line, column) = line_col(&valid, valid.len());
+            let byte = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
+            let message = format!("not UTF-8 text: byte 0x{byte:02x} cannot start or continue a character here");
+            Err(CutoverError::InvalidPlan {
+                path: None,
+                diagnostics: Diagnostics(vec![Diagnostic { line, column, message }]),
+            })
+        }
+    }
 }
 
 /// Parses and validates plan text.
@@ -55,7 +72,15 @@ pub fn parse(text: &str) -> Result<Plan> {
     let doc = match ImDocument::parse(text) {
         Ok(doc) => doc,
         Err(e) => {
-            cx.push(e.span(), e.message().to_string());
+            // At the end of the text the TOML parser gives no message.
+            let message = match e.message().trim() {
+                "" if e.span().is_none_or(|s| s.start >= text.trim_end().len()) => {
+                    "the file ends inside a statement: a value, a closing bracket or a quote is missing".to_string()
+                }
+                "" => "not valid TOML here".to_string(),
+                m => m.to_string(),
+            };
+            cx.push(e.span(), message);
             return Err(cx.finish());
         }
     };

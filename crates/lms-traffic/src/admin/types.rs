@@ -185,7 +185,9 @@ pub struct StatsSnapshot {
     #[serde(default)]
     pub maintenance: u64,
     /// Exchanges the client broke (its request body was truncated or
-    /// malformed): answered 400 by the proxy, not the backend's failures.
+    /// malformed: answered 400; it stopped sending its body before the
+    /// backend answered: 408; it went away before the answer): not the
+    /// backend's failures.
     #[serde(default)]
     pub client_faults: u64,
     /// 5xx responses / responses, maintenance answers left out of both (0
