@@ -168,7 +168,7 @@ pub struct UpdateEmployee {
     #[schema(value_type = Option<i64>)]
     pub manager_id: Option<Option<i64>>,
     pub start_date: Option<NaiveDate>,
-    #[schema(schema_with = super::schema::role, nullable = true)]
+    #[schema(schema_with = super::schema::role)]
     pub role: Option<String>,
     /// false deactivates the person (and ends their sessions and API tokens).
     pub active: Option<bool>,
