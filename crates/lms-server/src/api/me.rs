@@ -34,6 +34,7 @@ pub async fn me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<J
 #[into_params(parameter_in = Query)]
 pub struct BalanceQuery {
     /// Leave year; the current one by default.
+    #[param(minimum = 1970, maximum = 2200)]
     pub year: Option<i32>,
     /// Include the ledger entries behind each entitlement.
     pub entries: Option<bool>,
