@@ -38,7 +38,7 @@ pub struct HolidayQuery {
 }
 
 /// Company holidays of a year.
-#[utoipa::path(get, path = "/holidays", operation_id = "list_holidays", tag = "hr", params(HolidayQuery), 
+#[utoipa::path(get, path = "/holidays", operation_id = "list_holidays", tag = "hr", params(HolidayQuery),
     responses((status = 200, body = Page<HolidayDto>, links(
             ("update_holiday" = (operation_id = "update_holiday", parameters(("id" = "$response.body#/items/0/id")))),
             ("delete_holiday" = (operation_id = "delete_holiday", parameters(("id" = "$response.body#/items/0/id"))))

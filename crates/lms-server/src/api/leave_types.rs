@@ -46,7 +46,7 @@ impl From<LeaveType> for LeaveTypeDto {
 }
 
 /// Leave types.
-#[utoipa::path(get, path = "/leave-types", operation_id = "list_leave_types", tag = "hr", 
+#[utoipa::path(get, path = "/leave-types", operation_id = "list_leave_types", tag = "hr",
     responses((status = 200, body = Page<LeaveTypeDto>, links(
             ("update_leave_type" = (operation_id = "update_leave_type", parameters(("id" = "$response.body#/items/0/id"))))
         ))))]
