@@ -145,10 +145,10 @@ pub async fn balances_of_caller(
     let sql = format!(
         "WITH {} SELECT c.employee_id, c.token_id, c.last_used_at, {} \
          FROM caller c LEFT JOIN leave_types t ON TRUE ORDER BY t.id",
-        crate::auth::caller_cte(),
-        balance_columns("c.employee_id", "$4")
+        crate::auth::caller_cte(&secret),
+        balance_columns("c.employee_id", "$3")
     );
-    let rows = q!(all c, Row, &sql, secret.hash(), now, secret.kind(), year)?;
+    let rows = q!(all c, Row, &sql, secret.hash(), now, year)?;
     let Some(first) = rows.first() else { return Ok(None) };
     let caller =
         Caller { employee_id: first.employee_id, token_id: first.token_id, token_last_used_at: first.last_used_at };

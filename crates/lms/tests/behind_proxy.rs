@@ -46,7 +46,13 @@ fn bodies_the_lms_refuses_are_not_counted_against_it() {
     wait_for("the LMS", || http_get(lms_port, "/api/health").is_some_and(|b| b.contains("healthy")));
     procs.0.push(
         lms()
-            .args(["proxy", "--listen", &format!("127.0.0.1:{public}"), "--admin-listen", &format!("127.0.0.1:{admin}")])
+            .args([
+                "proxy",
+                "--listen",
+                &format!("127.0.0.1:{public}"),
+                "--admin-listen",
+                &format!("127.0.0.1:{admin}"),
+            ])
             .args(["--backend", &format!("green=http://127.0.0.1:{lms_port}")])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
