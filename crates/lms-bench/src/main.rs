@@ -1,8 +1,10 @@
-//! `lms-bench`: the client side of `scripts/bench-api`. It seeds benchmark
-//! users through the public API (so the server does all the work it would in
-//! production), and drives closed-loop request cycles — submit then cancel,
-//! submit then approve — reporting cycles per second and latency
-//! percentiles. Plain single-request loads are left to wrk.
+//! `lms-bench`: the client side of `scripts/bench-api` and
+//! `scripts/bench-login-flood`. It seeds benchmark users through the public
+//! API (so the server does all the work it would in production), drives
+//! closed-loop request cycles — submit then cancel, submit then approve —
+//! reporting cycles per second and latency percentiles, and floods the login
+//! endpoint while timing an unrelated person's sign-ins. Plain
+//! single-request loads are left to wrk.
 //!
 //! It knows the LMS only through its HTTP API.
 
@@ -46,6 +48,24 @@ enum Cmd {
         connections: usize,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+    },
+    /// Send ATTEMPTS wrong-password logins at once (half against one account,
+    /// half against unknown users, each from its own X-Forwarded-For address)
+    /// while an unrelated person signs in again and again from a device that
+    /// signed in before; print the flood's answers and that person's latency.
+    LoginFlood {
+        #[arg(long)]
+        base: String,
+        #[arg(long, default_value_t = 300)]
+        attempts: usize,
+        /// The account under attack.
+        #[arg(long, default_value = "employee2@demo.local")]
+        target: String,
+        /// The unrelated person.
+        #[arg(long, default_value = "employee6@demo.local")]
+        person: String,
+        #[arg(long, default_value = "lms-demo")]
+        password: String,
     },
     /// Start `lms serve` and report how long until /api/health answers 200.
     Startup {
@@ -211,6 +231,51 @@ async fn cycles(base: &str, tokens: &Value, mode: Mode, connections: usize, seco
     }))
 }
 
+async fn login_flood(base: &str, attempts: usize, target: &str, person: &str, password: &str) -> Result<Value> {
+    let url = format!("{base}/api/v1/auth/login");
+    let device = reqwest::Client::builder().cookie_store(true).build()?;
+    let signed_in = device.post(&url).json(&json!({"email": person, "password": password})).send().await?;
+    if !signed_in.status().is_success() {
+        bail!("{person} cannot sign in before the flood: {}", signed_in.status());
+    }
+    let t0 = Instant::now();
+    let mut flood = tokio::task::JoinSet::new();
+    for i in 0..attempts {
+        let url = url.clone();
+        let email = if i % 2 == 0 { target.to_string() } else { format!("nobody{i}@flood.example") };
+        flood.spawn(async move {
+            let res = reqwest::Client::new()
+                .post(url)
+                .header("x-forwarded-for", format!("10.{}.{}.{}", i / 65536 % 256, i / 256 % 256, i % 256))
+                .json(&json!({"email": email, "password": "wrong-password"}))
+                .send()
+                .await;
+            res.map(|r| r.status().as_u16()).unwrap_or(0)
+        });
+    }
+    let mut hist = Histogram::<u64>::new(3)?;
+    let mut person_failures = 0u64;
+    let mut statuses = std::collections::BTreeMap::<String, u64>::new();
+    while !flood.is_empty() {
+        let t = Instant::now();
+        let res = device.post(&url).json(&json!({"email": person, "password": password})).send().await;
+        let _ = hist.record(t.elapsed().as_micros() as u64);
+        if !res.is_ok_and(|r| r.status().is_success()) {
+            person_failures += 1;
+        }
+        while let Some(done) = flood.try_join_next() {
+            *statuses.entry(done?.to_string()).or_default() += 1;
+        }
+    }
+    let flood_seconds = t0.elapsed().as_secs_f64();
+    let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
+    Ok(json!({
+        "attempts": attempts, "flood_seconds": flood_seconds, "flood_statuses": statuses,
+        "person_logins": hist.len(), "person_failures": person_failures,
+        "person_p50_ms": ms(0.50), "person_p99_ms": ms(0.99), "person_max_ms": hist.max() as f64 / 1000.0,
+    }))
+}
+
 async fn startup(lms: &std::path::Path, url: &str, listen: &str) -> Result<Value> {
     let c = client();
     let t0 = Instant::now();
@@ -245,6 +310,9 @@ async fn main() -> Result<()> {
             cycles(&base, &tokens, mode, connections, seconds).await?
         }
         Cmd::Startup { lms, database_url, listen } => startup(&lms, &database_url, &listen).await?,
+        Cmd::LoginFlood { base, attempts, target, person, password } => {
+            login_flood(&base, attempts, &target, &person, &password).await?
+        }
     };
     println!("{out}");
     Ok(())
