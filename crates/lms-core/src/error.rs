@@ -20,6 +20,8 @@ pub enum DomainError {
     UnknownLeaveType(String),
     #[error("reason is {0} characters long; at most 1000 are allowed")]
     ReasonTooLong(usize),
+    #[error("comment is {0} characters long; at most 1000 are allowed")]
+    CommentTooLong(usize),
     #[error("invalid email address '{0}'")]
     InvalidEmail(String),
     #[error("invalid day amount {0}: use a number of days with at most three decimals")]
@@ -51,6 +53,7 @@ impl DomainError {
             DomainError::InsufficientBalance { .. } => "insufficient_balance",
             DomainError::UnknownLeaveType(_) => "unknown_leave_type",
             DomainError::ReasonTooLong(_) => "reason_too_long",
+            DomainError::CommentTooLong(_) => "comment_too_long",
             DomainError::InvalidEmail(_) => "invalid_email",
             DomainError::InvalidAmount(_) => "invalid_amount",
             DomainError::InvalidLeaveTypeCode(_) => "invalid_leave_type_code",

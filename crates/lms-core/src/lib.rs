@@ -23,7 +23,7 @@ pub use email::Email;
 pub use error::DomainError;
 pub use leave_type::{Colour, LeaveTypeCode};
 pub use policy::{Actor, RequestAccess};
-pub use request::{LeaveStatus, NewRequest, RequestAction, MAX_REASON_CHARS};
+pub use request::{Comment, LeaveStatus, NewRequest, RequestAction, MAX_COMMENT_CHARS, MAX_REASON_CHARS};
 pub use role::Role;
 
 /// The product version, shown by health, status, metrics and the UI.

@@ -189,3 +189,44 @@ mod tests {
         assert!("done".parse::<LeaveStatus>().is_err());
     }
 }
+
+/// The comment of a decision (approve, reject, cancel): trimmed, at most
+/// [`MAX_COMMENT_CHARS`] characters; an empty one is no comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment(String);
+
+/// The longest comment a decision may carry, in characters.
+pub const MAX_COMMENT_CHARS: usize = 1000;
+
+impl Comment {
+    /// `None` for no comment or a blank one.
+    pub fn parse(raw: Option<&str>) -> Result<Option<Comment>, DomainError> {
+        let Some(text) = raw.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+        let chars = text.chars().count();
+        if chars > MAX_COMMENT_CHARS {
+            return Err(DomainError::CommentTooLong(chars));
+        }
+        Ok(Some(Comment(text.to_string())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod comment_tests {
+    use super::*;
+
+    #[test]
+    fn a_comment_is_trimmed_blank_is_none_and_length_is_bounded() {
+        assert_eq!(Comment::parse(None), Ok(None));
+        assert_eq!(Comment::parse(Some("   ")), Ok(None));
+        assert_eq!(
+            Comment::parse(Some(" Enjoy! ")).map(|c| c.map(|c| c.as_str().to_string())),
+            Ok(Some("Enjoy!".into()))
+        );
+        assert_eq!(Comment::parse(Some(&"é".repeat(1000))).map(|c| c.is_some()), Ok(true));
+        assert_eq!(Comment::parse(Some(&"é".repeat(1001))), Err(DomainError::CommentTooLong(1001)));
+    }
+}

@@ -22,6 +22,13 @@ pub struct RequestContext {
     pub https: bool,
 }
 
+impl RequestContext {
+    /// The use cases' view of who asks: the actor, and what the audit log keeps.
+    pub fn caller(&self, actor: lms_core::Actor) -> lms_app::Caller {
+        lms_app::Caller { actor, request_id: self.request_id.clone(), client_addr: self.client_addr.clone() }
+    }
+}
+
 fn new_request_id() -> String {
     let mut b = [0u8; 12];
     rand::thread_rng().fill_bytes(&mut b);

@@ -74,6 +74,15 @@ impl From<DomainError> for ApiError {
     }
 }
 
+impl From<lms_app::AppError> for ApiError {
+    fn from(e: lms_app::AppError) -> Self {
+        match e {
+            lms_app::AppError::Domain(d) => d.into(),
+            lms_app::AppError::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

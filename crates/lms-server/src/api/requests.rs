@@ -1,9 +1,10 @@
-//! Leave requests: submit, list (own history; HR and managers may name an
-//! employee), read, approve, reject, cancel, and the approvals queue.
-//! Each transition is one transaction with its audit record and notifications.
+//! Leave requests over JSON: submit, list (own history; HR and managers may
+//! name an employee), read, approve, reject, cancel, and the approvals
+//! queue. What a submission or a decision does (transaction, audit record,
+//! notifications, metric) is `lms_app::leave`'s; these handlers parse the
+//! request and shape the answer.
 
 use super::dto::{Page, RequestDto};
-use super::{audit_change, snapshot};
 use crate::auth::CurrentUser;
 use crate::context::RequestContext;
 use crate::error::ApiResult;
@@ -14,10 +15,9 @@ use axum::extract::{FromRequest, State};
 use axum::http::{header, StatusCode};
 use axum::Json;
 use chrono::{NaiveDate, Utc};
-use lms_core::{LeaveStatus, NewRequest, RequestAction};
-use lms_store::notifications::{self, NewNotification};
-use lms_store::requests::{self, LeaveRequest, RequestFilter};
-use lms_store::{employees, Conn};
+use lms_core::{Comment, LeaveStatus, NewRequest, RequestAction};
+use lms_store::employees;
+use lms_store::requests::{self, RequestFilter};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -64,58 +64,8 @@ pub async fn submit(
         body.half_day_end,
         body.reason.as_deref(),
     )?;
-    let now = Utc::now();
-    let mut tx = state.db().begin().await?;
-    let r = requests::submit(&mut tx.conn(), user.id(), &new, now).await?;
-    audit_change(
-        &mut tx.conn(),
-        &ctx,
-        Some(user.id()),
-        "leave_request.submit",
-        "leave_request",
-        r.id,
-        None,
-        snapshot(&r),
-    )
-    .await?;
-    let approvers = match r.manager_id {
-        Some(m) if employees::get(&mut tx.conn(), m).await?.is_some_and(|e| e.active) => vec![m],
-        _ => employees::hr_admin_ids(&mut tx.conn()).await?.into_iter().filter(|id| *id != user.id()).collect(),
-    };
-    for approver in approvers {
-        notify(
-            &mut tx.conn(),
-            approver,
-            "leave_request.submitted",
-            &r,
-            format!("{} requested {} leave", r.employee_name, r.leave_type),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    state.metrics().leave_event("submitted");
+    let r = lms_app::leave::submit(state.db(), &ctx.caller(user.actor()), &new, Utc::now(), state.metrics()).await?;
     Ok((StatusCode::CREATED, Json(r.into())))
-}
-
-async fn notify(
-    c: &mut Conn<'_>,
-    recipient: i64,
-    kind: &str,
-    r: &LeaveRequest,
-    subject: String,
-) -> lms_store::Result<()> {
-    let body = format!(
-        "{} leave {} to {} ({} days), status {}",
-        r.leave_type,
-        r.start_date,
-        r.end_date,
-        super::dto::days(r.amount),
-        r.status
-    );
-    let n =
-        NewNotification { recipient_id: recipient, kind, subject, body, entity_type: "leave_request", entity_id: r.id };
-    notifications::create(c, &n, Utc::now()).await?;
-    Ok(())
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -207,53 +157,11 @@ async fn transition(
     action: RequestAction,
     body: Option<Decision>,
 ) -> ApiResult<Json<RequestDto>> {
-    let comment = body.and_then(|b| b.comment).map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
-    if comment.as_ref().is_some_and(|c| c.chars().count() > 1000) {
-        return Err(ApiError::unprocessable("comment_too_long", "comment may have at most 1000 characters"));
-    }
-    let now = Utc::now();
-    let mut tx = state.db().begin().await?;
-    let t = requests::transition(&mut tx.conn(), &user.actor(), id, action, comment.as_deref(), now.date_naive(), now)
-        .await?;
-    let verb = match action {
-        RequestAction::Approve => "approved",
-        RequestAction::Reject => "rejected",
-        RequestAction::Cancel => "cancelled",
-    };
-    audit_change(
-        &mut tx.conn(),
-        &ctx,
-        Some(user.id()),
-        &format!("leave_request.{}", action.as_str()),
-        "leave_request",
-        id,
-        snapshot(&t.before),
-        snapshot(&t.after),
-    )
-    .await?;
-    let r = &t.after;
-    if user.id() != r.employee_id {
-        notify(
-            &mut tx.conn(),
-            r.employee_id,
-            &format!("leave_request.{verb}"),
-            r,
-            format!("Your {} leave was {verb}", r.leave_type),
-        )
-        .await?;
-    } else if let Some(m) = r.manager_id {
-        notify(
-            &mut tx.conn(),
-            m,
-            "leave_request.cancelled",
-            r,
-            format!("{} cancelled {} leave", r.employee_name, r.leave_type),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    state.metrics().leave_event(verb);
-    Ok(Json(t.after.into()))
+    let comment = Comment::parse(body.as_ref().and_then(|b| b.comment.as_deref()))?;
+    let caller = ctx.caller(user.actor());
+    let r =
+        lms_app::leave::decide(state.db(), &caller, id, action, comment.as_ref(), Utc::now(), state.metrics()).await?;
+    Ok(Json(r.into()))
 }
 
 /// The optional JSON body of a decision: empty means no comment. Anything

@@ -54,6 +54,12 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.0005, 2.0, 16))
 }
 
+impl lms_app::Events for Metrics {
+    fn leave_event(&self, event: &'static str) {
+        Metrics::leave_event(self, event);
+    }
+}
+
 impl Metrics {
     pub fn new(slot: &str) -> Self {
         let mut registry = Registry::default();

@@ -1,0 +1,124 @@
+//! Leave requests through their life: submit, approve, reject, cancel. Each
+//! step is one transaction with its audit record and the notifications it
+//! owes (the approvers of a new request; the employee of a decision; the
+//! manager of a request its owner cancelled).
+
+use crate::error::Result;
+use crate::{Caller, Events};
+use chrono::{DateTime, Utc};
+use lms_core::{Comment, NewRequest, RequestAction};
+use lms_store::audit::{self, Change};
+use lms_store::notifications::{self, NewNotification};
+use lms_store::requests::{self, LeaveRequest};
+use lms_store::{employees, Conn, Db};
+
+/// Submits `new` for the caller; the approvers are told.
+pub async fn submit(
+    db: &Db,
+    caller: &Caller,
+    new: &NewRequest,
+    now: DateTime<Utc>,
+    events: &dyn Events,
+) -> Result<LeaveRequest> {
+    let mut tx = db.begin().await?;
+    let r = requests::submit(&mut tx.conn(), caller.actor.id, new, now).await?;
+    record(&mut tx.conn(), caller, "leave_request.submit", r.id, None, Some(&r), now).await?;
+    for approver in approvers_of(&mut tx.conn(), &r, caller.actor.id).await? {
+        let subject = format!("{} requested {} leave", r.employee_name, r.leave_type);
+        notify(&mut tx.conn(), approver, "leave_request.submitted", &r, subject, now).await?;
+    }
+    tx.commit().await?;
+    events.leave_event("submitted");
+    Ok(r)
+}
+
+/// Approves, rejects or cancels request `id` as the caller, with an
+/// optional comment; the employee (or, when the employee cancels, the
+/// manager) is told.
+pub async fn decide(
+    db: &Db,
+    caller: &Caller,
+    id: i64,
+    action: RequestAction,
+    comment: Option<&Comment>,
+    now: DateTime<Utc>,
+    events: &dyn Events,
+) -> Result<LeaveRequest> {
+    let mut tx = db.begin().await?;
+    let comment = comment.map(Comment::as_str);
+    let t = requests::transition(&mut tx.conn(), &caller.actor, id, action, comment, now.date_naive(), now).await?;
+    let verb = past_tense(action);
+    let action_name = format!("leave_request.{}", action.as_str());
+    record(&mut tx.conn(), caller, &action_name, id, Some(&t.before), Some(&t.after), now).await?;
+    let r = &t.after;
+    if caller.actor.id != r.employee_id {
+        let subject = format!("Your {} leave was {verb}", r.leave_type);
+        notify(&mut tx.conn(), r.employee_id, &format!("leave_request.{verb}"), r, subject, now).await?;
+    } else if let Some(m) = r.manager_id {
+        let subject = format!("{} cancelled {} leave", r.employee_name, r.leave_type);
+        notify(&mut tx.conn(), m, "leave_request.cancelled", r, subject, now).await?;
+    }
+    tx.commit().await?;
+    events.leave_event(verb);
+    Ok(t.after)
+}
+
+fn past_tense(action: RequestAction) -> &'static str {
+    match action {
+        RequestAction::Approve => "approved",
+        RequestAction::Reject => "rejected",
+        RequestAction::Cancel => "cancelled",
+    }
+}
+
+/// Who decides a new request: the employee's manager while active, else
+/// every HR admin but the requester.
+async fn approvers_of(c: &mut Conn<'_>, r: &LeaveRequest, requester: i64) -> Result<Vec<i64>> {
+    Ok(match r.manager_id {
+        Some(m) if employees::get(c, m).await?.is_some_and(|e| e.active) => vec![m],
+        _ => employees::hr_admin_ids(c).await?.into_iter().filter(|id| *id != requester).collect(),
+    })
+}
+
+async fn record(
+    c: &mut Conn<'_>,
+    caller: &Caller,
+    action: &str,
+    id: i64,
+    before: Option<&LeaveRequest>,
+    after: Option<&LeaveRequest>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let snapshot = |r: Option<&LeaveRequest>| r.and_then(|r| serde_json::to_value(r).ok());
+    let change = Change {
+        action,
+        entity_type: "leave_request",
+        entity_id: id.to_string(),
+        before: snapshot(before),
+        after: snapshot(after),
+    };
+    audit::record(c, &caller.audit(), change, now).await?;
+    Ok(())
+}
+
+async fn notify(
+    c: &mut Conn<'_>,
+    recipient: i64,
+    kind: &str,
+    r: &LeaveRequest,
+    subject: String,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let body = format!(
+        "{} leave {} to {} ({} days), status {}",
+        r.leave_type,
+        r.start_date,
+        r.end_date,
+        lms_core::LeaveAmount::from_millidays(r.amount).to_days_f64(),
+        r.status
+    );
+    let n =
+        NewNotification { recipient_id: recipient, kind, subject, body, entity_type: "leave_request", entity_id: r.id };
+    notifications::create(c, &n, now).await?;
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! The LMS's use cases: what submitting, approving, rejecting and cancelling
+//! leave does — one transaction holding the change, its audit record and its
+//! notifications, then the event told to whoever counts them. Every front
+//! door (the JSON API today, the web pages next) calls these functions, so
+//! no two of them can disagree about what a step does.
+//!
+//! A use case takes the database, the [`Caller`], parsed domain input and
+//! the time, and returns a domain value or an [`AppError`] without any HTTP
+//! status. This crate must not know HTTP, HTML or SQL (the store holds the
+//! SQL, `lms-core` the rules).
+
+pub mod error;
+pub mod leave;
+
+pub use error::AppError;
+
+use lms_core::Actor;
+use lms_store::audit::AuditContext;
+
+/// Who acts, and what the audit log keeps about the request they came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub actor: Actor,
+    /// The id of the HTTP request (or page) that asked, for the audit log.
+    pub request_id: String,
+    /// The client's address, for the audit log.
+    pub client_addr: String,
+}
+
+impl Caller {
+    /// The audit context of changes this caller makes.
+    pub fn audit(&self) -> AuditContext {
+        AuditContext {
+            actor_id: Some(self.actor.id),
+            request_id: self.request_id.clone(),
+            client_addr: self.client_addr.clone(),
+        }
+    }
+}
+
+/// Told about each workflow event once its transaction has committed (the
+/// server counts them as metrics).
+pub trait Events: Send + Sync {
+    /// `submitted`, `approved`, `rejected` or `cancelled`.
+    fn leave_event(&self, event: &'static str);
+}
+
+/// Counts nothing (tools and tests that do not keep metrics).
+pub struct NoEvents;
+
+impl Events for NoEvents {
+    fn leave_event(&self, _event: &'static str) {}
+}
