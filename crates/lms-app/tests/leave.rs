@@ -96,9 +96,10 @@ async fn a_submission_and_a_decision_do_all_they_owe_and_nothing_when_refused() 
 
     let manager = caller(MANAGER, Role::Manager);
     let comment = Comment::parse(Some("Enjoy!")).expect("comment");
-    let decided = lms_app::leave::decide(&db, &manager, r.id, RequestAction::Approve, comment.as_ref(), Utc::now(), &events)
-        .await
-        .expect("approved");
+    let decided =
+        lms_app::leave::decide(&db, &manager, r.id, RequestAction::Approve, comment.as_ref(), Utc::now(), &events)
+            .await
+            .expect("approved");
     assert_eq!((decided.status.as_str(), decided.comment.as_deref()), ("approved", Some("Enjoy!")));
     let mut c = db.acquire().await.expect("conn");
     let to_employee = notifications::list(&mut c.conn(), EMPLOYEE1, false, None, 10).await.expect("list");
