@@ -3,11 +3,11 @@
 //! owes (the approvers of a new request; the employee of a decision; the
 //! manager of a request its owner cancelled).
 
+use crate::audit::{record, Audited};
 use crate::error::Result;
 use crate::{Caller, Events};
 use chrono::{DateTime, Utc};
 use lms_core::{Comment, NewRequest, RequestAction};
-use lms_store::audit::{self, Change};
 use lms_store::notifications::{self, NewNotification};
 use lms_store::requests::{self, LeaveRequest};
 use lms_store::{employees, Conn, Db};
@@ -22,7 +22,19 @@ pub async fn submit(
 ) -> Result<LeaveRequest> {
     let mut tx = db.begin().await?;
     let r = requests::submit(&mut tx.conn(), caller.actor.id, new, now).await?;
-    record(&mut tx.conn(), caller, "leave_request.submit", r.id, None, Some(&r), now).await?;
+    let audit = caller.audit();
+    record(
+        &mut tx.conn(),
+        &audit,
+        Audited {
+            action: "leave_request.submit",
+            entity: ("leave_request", r.id.to_string()),
+            before: None,
+            after: Some(&r),
+        },
+        now,
+    )
+    .await?;
     for approver in approvers_of(&mut tx.conn(), &r, caller.actor.id).await? {
         let subject = format!("{} requested {} leave", r.employee_name, r.leave_type);
         notify(&mut tx.conn(), approver, "leave_request.submitted", &r, subject, now).await?;
@@ -49,7 +61,19 @@ pub async fn decide(
     let t = requests::transition(&mut tx.conn(), &caller.actor, id, action, comment, now.date_naive(), now).await?;
     let verb = past_tense(action);
     let action_name = format!("leave_request.{}", action.as_str());
-    record(&mut tx.conn(), caller, &action_name, id, Some(&t.before), Some(&t.after), now).await?;
+    let audit = caller.audit();
+    record(
+        &mut tx.conn(),
+        &audit,
+        Audited {
+            action: &action_name,
+            entity: ("leave_request", id.to_string()),
+            before: Some(&t.before),
+            after: Some(&t.after),
+        },
+        now,
+    )
+    .await?;
     let r = &t.after;
     if caller.actor.id != r.employee_id {
         let subject = format!("Your {} leave was {verb}", r.leave_type);
@@ -78,27 +102,6 @@ async fn approvers_of(c: &mut Conn<'_>, r: &LeaveRequest, requester: i64) -> Res
         Some(m) if employees::get(c, m).await?.is_some_and(|e| e.active) => vec![m],
         _ => employees::hr_admin_ids(c).await?.into_iter().filter(|id| *id != requester).collect(),
     })
-}
-
-async fn record(
-    c: &mut Conn<'_>,
-    caller: &Caller,
-    action: &str,
-    id: i64,
-    before: Option<&LeaveRequest>,
-    after: Option<&LeaveRequest>,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let snapshot = |r: Option<&LeaveRequest>| r.and_then(|r| serde_json::to_value(r).ok());
-    let change = Change {
-        action,
-        entity_type: "leave_request",
-        entity_id: id.to_string(),
-        before: snapshot(before),
-        after: snapshot(after),
-    };
-    audit::record(c, &caller.audit(), change, now).await?;
-    Ok(())
 }
 
 async fn notify(

@@ -1,6 +1,7 @@
 //! The LMS's use cases: what submitting, approving, rejecting and cancelling
 //! leave does — one transaction holding the change, its audit record and its
-//! notifications, then the event told to whoever counts them. Every front
+//! notifications, then the event told to whoever counts them — and the HR
+//! steps moved here so far (holidays, maintenance mode). Every front
 //! door (the JSON API today, the web pages next) calls these functions, so
 //! no two of them can disagree about what a step does.
 //!
@@ -9,8 +10,11 @@
 //! status. This crate must not know HTTP, HTML or SQL (the store holds the
 //! SQL, `lms-core` the rules).
 
+mod audit;
 pub mod error;
+pub mod holidays;
 pub mod leave;
+pub mod maintenance;
 
 pub use error::AppError;
 

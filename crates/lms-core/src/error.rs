@@ -30,6 +30,8 @@ pub enum DomainError {
     InvalidLeaveTypeCode(String),
     #[error("invalid colour '{0}': use #rrggbb")]
     InvalidColour(String),
+    #[error("name must have 1 to {max} characters")]
+    InvalidName { max: usize },
     #[error("unknown role '{0}': use employee, manager or hr-admin")]
     UnknownRole(String),
     #[error("unknown status '{0}': use pending, approved, rejected or cancelled")]
@@ -58,6 +60,7 @@ impl DomainError {
             DomainError::InvalidAmount(_) => "invalid_amount",
             DomainError::InvalidLeaveTypeCode(_) => "invalid_leave_type_code",
             DomainError::InvalidColour(_) => "invalid_colour",
+            DomainError::InvalidName { .. } => "invalid_name",
             DomainError::UnknownRole(_) => "unknown_role",
             DomainError::UnknownStatus(_) => "unknown_status",
             DomainError::InvalidTransition { .. } => "invalid_transition",

@@ -15,6 +15,7 @@ pub mod leave_type;
 pub mod policy;
 pub mod request;
 pub mod role;
+pub mod text;
 
 pub use amount::LeaveAmount;
 pub use balance::{Balance, LedgerKind};

@@ -1,8 +1,6 @@
 //! Company holidays: everyone may list them; HR admins manage them.
 
 use super::dto::Page;
-use super::text::name;
-use super::{audit_change, snapshot};
 use crate::auth::CurrentUser;
 use crate::context::RequestContext;
 use crate::error::ApiResult;
@@ -81,12 +79,7 @@ pub async fn create(
     user: CurrentUser,
     ApiJson(body): ApiJson<HolidayInput>,
 ) -> ApiResult<(StatusCode, Json<HolidayDto>)> {
-    user.require_hr()?;
-    let name = name(&body.name, 100)?;
-    let mut tx = state.db().begin().await?;
-    let h = holidays::create(&mut tx.conn(), body.date, &name, Utc::now()).await?;
-    audit_change(&mut tx.conn(), &ctx, Some(user.id()), "holiday.create", "holiday", h.id, None, snapshot(&h)).await?;
-    tx.commit().await?;
+    let h = lms_app::holidays::create(state.db(), &ctx.caller(user.actor()), body.date, &body.name, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(h.into())))
 }
 
@@ -102,24 +95,8 @@ pub async fn update(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<HolidayInput>,
 ) -> ApiResult<Json<HolidayDto>> {
-    user.require_hr()?;
-    let name = name(&body.name, 100)?;
-    let mut tx = state.db().begin().await?;
-    let before =
-        holidays::get(&mut tx.conn(), id).await?.ok_or_else(|| ApiError::not_found(format!("holiday {id}")))?;
-    let after = holidays::update(&mut tx.conn(), id, body.date, &name).await?;
-    audit_change(
-        &mut tx.conn(),
-        &ctx,
-        Some(user.id()),
-        "holiday.update",
-        "holiday",
-        id,
-        snapshot(&before),
-        snapshot(&after),
-    )
-    .await?;
-    tx.commit().await?;
+    let caller = ctx.caller(user.actor());
+    let after = lms_app::holidays::update(state.db(), &caller, id, body.date, &body.name, Utc::now()).await?;
     Ok(Json(after.into()))
 }
 
@@ -133,13 +110,6 @@ pub async fn delete(
     user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
-    user.require_hr()?;
-    let mut tx = state.db().begin().await?;
-    let before =
-        holidays::get(&mut tx.conn(), id).await?.ok_or_else(|| ApiError::not_found(format!("holiday {id}")))?;
-    holidays::delete(&mut tx.conn(), id).await?;
-    audit_change(&mut tx.conn(), &ctx, Some(user.id()), "holiday.delete", "holiday", id, snapshot(&before), None)
-        .await?;
-    tx.commit().await?;
+    lms_app::holidays::delete(state.db(), &ctx.caller(user.actor()), id, Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,11 +12,7 @@ pub fn bounded(field: &str, raw: &str, max: usize) -> Result<String, ApiError> {
     Ok(text.to_string())
 }
 
-/// A trimmed name of 1 to `max` characters.
+/// A trimmed name of 1 to `max` characters (the rule is `lms_core::text::name`).
 pub fn name(raw: &str, max: usize) -> Result<String, ApiError> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > max {
-        return Err(ApiError::unprocessable("invalid_name", format!("name must have 1 to {max} characters")));
-    }
-    Ok(name.to_string())
+    Ok(lms_core::text::name(raw, max)?)
 }

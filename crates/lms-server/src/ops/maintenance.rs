@@ -5,7 +5,6 @@
 //! (`lms proxy`, and through it the cutover gates) that the 503 is a
 //! deliberate pause, not a failure of this instance.
 
-use crate::api::audit_change;
 use crate::auth::CurrentUser;
 use crate::context::RequestContext;
 use crate::error::ApiResult;
@@ -19,7 +18,6 @@ use axum::Json;
 use chrono::Utc;
 use lms_store::settings;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 /// The response header that marks an answer of maintenance mode.
@@ -80,22 +78,8 @@ pub async fn set_maintenance(
     user: CurrentUser,
     ApiJson(body): ApiJson<Maintenance>,
 ) -> ApiResult<Json<Maintenance>> {
-    user.require_hr()?;
-    let now = Utc::now();
-    let mut tx = state.db().begin().await?;
-    let before = settings::maintenance(&mut tx.conn()).await?;
-    settings::set_maintenance(&mut tx.conn(), body.enabled, Some(user.id()), now).await?;
-    audit_change(
-        &mut tx.conn(),
-        &ctx,
-        Some(user.id()),
-        if body.enabled { "maintenance.on" } else { "maintenance.off" },
-        "settings",
-        "maintenance",
-        Some(json!({ "enabled": before })),
-        Some(json!({ "enabled": body.enabled })),
-    )
-    .await?;
-    tx.commit().await?;
+    let caller = ctx.caller(user.actor());
+    lms_app::maintenance::set(state.db(), lms_app::maintenance::Switcher::Caller(&caller), body.enabled, Utc::now())
+        .await?;
     Ok(Json(Maintenance { enabled: body.enabled }))
 }

@@ -2,9 +2,7 @@
 
 use super::DbArgs;
 use chrono::Utc;
-use lms_store::audit::{self, AuditContext, Change};
 use lms_store::settings;
-use serde_json::json;
 
 #[derive(clap::Args, Debug)]
 pub struct MaintenanceArgs {
@@ -29,23 +27,16 @@ pub async fn run(a: MaintenanceArgs) -> anyhow::Result<()> {
         MaintenanceAction::Status(db) => (db, None),
     };
     let db = db.connect(2).await?;
-    let mut tx = db.begin().await?;
-    let before = settings::maintenance(&mut tx.conn()).await?;
-    if let Some(on) = target {
-        let now = Utc::now();
-        settings::set_maintenance(&mut tx.conn(), on, None, now).await?;
-        let ctx = AuditContext { actor_id: None, request_id: "cli".into(), client_addr: "cli".into() };
-        let change = Change {
-            action: if on { "maintenance.on" } else { "maintenance.off" },
-            entity_type: "settings",
-            entity_id: "maintenance".into(),
-            before: Some(json!({ "enabled": before })),
-            after: Some(json!({ "enabled": on })),
-        };
-        audit::record(&mut tx.conn(), &ctx, change, now).await?;
-    }
-    tx.commit().await?;
-    let state = target.unwrap_or(before);
+    let state = match target {
+        Some(on) => {
+            lms_app::maintenance::set(&db, lms_app::maintenance::Switcher::CommandLine, on, Utc::now()).await?;
+            on
+        }
+        None => {
+            let mut c = db.acquire().await?;
+            settings::maintenance(&mut c.conn()).await?
+        }
+    };
     println!("maintenance mode: {}", if state { "on" } else { "off" });
     Ok(())
 }

@@ -1,7 +1,8 @@
-//! The leave use cases without any front door: a submission notifies the
+//! The use cases without any front door. Leave: a submission notifies the
 //! manager, is audited with the caller's request id and address, and is
 //! counted once committed; a decision notifies the employee; a refused step
-//! writes nothing and counts nothing.
+//! writes nothing and counts nothing. Maintenance: HR or the command line
+//! switch it, an employee may not, and the audit log says who.
 
 use chrono::{Datelike, NaiveDate, Utc, Weekday};
 use lms_app::{AppError, Caller, Events};
@@ -113,4 +114,41 @@ async fn a_submission_and_a_decision_do_all_they_owe_and_nothing_when_refused() 
     assert!(again.is_err(), "{again:?}");
     assert_eq!(events.0.lock().expect("lock").len(), 2);
     assert!(matches!(Comment::parse(Some(&"x".repeat(1001))), Err(DomainError::CommentTooLong(1001))));
+}
+
+#[tokio::test]
+async fn maintenance_is_switched_by_hr_or_the_command_line_and_audited_either_way() {
+    use lms_app::maintenance::{set, Switcher};
+    let (db, _cleanup) = organisation().await;
+    let employee = caller(EMPLOYEE1, Role::Employee);
+    let refused = set(&db, Switcher::Caller(&employee), true, Utc::now()).await;
+    assert!(matches!(refused, Err(AppError::Domain(DomainError::Forbidden(_)))), "{refused:?}");
+    assert_eq!(testing::count_rows(&db, "audit_events").await.expect("count"), 0);
+    let hr = caller(1, Role::HrAdmin);
+    assert_eq!(set(&db, Switcher::Caller(&hr), true, Utc::now()).await.expect("on"), false);
+    assert_eq!(set(&db, Switcher::CommandLine, false, Utc::now()).await.expect("off"), true);
+    let mut c = db.acquire().await.expect("conn");
+    let filter = AuditFilter {
+        actor_id: None,
+        action: None,
+        entity_type: Some("settings".into()),
+        entity_id: None,
+        from: None,
+        to: None,
+        before_id: None,
+        limit: 10,
+    };
+    let trail: Vec<_> = audit::list(&mut c.conn(), &filter)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|e| (e.action, e.actor_id, e.request_id))
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            ("maintenance.off".to_string(), None, "cli".to_string()),
+            ("maintenance.on".to_string(), Some(1), "req-1".to_string())
+        ]
+    );
 }

@@ -1,0 +1,51 @@
+//! Maintenance mode on or off for every instance sharing the database,
+//! audited; by an HR admin through a front door, or by the operator at the
+//! command line (who holds the database itself).
+
+use crate::audit::{record, require_hr, Audited};
+use crate::error::Result;
+use crate::Caller;
+use chrono::{DateTime, Utc};
+use lms_store::audit::AuditContext;
+use lms_store::{settings, Db};
+use serde::Serialize;
+
+/// Who switches it.
+pub enum Switcher<'a> {
+    /// A signed-in person; must be an HR admin.
+    Caller(&'a Caller),
+    /// `lms maintenance on|off`.
+    CommandLine,
+}
+
+#[derive(Serialize)]
+struct State {
+    enabled: bool,
+}
+
+/// Switches maintenance mode to `on`; returns what it was.
+pub async fn set(db: &Db, by: Switcher<'_>, on: bool, now: DateTime<Utc>) -> Result<bool> {
+    let (audit, actor_id) = match by {
+        Switcher::Caller(caller) => {
+            require_hr(caller)?;
+            (caller.audit(), Some(caller.actor.id))
+        }
+        Switcher::CommandLine => {
+            (AuditContext { actor_id: None, request_id: "cli".into(), client_addr: "cli".into() }, None)
+        }
+    };
+    let mut tx = db.begin().await?;
+    let before = settings::maintenance(&mut tx.conn()).await?;
+    settings::set_maintenance(&mut tx.conn(), on, actor_id, now).await?;
+    let action = if on { "maintenance.on" } else { "maintenance.off" };
+    let (was, is) = (State { enabled: before }, State { enabled: on });
+    record(
+        &mut tx.conn(),
+        &audit,
+        Audited { action, entity: ("settings", "maintenance".to_string()), before: Some(&was), after: Some(&is) },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(before)
+}
