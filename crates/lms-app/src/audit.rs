@@ -1,10 +1,7 @@
-//! Writing a change into the audit log inside the use case's transaction,
-//! and the HR-only rule the HR use cases share.
+//! Writing a change into the audit log inside the use case's transaction.
 
 use crate::error::Result;
-use crate::Caller;
 use chrono::{DateTime, Utc};
-use lms_core::DomainError;
 use lms_store::audit::{self, AuditContext, Change};
 use lms_store::Conn;
 use serde::Serialize;
@@ -36,13 +33,4 @@ pub(crate) async fn record<T: Serialize>(
     };
     audit::record(c, by, change, now).await?;
     Ok(())
-}
-
-/// Refuses callers who are not HR admins.
-pub(crate) fn require_hr(caller: &Caller) -> Result<()> {
-    if caller.actor.is_hr() {
-        Ok(())
-    } else {
-        Err(DomainError::Forbidden("this needs the hr-admin role".into()).into())
-    }
 }

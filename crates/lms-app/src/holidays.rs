@@ -1,7 +1,7 @@
 //! Company holidays (HR admins): add, change, remove; each audited.
 //! Requests already made keep their amounts.
 
-use crate::audit::{record, require_hr, Audited};
+use crate::audit::{record, Audited};
 use crate::error::Result;
 use crate::Caller;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -12,7 +12,7 @@ use lms_store::{Db, StoreError};
 pub const MAX_NAME_CHARS: usize = 100;
 
 pub async fn create(db: &Db, caller: &Caller, day: NaiveDate, name: &str, now: DateTime<Utc>) -> Result<Holiday> {
-    require_hr(caller)?;
+    caller.require_hr()?;
     let name = lms_core::text::name(name, MAX_NAME_CHARS)?;
     let mut tx = db.begin().await?;
     let h = holidays::create(&mut tx.conn(), day, &name, now).await?;
@@ -35,7 +35,7 @@ pub async fn update(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<Holiday> {
-    require_hr(caller)?;
+    caller.require_hr()?;
     let name = lms_core::text::name(name, MAX_NAME_CHARS)?;
     let mut tx = db.begin().await?;
     let before = holidays::get(&mut tx.conn(), id).await?.ok_or_else(|| not_found(id))?;
@@ -57,7 +57,7 @@ pub async fn update(
 }
 
 pub async fn delete(db: &Db, caller: &Caller, id: i64, now: DateTime<Utc>) -> Result<()> {
-    require_hr(caller)?;
+    caller.require_hr()?;
     let mut tx = db.begin().await?;
     let before = holidays::get(&mut tx.conn(), id).await?.ok_or_else(|| not_found(id))?;
     holidays::delete(&mut tx.conn(), id).await?;

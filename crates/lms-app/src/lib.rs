@@ -1,7 +1,7 @@
 //! The LMS's use cases: what submitting, approving, rejecting and cancelling
 //! leave does — one transaction holding the change, its audit record and its
 //! notifications, then the event told to whoever counts them — and the HR
-//! steps moved here so far (holidays, maintenance mode). Every front
+//! steps moved here so far (leave types, holidays, maintenance mode). Every front
 //! door (the JSON API today, the web pages next) calls these functions, so
 //! no two of them can disagree about what a step does.
 //!
@@ -14,6 +14,7 @@ mod audit;
 pub mod error;
 pub mod holidays;
 pub mod leave;
+pub mod leave_types;
 pub mod maintenance;
 
 pub use error::AppError;
@@ -32,6 +33,17 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Refuses a caller who is not an HR admin. The HR use cases check it
+    /// themselves; a front door may check it first, before parsing input,
+    /// so that a person without the role learns nothing about the input.
+    pub fn require_hr(&self) -> error::Result<()> {
+        if self.actor.is_hr() {
+            Ok(())
+        } else {
+            Err(lms_core::DomainError::Forbidden("this needs the hr-admin role".into()).into())
+        }
+    }
+
     /// The audit context of changes this caller makes.
     pub fn audit(&self) -> AuditContext {
         AuditContext {

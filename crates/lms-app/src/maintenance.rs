@@ -2,7 +2,7 @@
 //! audited; by an HR admin through a front door, or by the operator at the
 //! command line (who holds the database itself).
 
-use crate::audit::{record, require_hr, Audited};
+use crate::audit::{record, Audited};
 use crate::error::Result;
 use crate::Caller;
 use chrono::{DateTime, Utc};
@@ -27,7 +27,7 @@ struct State {
 pub async fn set(db: &Db, by: Switcher<'_>, on: bool, now: DateTime<Utc>) -> Result<bool> {
     let (audit, actor_id) = match by {
         Switcher::Caller(caller) => {
-            require_hr(caller)?;
+            caller.require_hr()?;
             (caller.audit(), Some(caller.actor.id))
         }
         Switcher::CommandLine => {

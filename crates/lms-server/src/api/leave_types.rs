@@ -2,7 +2,6 @@
 
 use super::dto::Page;
 use super::text::name;
-use super::{audit_change, snapshot};
 use crate::auth::CurrentUser;
 use crate::context::RequestContext;
 use crate::error::ApiResult;
@@ -103,7 +102,9 @@ pub async fn create(
     user: CurrentUser,
     ApiJson(body): ApiJson<CreateLeaveType>,
 ) -> ApiResult<(StatusCode, Json<LeaveTypeDto>)> {
-    user.require_hr()?;
+    // Who may is checked before the input is read (and again by the use case).
+    let caller = ctx.caller(user.actor());
+    caller.require_hr()?;
     let code = LeaveTypeCode::parse(&body.code)?;
     let colour = Colour::parse(body.colour.as_deref().unwrap_or("#4a90d9"))?;
     let new = NewLeaveType {
@@ -114,11 +115,7 @@ pub async fn create(
         colour: colour.as_str().to_string(),
         default_allowance: allowance(body.default_allowance)?,
     };
-    let mut tx = state.db().begin().await?;
-    let t = leave_types::create(&mut tx.conn(), &new, Utc::now()).await?;
-    audit_change(&mut tx.conn(), &ctx, Some(user.id()), "leave_type.create", "leave_type", t.id, None, snapshot(&t))
-        .await?;
-    tx.commit().await?;
+    let t = lms_app::leave_types::create(state.db(), &caller, &new, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(t.into())))
 }
 
@@ -149,7 +146,9 @@ pub async fn update(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UpdateLeaveType>,
 ) -> ApiResult<Json<LeaveTypeDto>> {
-    user.require_hr()?;
+    // Who may is checked before the input is read (and again by the use case).
+    let caller = ctx.caller(user.actor());
+    caller.require_hr()?;
     let changes = LeaveTypeChanges {
         name: body.name.as_deref().map(|n| name(n, 100)).transpose()?,
         deducts_balance: body.deducts_balance,
@@ -158,21 +157,6 @@ pub async fn update(
         default_allowance: body.default_allowance.map(|d| allowance(Some(d))).transpose()?,
         active: body.active,
     };
-    let mut tx = state.db().begin().await?;
-    let before =
-        leave_types::get(&mut tx.conn(), id).await?.ok_or_else(|| ApiError::not_found(format!("leave type {id}")))?;
-    let after = leave_types::update(&mut tx.conn(), id, &changes, Utc::now()).await?;
-    audit_change(
-        &mut tx.conn(),
-        &ctx,
-        Some(user.id()),
-        "leave_type.update",
-        "leave_type",
-        id,
-        snapshot(&before),
-        snapshot(&after),
-    )
-    .await?;
-    tx.commit().await?;
+    let after = lms_app::leave_types::update(state.db(), &caller, id, &changes, Utc::now()).await?;
     Ok(Json(after.into()))
 }

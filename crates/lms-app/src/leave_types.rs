@@ -1,0 +1,49 @@
+//! Leave types (HR admins): create and change; each audited. A retired
+//! type (`active = false`) takes no new requests and keeps its history.
+
+use crate::audit::{record, Audited};
+use crate::error::Result;
+use crate::Caller;
+use chrono::{DateTime, Utc};
+use lms_store::leave_types::{self, LeaveType, LeaveTypeChanges, NewLeaveType};
+use lms_store::{Db, StoreError};
+
+/// Creates the leave type `new` (already parsed: code, colour, name, allowance).
+pub async fn create(db: &Db, caller: &Caller, new: &NewLeaveType, now: DateTime<Utc>) -> Result<LeaveType> {
+    caller.require_hr()?;
+    let mut tx = db.begin().await?;
+    let t = leave_types::create(&mut tx.conn(), new, now).await?;
+    let what = Audited {
+        action: "leave_type.create",
+        entity: ("leave_type", t.id.to_string()),
+        before: None,
+        after: Some(&t),
+    };
+    record(&mut tx.conn(), &caller.audit(), what, now).await?;
+    tx.commit().await?;
+    Ok(t)
+}
+
+/// Applies `changes` to leave type `id`.
+pub async fn update(
+    db: &Db,
+    caller: &Caller,
+    id: i64,
+    changes: &LeaveTypeChanges,
+    now: DateTime<Utc>,
+) -> Result<LeaveType> {
+    caller.require_hr()?;
+    let mut tx = db.begin().await?;
+    let before =
+        leave_types::get(&mut tx.conn(), id).await?.ok_or_else(|| StoreError::NotFound(format!("leave type {id}")))?;
+    let after = leave_types::update(&mut tx.conn(), id, changes, now).await?;
+    let what = Audited {
+        action: "leave_type.update",
+        entity: ("leave_type", id.to_string()),
+        before: Some(&before),
+        after: Some(&after),
+    };
+    record(&mut tx.conn(), &caller.audit(), what, now).await?;
+    tx.commit().await?;
+    Ok(after)
+}
