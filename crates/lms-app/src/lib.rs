@@ -1,7 +1,8 @@
 //! The LMS's use cases: what submitting, approving, rejecting and cancelling
 //! leave does — one transaction holding the change, its audit record and its
 //! notifications, then the event told to whoever counts them — and the HR
-//! steps moved here so far (leave types, holidays, maintenance mode). Every front
+//! steps moved here so far (allowances, leave types, holidays, maintenance
+//! mode). Every front
 //! door (the JSON API today, the web pages next) calls these functions, so
 //! no two of them can disagree about what a step does.
 //!
@@ -10,6 +11,7 @@
 //! status. This crate must not know HTTP, HTML or SQL (the store holds the
 //! SQL, `lms-core` the rules).
 
+pub mod allowances;
 mod audit;
 pub mod error;
 pub mod holidays;

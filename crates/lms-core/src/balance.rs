@@ -88,3 +88,77 @@ mod tests {
         assert!(b.check_fits(LeaveAmount::days(100), false, "unpaid", 2026).is_ok());
     }
 }
+
+/// A change of entitlement HR writes into the ledger: an allocation (the
+/// year's allowance: not negative) or an adjustment (not zero, with a
+/// reason); at most 366 days either way, a reason of at most 1000
+/// characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntitlementChange {
+    kind: LedgerKind,
+    amount: LeaveAmount,
+    reason: String,
+}
+
+impl EntitlementChange {
+    pub fn parse(kind: LedgerKind, amount: LeaveAmount, reason: Option<&str>) -> Result<Self, DomainError> {
+        if amount.millidays().abs() > LeaveAmount::days(366).millidays() {
+            return Err(DomainError::EntitlementAmount("days must be within ±366"));
+        }
+        let reason = reason.unwrap_or("").trim().to_string();
+        match kind {
+            LedgerKind::Allocation if amount < LeaveAmount::ZERO => {
+                return Err(DomainError::EntitlementAmount("an allocation cannot be negative"))
+            }
+            LedgerKind::Adjustment if reason.is_empty() => return Err(DomainError::ReasonRequired),
+            LedgerKind::Adjustment if amount == LeaveAmount::ZERO => {
+                return Err(DomainError::EntitlementAmount("an adjustment of zero days changes nothing"))
+            }
+            _ => {}
+        }
+        let chars = reason.chars().count();
+        if chars > crate::MAX_REASON_CHARS {
+            return Err(DomainError::ReasonTooLong(chars));
+        }
+        Ok(EntitlementChange { kind, amount, reason })
+    }
+    pub fn kind(&self) -> LedgerKind {
+        self.kind
+    }
+    pub fn amount(&self) -> LeaveAmount {
+        self.amount
+    }
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+#[cfg(test)]
+mod entitlement_tests {
+    use super::*;
+
+    #[test]
+    fn allocations_and_adjustments_follow_their_rules() {
+        let days = LeaveAmount::days;
+        let code = |r: Result<EntitlementChange, DomainError>| r.err().map(|e| e.code());
+        assert_eq!(code(EntitlementChange::parse(LedgerKind::Allocation, days(25), None)), None);
+        assert_eq!(code(EntitlementChange::parse(LedgerKind::Allocation, days(-1), None)), Some("invalid_amount"));
+        assert_eq!(
+            code(EntitlementChange::parse(LedgerKind::Adjustment, days(2), Some("  "))),
+            Some("reason_required")
+        );
+        assert_eq!(code(EntitlementChange::parse(LedgerKind::Adjustment, days(0), Some("x"))), Some("invalid_amount"));
+        assert_eq!(code(EntitlementChange::parse(LedgerKind::Adjustment, days(-2), Some(" carried "))), None);
+        assert_eq!(
+            code(EntitlementChange::parse(LedgerKind::Adjustment, days(367), Some("x"))),
+            Some("invalid_amount")
+        );
+        let long = "r".repeat(1001);
+        assert_eq!(
+            code(EntitlementChange::parse(LedgerKind::Adjustment, days(1), Some(&long))),
+            Some("reason_too_long")
+        );
+        let ok = EntitlementChange::parse(LedgerKind::Adjustment, days(-2), Some(" carried ")).expect("valid");
+        assert_eq!((ok.kind(), ok.amount(), ok.reason()), (LedgerKind::Adjustment, days(-2), "carried"));
+    }
+}

@@ -32,6 +32,10 @@ pub enum DomainError {
     InvalidColour(String),
     #[error("name must have 1 to {max} characters")]
     InvalidName { max: usize },
+    #[error("{0}")]
+    EntitlementAmount(&'static str),
+    #[error("an adjustment needs a reason")]
+    ReasonRequired,
     #[error("unknown role '{0}': use employee, manager or hr-admin")]
     UnknownRole(String),
     #[error("unknown status '{0}': use pending, approved, rejected or cancelled")]
@@ -61,6 +65,8 @@ impl DomainError {
             DomainError::InvalidLeaveTypeCode(_) => "invalid_leave_type_code",
             DomainError::InvalidColour(_) => "invalid_colour",
             DomainError::InvalidName { .. } => "invalid_name",
+            DomainError::EntitlementAmount(_) => "invalid_amount",
+            DomainError::ReasonRequired => "reason_required",
             DomainError::UnknownRole(_) => "unknown_role",
             DomainError::UnknownStatus(_) => "unknown_status",
             DomainError::InvalidTransition { .. } => "invalid_transition",

@@ -18,7 +18,7 @@ pub mod role;
 pub mod text;
 
 pub use amount::LeaveAmount;
-pub use balance::{Balance, LedgerKind};
+pub use balance::{Balance, EntitlementChange, LedgerKind};
 pub use calendar::{DateRange, WorkCalendar};
 pub use email::Email;
 pub use error::DomainError;

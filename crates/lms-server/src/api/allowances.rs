@@ -2,21 +2,19 @@
 //! year's allocation (once per person, type and year); changes afterwards
 //! are adjustments with a reason, so every balance stays explainable.
 
-use super::audit_change;
 use super::me::{balances_of, check_year, Balances};
 use crate::auth::CurrentUser;
 use crate::context::RequestContext;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::{ApiError, AppState};
+use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{Datelike, Utc};
-use lms_core::{LeaveAmount, LedgerKind};
-use lms_store::{employees, leave_types, ledger};
+use lms_core::{EntitlementChange, LeaveAmount, LedgerKind};
+use lms_store::employees;
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, IntoParams)]
@@ -72,56 +70,12 @@ async fn write(
     body: LedgerChange,
     kind: LedgerKind,
 ) -> ApiResult<(StatusCode, Json<Balances>)> {
-    user.require_hr()?;
+    let caller = ctx.caller(user.actor());
+    caller.require_hr()?;
     let year = check_year(body.year)?;
-    let amount = LeaveAmount::from_days_f64(body.days)?;
-    if amount.millidays().abs() > LeaveAmount::days(366).millidays() {
-        return Err(ApiError::unprocessable("invalid_amount", "days must be within ±366"));
-    }
-    let reason = body.reason.as_deref().unwrap_or("").trim().to_string();
-    match kind {
-        LedgerKind::Allocation if amount < LeaveAmount::ZERO => {
-            return Err(ApiError::unprocessable("invalid_amount", "an allocation cannot be negative"))
-        }
-        LedgerKind::Adjustment if reason.is_empty() => {
-            return Err(ApiError::unprocessable("reason_required", "an adjustment needs a reason"))
-        }
-        LedgerKind::Adjustment if amount == LeaveAmount::ZERO => {
-            return Err(ApiError::unprocessable("invalid_amount", "an adjustment of zero days changes nothing"))
-        }
-        _ => {}
-    }
-    if reason.chars().count() > 1000 {
-        return Err(ApiError::unprocessable("reason_too_long", "reason may have at most 1000 characters"));
-    }
-    let now = Utc::now();
-    let mut tx = state.db().begin().await?;
-    employees::lock(&mut tx.conn(), body.employee_id).await?;
-    let lt = leave_types::by_code(&mut tx.conn(), &body.leave_type).await?.ok_or_else(|| {
-        ApiError::unprocessable("unknown_leave_type", format!("unknown leave type '{}'", body.leave_type))
-    })?;
-    let entry = ledger::NewEntry {
-        employee_id: body.employee_id,
-        leave_type_id: lt.id,
-        year,
-        kind,
-        amount,
-        reason: &reason,
-        created_by: Some(user.id()),
-    };
-    let id = ledger::add(&mut tx.conn(), &entry, now).await?;
-    audit_change(
-        &mut tx.conn(),
-        &ctx,
-        Some(user.id()),
-        &format!("ledger.{}", kind.as_str()),
-        "ledger_entry",
-        id,
-        None,
-        Some(json!({"employee_id": body.employee_id, "leave_type": lt.code, "year": year, "days": amount.to_days_f64(), "reason": reason})),
-    )
-    .await?;
-    tx.commit().await?;
+    let change = EntitlementChange::parse(kind, LeaveAmount::from_days_f64(body.days)?, body.reason.as_deref())?;
+    lms_app::allowances::write(state.db(), &caller, body.employee_id, &body.leave_type, year, &change, Utc::now())
+        .await?;
     Ok((StatusCode::CREATED, Json(balances_of(&state, body.employee_id, year, true).await?)))
 }
 
