@@ -1,8 +1,7 @@
 //! The LMS's use cases: what submitting, approving, rejecting and cancelling
 //! leave does — one transaction holding the change, its audit record and its
 //! notifications, then the event told to whoever counts them — and the HR
-//! steps moved here so far (allowances, leave types, holidays, maintenance
-//! mode). Every front
+//! steps: people, allowances, leave types, holidays, maintenance mode. Every front
 //! door (the JSON API today, the web pages next) calls these functions, so
 //! no two of them can disagree about what a step does.
 //!
@@ -18,6 +17,7 @@ pub mod holidays;
 pub mod leave;
 pub mod leave_types;
 pub mod maintenance;
+pub mod people;
 
 pub use error::AppError;
 

@@ -2,7 +2,8 @@
 //! manager, is audited with the caller's request id and address, and is
 //! counted once committed; a decision notifies the employee; a refused step
 //! writes nothing and counts nothing. Maintenance: HR or the command line
-//! switch it, an employee may not, and the audit log says who.
+//! switch it, an employee may not, and the audit log says who. People: no
+//! self-lockout, no unknown or circular manager, HR only.
 
 use chrono::{Datelike, NaiveDate, Utc, Weekday};
 use lms_app::{AppError, Caller, Events};
@@ -151,4 +152,41 @@ async fn maintenance_is_switched_by_hr_or_the_command_line_and_audited_either_wa
             ("maintenance.on".to_string(), Some(1), "req-1".to_string())
         ]
     );
+}
+
+#[tokio::test]
+async fn people_rules_hold_whoever_asks() {
+    use lms_store::employees::{EmployeeChanges, NewEmployee};
+    let (db, _cleanup) = organisation().await;
+    let hr = caller(1, Role::HrAdmin);
+    let refused = |r: Result<lms_store::employees::Employee, AppError>| match r {
+        Err(AppError::Domain(e)) => e.code(),
+        other => panic!("expected a broken rule, got {other:?}"),
+    };
+    let before = testing::count_rows(&db, "audit_events").await.expect("count");
+    let deactivate_self = EmployeeChanges { active: Some(false), ..Default::default() };
+    assert_eq!(refused(lms_app::people::update(&db, &hr, 1, &deactivate_self, None, Utc::now()).await), "self_lockout");
+    let demote_self = EmployeeChanges { role: Some(Role::Employee), ..Default::default() };
+    assert_eq!(refused(lms_app::people::update(&db, &hr, 1, &demote_self, None, Utc::now()).await), "self_lockout");
+    let own_manager = EmployeeChanges { manager_id: Some(Some(EMPLOYEE1)), ..Default::default() };
+    let r = lms_app::people::update(&db, &hr, EMPLOYEE1, &own_manager, None, Utc::now()).await;
+    assert_eq!(refused(r), "manager_cycle");
+    let new = NewEmployee {
+        email: lms_core::Email::parse("new@demo.local").expect("email"),
+        name: "New Person".into(),
+        department: String::new(),
+        manager_id: Some(999),
+        start_date: june_monday(),
+        role: Role::Employee,
+        password_hash: None,
+    };
+    assert_eq!(refused(lms_app::people::create(&db, &hr, &new, Utc::now()).await), "unknown_manager");
+    let employee = caller(EMPLOYEE1, Role::Employee);
+    let r = lms_app::people::create(&db, &employee, &NewEmployee { manager_id: None, ..new.clone() }, Utc::now()).await;
+    assert_eq!(refused(r), "forbidden");
+    assert_eq!(testing::count_rows(&db, "audit_events").await.expect("count"), before, "refusals write nothing");
+    let created = lms_app::people::create(&db, &hr, &NewEmployee { manager_id: Some(MANAGER), ..new }, Utc::now())
+        .await
+        .expect("created");
+    assert_eq!(created.manager_id, Some(MANAGER));
 }

@@ -36,6 +36,12 @@ pub enum DomainError {
     EntitlementAmount(&'static str),
     #[error("an adjustment needs a reason")]
     ReasonRequired,
+    #[error("you cannot deactivate yourself or drop your own hr-admin role")]
+    SelfLockout,
+    #[error("{0}")]
+    ManagerCycle(String),
+    #[error("manager {0} does not exist or is inactive")]
+    UnknownManager(i64),
     #[error("unknown role '{0}': use employee, manager or hr-admin")]
     UnknownRole(String),
     #[error("unknown status '{0}': use pending, approved, rejected or cancelled")]
@@ -67,6 +73,9 @@ impl DomainError {
             DomainError::InvalidName { .. } => "invalid_name",
             DomainError::EntitlementAmount(_) => "invalid_amount",
             DomainError::ReasonRequired => "reason_required",
+            DomainError::SelfLockout => "self_lockout",
+            DomainError::ManagerCycle(_) => "manager_cycle",
+            DomainError::UnknownManager(_) => "unknown_manager",
             DomainError::UnknownRole(_) => "unknown_role",
             DomainError::UnknownStatus(_) => "unknown_status",
             DomainError::InvalidTransition { .. } => "invalid_transition",

@@ -3,19 +3,17 @@
 
 use super::dto::{EmployeeDto, Page};
 use super::text::name;
-use super::{audit_change, snapshot};
 use crate::auth::{password, CurrentUser};
 use crate::context::RequestContext;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::{ApiError, AppState};
+use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{NaiveDate, Utc};
 use lms_core::{Email, Role};
 use lms_store::employees::{self, EmployeeChanges, NewEmployee};
-use lms_store::{auth, Conn};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -94,29 +92,6 @@ pub struct CreateEmployee {
     pub password: Option<String>,
 }
 
-async fn check_manager(c: &mut Conn<'_>, employee: Option<i64>, manager: Option<i64>) -> ApiResult<()> {
-    if let Some(m) = manager {
-        match employees::get(c, m).await? {
-            Some(e) if e.active => {}
-            _ => {
-                return Err(ApiError::unprocessable(
-                    "unknown_manager",
-                    format!("manager {m} does not exist or is inactive"),
-                ))
-            }
-        }
-        if let Some(id) = employee {
-            if employees::would_cycle(c, id, m).await? {
-                return Err(ApiError::unprocessable(
-                    "manager_cycle",
-                    format!("employee {m} reports to employee {id}; a person cannot manage their own manager"),
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Creates a person (HR admins).
 #[utoipa::path(post, path = "/employees", operation_id = "create_employee", tag = "hr", request_body = CreateEmployee,
     responses((status = 201, body = EmployeeDto, links(
@@ -131,27 +106,18 @@ pub async fn create(
     user: CurrentUser,
     ApiJson(body): ApiJson<CreateEmployee>,
 ) -> ApiResult<(StatusCode, Json<EmployeeDto>)> {
-    user.require_hr()?;
-    let email = Email::parse(&body.email)?;
-    let role: Role = body.role.parse()?;
-    let name = name(&body.name, 200)?;
-    let password_hash = password::hash_new(body.password).await?;
-    let now = Utc::now();
-    let mut tx = state.db().begin().await?;
-    check_manager(&mut tx.conn(), None, body.manager_id).await?;
+    let caller = ctx.caller(user.actor());
+    caller.require_hr()?;
     let new = NewEmployee {
-        email,
-        name,
+        email: Email::parse(&body.email)?,
+        name: name(&body.name, 200)?,
         department: super::text::bounded("department", &body.department, 200)?,
         manager_id: body.manager_id,
         start_date: body.start_date,
-        role,
-        password_hash,
+        role: body.role.parse()?,
+        password_hash: password::hash_new(body.password).await?,
     };
-    let e = employees::create(&mut tx.conn(), &new, now).await?;
-    audit_change(&mut tx.conn(), &ctx, Some(user.id()), "employee.create", "employee", e.id, None, snapshot(&e))
-        .await?;
-    tx.commit().await?;
+    let e = lms_app::people::create(state.db(), &caller, &new, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(e.into())))
 }
 
@@ -196,51 +162,18 @@ pub async fn update(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UpdateEmployee>,
 ) -> ApiResult<Json<EmployeeDto>> {
-    user.require_hr()?;
-    let role = body.role.as_deref().map(str::parse::<Role>).transpose()?;
-    let name = body.name.as_deref().map(|n| name(n, 200)).transpose()?;
-    if id == user.id() && (body.active == Some(false) || role.is_some_and(|r| r != Role::HrAdmin)) {
-        return Err(ApiError::unprocessable(
-            "self_lockout",
-            "you cannot deactivate yourself or drop your own hr-admin role",
-        ));
-    }
-    let password_hash = password::hash_new(body.password).await?;
-    let now = Utc::now();
-    let mut tx = state.db().begin().await?;
-    let before = employees::require(&mut tx.conn(), id).await?;
-    if let Some(m) = body.manager_id {
-        if m == Some(id) {
-            return Err(ApiError::unprocessable("manager_cycle", "a person cannot be their own manager"));
-        }
-        check_manager(&mut tx.conn(), Some(id), m).await?;
-    }
+    let caller = ctx.caller(user.actor());
+    caller.require_hr()?;
     let changes = EmployeeChanges {
-        name,
+        name: body.name.as_deref().map(|n| name(n, 200)).transpose()?,
         department: body.department.map(|d| super::text::bounded("department", &d, 200)).transpose()?,
         manager_id: body.manager_id,
         start_date: body.start_date,
-        role,
+        role: body.role.as_deref().map(str::parse::<Role>).transpose()?,
         active: body.active,
     };
-    let after = employees::update(&mut tx.conn(), id, &changes, now).await?;
-    if let Some(hash) = &password_hash {
-        employees::set_password(&mut tx.conn(), id, hash, now).await?;
-    }
-    if (before.active && !after.active) || password_hash.is_some() {
-        // A reset password or a deactivation ends every way in: sessions
-        // and API tokens alike (a reactivated person signs in anew).
-        auth::delete_sessions_of(&mut tx.conn(), id).await?;
-        auth::revoke_tokens_of(&mut tx.conn(), id, now).await?;
-    }
-    if password_hash.is_some() {
-        // A reset password is its own audited action (never with the hash).
-        audit_change(&mut tx.conn(), &ctx, Some(user.id()), "employee.password_reset", "employee", id, None, None)
-            .await?;
-    }
-    let action = if before.active && !after.active { "employee.deactivate" } else { "employee.update" };
-    audit_change(&mut tx.conn(), &ctx, Some(user.id()), action, "employee", id, snapshot(&before), snapshot(&after))
-        .await?;
-    tx.commit().await?;
+    let password_hash = password::hash_new(body.password).await?;
+    let after =
+        lms_app::people::update(state.db(), &caller, id, &changes, password_hash.as_deref(), Utc::now()).await?;
     Ok(Json(after.into()))
 }
