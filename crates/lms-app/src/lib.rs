@@ -56,6 +56,38 @@ impl Caller {
     }
 }
 
+/// Who performs a step: a signed-in person (whose role the use case
+/// checks), or the operator at the command line, who holds the database
+/// itself and is recorded as `cli`.
+#[derive(Debug, Clone, Copy)]
+pub enum By<'a> {
+    Caller(&'a Caller),
+    CommandLine,
+}
+
+impl By<'_> {
+    pub(crate) fn require_hr(&self) -> error::Result<()> {
+        match self {
+            By::Caller(caller) => caller.require_hr(),
+            By::CommandLine => Ok(()),
+        }
+    }
+
+    pub(crate) fn actor_id(&self) -> Option<i64> {
+        match self {
+            By::Caller(caller) => Some(caller.actor.id),
+            By::CommandLine => None,
+        }
+    }
+
+    pub(crate) fn audit(&self) -> AuditContext {
+        match self {
+            By::Caller(caller) => caller.audit(),
+            By::CommandLine => AuditContext { actor_id: None, request_id: "cli".into(), client_addr: "cli".into() },
+        }
+    }
+}
+
 /// Told about each workflow event once its transaction has committed (the
 /// server counts them as metrics).
 pub trait Events: Send + Sync {

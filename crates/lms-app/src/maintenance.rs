@@ -4,19 +4,10 @@
 
 use crate::audit::{record, Audited};
 use crate::error::Result;
-use crate::Caller;
+use crate::By;
 use chrono::{DateTime, Utc};
-use lms_store::audit::AuditContext;
 use lms_store::{settings, Db};
 use serde::Serialize;
-
-/// Who switches it.
-pub enum Switcher<'a> {
-    /// A signed-in person; must be an HR admin.
-    Caller(&'a Caller),
-    /// `lms maintenance on|off`.
-    CommandLine,
-}
 
 #[derive(Serialize)]
 struct State {
@@ -24,16 +15,9 @@ struct State {
 }
 
 /// Switches maintenance mode to `on`; returns what it was.
-pub async fn set(db: &Db, by: Switcher<'_>, on: bool, now: DateTime<Utc>) -> Result<bool> {
-    let (audit, actor_id) = match by {
-        Switcher::Caller(caller) => {
-            caller.require_hr()?;
-            (caller.audit(), Some(caller.actor.id))
-        }
-        Switcher::CommandLine => {
-            (AuditContext { actor_id: None, request_id: "cli".into(), client_addr: "cli".into() }, None)
-        }
-    };
+pub async fn set(db: &Db, by: By<'_>, on: bool, now: DateTime<Utc>) -> Result<bool> {
+    by.require_hr()?;
+    let (audit, actor_id) = (by.audit(), by.actor_id());
     let mut tx = db.begin().await?;
     let before = settings::maintenance(&mut tx.conn()).await?;
     settings::set_maintenance(&mut tx.conn(), on, actor_id, now).await?;

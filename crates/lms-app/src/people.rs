@@ -7,21 +7,22 @@
 
 use crate::audit::{record, Audited};
 use crate::error::Result;
-use crate::Caller;
+use crate::{By, Caller};
 use chrono::{DateTime, Utc};
 use lms_core::{DomainError, Role};
 use lms_store::employees::{self, Employee, EmployeeChanges, NewEmployee};
 use lms_store::{auth, Conn, Db};
 
-/// Creates the person `new` (parsed, the password already hashed).
-pub async fn create(db: &Db, caller: &Caller, new: &NewEmployee, now: DateTime<Utc>) -> Result<Employee> {
-    caller.require_hr()?;
+/// Creates the person `new` (parsed, the password already hashed); by an
+/// HR admin, or at the command line (the first HR admin of a new database).
+pub async fn create(db: &Db, by: By<'_>, new: &NewEmployee, now: DateTime<Utc>) -> Result<Employee> {
+    by.require_hr()?;
     let mut tx = db.begin().await?;
     check_manager(&mut tx.conn(), None, new.manager_id).await?;
     let e = employees::create(&mut tx.conn(), new, now).await?;
     let what =
         Audited { action: "employee.create", entity: ("employee", e.id.to_string()), before: None, after: Some(&e) };
-    record(&mut tx.conn(), &caller.audit(), what, now).await?;
+    record(&mut tx.conn(), &by.audit(), what, now).await?;
     tx.commit().await?;
     Ok(e)
 }

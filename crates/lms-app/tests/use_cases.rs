@@ -119,15 +119,16 @@ async fn a_submission_and_a_decision_do_all_they_owe_and_nothing_when_refused() 
 
 #[tokio::test]
 async fn maintenance_is_switched_by_hr_or_the_command_line_and_audited_either_way() {
-    use lms_app::maintenance::{set, Switcher};
+    use lms_app::maintenance::set;
+    use lms_app::By;
     let (db, _cleanup) = organisation().await;
     let employee = caller(EMPLOYEE1, Role::Employee);
-    let refused = set(&db, Switcher::Caller(&employee), true, Utc::now()).await;
+    let refused = set(&db, By::Caller(&employee), true, Utc::now()).await;
     assert!(matches!(refused, Err(AppError::Domain(DomainError::Forbidden(_)))), "{refused:?}");
     assert_eq!(testing::count_rows(&db, "audit_events").await.expect("count"), 0);
     let hr = caller(1, Role::HrAdmin);
-    assert!(!set(&db, Switcher::Caller(&hr), true, Utc::now()).await.expect("on"), "it was off");
-    assert!(set(&db, Switcher::CommandLine, false, Utc::now()).await.expect("off"), "it was on");
+    assert!(!set(&db, By::Caller(&hr), true, Utc::now()).await.expect("on"), "it was off");
+    assert!(set(&db, By::CommandLine, false, Utc::now()).await.expect("off"), "it was on");
     let mut c = db.acquire().await.expect("conn");
     let filter = AuditFilter {
         actor_id: None,
@@ -180,13 +181,27 @@ async fn people_rules_hold_whoever_asks() {
         role: Role::Employee,
         password_hash: None,
     };
-    assert_eq!(refused(lms_app::people::create(&db, &hr, &new, Utc::now()).await), "unknown_manager");
+    assert_eq!(
+        refused(lms_app::people::create(&db, lms_app::By::Caller(&hr), &new, Utc::now()).await),
+        "unknown_manager"
+    );
     let employee = caller(EMPLOYEE1, Role::Employee);
-    let r = lms_app::people::create(&db, &employee, &NewEmployee { manager_id: None, ..new.clone() }, Utc::now()).await;
+    let r = lms_app::people::create(
+        &db,
+        lms_app::By::Caller(&employee),
+        &NewEmployee { manager_id: None, ..new.clone() },
+        Utc::now(),
+    )
+    .await;
     assert_eq!(refused(r), "forbidden");
     assert_eq!(testing::count_rows(&db, "audit_events").await.expect("count"), before, "refusals write nothing");
-    let created = lms_app::people::create(&db, &hr, &NewEmployee { manager_id: Some(MANAGER), ..new }, Utc::now())
-        .await
-        .expect("created");
+    let created = lms_app::people::create(
+        &db,
+        lms_app::By::Caller(&hr),
+        &NewEmployee { manager_id: Some(MANAGER), ..new },
+        Utc::now(),
+    )
+    .await
+    .expect("created");
     assert_eq!(created.manager_id, Some(MANAGER));
 }

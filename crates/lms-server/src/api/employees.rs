@@ -117,7 +117,7 @@ pub async fn create(
         role: body.role.parse()?,
         password_hash: password::hash_new(body.password).await?,
     };
-    let e = lms_app::people::create(state.db(), &caller, &new, Utc::now()).await?;
+    let e = lms_app::people::create(state.db(), lms_app::By::Caller(&caller), &new, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(e.into())))
 }
 

@@ -79,7 +79,6 @@ pub async fn set_maintenance(
     ApiJson(body): ApiJson<Maintenance>,
 ) -> ApiResult<Json<Maintenance>> {
     let caller = ctx.caller(user.actor());
-    lms_app::maintenance::set(state.db(), lms_app::maintenance::Switcher::Caller(&caller), body.enabled, Utc::now())
-        .await?;
+    lms_app::maintenance::set(state.db(), lms_app::By::Caller(&caller), body.enabled, Utc::now()).await?;
     Ok(Json(Maintenance { enabled: body.enabled }))
 }

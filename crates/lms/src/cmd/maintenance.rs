@@ -29,7 +29,7 @@ pub async fn run(a: MaintenanceArgs) -> anyhow::Result<()> {
     let db = db.connect(2).await?;
     let state = match target {
         Some(on) => {
-            lms_app::maintenance::set(&db, lms_app::maintenance::Switcher::CommandLine, on, Utc::now()).await?;
+            lms_app::maintenance::set(&db, lms_app::By::CommandLine, on, Utc::now()).await?;
             on
         }
         None => {

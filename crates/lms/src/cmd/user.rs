@@ -5,7 +5,7 @@ use super::DbArgs;
 use anyhow::{bail, Context};
 use chrono::{NaiveDate, Utc};
 use lms_core::{Email, Role};
-use lms_store::employees::{self, NewEmployee};
+use lms_store::employees::NewEmployee;
 use lms_store::migrations;
 use std::io::Read;
 
@@ -67,36 +67,16 @@ pub async fn run(a: UserArgs) -> anyhow::Result<()> {
     }
     let name = a.name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or_default().to_string());
     let now = Utc::now();
-    let mut tx = db.begin().await?;
-    let e = employees::create(
-        &mut tx.conn(),
-        &NewEmployee {
-            email,
-            name,
-            department: a.department,
-            manager_id: None,
-            start_date: a.start_date.unwrap_or(now.date_naive()),
-            role,
-            password_hash: Some(hash),
-        },
-        now,
-    )
-    .await?;
-    let ctx = lms_store::audit::AuditContext { actor_id: None, request_id: "cli".into(), client_addr: "cli".into() };
-    lms_store::audit::record(
-        &mut tx.conn(),
-        &ctx,
-        lms_store::audit::Change {
-            action: "employee.create",
-            entity_type: "employee",
-            entity_id: e.id.to_string(),
-            before: None,
-            after: serde_json::to_value(&e).ok(),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    let new = NewEmployee {
+        email,
+        name,
+        department: a.department,
+        manager_id: None,
+        start_date: a.start_date.unwrap_or(now.date_naive()),
+        role,
+        password_hash: Some(hash),
+    };
+    let e = lms_app::people::create(&db, lms_app::By::CommandLine, &new, now).await?;
     println!("created {} ({}) with id {}", e.email, e.role, e.id);
     Ok(())
 }
