@@ -202,23 +202,26 @@ pub async fn recent_failures(
     since: DateTime<Utc>,
     current: i64,
 ) -> Result<(Failures, Failures)> {
-    let by_email = Failures {
-        count: q!(scalar c, i64,
-            "SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND success = FALSE AND at > $2", email, since)?,
-        latest_other: q!(opt c, (DateTime<Utc>,),
-            "SELECT at FROM login_attempts WHERE email = $1 AND success = FALSE AND at > $2 AND id <> $3 \
-             ORDER BY at DESC LIMIT 1", email, since, current)?
-        .map(|(at,)| at),
-    };
-    let by_addr = Failures {
-        count: q!(scalar c, i64,
-            "SELECT COUNT(*) FROM login_attempts WHERE client_addr = $1 AND success = FALSE AND at > $2", client_addr, since)?,
-        latest_other: q!(opt c, (DateTime<Utc>,),
-            "SELECT at FROM login_attempts WHERE client_addr = $1 AND success = FALSE AND at > $2 AND id <> $3 \
-             ORDER BY at DESC LIMIT 1", client_addr, since, current)?
-        .map(|(at,)| at),
-    };
+    let by_email = failures_by(c, "email", email, since, current).await?;
+    let by_addr = failures_by(c, "client_addr", client_addr, since, current).await?;
     Ok((by_email, by_addr))
+}
+
+/// The failures whose `column` (`email` or `client_addr`, never input) is `value`.
+async fn failures_by(
+    c: &mut Conn<'_>,
+    column: &'static str,
+    value: &str,
+    since: DateTime<Utc>,
+    current: i64,
+) -> Result<Failures> {
+    let recent = format!("{column} = $1 AND success = FALSE AND at > $2");
+    let count = q!(scalar c, i64, &format!("SELECT COUNT(*) FROM login_attempts WHERE {recent}"), value, since)?;
+    let latest_other = q!(opt c, (DateTime<Utc>,),
+        &format!("SELECT at FROM login_attempts WHERE {recent} AND id <> $3 ORDER BY at DESC LIMIT 1"),
+        value, since, current)?
+    .map(|(at,)| at);
+    Ok(Failures { count, latest_other })
 }
 
 /// Housekeeping at login: drops the employee's expired sessions and login

@@ -3,11 +3,12 @@
 //! build, process and migration detail only for HR or the holder of the
 //! status token, since it helps an attacker more than it helps a client.
 
+use crate::auth::current_user::Presented;
 use crate::auth::secret;
 use crate::auth::CurrentUser;
 use crate::AppState;
 use axum::extract::{FromRequestParts, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::Json;
 use lms_store::{migrations, settings};
 use serde::Serialize;
@@ -95,20 +96,12 @@ pub async fn status(State(state): State<AppState>, headers: HeaderMap) -> Json<S
 /// Whether the caller holds the status token or is signed in as HR. A
 /// wrong credential is not an error here: the caller sees the public part.
 async fn may_see_detail(state: &AppState, headers: HeaderMap) -> bool {
-    if let Some(expected) = &state.config().status_token {
-        let bearer = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim());
-        // Compared as hashes, so the comparison's time says nothing about the secret.
-        if bearer.is_some_and(|b| secret::hash(b) == secret::hash(expected)) {
+    let Some(presented) = Presented::from_headers(&headers) else { return false };
+    // Compared as hashes, so the comparison's time says nothing about the secret.
+    if let (Presented::Token(hash), Some(expected)) = (&presented, &state.config().status_token) {
+        if *hash == secret::hash(expected) {
             return true;
         }
-    }
-    if !headers.contains_key(header::AUTHORIZATION) && !headers.contains_key(header::COOKIE) {
-        return false;
     }
     let (mut parts, ()) = axum::http::Request::new(()).into_parts();
     parts.headers = headers;
