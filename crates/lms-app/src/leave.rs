@@ -9,8 +9,16 @@ use crate::{Caller, Events};
 use chrono::{DateTime, Utc};
 use lms_core::{Comment, NewRequest, RequestAction};
 use lms_store::notifications::{self, NewNotification};
-use lms_store::requests::{self, LeaveRequest};
+use lms_store::requests::{self, LeaveRequest, Quote};
 use lms_store::{employees, Conn, Db};
+
+/// What `new` would count for the caller and leave of their balance, and
+/// what would refuse it; nothing is stored. `submit` decides with the same
+/// computation.
+pub async fn quote(db: &Db, caller: &Caller, new: &NewRequest) -> Result<Quote> {
+    let mut c = db.acquire().await?;
+    Ok(requests::quote(&mut c.conn(), caller.actor.id, new).await?)
+}
 
 /// Submits `new` for the caller; the approvers are told.
 pub async fn submit(

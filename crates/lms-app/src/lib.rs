@@ -17,7 +17,9 @@ pub mod holidays;
 pub mod leave;
 pub mod leave_types;
 pub mod maintenance;
+pub mod notifications;
 pub mod people;
+pub mod profile;
 
 pub use error::AppError;
 

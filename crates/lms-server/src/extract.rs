@@ -74,7 +74,7 @@ fn check_value(v: &serde_json::Value, path: &mut String) -> Result<(), ApiError>
 /// A text is refused when it holds a control character, is longer than
 /// [`MAX_TEXT_CHARS`], or is a date (or date-time) outside
 /// [`MIN_YEAR`]–[`MAX_YEAR`].
-fn check_text(field: &str, s: &str) -> Result<(), ApiError> {
+pub(crate) fn check_text(field: &str, s: &str) -> Result<(), ApiError> {
     let chars = s.chars().count();
     if chars > MAX_TEXT_CHARS {
         return Err(ApiError::unprocessable(

@@ -20,6 +20,7 @@ pub mod ops;
 pub mod router;
 pub mod serve;
 pub mod state;
+pub mod web;
 
 pub use config::ServerConfig;
 pub use error::ApiError;

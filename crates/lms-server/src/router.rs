@@ -11,7 +11,6 @@ use crate::ops::{health, maintenance, metrics, status};
 use crate::{ApiError, AppState};
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
-use axum::response::Html;
 use axum::routing::get;
 use axum::Router;
 use utoipa::{Modify, OpenApi};
@@ -85,6 +84,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::create_token, auth::list_tokens))
         .routes(routes!(auth::revoke_token))
         .routes(routes!(requests::submit, requests::list))
+        .routes(routes!(requests::quote))
         .routes(routes!(requests::get))
         .routes(routes!(requests::approve))
         .routes(routes!(requests::reject))
@@ -155,8 +155,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     documented().1
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found("route")
+/// No such route: in the API's error shape under `/api`, else a page.
+async fn not_found(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/api/") || uri.path() == "/metrics" {
+        ApiError::not_found("route").into_response()
+    } else {
+        crate::web::not_found(&headers)
+    }
 }
 
 /// A known path asked with a method it does not take: 405 in the API's
@@ -169,34 +175,23 @@ async fn method_not_allowed(method: axum::http::Method) -> ApiError {
     )
 }
 
-async fn index() -> Html<String> {
-    Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>LMS</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}}footer{{margin-top:3rem;color:#666}}</style>\
-         </head><body><h1>Leave Management System</h1>\
-         <p>The JSON API lives under <code>/api/v1</code>. Browse it at <a href=\"/api/docs/\">/api/docs</a> \
-         (OpenAPI document: <a href=\"/api/openapi.json\">/api/openapi.json</a>).</p>\
-         <p>Operations: <a href=\"/api/health\">/api/health</a>, <a href=\"/api/v1/status\">/api/v1/status</a>, \
-         <a href=\"/metrics\">/metrics</a>.</p><footer>LMS v{}</footer></body></html>",
-        lms_core::VERSION
-    ))
-}
-
 /// The application with all routes and middleware.
 pub fn router(state: AppState) -> Router {
     let (api_router, api) = documented();
     let body_limit = state.config().body_limit;
     api_router
-        .route("/", get(index))
         .route("/metrics", get(metrics::metrics))
+        .merge(crate::web::routes())
         // Serves the document at /api/openapi.json and the UI, pointed at it, under /api/docs.
         .merge(crate::docs::routes(api))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn_with_state(state.clone(), maintenance::guard))
+        .layer(from_fn_with_state(state.clone(), crate::web::security::cross_site_guard))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(from_fn_with_state(state.clone(), crate::body::read_whole))
         .layer(from_fn_with_state(state.clone(), request_context))
+        .layer(axum::middleware::from_fn(crate::web::security::headers))
         .with_state(state)
 }

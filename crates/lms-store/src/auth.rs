@@ -80,6 +80,20 @@ pub async fn delete_sessions_of(c: &mut Conn<'_>, employee_id: i64) -> Result<u6
     Ok(q!(exec c, "DELETE FROM sessions WHERE employee_id = $1", employee_id)?)
 }
 
+/// After a person changes their own password: every session but `keep`
+/// (the hash of the one they changed it from) ends, and every API token is
+/// revoked.
+pub async fn end_other_sessions(
+    c: &mut Conn<'_>,
+    employee_id: i64,
+    keep: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    q!(exec c, "DELETE FROM sessions WHERE employee_id = $1 AND token_hash <> $2", employee_id, keep.unwrap_or(""))?;
+    revoke_tokens_of(c, employee_id, now).await?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct ApiToken {
     pub id: i64,

@@ -69,3 +69,10 @@ pub async fn mark_read(
     let sql = format!("SELECT {COLUMNS} FROM notifications WHERE id = $1 AND recipient_id = $2");
     Ok(q!(opt c, Notification, &sql, id, recipient_id)?)
 }
+
+/// Marks every unread notification of `recipient_id` read; how many were.
+pub async fn mark_all_read(c: &mut Conn<'_>, recipient_id: i64, now: DateTime<Utc>) -> Result<u64> {
+    Ok(
+        q!(exec c, "UPDATE notifications SET read_at = $1 WHERE recipient_id = $2 AND read_at IS NULL", now, recipient_id)?,
+    )
+}

@@ -79,6 +79,22 @@ pub async fn list(c: &mut Conn<'_>, f: &RequestFilter) -> Result<Vec<LeaveReques
         f.employee_id, f.status.map(|s| s.as_str()), f.leave_type.as_deref(), f.from, f.to, f.before_id, f.limit)?)
 }
 
+/// Pending and approved requests that touch `from..=to`, of everyone or,
+/// with `manager`, of that person's direct reports (who is off when: the
+/// team calendar, the approvals queue's conflicts), by start date.
+pub async fn active_between(
+    c: &mut Conn<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+    manager: Option<i64>,
+) -> Result<Vec<LeaveRequest>> {
+    let sql = format!(
+        "{SELECT} WHERE r.status IN ('pending', 'approved') AND r.start_date <= $1 AND r.end_date >= $2 \
+         AND ($3 IS NULL OR e.manager_id = $3) ORDER BY r.start_date, r.id"
+    );
+    Ok(q!(all c, LeaveRequest, &sql, to, from, manager)?)
+}
+
 /// Pending requests `actor` may decide: of direct reports, or anyone else's for HR.
 pub async fn approvals(
     c: &mut Conn<'_>,
@@ -98,31 +114,101 @@ pub async fn approvals(
 /// submissions are checked against each other's days.
 pub async fn submit(c: &mut Conn<'_>, employee_id: i64, new: &NewRequest, now: DateTime<Utc>) -> Result<LeaveRequest> {
     employees::lock(c, employee_id).await?;
+    let quote = quote(c, employee_id, new).await?;
+    if let Some(problem) = quote.problem {
+        return Err(problem.into());
+    }
+    let (lt, amount) = (quote.leave_type_id, quote.amount);
+    let id = q!(scalar c, i64,
+        "INSERT INTO leave_requests (employee_id, leave_type_id, start_date, end_date, half_day_start, half_day_end, year, amount, status, reason, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10) RETURNING id",
+        employee_id, lt, new.range.start(), new.range.end(), new.half_day_start, new.half_day_end, new.year,
+        amount, &new.reason, now)?;
+    get(c, id).await?.ok_or_else(|| StoreError::NotFound(format!("leave request {id}")))
+}
+
+/// What a new request would count and leave, and what would refuse it —
+/// the numbers a person sees while filling in the form. Submitting runs the
+/// same computation under the employee's lock, so the two cannot disagree.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Quote {
+    #[serde(skip)]
+    pub leave_type_id: i64,
+    pub leave_type: String,
+    pub deducts_balance: bool,
+    pub year: i32,
+    /// Millidays the request counts (0 when it covers no working day).
+    pub amount: i64,
+    /// Working days in the range (before half days).
+    pub working_days: i64,
+    /// Saturdays and Sundays in the range, not counted.
+    pub weekend_days: i64,
+    /// Holidays on weekdays in the range, not counted.
+    pub holidays: Vec<holidays::Holiday>,
+    /// Millidays available before and after this request.
+    pub available_before: i64,
+    pub available_after: i64,
+    /// The person's pending or approved requests that overlap the range.
+    pub overlaps: Vec<LeaveRequest>,
+    /// What would refuse the submission, first of: no working day, an
+    /// overlap, not enough balance.
+    #[serde(skip)]
+    pub problem: Option<DomainError>,
+}
+
+/// Quotes `new` for `employee_id` without storing anything.
+pub async fn quote(c: &mut Conn<'_>, employee_id: i64, new: &NewRequest) -> Result<Quote> {
     let code = new.leave_type.as_str();
     let lt = match leave_types::by_code(c, code).await? {
         Some(t) if t.active => t,
         _ => return Err(DomainError::UnknownLeaveType(code.to_string()).into()),
     };
-    let calendar = holidays::calendar(c, new.range.start(), new.range.end()).await?;
-    let amount = calendar.request_amount(&new.range, new.half_day_start, new.half_day_end)?;
-
-    let overlapping = q!(opt c, (i64, String, NaiveDate, NaiveDate),
-        "SELECT id, status, start_date, end_date FROM leave_requests WHERE employee_id = $1 \
-         AND status IN ('pending', 'approved') AND start_date <= $2 AND end_date >= $3 ORDER BY id LIMIT 1",
-        employee_id, new.range.end(), new.range.start())?;
-    if let Some((id, status, start, end)) = overlapping {
-        return Err(DomainError::Overlap { id, status, start: start.to_string(), end: end.to_string() }.into());
+    let (start, end) = (new.range.start(), new.range.end());
+    let days = holidays::list(c, start, end).await?;
+    let calendar = lms_core::WorkCalendar::new(days.iter().map(|h| h.day));
+    let weekend = |d: &NaiveDate| matches!(chrono::Datelike::weekday(d), chrono::Weekday::Sat | chrono::Weekday::Sun);
+    let weekend_days = new.range.days().filter(weekend).count() as i64;
+    let holidays: Vec<_> = days.into_iter().filter(|h| !weekend(&h.day)).collect();
+    let mut problem = None;
+    let amount = match calendar.request_amount(&new.range, new.half_day_start, new.half_day_end) {
+        Ok(a) => a,
+        Err(e) => {
+            problem = Some(e);
+            lms_core::LeaveAmount::ZERO
+        }
+    };
+    let sql = format!(
+        "{SELECT} WHERE r.employee_id = $1 AND r.status IN ('pending', 'approved') \
+         AND r.start_date <= $2 AND r.end_date >= $3 ORDER BY r.id LIMIT 20"
+    );
+    let overlaps = q!(all c, LeaveRequest, &sql, employee_id, end, start)?;
+    if let (None, Some(o)) = (&problem, overlaps.first()) {
+        problem = Some(DomainError::Overlap {
+            id: o.id,
+            status: o.status.clone(),
+            start: o.start_date.to_string(),
+            end: o.end_date.to_string(),
+        });
     }
-
     let balance = ledger::balance(c, employee_id, lt.id, new.year).await?;
-    balance.check_fits(amount, lt.deducts_balance, &lt.code, new.year)?;
-
-    let id = q!(scalar c, i64,
-        "INSERT INTO leave_requests (employee_id, leave_type_id, start_date, end_date, half_day_start, half_day_end, year, amount, status, reason, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10) RETURNING id",
-        employee_id, lt.id, new.range.start(), new.range.end(), new.half_day_start, new.half_day_end, new.year,
-        amount.millidays(), &new.reason, now)?;
-    get(c, id).await?.ok_or_else(|| StoreError::NotFound(format!("leave request {id}")))
+    if problem.is_none() {
+        problem = balance.check_fits(amount, lt.deducts_balance, &lt.code, new.year).err();
+    }
+    let before = balance.available().millidays();
+    Ok(Quote {
+        leave_type_id: lt.id,
+        leave_type: lt.code,
+        deducts_balance: lt.deducts_balance,
+        year: new.year,
+        amount: amount.millidays(),
+        working_days: calendar.working_days(&new.range),
+        weekend_days,
+        holidays,
+        available_before: before,
+        available_after: if lt.deducts_balance { before - amount.millidays() } else { before },
+        overlaps,
+        problem,
+    })
 }
 
 /// Outcome of a transition: the request before and after.

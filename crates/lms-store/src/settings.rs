@@ -33,3 +33,38 @@ pub async fn set_maintenance(c: &mut Conn<'_>, on: bool, by: Option<i64>, now: D
     }
     Ok(())
 }
+
+/// The key of a person's chosen page language. Kept here rather than in a
+/// column of `employees` so that this release runs on the schema of the
+/// release before it (a cutover rehearsal's stand-in for blue).
+fn language_key(employee_id: i64) -> String {
+    format!("language:{employee_id}")
+}
+
+/// What every page shows about the instance and its reader, in one round trip.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PersonSettings {
+    pub maintenance: bool,
+    /// The language the person chose (`en`, `de`), if any.
+    pub language: Option<String>,
+    pub unread_notifications: i64,
+}
+
+pub async fn for_person(c: &mut Conn<'_>, employee_id: i64) -> Result<PersonSettings> {
+    let (maintenance, language, unread) = q!(one c, (Option<String>, Option<String>, i64),
+        "SELECT (SELECT value FROM settings WHERE key = $1), (SELECT value FROM settings WHERE key = $2), \
+         (SELECT COUNT(*) FROM notifications WHERE recipient_id = $3 AND read_at IS NULL)",
+        MAINTENANCE, language_key(employee_id), employee_id)?;
+    Ok(PersonSettings { maintenance: maintenance.as_deref() == Some("on"), language, unread_notifications: unread })
+}
+
+/// Sets (or with `None` clears) the page language a person chose.
+pub async fn set_language(c: &mut Conn<'_>, employee_id: i64, tag: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+    let key = language_key(employee_id);
+    q!(exec c, "DELETE FROM settings WHERE key = $1", &key)?;
+    if let Some(tag) = tag {
+        q!(exec c, "INSERT INTO settings (key, value, updated_at, updated_by) VALUES ($1, $2, $3, $4)",
+            &key, tag, now, employee_id)?;
+    }
+    Ok(())
+}

@@ -1,27 +1,20 @@
-//! Login, logout and personal API tokens.
-//!
-//! Failed logins are slowed down per account and per client address by
-//! progressive delays (the counters live in the database, so every instance
-//! shares them; see `auth::login_limit`), a known device (`auth::device`)
-//! goes through, and an unknown user and a wrong password answer alike.
+//! Login, logout and personal API tokens. Signing in and out is
+//! `auth::sign_in`'s, shared with the sign-in page.
 
 use super::audit_change;
 use super::dto::EmployeeDto;
-use crate::auth::current_user::cookie;
 use crate::auth::current_user::Credential;
-use crate::auth::login_limit::{self, Limit};
-use crate::auth::{device, password, secret, CurrentUser, SESSION_COOKIE};
+use crate::auth::{secret, sign_in, CurrentUser};
 use crate::context::RequestContext;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath};
 use crate::{ApiError, AppState};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use lms_store::auth;
-use lms_store::employees;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -37,42 +30,6 @@ pub struct LoginResponse {
     pub expires_at: DateTime<Utc>,
 }
 
-fn invalid_credentials() -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "invalid email or password")
-}
-
-fn session_cookie(value: &str, max_age: i64, secure: bool) -> Option<HeaderValue> {
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
-    ))
-    .ok()
-}
-
-/// The device cookie goes only to the login endpoint, the one place it is read.
-fn device_cookie(value: &str, secure: bool) -> Option<HeaderValue> {
-    let secure = if secure { "; Secure" } else { "" };
-    let max_age = device::DEVICE_TTL.num_seconds();
-    HeaderValue::from_str(&format!(
-        "{}={value}; Path=/api/v1/auth/login; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
-        device::DEVICE_COOKIE
-    ))
-    .ok()
-}
-
-fn too_many_attempts(wait: std::time::Duration) -> ApiError {
-    let secs = login_limit::retry_after_secs(wait);
-    ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_attempts",
-        format!(
-            "too many failed logins for this account or address; try again in {secs} s \
-             (a device you signed in from before is not delayed)"
-        ),
-    )
-    .with_retry_after(secs)
-}
-
 /// Logs in with email and password; sets the session cookie and a device
 /// cookie. After repeated failures for an account or an address each
 /// further attempt waits (429 with `Retry-After`), except from a device that
@@ -86,77 +43,10 @@ pub async fn login(
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let cfg = state.config();
-    let now = Utc::now();
-    let email = body.email.trim().to_lowercase();
-    if email.len() > 254 || body.password.len() > 1024 {
-        return Err(invalid_credentials());
-    }
-    let since = now - ChronoDuration::from_std(cfg.login_window).unwrap_or(ChronoDuration::minutes(15));
-    // The attempt is counted (as failed) before anything is checked, and
-    // the count includes it: of any number of parallel attempts, at most
-    // the free ones get their password checked; the others owe a delay.
-    let (attempt, employee, hash, device_key, lane) = {
-        let mut c = state.db().acquire().await?;
-        let attempt = auth::begin_login_attempt(&mut c.conn(), &email, &ctx.client_addr, now).await?;
-        let record = employees::login_record(&mut c.conn(), &email).await?;
-        let (employee, hash) = match record {
-            Some((e, h)) if e.active => (Some(e), h),
-            _ => (None, None),
-        };
-        let device_key = lms_store::settings::device_key(&mut c.conn(), &secret::generate(""), now).await?;
-        let known_device = match (&employee, &hash, cookie(&headers, device::DEVICE_COOKIE)) {
-            (Some(e), Some(h), Some(cookie)) => device::is_known(cookie, &device_key, e.id, h, now),
-            _ => false,
-        };
-        if !known_device {
-            let (by_email, by_addr) =
-                auth::recent_failures(&mut c.conn(), &email, &ctx.client_addr, since, attempt).await?;
-            let account = Limit { free_failures: cfg.login_max_failures_per_account, max_delay: cfg.login_max_delay };
-            let address = Limit { free_failures: cfg.login_max_failures_per_address, max_delay: cfg.login_max_delay };
-            if let Some(wait) = login_limit::longest(account.wait(by_email, now), address.wait(by_addr, now)) {
-                auth::forget_login_attempt(&mut c.conn(), attempt).await?;
-                return Err(too_many_attempts(wait));
-            }
-        }
-        let lane = if known_device { password::Lane::KnownDevice } else { password::Lane::Other };
-        (attempt, employee, hash, device_key, lane)
-    };
-    let ok = match password::verify(body.password, hash.clone(), lane).await {
-        Ok(ok) => ok,
-        Err(busy) => {
-            // Not checked: the attempt does not count against anyone.
-            let mut c = state.db().acquire().await?;
-            auth::forget_login_attempt(&mut c.conn(), attempt).await?;
-            return Err(busy);
-        }
-    };
-    let mut tx = state.db().begin().await?;
-    if ok {
-        auth::login_succeeded(&mut tx.conn(), attempt).await?;
-    }
-    let employee = match (ok, employee) {
-        (true, Some(e)) => e,
-        _ => {
-            audit_change(&mut tx.conn(), &ctx, None, "auth.login_failed", "session", &email, None, None).await?;
-            tx.commit().await?;
-            return Err(invalid_credentials());
-        }
-    };
-    let sid = secret::generate("");
-    let ttl = ChronoDuration::from_std(cfg.session_ttl).unwrap_or(ChronoDuration::hours(12));
-    let expires_at = now + ttl;
-    auth::prune(&mut tx.conn(), employee.id, &email, now, since).await?;
-    auth::create_session(&mut tx.conn(), &secret::hash(&sid), employee.id, now, expires_at).await?;
-    audit_change(&mut tx.conn(), &ctx, Some(employee.id), "auth.login", "employee", employee.id, None, None).await?;
-    tx.commit().await?;
-    let device = hash.as_deref().map(|h| device::issue(&device_key, employee.id, h, now));
-    let mut res = Json(LoginResponse { user: employee.into(), expires_at }).into_response();
-    if let Some(v) = session_cookie(&sid, ttl.num_seconds(), ctx.https) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    if let Some(v) = device.and_then(|d| device_cookie(&d, ctx.https)) {
-        res.headers_mut().append(header::SET_COOKIE, v);
+    let signed = sign_in::sign_in(&state, &ctx, &headers, &body.email, body.password).await?;
+    let mut res = Json(LoginResponse { user: signed.employee.into(), expires_at: signed.expires_at }).into_response();
+    for c in signed.cookies {
+        res.headers_mut().append(header::SET_COOKIE, c);
     }
     Ok(res)
 }
@@ -164,20 +54,8 @@ pub async fn login(
 /// Ends the current session and clears the cookie; with a bearer token, revokes that token.
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, ctx: RequestContext, user: CurrentUser) -> ApiResult<Response> {
-    let mut tx = state.db().begin().await?;
-    match &user.credential {
-        Credential::Session(hash) => {
-            auth::delete_session(&mut tx.conn(), hash).await?;
-        }
-        // Logging out with a token ends that token.
-        Credential::Token(id) => {
-            auth::revoke_token(&mut tx.conn(), user.id(), *id, Utc::now()).await?;
-        }
-    }
-    audit_change(&mut tx.conn(), &ctx, Some(user.id()), "auth.logout", "employee", user.id(), None, None).await?;
-    tx.commit().await?;
     let mut headers = HeaderMap::new();
-    if let Some(v) = session_cookie("", 0, ctx.https) {
+    if let Some(v) = sign_in::sign_out(&state, &ctx, &user).await? {
         headers.insert(header::SET_COOKIE, v);
     }
     Ok((StatusCode::NO_CONTENT, headers).into_response())

@@ -2,6 +2,7 @@
 
 use super::dto::Page;
 use crate::auth::CurrentUser;
+use crate::context::RequestContext;
 use crate::error::ApiResult;
 use crate::extract::{ApiPath, ApiQuery, Paging};
 use crate::{ApiError, AppState};
@@ -72,13 +73,12 @@ pub async fn list(
     responses((status = 200, body = NotificationDto), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn mark_read(
     State(state): State<AppState>,
+    ctx: RequestContext,
     user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<NotificationDto>> {
-    let mut tx = state.db().begin().await?;
-    let n = notifications::mark_read(&mut tx.conn(), user.id(), id, Utc::now())
+    let n = lms_app::notifications::mark_read(state.db(), &ctx.caller(user.actor()), id, Utc::now())
         .await?
         .ok_or_else(|| ApiError::not_found(format!("notification {id}")))?;
-    tx.commit().await?;
     Ok(Json(n.into()))
 }

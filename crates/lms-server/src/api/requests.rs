@@ -18,7 +18,7 @@ use chrono::{NaiveDate, Utc};
 use lms_core::{Comment, LeaveStatus, NewRequest, RequestAction};
 use lms_store::employees;
 use lms_store::requests::{self, RequestFilter};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, ToSchema)]
@@ -66,6 +66,92 @@ pub async fn submit(
     )?;
     let r = lms_app::leave::submit(state.db(), &ctx.caller(user.actor()), &new, Utc::now(), state.metrics()).await?;
     Ok((StatusCode::CREATED, Json(r.into())))
+}
+
+/// A request not yet submitted, as query parameters.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QuoteQuery {
+    /// Leave type code, e.g. `annual`.
+    pub leave_type: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    /// The first day counts half.
+    pub half_day_start: Option<bool>,
+    /// The last day counts half.
+    pub half_day_end: Option<bool>,
+}
+
+/// What a request would count and leave, before it is submitted.
+#[derive(Serialize, ToSchema)]
+pub struct QuoteDto {
+    pub leave_type: String,
+    pub year: i32,
+    /// Days the request would count (working days minus halves).
+    pub days: f64,
+    /// Working days in the range, before half days.
+    pub working_days: i64,
+    /// Saturdays and Sundays in the range (not counted).
+    pub weekend_days: i64,
+    /// Holidays on weekdays in the range (not counted).
+    pub holidays: Vec<HolidayDay>,
+    /// Whether the type is counted against a balance.
+    pub deducts_balance: bool,
+    pub available_before: f64,
+    pub available_after: f64,
+    /// The caller's pending or approved requests that overlap.
+    pub overlaps: Vec<RequestDto>,
+    /// Whether submitting it now would be accepted.
+    pub acceptable: bool,
+    /// Why not, in the error shape a submission would answer with.
+    pub problem: Option<crate::error::ErrorDetail>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HolidayDay {
+    pub date: NaiveDate,
+    pub name: String,
+}
+
+/// Quotes a request: the days it would count (weekends and holidays
+/// skipped, halves applied), the balance before and after, overlaps with
+/// the caller's own requests, and whether a submission would be accepted.
+/// Nothing is stored; a submission decides with the same computation.
+#[utoipa::path(get, path = "/leave-requests/quote", operation_id = "quote_leave_request", tag = "leave requests", params(QuoteQuery),
+    responses((status = 200, body = QuoteDto), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn quote(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<QuoteQuery>,
+) -> ApiResult<Json<QuoteDto>> {
+    let new = NewRequest::parse(
+        &q.leave_type,
+        q.start_date,
+        q.end_date,
+        q.half_day_start.unwrap_or(false),
+        q.half_day_end.unwrap_or(false),
+        None,
+    )?;
+    let quote = lms_app::leave::quote(state.db(), &ctx.caller(user.actor()), &new).await?;
+    let problem = quote.problem.clone().map(|p| {
+        let e = ApiError::from(p);
+        crate::error::ErrorDetail { code: e.code, message: e.message }
+    });
+    Ok(Json(QuoteDto {
+        leave_type: quote.leave_type,
+        year: quote.year,
+        days: super::dto::days(quote.amount),
+        working_days: quote.working_days,
+        weekend_days: quote.weekend_days,
+        holidays: quote.holidays.into_iter().map(|h| HolidayDay { date: h.day, name: h.name }).collect(),
+        deducts_balance: quote.deducts_balance,
+        available_before: super::dto::days(quote.available_before),
+        available_after: super::dto::days(quote.available_after),
+        overlaps: quote.overlaps.into_iter().map(RequestDto::from).collect(),
+        acceptable: problem.is_none(),
+        problem,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]

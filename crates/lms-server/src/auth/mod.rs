@@ -8,5 +8,6 @@ pub mod device;
 pub mod login_limit;
 pub mod password;
 pub mod secret;
+pub mod sign_in;
 
 pub use current_user::{CurrentUser, SESSION_COOKIE};

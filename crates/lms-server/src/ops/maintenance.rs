@@ -30,15 +30,33 @@ fn exempt(path: &str) -> bool {
     path.starts_with("/api/v1/auth/") || path == "/api/v1/admin/maintenance"
 }
 
+/// Pages whose forms work during maintenance: signing in and out, and the
+/// switch itself.
+fn page_exempt(path: &str) -> bool {
+    matches!(path, "/sign-in" | "/sign-out" | "/hr/maintenance")
+}
+
 /// Middleware: refuses writes while maintenance mode is on.
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if write && req.uri().path().starts_with("/api/v1/") && !exempt(req.uri().path()) {
+    let path = req.uri().path();
+    let api = path.starts_with("/api/v1/") && !exempt(path);
+    let page = !path.starts_with("/api/") && !page_exempt(path);
+    if write && (api || page) {
         let on = match state.db().acquire().await {
             Ok(mut c) => settings::maintenance(&mut c.conn()).await,
             Err(e) => Err(e),
         };
         match on {
+            Ok(true) if page => {
+                let lang = crate::web::page::browser_lang(req.headers());
+                let mut res =
+                    crate::web::page::PageError::new(lang, StatusCode::SERVICE_UNAVAILABLE, "error-maintenance");
+                res.retry_after = Some(RETRY_AFTER_SECS);
+                let mut res = res.into_response();
+                res.headers_mut().insert(MAINTENANCE_HEADER, HeaderValue::from_static("on"));
+                return res;
+            }
             Ok(true) => {
                 let mut res = ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -9,6 +9,7 @@ mod contract;
 mod hr;
 mod instances;
 mod operations;
+mod pages;
 mod races;
 mod reports;
 mod validation;

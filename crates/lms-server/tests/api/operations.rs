@@ -69,9 +69,10 @@ async fn health_status_and_probes(backend: Backend) {
     assert_eq!(res.headers()["x-request-id"], "abc-123");
     let res = anon.client.get(app.url("/api/health")).send().await.unwrap();
     assert_eq!(res.headers()["x-request-id"].len(), 24);
-    // The index page shows the version in its footer.
+    // Every page shows the version and slot in its footer (here the sign-in
+    // page, where a visitor who is not signed in lands).
     let html = anon.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("LMS v3.0.0"));
+    assert!(html.contains("LMS 3.0.0") && html.contains("<span class=\"slot\">default</span>"), "{html}");
 }
 
 async fn metrics_count_requests_and_workflow(backend: Backend) {
@@ -131,6 +132,7 @@ const API_OPERATIONS: &[&str] = &[
     "GET /api/v1/leave-requests",
     "POST /api/v1/leave-requests",
     "GET /api/v1/leave-requests/{id}",
+    "GET /api/v1/leave-requests/quote",
     "POST /api/v1/leave-requests/{id}/approve",
     "POST /api/v1/leave-requests/{id}/cancel",
     "POST /api/v1/leave-requests/{id}/reject",

@@ -1,0 +1,203 @@
+//! The approvals queue of a manager (direct reports) or HR (everyone): each
+//! pending request with the employee's balance after it and who else in the
+//! team is off on those days; approve or reject with a comment, one at a
+//! time or several approved at once. The decision is `lms_app::leave::decide`,
+//! the same as the API's.
+
+use super::i18n::Lang;
+use super::page::{render, see_other, Chrome, PageError, PageForm, PagePairs, Viewer};
+use super::view::{date_range, type_label, RequestRow};
+use crate::ApiError;
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use lms_core::{Comment, RequestAction};
+use lms_store::requests::{self, LeaveRequest};
+use lms_store::{leave_types, ledger};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+struct QueueItem {
+    r: RequestRow,
+    reason: String,
+    available_after: String,
+    deducts: bool,
+    /// "Name: dates (status)" of teammates off on overlapping days.
+    conflicts: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "approvals.html")]
+struct QueuePage {
+    c: Chrome,
+    items: Vec<QueueItem>,
+    done: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct Outcome {
+    done: Option<String>,
+    count: Option<u32>,
+}
+
+/// `GET /approvals`
+pub async fn queue(viewer: Viewer, Query(o): Query<Outcome>) -> Response {
+    if let Err(e) = viewer.require_decider() {
+        return e.into_response();
+    }
+    let lang = viewer.lang();
+    let done = match o.done.as_deref() {
+        Some("approved") => Some(lang.t("done-approved")),
+        Some("rejected") => Some(lang.t("done-rejected")),
+        Some("bulk") => {
+            Some(lang.t_with("done-bulk", &[("count", super::i18n::Arg::Count(o.count.unwrap_or(0).into()))]))
+        }
+        _ => None,
+    };
+    match load(&viewer, done, None).await {
+        Ok(p) => render(&p),
+        Err(e) => PageError::from_api(lang, e).into_response(),
+    }
+}
+
+async fn load(viewer: &Viewer, done: Option<String>, error: Option<String>) -> Result<QueuePage, ApiError> {
+    let lang = viewer.lang();
+    let actor = viewer.user.actor();
+    let mut c = viewer.state.db().acquire().await?;
+    let pending = requests::approvals(&mut c.conn(), &actor, None, 200).await?;
+    let types = leave_types::list(&mut c.conn(), true).await?;
+    let (from, to) = match (pending.iter().map(|r| r.start_date).min(), pending.iter().map(|r| r.end_date).max()) {
+        (Some(f), Some(t)) => (f, t),
+        _ => return Ok(QueuePage { c: viewer.chrome("approvals"), items: vec![], done, error }),
+    };
+    let others = requests::active_between(&mut c.conn(), from, to, None).await?;
+    let mut balances: HashMap<(i64, i32), Vec<ledger::TypeBalance>> = HashMap::new();
+    let mut items = Vec::with_capacity(pending.len());
+    for r in &pending {
+        let key = (r.employee_id, r.year);
+        if let std::collections::hash_map::Entry::Vacant(v) = balances.entry(key) {
+            v.insert(ledger::balances(&mut c.conn(), r.employee_id, r.year).await?);
+        }
+        let line = balances.get(&key).and_then(|b| b.iter().find(|b| b.leave_type == r.leave_type));
+        items.push(QueueItem {
+            r: RequestRow::new(lang, &types, r),
+            reason: r.reason.clone(),
+            // Pending days are already counted in "available".
+            available_after: lang.millis(line.map(|l| l.balance.available().millidays()).unwrap_or(0)),
+            deducts: line.is_some_and(|l| l.deducts_balance),
+            conflicts: conflicts(lang, &types, r, &others),
+        });
+    }
+    Ok(QueuePage { c: viewer.chrome("approvals"), items, done, error })
+}
+
+/// Teammates (same manager) off on days of `r`.
+fn conflicts(
+    lang: Lang,
+    types: &[lms_store::leave_types::LeaveType],
+    r: &LeaveRequest,
+    all: &[LeaveRequest],
+) -> Vec<String> {
+    all.iter()
+        .filter(|o| o.employee_id != r.employee_id && o.manager_id == r.manager_id)
+        .filter(|o| o.start_date <= r.end_date && o.end_date >= r.start_date)
+        .map(|o| {
+            let status = super::view::status_label(lang, o.status());
+            let dates = date_range(lang, o.start_date, o.end_date, o.half_day_start, o.half_day_end);
+            format!("{}: {} {} ({status})", o.employee_name, type_label(types, &o.leave_type).0, dates)
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    #[serde(rename = "_csrf", default)]
+    token: String,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    intent: String,
+}
+
+/// `POST /approvals/{id}`: approve or reject (`intent`), with a comment.
+pub async fn decide(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<DecisionForm>) -> Response {
+    let lang = viewer.lang();
+    if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_decider()) {
+        return e.into_response();
+    }
+    let (Ok(id), Some(action)) = (id.parse::<i64>(), action(&f.intent)) else {
+        return PageError::new(lang, StatusCode::BAD_REQUEST, "error-bad-form").into_response();
+    };
+    let comment = match Comment::parse(Some(&f.comment)) {
+        Ok(c) => c,
+        Err(e) => return refuse(&viewer, ApiError::from(e)).await,
+    };
+    let metrics = viewer.state.metrics();
+    match lms_app::leave::decide(viewer.state.db(), &viewer.caller(), id, action, comment.as_ref(), Utc::now(), metrics)
+        .await
+    {
+        Ok(_) => see_other(&format!(
+            "/approvals?done={}",
+            if action == RequestAction::Approve { "approved" } else { "rejected" }
+        )),
+        Err(e) => refuse(&viewer, e.into()).await,
+    }
+}
+
+fn action(intent: &str) -> Option<RequestAction> {
+    match intent {
+        "approve" => Some(RequestAction::Approve),
+        "reject" => Some(RequestAction::Reject),
+        _ => None,
+    }
+}
+
+/// The queue again, with what went wrong on top.
+async fn refuse(viewer: &Viewer, e: ApiError) -> Response {
+    let lang = viewer.lang();
+    let status = e.status;
+    let message = super::page::error_message(lang, &e);
+    match load(viewer, None, Some(message)).await {
+        Ok(p) => super::page::render_with(status, &p),
+        Err(e) => PageError::from_api(lang, e).into_response(),
+    }
+}
+
+/// `POST /approvals/bulk`: approves every request ticked (`ids`), each in
+/// its own transaction; the first refusal stops and is shown.
+pub async fn bulk(viewer: Viewer, PagePairs(pairs): PagePairs) -> Response {
+    let lang = viewer.lang();
+    let token = pairs.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+    if let Err(e) = viewer.check_form(token).and_then(|_| viewer.require_decider()) {
+        return e.into_response();
+    }
+    let ids: Vec<i64> =
+        pairs.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).take(200).collect();
+    if ids.is_empty() {
+        let message = lang.t("approvals-none-ticked");
+        return match load(&viewer, None, Some(message)).await {
+            Ok(p) => super::page::render_with(StatusCode::UNPROCESSABLE_ENTITY, &p),
+            Err(e) => PageError::from_api(lang, e).into_response(),
+        };
+    }
+    let caller = viewer.caller();
+    for id in &ids {
+        let outcome = lms_app::leave::decide(
+            viewer.state.db(),
+            &caller,
+            *id,
+            RequestAction::Approve,
+            None,
+            Utc::now(),
+            viewer.state.metrics(),
+        )
+        .await;
+        if let Err(e) = outcome {
+            return refuse(&viewer, e.into()).await;
+        }
+    }
+    see_other(&format!("/approvals?done=bulk&count={}", ids.len()))
+}

@@ -1,0 +1,51 @@
+//! The LMS web application: server-rendered pages for employees, managers
+//! and HR, in the same binary as the JSON API. Each page's template sits
+//! beside its route module (`home.rs` + `home.html`); shared parts are
+//! `page` (viewer, chrome, errors, forms), `view` (values as shown),
+//! `i18n` (message catalogues), `assets` (hashed static files) and
+//! `security` (cross-site checks, form tokens, response headers).
+//!
+//! Pages read through `lms-store` queries and change through `lms-app`
+//! use cases, exactly as the API does; this module holds no SQL and no
+//! business rule. Every page works without JavaScript; `assets/app.js`
+//! only adds the live quote on the request form and "select all".
+
+mod approvals;
+pub mod assets;
+mod home;
+pub mod i18n;
+mod my_requests;
+pub mod page;
+mod request_new;
+pub mod security;
+mod sign_in;
+mod view;
+
+use crate::AppState;
+use axum::routing::{get, post};
+use axum::Router;
+
+/// The pages and their form actions.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::page))
+        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/notifications/read", post(home::mark_all_read))
+        .route("/requests/new", get(request_new::form).post(request_new::submit))
+        .route("/requests/quote", get(request_new::quote))
+        .route("/requests", get(my_requests::list))
+        .route("/requests/{id}", get(my_requests::detail))
+        .route("/requests/{id}/cancel", post(my_requests::cancel))
+        .route("/approvals", get(approvals::queue))
+        .route("/approvals/bulk", post(approvals::bulk))
+        .route("/approvals/{id}", post(approvals::decide))
+        .route("/assets/{name}", get(assets::serve))
+}
+
+/// A page that is not there, in the reader's language.
+pub fn not_found(headers: &axum::http::HeaderMap) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let lang = page::browser_lang(headers);
+    page::PageError::new(lang, axum::http::StatusCode::NOT_FOUND, "error-not-found").into_response()
+}

@@ -1,0 +1,165 @@
+//! A person's requests: the history with filters (status, type, year), one
+//! request with its timeline (submitted, decided by whom with the comment,
+//! cancelled), and cancelling where the rules allow it.
+
+use super::i18n::Lang;
+use super::page::{render, see_other, Chrome, PageError, PageForm, Viewer};
+use super::view::{status_label, RequestRow};
+use crate::ApiError;
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::response::{IntoResponse, Response};
+use chrono::{Datelike, NaiveDate, Utc};
+use lms_core::{Comment, LeaveStatus, RequestAction};
+use lms_store::requests::{self, LeaveRequest, RequestFilter};
+use lms_store::{employees, leave_types};
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+pub struct Filters {
+    #[serde(default)]
+    status: String,
+    #[serde(default, rename = "type")]
+    leave_type: String,
+    #[serde(default)]
+    year: String,
+}
+
+#[derive(Template)]
+#[template(path = "my_requests.html")]
+struct ListPage {
+    c: Chrome,
+    rows: Vec<RequestRow>,
+    statuses: Vec<(&'static str, String)>,
+    types: Vec<(String, String)>,
+    years: Vec<i32>,
+    f: Filters,
+}
+
+/// `GET /requests`
+pub async fn list(viewer: Viewer, Query(f): Query<Filters>) -> Response {
+    let lang = viewer.lang();
+    match load_list(&viewer, f).await {
+        Ok(p) => render(&p),
+        Err(e) => PageError::from_api(lang, e).into_response(),
+    }
+}
+
+async fn load_list(viewer: &Viewer, f: Filters) -> Result<ListPage, ApiError> {
+    let lang = viewer.lang();
+    let this_year = Utc::now().year();
+    let status = f.status.parse::<LeaveStatus>().ok();
+    let year = f.year.parse::<i32>().ok().filter(|y| (this_year - 20..=this_year + 5).contains(y));
+    let mut c = viewer.state.db().acquire().await?;
+    let types = leave_types::list(&mut c.conn(), true).await?;
+    let leave_type = types.iter().find(|t| t.code == f.leave_type).map(|t| t.code.clone());
+    let filter = RequestFilter {
+        employee_id: Some(viewer.user.id()),
+        status,
+        leave_type,
+        from: year.and_then(|y| NaiveDate::from_ymd_opt(y, 1, 1)),
+        to: year.and_then(|y| NaiveDate::from_ymd_opt(y, 12, 31)),
+        before_id: None,
+        limit: 200,
+    };
+    let rows = requests::list(&mut c.conn(), &filter).await?;
+    Ok(ListPage {
+        c: viewer.chrome("requests"),
+        rows: rows.iter().map(|r| RequestRow::new(lang, &types, r)).collect(),
+        statuses: LeaveStatus::ALL.iter().map(|s| (s.as_str(), status_label(lang, *s))).collect(),
+        types: types.iter().map(|t| (t.code.clone(), t.name.clone())).collect(),
+        years: (this_year - 2..=this_year + 1).rev().collect(),
+        f,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "request_detail.html")]
+struct DetailPage {
+    c: Chrome,
+    r: RequestRow,
+    timeline: Vec<String>,
+    done: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct Done {
+    done: Option<String>,
+}
+
+/// `GET /requests/{id}`
+pub async fn detail(viewer: Viewer, Path(id): Path<String>, Query(d): Query<Done>) -> Response {
+    let lang = viewer.lang();
+    let Ok(id) = id.parse::<i64>() else {
+        return PageError::new(lang, axum::http::StatusCode::NOT_FOUND, "error-not-found").into_response();
+    };
+    match load_detail(&viewer, id, d).await {
+        Ok(p) => render(&p),
+        Err(e) => PageError::from_api(lang, e).into_response(),
+    }
+}
+
+async fn load_detail(viewer: &Viewer, id: i64, d: Done) -> Result<DetailPage, ApiError> {
+    let lang = viewer.lang();
+    let mut c = viewer.state.db().acquire().await?;
+    let r = requests::get_visible(&mut c.conn(), &viewer.user.actor(), id).await?;
+    let types = leave_types::list(&mut c.conn(), true).await?;
+    let mut names = [String::new(), String::new()];
+    for (name, id) in names.iter_mut().zip([r.decided_by, r.cancelled_by]) {
+        if let Some(id) = id {
+            *name = employees::get(&mut c.conn(), id).await?.map(|e| e.name).unwrap_or_default();
+        }
+    }
+    let [decided_by, cancelled_by] = names;
+    let timeline = timeline(lang, &r, &decided_by, &cancelled_by);
+    let done = d.done.filter(|k| matches!(k.as_str(), "submitted" | "cancelled")).map(|k| lang.t(&format!("done-{k}")));
+    let mut row = RequestRow::new(lang, &types, &r);
+    row.can_cancel &= r.employee_id == viewer.user.id() || viewer.chrome.is_hr();
+    Ok(DetailPage { c: viewer.chrome("requests"), r: row, timeline, done })
+}
+
+fn timeline(lang: Lang, r: &LeaveRequest, decided_by: &str, cancelled_by: &str) -> Vec<String> {
+    use super::i18n::Arg::Text;
+    let when = |t: chrono::DateTime<Utc>| lang.date(t.date_naive());
+    let mut out = vec![lang.t_with("timeline-submitted", &[("when", Text(when(r.created_at)))])];
+    if let Some(at) = r.decided_at {
+        let key = if r.status() == LeaveStatus::Rejected { "timeline-rejected" } else { "timeline-approved" };
+        out.push(lang.t_with(key, &[("when", Text(when(at))), ("who", Text(decided_by.to_string()))]));
+    }
+    if let Some(at) = r.cancelled_at {
+        out.push(
+            lang.t_with("timeline-cancelled", &[("when", Text(when(at))), ("who", Text(cancelled_by.to_string()))]),
+        );
+    }
+    out
+}
+
+#[derive(Deserialize)]
+pub struct CancelForm {
+    #[serde(rename = "_csrf", default)]
+    token: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// `POST /requests/{id}/cancel`
+pub async fn cancel(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<CancelForm>) -> Response {
+    let lang = viewer.lang();
+    if let Err(e) = viewer.check_form(&f.token) {
+        return e.into_response();
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return PageError::new(lang, axum::http::StatusCode::NOT_FOUND, "error-not-found").into_response();
+    };
+    let comment = match Comment::parse(Some(&f.comment)) {
+        Ok(c) => c,
+        Err(e) => return PageError::from_api(lang, e.into()).into_response(),
+    };
+    let caller = viewer.caller();
+    let db = viewer.state.db();
+    let metrics = viewer.state.metrics();
+    match lms_app::leave::decide(db, &caller, id, RequestAction::Cancel, comment.as_ref(), Utc::now(), metrics).await {
+        Ok(_) => see_other(&format!("/requests/{id}?done=cancelled")),
+        Err(e) => PageError::from_api(lang, e.into()).into_response(),
+    }
+}

@@ -1,0 +1,101 @@
+//! Values as pages show them: a balance as a bar with its figures, a request
+//! as a row (type name, dates, days, status in the reader's language, and
+//! whether the reader may still cancel it). Formatting only; no rule is
+//! decided here that `lms-core` does not decide.
+
+use super::i18n::Lang;
+use chrono::{NaiveDate, Utc};
+use lms_core::{LeaveStatus, RequestAction};
+use lms_store::leave_types::LeaveType;
+use lms_store::ledger::TypeBalance;
+use lms_store::requests::LeaveRequest;
+
+/// The display name of leave type `code`, and its colour slot (0..6).
+pub fn type_label(types: &[LeaveType], code: &str) -> (String, usize) {
+    match types.iter().position(|t| t.code == code) {
+        Some(i) => (types[i].name.clone(), i % 6),
+        None => (code.to_string(), 0),
+    }
+}
+
+/// One leave type's balance as a bar: widths in per cent of the entitlement.
+pub struct BalanceBar {
+    pub name: String,
+    pub entitled: String,
+    pub taken: String,
+    pub pending: String,
+    pub available: String,
+    pub taken_pct: String,
+    pub pending_pct: String,
+    /// Where the pending part starts.
+    pub pending_x: String,
+}
+
+impl BalanceBar {
+    pub fn new(lang: Lang, types: &[LeaveType], b: &TypeBalance) -> BalanceBar {
+        let bal = &b.balance;
+        let whole = bal.entitled.millidays().max(bal.taken.millidays() + bal.pending.millidays()).max(1) as f64;
+        let pct = |m: i64| (m.max(0) as f64 * 100.0 / whole).clamp(0.0, 100.0);
+        let (taken, pending) = (pct(bal.taken.millidays()), pct(bal.pending.millidays()));
+        BalanceBar {
+            name: type_label(types, &b.leave_type).0,
+            entitled: lang.millis(bal.entitled.millidays()),
+            taken: lang.millis(bal.taken.millidays()),
+            pending: lang.millis(bal.pending.millidays()),
+            available: lang.millis(bal.available().millidays()),
+            taken_pct: format!("{taken:.2}"),
+            pending_pct: format!("{pending:.2}"),
+            pending_x: format!("{taken:.2}"),
+        }
+    }
+}
+
+/// A request as a row of a list.
+pub struct RequestRow {
+    pub id: i64,
+    pub employee: String,
+    pub type_name: String,
+    pub start: NaiveDate,
+    pub dates: String,
+    pub days: String,
+    pub status: String,
+    pub status_code: &'static str,
+    pub reason: String,
+    pub comment: String,
+    pub can_cancel: bool,
+}
+
+impl RequestRow {
+    pub fn new(lang: Lang, types: &[LeaveType], r: &LeaveRequest) -> RequestRow {
+        let (type_name, _) = type_label(types, &r.leave_type);
+        let status = r.status();
+        let today = Utc::now().date_naive();
+        RequestRow {
+            id: r.id,
+            employee: r.employee_name.clone(),
+            type_name,
+            start: r.start_date,
+            dates: date_range(lang, r.start_date, r.end_date, r.half_day_start, r.half_day_end),
+            days: lang.millis(r.amount),
+            status: status_label(lang, status),
+            status_code: status.as_str(),
+            reason: r.reason.clone(),
+            comment: r.comment.clone().unwrap_or_default(),
+            can_cancel: status.apply(RequestAction::Cancel, today, r.start_date).is_ok(),
+        }
+    }
+}
+
+pub fn status_label(lang: Lang, s: LeaveStatus) -> String {
+    lang.t(&format!("status-{}", s.as_str()))
+}
+
+/// `3 Mar 2026 – 6 Mar 2026`, with "(afternoon)" / "(morning)" on half days.
+pub fn date_range(lang: Lang, start: NaiveDate, end: NaiveDate, half_start: bool, half_end: bool) -> String {
+    let first = if half_start { format!("{} ({})", lang.date(start), lang.t("half-day-pm")) } else { lang.date(start) };
+    if start == end {
+        return if half_start || half_end { format!("{} ({})", lang.date(start), lang.t("half-day")) } else { first };
+    }
+    let last = if half_end { format!("{} ({})", lang.date(end), lang.t("half-day-am")) } else { lang.date(end) };
+    format!("{first} – {last}")
+}
