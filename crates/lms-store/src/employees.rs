@@ -98,6 +98,41 @@ pub async fn list(c: &mut Conn<'_>, include_inactive: bool, limit: i64, offset: 
     Ok(q!(all c, Employee, &sql, include_inactive, limit, offset)?)
 }
 
+/// Which people a directory lists.
+#[derive(Debug, Clone, Default)]
+pub struct Directory<'a> {
+    /// Only the direct reports of this person.
+    pub manager: Option<i64>,
+    pub department: Option<&'a str>,
+    /// Part of the name or email, any case.
+    pub search: Option<&'a str>,
+    pub include_inactive: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// People by name, filtered as `d` says; and how many match in all.
+pub async fn directory(c: &mut Conn<'_>, d: &Directory<'_>) -> Result<(Vec<Employee>, i64)> {
+    let pattern = d.search.map(|s| format!("%{}%", s.to_lowercase().replace(['%', '_'], "")));
+    let filter =
+        "($1 = TRUE OR active = TRUE) AND ($2 IS NULL OR manager_id = $2) AND ($3 IS NULL OR department = $3) \
+                  AND ($4 IS NULL OR LOWER(name) LIKE $4 OR LOWER(email) LIKE $4)";
+    let sql = format!("SELECT {COLUMNS} FROM employees WHERE {filter} ORDER BY name, id LIMIT $5 OFFSET $6");
+    let people =
+        q!(all c, Employee, &sql, d.include_inactive, d.manager, d.department, pattern.as_deref(), d.limit, d.offset)?;
+    let count = format!("SELECT COUNT(*) FROM employees WHERE {filter}");
+    let total = q!(scalar c, i64, &count, d.include_inactive, d.manager, d.department, pattern.as_deref())?;
+    Ok((people, total))
+}
+
+/// The departments people belong to, by name.
+pub async fn departments(c: &mut Conn<'_>) -> Result<Vec<String>> {
+    Ok(q!(all c, (String,), "SELECT DISTINCT department FROM employees WHERE active = TRUE ORDER BY department")?
+        .into_iter()
+        .map(|(d,)| d)
+        .collect())
+}
+
 /// Active HR admins, who approve requests of people without a manager.
 pub async fn hr_admin_ids(c: &mut Conn<'_>) -> Result<Vec<i64>> {
     Ok(q!(all c, (i64,), "SELECT id FROM employees WHERE role = 'hr-admin' AND active = TRUE ORDER BY id")?

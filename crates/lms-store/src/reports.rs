@@ -120,6 +120,37 @@ pub struct Dashboard {
     pub on_leave_today: Vec<OnLeave>,
     pub month_by_status: BTreeMap<String, i64>,
     pub headcount: i64,
+    /// Approved leave that touches this week (Monday to Sunday).
+    pub on_leave_this_week: Vec<OnLeave>,
+    /// Requests by the month they start in, the last 12 months, oldest first.
+    pub trend: Vec<(NaiveDate, i64)>,
+}
+
+/// The first day of the month `months` before the month of `day`.
+fn month_start(day: NaiveDate, months: u32) -> NaiveDate {
+    let first = day.with_day(1).unwrap_or(day);
+    first.checked_sub_months(chrono::Months::new(months)).unwrap_or(first)
+}
+
+/// Requests per month of the 12 months up to and including `today`'s, in
+/// one pass over the table.
+async fn trend(c: &mut Conn<'_>, today: NaiveDate) -> Result<Vec<(NaiveDate, i64)>> {
+    // 13 edges: the first day of each of the 12 months, then of the next.
+    let e: Vec<NaiveDate> = (0..=12).map(|i| month_start(today, 11) + chrono::Months::new(i)).collect();
+    let columns: Vec<String> = (1..=12)
+        .map(|i| {
+            format!(
+                "CAST(COALESCE(SUM(CASE WHEN start_date >= ${i} AND start_date < ${} THEN 1 ELSE 0 END), 0) AS BIGINT)",
+                i + 1
+            )
+        })
+        .collect();
+    let sql = format!("SELECT {} FROM leave_requests WHERE start_date >= $1 AND start_date < $13", columns.join(", "));
+    type Twelve = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+    let r: Twelve =
+        q!(one c, Twelve, &sql, e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7], e[8], e[9], e[10], e[11], e[12])?;
+    let counts = [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11];
+    Ok(e.into_iter().zip(counts).collect())
 }
 
 pub async fn dashboard(c: &mut Conn<'_>, today: NaiveDate) -> Result<Dashboard> {
@@ -145,5 +176,13 @@ pub async fn dashboard(c: &mut Conn<'_>, today: NaiveDate) -> Result<Dashboard> 
         month_by_status.insert(status, n);
     }
     let headcount = crate::employees::count_active(c).await?;
-    Ok(Dashboard { pending_approvals, on_leave_today, month_by_status, headcount })
+    let monday = today - chrono::Days::new(u64::from(today.weekday().num_days_from_monday()));
+    let sunday = monday + chrono::Days::new(6);
+    let on_leave_this_week = q!(all c, OnLeave,
+        "SELECT e.id AS employee_id, e.name AS employee_name, t.code AS leave_type, r.start_date, r.end_date \
+         FROM leave_requests r JOIN employees e ON e.id = r.employee_id JOIN leave_types t ON t.id = r.leave_type_id \
+         WHERE r.status = 'approved' AND r.start_date <= $1 AND r.end_date >= $2 ORDER BY r.start_date, e.name",
+        sunday, monday)?;
+    let trend = trend(c, today).await?;
+    Ok(Dashboard { pending_approvals, on_leave_today, month_by_status, headcount, on_leave_this_week, trend })
 }

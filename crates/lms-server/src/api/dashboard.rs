@@ -29,7 +29,30 @@ pub struct Dashboard {
     /// Requests starting this month, by status.
     pub requests_this_month: BTreeMap<String, i64>,
     pub headcount: i64,
+    /// Approved leave touching this week (Monday to Sunday).
+    pub on_leave_this_week: Vec<OnLeaveDto>,
+    /// Requests by the month they start in, the last 12 months, oldest first.
+    pub trend: Vec<MonthCount>,
     pub version: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MonthCount {
+    /// `YYYY-MM`
+    pub month: String,
+    pub requests: i64,
+}
+
+impl From<reports::OnLeave> for OnLeaveDto {
+    fn from(o: reports::OnLeave) -> Self {
+        OnLeaveDto {
+            employee_id: o.employee_id,
+            employee_name: o.employee_name,
+            leave_type: o.leave_type,
+            start_date: o.start_date,
+            end_date: o.end_date,
+        }
+    }
 }
 
 /// Dashboard figures (HR admins).
@@ -43,19 +66,15 @@ pub async fn dashboard(State(state): State<AppState>, user: CurrentUser) -> ApiR
     Ok(Json(Dashboard {
         date: today,
         pending_approvals: d.pending_approvals,
-        on_leave_today: d
-            .on_leave_today
-            .into_iter()
-            .map(|o| OnLeaveDto {
-                employee_id: o.employee_id,
-                employee_name: o.employee_name,
-                leave_type: o.leave_type,
-                start_date: o.start_date,
-                end_date: o.end_date,
-            })
-            .collect(),
+        on_leave_today: d.on_leave_today.into_iter().map(Into::into).collect(),
         requests_this_month: d.month_by_status,
         headcount: d.headcount,
+        on_leave_this_week: d.on_leave_this_week.into_iter().map(Into::into).collect(),
+        trend: d
+            .trend
+            .into_iter()
+            .map(|(m, n)| MonthCount { month: m.format("%Y-%m").to_string(), requests: n })
+            .collect(),
         version: lms_core::VERSION,
     }))
 }

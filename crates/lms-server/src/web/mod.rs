@@ -12,10 +12,18 @@
 
 mod approvals;
 pub mod assets;
+mod calendar;
+mod dashboard;
 mod home;
+mod hr_allowances;
+mod hr_audit;
+mod hr_people;
+mod hr_reports;
+mod hr_settings;
 pub mod i18n;
 mod my_requests;
 pub mod page;
+mod profile;
 mod request_new;
 pub mod security;
 mod sign_in;
@@ -40,6 +48,24 @@ pub fn routes() -> Router<AppState> {
         .route("/approvals", get(approvals::queue))
         .route("/approvals/bulk", post(approvals::bulk))
         .route("/approvals/{id}", post(approvals::decide))
+        .route("/calendar", get(calendar::page))
+        .route("/admin", get(dashboard::page))
+        .route("/hr/people", get(hr_people::list))
+        .route("/hr/people/new", get(hr_people::new_form).post(hr_people::create))
+        .route("/hr/people/{id}", get(hr_people::edit_form).post(hr_people::update))
+        .route("/hr/people/{id}/password", post(hr_people::reset_password))
+        .route("/hr/people/{id}/allowances", get(hr_allowances::page).post(hr_allowances::write))
+        .route("/hr/settings", get(hr_settings::page))
+        .route("/hr/leave-types", post(hr_settings::create_type))
+        .route("/hr/leave-types/{id}", post(hr_settings::update_type))
+        .route("/hr/holidays", post(hr_settings::add_holiday))
+        .route("/hr/holidays/{id}/delete", post(hr_settings::remove_holiday))
+        .route("/hr/maintenance", post(hr_settings::maintenance))
+        .route("/hr/reports", get(hr_reports::page))
+        .route("/hr/audit", get(hr_audit::page))
+        .route("/profile", get(profile::page))
+        .route("/profile/language", post(profile::set_language))
+        .route("/profile/password", post(profile::change_password))
         .route("/assets/{name}", get(assets::serve))
 }
 

@@ -345,6 +345,25 @@ impl FromRequest<AppState> for PagePairs {
     }
 }
 
+/// The page, or the error page of what kept it from being built.
+pub fn respond(lang: Lang, page: Result<impl Template, ApiError>) -> Response {
+    match page {
+        Ok(p) => render(&p),
+        Err(e) => PageError::from_api(lang, e).into_response(),
+    }
+}
+
+/// A path id (`/requests/{id}`): anything but a number is a page not found.
+pub fn path_id(lang: Lang, raw: &str) -> Result<i64, PageError> {
+    raw.parse::<i64>().map_err(|_| PageError::new(lang, StatusCode::NOT_FOUND, "error-not-found"))
+}
+
+/// A banner message for `?done=<what>` after a change: `done-<what>` from
+/// the catalogue when `what` is one of `known`.
+pub fn done_banner(lang: Lang, done: Option<&str>, known: &[&str]) -> Option<String> {
+    done.filter(|d| known.contains(d)).map(|d| lang.t(&format!("done-{d}")))
+}
+
 /// 303 to `to` after a change (so a reload does not repeat it).
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()

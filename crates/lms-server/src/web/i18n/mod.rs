@@ -151,6 +151,11 @@ impl Lang {
     }
 }
 
+/// The catalogue key of a month's short name.
+pub fn month_key(d: NaiveDate) -> &'static str {
+    MONTH_KEYS[d.month0() as usize]
+}
+
 /// An argument of a message.
 #[derive(Debug, Clone)]
 pub enum Arg {

@@ -1,0 +1,177 @@
+//! HR: a person's allowances for a year — each leave type's balance with
+//! the ledger lines behind it (allocations and adjustments with their
+//! reasons), and the form that writes the year's allocation or an
+//! adjustment. The write is `lms_app::allowances::write`, as the API's.
+
+use super::i18n::Lang;
+use super::page::{
+    done_banner, error_message, path_id, render_with, respond, see_other, Chrome, PageError, PageForm, Viewer,
+};
+use super::view::{type_label, BalanceBar};
+use crate::ApiError;
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{Datelike, Utc};
+use lms_core::{EntitlementChange, LeaveAmount, LedgerKind};
+use lms_store::{employees, leave_types, ledger};
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+pub struct YearQuery {
+    #[serde(default)]
+    year: String,
+    done: Option<String>,
+}
+
+struct Line {
+    when: String,
+    kind: String,
+    amount: String,
+    reason: String,
+}
+
+struct TypeSection {
+    bar: BalanceBar,
+    lines: Vec<Line>,
+}
+
+#[derive(Template)]
+#[template(path = "hr_allowances.html")]
+struct AllowancesPage {
+    c: Chrome,
+    id: i64,
+    name: String,
+    year: i32,
+    years: Vec<i32>,
+    sections: Vec<TypeSection>,
+    types: Vec<(String, String)>,
+    f: ChangeFields,
+    done: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ChangeFields {
+    #[serde(rename = "_csrf", default)]
+    token: String,
+    #[serde(default)]
+    leave_type: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    year: String,
+}
+
+/// Days as typed (`2.5`, `2,5`, `-1`) as an amount.
+pub fn parse_days(raw: &str) -> Result<LeaveAmount, ApiError> {
+    let days: f64 = raw
+        .trim()
+        .replace(',', ".")
+        .parse()
+        .map_err(|_| ApiError::unprocessable("invalid_amount", "enter a number of days"))?;
+    Ok(LeaveAmount::from_days_f64(days)?)
+}
+
+fn year_of(raw: &str) -> i32 {
+    let now = Utc::now().year();
+    raw.parse::<i32>().ok().filter(|y| (now - 20..=now + 5).contains(y)).unwrap_or(now)
+}
+
+async fn load(
+    viewer: &Viewer,
+    id: i64,
+    year: i32,
+    f: ChangeFields,
+    done: Option<String>,
+    error: Option<String>,
+) -> Result<AllowancesPage, ApiError> {
+    let lang = viewer.lang();
+    let mut c = viewer.state.db().acquire().await?;
+    let person = employees::require(&mut c.conn(), id).await?;
+    let types = leave_types::list(&mut c.conn(), true).await?;
+    let balances = ledger::balances(&mut c.conn(), id, year).await?;
+    let entries = ledger::entries(&mut c.conn(), id, year).await?;
+    let sections = balances
+        .iter()
+        .filter(|b| b.deducts_balance || entries.iter().any(|e| e.leave_type == b.leave_type))
+        .map(|b| TypeSection {
+            bar: BalanceBar::new(lang, &types, b),
+            lines: entries.iter().filter(|e| e.leave_type == b.leave_type).map(|e| line(lang, e)).collect(),
+        })
+        .collect();
+    let now = Utc::now().year();
+    Ok(AllowancesPage {
+        c: viewer.chrome("people"),
+        id,
+        name: person.name,
+        year,
+        years: (now - 2..=now + 1).rev().collect(),
+        sections,
+        types: types.iter().filter(|t| t.active).map(|t| (t.code.clone(), type_label(&types, &t.code).0)).collect(),
+        f,
+        done,
+        error,
+    })
+}
+
+fn line(lang: Lang, e: &ledger::LedgerEntry) -> Line {
+    Line {
+        when: lang.date(e.created_at.date_naive()),
+        kind: lang.t(&format!("ledger-{}", e.kind)),
+        amount: lang.millis(e.amount),
+        reason: e.reason.clone(),
+    }
+}
+
+/// `GET /hr/people/{id}/allowances`
+pub async fn page(viewer: Viewer, Path(id): Path<String>, Query(q): Query<YearQuery>) -> Response {
+    let lang = viewer.lang();
+    if let Err(e) = viewer.require_hr() {
+        return e.into_response();
+    }
+    let id = match path_id(lang, &id) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    let done = done_banner(lang, q.done.as_deref(), &["allocation", "adjustment"]);
+    let f = ChangeFields { kind: "adjustment".into(), ..Default::default() };
+    respond(lang, load(&viewer, id, year_of(&q.year), f, done, None).await)
+}
+
+/// `POST /hr/people/{id}/allowances`
+pub async fn write(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<ChangeFields>) -> Response {
+    let lang = viewer.lang();
+    if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
+        return e.into_response();
+    }
+    let id = match path_id(lang, &id) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    let year = year_of(&f.year);
+    let outcome = async {
+        let kind: LedgerKind =
+            f.kind.parse().map_err(|_| ApiError::unprocessable("invalid_kind", "choose allocation or adjustment"))?;
+        let change = EntitlementChange::parse(kind, parse_days(&f.days)?, Some(&f.reason))?;
+        lms_app::allowances::write(viewer.state.db(), &viewer.caller(), id, &f.leave_type, year, &change, Utc::now())
+            .await?;
+        Ok::<LedgerKind, ApiError>(kind)
+    };
+    match outcome.await {
+        Ok(kind) => see_other(&format!("/hr/people/{id}/allowances?year={year}&done={}", kind.as_str())),
+        Err(e) => {
+            let status = if e.status.is_client_error() { e.status } else { StatusCode::INTERNAL_SERVER_ERROR };
+            let message = error_message(lang, &e);
+            match load(&viewer, id, year, f, None, Some(message)).await {
+                Ok(p) => render_with(status, &p),
+                Err(e) => PageError::from_api(lang, e).into_response(),
+            }
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! HR: leave settings — leave types (create, rename, what they count, the
+//! default allowance, retire), the holidays of a year (add, remove), and
+//! maintenance mode on or off. Each change is the use case the API calls.
+
+use super::hr_allowances::parse_days;
+use super::page::{
+    done_banner, error_message, path_id, render_with, respond, see_other, Chrome, PageError, PageForm, Viewer,
+};
+use crate::api::text;
+use crate::ApiError;
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{Datelike, NaiveDate, Utc};
+use lms_core::{Colour, LeaveTypeCode};
+use lms_store::leave_types::{self, LeaveTypeChanges, NewLeaveType};
+use lms_store::{holidays, settings};
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+pub struct SettingsQuery {
+    #[serde(default)]
+    year: String,
+    done: Option<String>,
+}
+
+struct TypeRow {
+    id: i64,
+    code: String,
+    name: String,
+    deducts: bool,
+    approval: bool,
+    allowance: String,
+    active: bool,
+}
+
+struct HolidayRow {
+    id: i64,
+    date: String,
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "hr_settings.html")]
+struct SettingsPage {
+    c: Chrome,
+    types: Vec<TypeRow>,
+    year: i32,
+    years: Vec<i32>,
+    holidays: Vec<HolidayRow>,
+    maintenance_on: bool,
+    done: Option<String>,
+    error: Option<String>,
+}
+
+const DONE: &[&str] =
+    &["type-created", "type-saved", "holiday-added", "holiday-removed", "maintenance-on", "maintenance-off"];
+
+fn year_of(raw: &str) -> i32 {
+    let now = Utc::now().year();
+    raw.parse::<i32>().ok().filter(|y| (now - 20..=now + 5).contains(y)).unwrap_or(now)
+}
+
+async fn load(
+    viewer: &Viewer,
+    year: i32,
+    done: Option<String>,
+    error: Option<String>,
+) -> Result<SettingsPage, ApiError> {
+    let lang = viewer.lang();
+    let mut c = viewer.state.db().acquire().await?;
+    let types = leave_types::list(&mut c.conn(), true).await?;
+    let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
+    let to = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
+    let days = holidays::list(&mut c.conn(), from, to).await?;
+    let maintenance_on = settings::maintenance(&mut c.conn()).await?;
+    let now = Utc::now().year();
+    Ok(SettingsPage {
+        c: viewer.chrome("settings"),
+        types: types
+            .into_iter()
+            .map(|t| TypeRow {
+                id: t.id,
+                code: t.code,
+                name: t.name,
+                deducts: t.deducts_balance,
+                approval: t.requires_approval,
+                allowance: t.default_allowance.map(|a| lang.millis(a)).unwrap_or_default(),
+                active: t.active,
+            })
+            .collect(),
+        year,
+        years: (now - 1..=now + 2).collect(),
+        holidays: days.into_iter().map(|h| HolidayRow { id: h.id, date: lang.date(h.day), name: h.name }).collect(),
+        maintenance_on,
+        done,
+        error,
+    })
+}
+
+/// `GET /hr/settings`
+pub async fn page(viewer: Viewer, Query(q): Query<SettingsQuery>) -> Response {
+    if let Err(e) = viewer.require_hr() {
+        return e.into_response();
+    }
+    let done = done_banner(viewer.lang(), q.done.as_deref(), DONE);
+    respond(viewer.lang(), load(&viewer, year_of(&q.year), done, None).await)
+}
+
+/// After a change: back to the page with its banner, or the page with what to fix.
+async fn after(viewer: &Viewer, year: i32, outcome: Result<&str, ApiError>) -> Response {
+    let lang = viewer.lang();
+    match outcome {
+        Ok(done) => see_other(&format!("/hr/settings?year={year}&done={done}")),
+        Err(e) => {
+            let status = if e.status.is_client_error() { e.status } else { StatusCode::INTERNAL_SERVER_ERROR };
+            match load(viewer, year, None, Some(error_message(lang, &e))).await {
+                Ok(p) => render_with(status, &p),
+                Err(e) => PageError::from_api(lang, e).into_response(),
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TypeForm {
+    #[serde(rename = "_csrf", default)]
+    token: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    deducts: Option<String>,
+    approval: Option<String>,
+    #[serde(default)]
+    allowance: String,
+    active: Option<String>,
+}
+
+impl TypeForm {
+    fn allowance(&self) -> Result<Option<i64>, ApiError> {
+        match self.allowance.trim() {
+            "" => Ok(None),
+            raw => {
+                let a = parse_days(raw)?.millidays();
+                if !(0..=366_000).contains(&a) {
+                    return Err(ApiError::unprocessable(
+                        "invalid_amount",
+                        "the default allowance must be 0 to 366 days",
+                    ));
+                }
+                Ok(Some(a))
+            }
+        }
+    }
+}
+
+/// `POST /hr/leave-types`
+pub async fn create_type(viewer: Viewer, PageForm(f): PageForm<TypeForm>) -> Response {
+    if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
+        return e.into_response();
+    }
+    let outcome = async {
+        let new = NewLeaveType {
+            code: LeaveTypeCode::parse(f.code.trim())?.as_str().to_string(),
+            name: text::name(&f.name, 100)?,
+            deducts_balance: f.deducts.is_some(),
+            requires_approval: f.approval.is_some(),
+            colour: Colour::parse("#4a90d9")?.as_str().to_string(),
+            default_allowance: f.allowance()?,
+        };
+        lms_app::leave_types::create(viewer.state.db(), &viewer.caller(), &new, Utc::now()).await?;
+        Ok("type-created")
+    };
+    after(&viewer, Utc::now().year(), outcome.await).await
+}
+
+/// `POST /hr/leave-types/{id}`
+pub async fn update_type(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<TypeForm>) -> Response {
+    if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
+        return e.into_response();
+    }
+    let id = match path_id(viewer.lang(), &id) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    let outcome = async {
+        let changes = LeaveTypeChanges {
+            name: Some(text::name(&f.name, 100)?),
+            deducts_balance: Some(f.deducts.is_some()),
+            requires_approval: Some(f.approval.is_some()),
+            colour: None,
+            default_allowance: Some(f.allowance()?),
+            active: Some(f.active.is_some()),
+        };
+        lms_app::leave_types::update(viewer.state.db(), &viewer.caller(), id, &changes, Utc::now()).await?;
+        Ok("type-saved")
+    };
+    after(&viewer, Utc::now().year(), outcome.await).await
+}
+
+#[derive(Deserialize)]
+pub struct HolidayForm {
+    #[serde(rename = "_csrf", default)]
+    token: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /hr/holidays`
+pub async fn add_holiday(viewer: Viewer, PageForm(f): PageForm<HolidayForm>) -> Response {
+    if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
+        return e.into_response();
+    }
+    let day = NaiveDate::parse_from_str(f.date.trim(), "%Y-%m-%d");
+    let year = day.map(|d| d.year()).unwrap_or_else(|_| Utc::now().year());
+    let outcome = async {
+        let day = day.map_err(|_| ApiError::unprocessable("invalid_date", "the holiday needs a date"))?;
+        let name = text::name(&f.name, 200)?;
+        lms_app::holidays::create(viewer.state.db(), &viewer.caller(), day, &name, Utc::now()).await?;
+        Ok("holiday-added")
+    };
+    after(&viewer, year_of(&year.to_string()), outcome.await).await
+}
+
+#[derive(Deserialize)]
+pub struct YearForm {
+    #[serde(rename = "_csrf", default)]
+    token: String,
+    #[serde(default)]
+    year: String,
+}
+
+/// `POST /hr/holidays/{id}/delete`
+pub async fn remove_holiday(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<YearForm>) -> Response {
+    if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
+        return e.into_response();
+    }
+    let id = match path_id(viewer.lang(), &id) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    let outcome = lms_app::holidays::delete(viewer.state.db(), &viewer.caller(), id, Utc::now()).await;
+    after(&viewer, year_of(&f.year), outcome.map(|_| "holiday-removed").map_err(ApiError::from)).await
+}
+
+#[derive(Deserialize)]
+pub struct MaintenanceForm {
+    #[serde(rename = "_csrf", default)]
+    token: String,
+    #[serde(default)]
+    enabled: String,
+}
+
+/// `POST /hr/maintenance`: on (`enabled=on`) or off. Works while on.
+pub async fn maintenance(viewer: Viewer, PageForm(f): PageForm<MaintenanceForm>) -> Response {
+    if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
+        return e.into_response();
+    }
+    let on = f.enabled == "on";
+    let caller = viewer.caller();
+    let outcome = lms_app::maintenance::set(viewer.state.db(), lms_app::By::Caller(&caller), on, Utc::now()).await;
+    let done = if on { "maintenance-on" } else { "maintenance-off" };
+    after(&viewer, Utc::now().year(), outcome.map(|_| done).map_err(ApiError::from)).await
+}
