@@ -2,8 +2,10 @@
 //! forms posted with the session cookie and the form token, redirects read
 //! one at a time. (Real Chromium runs the journeys in `crates/lms/tests/browser`.)
 
+mod hr;
 mod security;
 mod sign_in;
+mod workflow;
 
 use crate::support::{TestApp, PASSWORD};
 use reqwest::header::{HeaderMap, HeaderValue};

@@ -1,0 +1,159 @@
+//! HR's work through the pages: creating a person (a duplicate refused,
+//! nothing written), an adjustment with its reason as a ledger line (none
+//! without a reason), a holiday that changes the calendar and the next
+//! quote, maintenance mode (banner, writes refused on pages and API, then
+//! off), the dashboard's figures equal to the API's, a chosen language.
+
+use super::{assert_translated, Page};
+use crate::support::{monday, TestApp};
+use chrono::Duration;
+use reqwest::StatusCode;
+
+crate::both_backends!(people_and_allowances, holidays_maintenance_dashboard, chosen_language);
+
+async fn people_and_allowances(backend: lms_store::Backend) {
+    let app = TestApp::spawn(backend).await;
+    let hr = Page::signed_in(&app, "hr@demo.local").await;
+    let person = [
+        ("email", "new.person@demo.local"),
+        ("name", "Nia Person"),
+        ("department", "Engineering"),
+        ("manager_id", "2"),
+        ("role", "employee"),
+        ("start_date", "2026-01-05"),
+        ("password", "a-long-password"),
+    ];
+    let created = hr.post_form("/hr/people/new", "/hr/people/new", &person).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let at = created.location().to_string();
+    assert!(at.ends_with("?done=created"), "{at}");
+    let found = hr.get("/hr/people?q=nia").await;
+    assert!(found.body.contains("Nia Person") && found.body.contains("People found: 1"), "{}", found.body);
+
+    let people = app.count("employees").await;
+    let dup = hr.post_form("/hr/people/new", "/hr/people/new", &person).await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+    assert!(dup.body.contains("Someone already has this email address."), "{}", dup.body);
+    assert_eq!(app.count("employees").await, people);
+
+    // Edit: a new department; the person signs in with the password given.
+    let id = at.trim_start_matches("/hr/people/").split('?').next().unwrap_or("").to_string();
+    let edit = [
+        ("name", "Nia Person"),
+        ("department", "Research"),
+        ("manager_id", "2"),
+        ("role", "employee"),
+        ("start_date", "2026-01-05"),
+        ("active", "on"),
+    ];
+    let saved = hr.post_form(&format!("/hr/people/{id}"), &format!("/hr/people/{id}"), &edit).await;
+    assert_eq!(saved.location(), format!("/hr/people/{id}?done=saved"));
+    assert!(hr.get(&format!("/hr/people/{id}")).await.body.contains("value=\"Research\""));
+    let nia = Page::new(&app, &[]);
+    let signed = nia.post("/sign-in", &[("email", "new.person@demo.local"), ("password", "a-long-password")]).await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER);
+
+    // An adjustment needs its reason; with one, it is a ledger line.
+    let page = "/hr/people/3/allowances";
+    let lines = app.count("ledger_entries").await;
+    let no_reason =
+        hr.post_form(page, page, &[("leave_type", "annual"), ("kind", "adjustment"), ("days", "1,5")]).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_reason.body.contains("Give a reason for an adjustment."), "{}", no_reason.body);
+    assert_eq!(app.count("ledger_entries").await, lines);
+    let adj = [("leave_type", "annual"), ("kind", "adjustment"), ("days", "1,5"), ("reason", "overtime in March")];
+    let ok = hr.post_form(page, page, &adj).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let after = hr.get(ok.location()).await;
+    assert!(after.body.contains("overtime in March") && after.body.contains("1.5"), "{}", after.body);
+    assert!(after.body.contains("The adjustment was written."));
+    let ada = app.login("employee1@demo.local").await;
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    assert_eq!(ada.balance(year, "annual").await["available"], 26.5);
+}
+
+async fn holidays_maintenance_dashboard(backend: lms_store::Backend) {
+    let app = TestApp::spawn(backend).await;
+    let hr = Page::signed_in(&app, "hr@demo.local").await;
+    let ada = Page::signed_in(&app, "employee1@demo.local").await;
+    let (mon, fri) = (monday(30), monday(30) + Duration::days(4));
+    let quote = format!("/requests/quote?leave_type=annual&start_date={mon}&end_date={fri}");
+    assert!(ada.get(&quote).await.body.contains("Counts 5 days"));
+
+    let wed = (mon + Duration::days(2)).to_string();
+    let added = hr.post_form("/hr/settings", "/hr/holidays", &[("date", &wed), ("name", "Founders Day")]).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let q = ada.get(&quote).await;
+    assert!(q.body.contains("Counts 4 days") && q.body.contains("Founders Day"), "{}", q.body);
+    let month = &wed[..7];
+    let cal = hr.get(&format!("/calendar?month={month}")).await;
+    assert!(cal.body.contains("Founders Day"), "the calendar marks the holiday");
+    let dup = hr.post_form("/hr/settings", "/hr/holidays", &[("date", &wed), ("name", "Again")]).await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+    assert!(dup.body.contains("That day is already a holiday."), "{}", dup.body);
+
+    // Maintenance: the banner everywhere, writes refused, then off again.
+    let on = hr.post_form("/hr/settings", "/hr/maintenance", &[("enabled", "on")]).await;
+    assert_eq!(on.status, StatusCode::SEE_OTHER, "{}", on.body);
+    let home = ada.get("/").await;
+    assert!(home.body.contains("LMS is in maintenance mode"), "{}", home.body);
+    let form = ada.get("/requests/new").await;
+    assert!(form.body.contains("type=\"submit\" disabled"), "write actions are disabled");
+    let d = monday(31).to_string();
+    let refused = ada
+        .post_form("/requests/new", "/requests/new", &[("leave_type", "annual"), ("start_date", &d), ("end_date", &d)])
+        .await;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refused.headers.get("lms-maintenance").and_then(|v| v.to_str().ok()), Some("on"));
+    assert_eq!(app.count("leave_requests").await, 0);
+    let off = hr.post_form("/hr/settings", "/hr/maintenance", &[("enabled", "off")]).await;
+    assert_eq!(off.status, StatusCode::SEE_OTHER);
+    assert!(!ada.get("/").await.body.contains("LMS is in maintenance mode"));
+
+    // The dashboard shows the API's figures.
+    let api = app.login("hr@demo.local").await;
+    let (s, d) = api.get("/api/v1/admin/dashboard").await;
+    assert_eq!(s, StatusCode::OK);
+    let page = hr.get("/admin").await;
+    for (id, figure) in [("figure-pending", &d["pending_approvals"]), ("figure-headcount", &d["headcount"])] {
+        assert!(page.body.contains(&format!("id=\"{id}\">{figure}<")), "{id} = {figure}: {}", page.body);
+    }
+    let out_today = d["on_leave_today"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(page.body.contains(&format!("id=\"figure-out-today\">{out_today}<")));
+    assert_eq!(d["trend"].as_array().map(Vec::len), Some(12));
+    assert!(page.body.contains("<svg class=\"chart\""), "the trend is drawn by the server");
+}
+
+async fn chosen_language(backend: lms_store::Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ada = Page::signed_in(&app, "employee1@demo.local").await;
+    let saved = ada.post_form("/profile", "/profile/language", &[("language", "de")]).await;
+    assert_eq!(saved.location(), "/profile?done=language");
+    let home = ada.get("/").await;
+    assert!(home.body.contains("<html lang=\"de\">") && home.body.contains("Ihre Kontingente"), "{}", home.body);
+    assert_translated(&home, "home (de)");
+    let bad = ada.post_form("/profile", "/profile/language", &[("language", "xx")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A password change keeps this session and ends the others.
+    let other = Page::signed_in(&app, "employee1@demo.local").await;
+    let wrong = ada
+        .post_form(
+            "/profile",
+            "/profile/password",
+            &[("current", "nope"), ("new", "brand-new-pass"), ("confirm", "brand-new-pass")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("Das aktuelle Passwort stimmt nicht."), "{}", wrong.body);
+    let ok = ada
+        .post_form(
+            "/profile",
+            "/profile/password",
+            &[("current", crate::support::PASSWORD), ("new", "brand-new-pass"), ("confirm", "brand-new-pass")],
+        )
+        .await;
+    assert_eq!(ok.location(), "/profile?done=password", "{}", ok.body);
+    assert_eq!(ada.get("/").await.status, StatusCode::OK, "this session stays");
+    assert_eq!(other.get("/").await.status, StatusCode::SEE_OTHER, "the other session ended");
+}
