@@ -6,7 +6,12 @@
 //! endpoint while timing an unrelated person's sign-ins. Plain
 //! single-request loads are left to wrk.
 //!
+//! `dataset` builds a company of some hundred people with two years of
+//! requests, for the page benchmarks (`scripts/bench-pages`).
+//!
 //! It knows the LMS only through its HTTP API.
+
+mod dataset;
 
 use anyhow::{bail, Context, Result};
 use chrono::{Datelike, Duration as Days, NaiveDate, Utc, Weekday};
@@ -66,6 +71,18 @@ enum Cmd {
         person: String,
         #[arg(long, default_value = "lms-demo")]
         password: String,
+    },
+    /// Build a company of EMPLOYEES people (on a `serve --demo` database)
+    /// with two years of requests, through the API; print what was made.
+    Dataset {
+        #[arg(long)]
+        base: String,
+        #[arg(long, default_value_t = 600)]
+        employees: usize,
+        #[arg(long, default_value = "lms-demo")]
+        password: String,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
     },
     /// Start `lms serve` and report how long until /api/health answers 200.
     Startup {
@@ -308,6 +325,9 @@ async fn main() -> Result<()> {
         Cmd::Cycles { base, tokens, mode, connections, seconds } => {
             let tokens: Value = serde_json::from_slice(&std::fs::read(&tokens)?)?;
             cycles(&base, &tokens, mode, connections, seconds).await?
+        }
+        Cmd::Dataset { base, employees, password, concurrency } => {
+            dataset::dataset(&base, employees, &password, concurrency).await?
         }
         Cmd::Startup { lms, database_url, listen } => startup(&lms, &database_url, &listen).await?,
         Cmd::LoginFlood { base, attempts, target, person, password } => {

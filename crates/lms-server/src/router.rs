@@ -193,5 +193,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), crate::body::read_whole))
         .layer(from_fn_with_state(state.clone(), request_context))
         .layer(axum::middleware::from_fn(crate::web::security::headers))
+        // gzip for clients that ask (pages, stylesheet, script, JSON).
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }

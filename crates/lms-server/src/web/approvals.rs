@@ -69,11 +69,11 @@ async fn load(viewer: &Viewer, done: Option<String>, error: Option<String>) -> R
     let mut c = viewer.state.db().acquire().await?;
     let pending = requests::approvals(&mut c.conn(), &actor, None, 200).await?;
     let types = leave_types::list(&mut c.conn(), true).await?;
-    let (from, to) = match (pending.iter().map(|r| r.start_date).min(), pending.iter().map(|r| r.end_date).max()) {
-        (Some(f), Some(t)) => (f, t),
+    let (first, last) = match (pending.iter().map(|r| r.id).min(), pending.iter().map(|r| r.id).max()) {
+        (Some(f), Some(l)) => (f, l),
         _ => return Ok(QueuePage { c: viewer.chrome("approvals"), items: vec![], done, error }),
     };
-    let others = requests::active_between(&mut c.conn(), from, to, None).await?;
+    let conflicts_all = requests::team_conflicts(&mut c.conn(), &actor, first, last).await?;
     let mut balances: HashMap<(i64, i32), Vec<ledger::TypeBalance>> = HashMap::new();
     let mut items = Vec::with_capacity(pending.len());
     for r in &pending {
@@ -88,23 +88,22 @@ async fn load(viewer: &Viewer, done: Option<String>, error: Option<String>) -> R
             // Pending days are already counted in "available".
             available_after: lang.millis(line.map(|l| l.balance.available().millidays()).unwrap_or(0)),
             deducts: line.is_some_and(|l| l.deducts_balance),
-            conflicts: conflicts(lang, &types, r, &others),
+            conflicts: conflicts(lang, &types, r.id, &conflicts_all),
         });
     }
     Ok(QueuePage { c: viewer.chrome("approvals"), items, done, error })
 }
 
-/// Teammates (same manager) off on days of `r`.
+/// Teammates (same manager) off on days of request `id`.
 fn conflicts(
     lang: Lang,
     types: &[lms_store::leave_types::LeaveType],
-    r: &LeaveRequest,
-    all: &[LeaveRequest],
+    id: i64,
+    all: &[(i64, LeaveRequest)],
 ) -> Vec<String> {
     all.iter()
-        .filter(|o| o.employee_id != r.employee_id && o.manager_id == r.manager_id)
-        .filter(|o| o.start_date <= r.end_date && o.end_date >= r.start_date)
-        .map(|o| {
+        .filter(|(for_id, _)| *for_id == id)
+        .map(|(_, o)| {
             let status = super::view::status_label(lang, o.status());
             let dates = date_range(lang, o.start_date, o.end_date, o.half_day_start, o.half_day_end);
             format!("{}: {} {} ({status})", o.employee_name, type_label(types, &o.leave_type).0, dates)

@@ -130,6 +130,12 @@ async fn load(viewer: &Viewer, q: CalendarQuery) -> Result<CalendarPage, ApiErro
             },
         })
         .collect();
+    let mut by_person: std::collections::HashMap<i64, Vec<&lms_store::requests::LeaveRequest>> =
+        std::collections::HashMap::new();
+    for r in &leave {
+        by_person.entry(r.employee_id).or_default().push(r);
+    }
+    let none = Vec::new();
     let rows = people
         .iter()
         .map(|p| Row {
@@ -137,7 +143,8 @@ async fn load(viewer: &Viewer, q: CalendarQuery) -> Result<CalendarPage, ApiErro
             cells: days
                 .iter()
                 .map(|d| {
-                    let on = leave.iter().find(|r| r.employee_id == p.id && r.start_date <= *d && r.end_date >= *d);
+                    let theirs = by_person.get(&p.id).unwrap_or(&none);
+                    let on = theirs.iter().copied().find(|r| r.start_date <= *d && r.end_date >= *d);
                     cell(lang, &types, *d, on, weekend(d), holiday(d).map(|h| h.name.as_str()))
                 })
                 .collect(),

@@ -12,8 +12,42 @@ crate::both_backends!(
     approved_leave_cancels_only_before_it_starts,
     history_filters_and_paging,
     half_days_and_holidays_count,
-    hr_decides_requests_of_people_without_manager
+    hr_decides_requests_of_people_without_manager,
+    the_quote_says_what_a_submission_would_decide
 );
+
+/// The quote counts as a submission counts and refuses what it would
+/// refuse, and writes nothing.
+async fn the_quote_says_what_a_submission_would_decide(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let emp = app.login("employee1@demo.local").await;
+    let (mon, fri) = (monday(11), monday(11) + chrono::Duration::days(4));
+    let q = |start: chrono::NaiveDate, end: chrono::NaiveDate, extra: &str| {
+        format!("/api/v1/leave-requests/quote?leave_type=annual&start_date={start}&end_date={end}{extra}")
+    };
+    let (s, b) = emp.get(&q(mon, fri + chrono::Duration::days(3), "&half_day_start=true")).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        (b["days"].as_f64(), b["working_days"].as_i64(), b["weekend_days"].as_i64()),
+        (Some(5.5), Some(6), Some(2)),
+        "{b}"
+    );
+    assert_eq!((b["available_before"].as_f64(), b["available_after"].as_f64()), (Some(25.0), Some(19.5)), "{b}");
+    assert_eq!(b["acceptable"], true, "{b}");
+    assert_eq!(app.count("leave_requests").await, 0, "a quote writes nothing");
+
+    let id = emp.submit("annual", mon, fri).await;
+    let (s, r) = emp.get(&format!("/api/v1/leave-requests/{id}")).await;
+    assert_eq!((s, r["days"].as_f64()), (StatusCode::OK, Some(5.0)), "the submission counts as quoted");
+    let (_, b) = emp.get(&q(fri, fri, "")).await;
+    assert_eq!(b["acceptable"], false, "{b}");
+    assert_eq!(b["problem"]["code"], "overlapping_request", "{b}");
+    assert_eq!(b["overlaps"][0]["id"], id, "{b}");
+    let (_, b) = emp.get(&q(monday(20), monday(20) + chrono::Duration::days(32), "")).await;
+    assert_eq!(b["problem"]["code"], "insufficient_balance", "{b}");
+    let (s, b) = emp.get(&q(fri, mon, "")).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("end_before_start")), "{b}");
+}
 
 async fn submit_approve_updates_balance_and_notifies(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -84,6 +84,13 @@ async fn headers_and_error_pages(backend: lms_store::Backend) {
     assert!(cache.contains("immutable") && cache.contains("max-age=31536000"), "{cache}");
     assert_eq!(page.get("/assets/app.0000000000.css").await.status, StatusCode::NOT_FOUND);
 
+    let gzip = page.client.get(format!("{}/", page.base)).header("accept-encoding", "gzip").send().await.expect("GET");
+    assert_eq!(
+        gzip.headers().get("content-encoding").and_then(|v| v.to_str().ok()),
+        Some("gzip"),
+        "pages are compressed"
+    );
+
     let missing = page.get("/no/such/page").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("Page not found") && missing.body.contains("<html"), "{}", missing.body);
