@@ -156,12 +156,16 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// No such route: in the API's error shape under `/api`, else a page.
-async fn not_found(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> axum::response::Response {
+async fn not_found(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
-    if uri.path().starts_with("/api/") || uri.path() == "/metrics" {
+    let path = req.uri().path();
+    if path.starts_with("/api/") || path == "/metrics" {
         ApiError::not_found("route").into_response()
     } else {
-        crate::web::not_found(&headers)
+        crate::web::not_found(req, &state).await
     }
 }
 

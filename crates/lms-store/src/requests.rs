@@ -95,33 +95,6 @@ pub async fn active_between(
     Ok(q!(all c, LeaveRequest, &sql, to, from, manager)?)
 }
 
-/// For the pending requests `actor` may decide with ids in `first..=last`
-/// (a page of [`approvals`]): the pending and approved requests of the
-/// requester's teammates (same manager) that overlap it, as (pending id,
-/// teammate's request). One statement, whatever the page holds.
-pub async fn team_conflicts(
-    c: &mut Conn<'_>,
-    actor: &Actor,
-    first: i64,
-    last: i64,
-) -> Result<Vec<(i64, LeaveRequest)>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        for_id: i64,
-        #[sqlx(flatten)]
-        other: LeaveRequest,
-    }
-    let sql = format!(
-        "{SELECT} JOIN leave_requests p ON p.start_date <= r.end_date AND p.end_date >= r.start_date \
-         AND p.employee_id <> r.employee_id JOIN employees pe ON pe.id = p.employee_id AND pe.manager_id = e.manager_id \
-         WHERE p.status = 'pending' AND p.employee_id <> $1 AND (pe.manager_id = $1 OR $2 = TRUE) AND p.id >= $3 AND p.id <= $4 \
-         AND r.status IN ('pending', 'approved') ORDER BY r.start_date, r.id"
-    );
-    let sql = sql.replacen("SELECT r.id", "SELECT p.id AS for_id, r.id", 1);
-    let rows = q!(all c, Row, &sql, actor.id, actor.is_hr(), first, last)?;
-    Ok(rows.into_iter().map(|r| (r.for_id, r.other)).collect())
-}
-
 /// Pending requests `actor` may decide: of direct reports, or anyone else's for HR.
 pub async fn approvals(
     c: &mut Conn<'_>,

@@ -49,9 +49,8 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         };
         match on {
             Ok(true) if page => {
-                let lang = crate::web::page::browser_lang(req.headers());
-                let mut res =
-                    crate::web::page::PageError::new(lang, StatusCode::SERVICE_UNAVAILABLE, "error-maintenance");
+                let status = StatusCode::SERVICE_UNAVAILABLE;
+                let mut res = crate::web::page::error_page(req, &state, status, "error-maintenance").await;
                 res.retry_after = Some(RETRY_AFTER_SECS);
                 let mut res = res.into_response();
                 res.headers_mut().insert(MAINTENANCE_HEADER, HeaderValue::from_static("on"));

@@ -5,7 +5,7 @@
 //! the same as the API's.
 
 use super::i18n::Lang;
-use super::page::{render, see_other, Chrome, PageError, PageForm, PagePairs, Viewer};
+use super::page::{render, see_other, Chrome, PageForm, PagePairs, Viewer};
 use super::view::{date_range, type_label, RequestRow};
 use crate::ApiError;
 use askama::Template;
@@ -59,7 +59,7 @@ pub async fn queue(viewer: Viewer, Query(o): Query<Outcome>) -> Response {
     };
     match load(&viewer, done, None).await {
         Ok(p) => render(&p),
-        Err(e) => PageError::from_api(lang, e).into_response(),
+        Err(e) => viewer.error(e).into_response(),
     }
 }
 
@@ -69,11 +69,19 @@ async fn load(viewer: &Viewer, done: Option<String>, error: Option<String>) -> R
     let mut c = viewer.state.db().acquire().await?;
     let pending = requests::approvals(&mut c.conn(), &actor, None, 200).await?;
     let types = leave_types::list(&mut c.conn(), true).await?;
-    let (first, last) = match (pending.iter().map(|r| r.id).min(), pending.iter().map(|r| r.id).max()) {
-        (Some(f), Some(l)) => (f, l),
+    let (from, to) = match (pending.iter().map(|r| r.start_date).min(), pending.iter().map(|r| r.end_date).max()) {
+        (Some(f), Some(t)) => (f, t),
         _ => return Ok(QueuePage { c: viewer.chrome("approvals"), items: vec![], done, error }),
     };
-    let conflicts_all = requests::team_conflicts(&mut c.conn(), &actor, first, last).await?;
+    // Who else is off: the active requests of each team in the queue, one
+    // index-backed read per manager (a person without a manager has no team).
+    let mut managers: Vec<i64> = pending.iter().filter_map(|r| r.manager_id).collect();
+    managers.sort_unstable();
+    managers.dedup();
+    let mut team_leave = Vec::new();
+    for m in managers {
+        team_leave.extend(requests::active_between(&mut c.conn(), from, to, Some(m)).await?);
+    }
     let mut balances: HashMap<(i64, i32), Vec<ledger::TypeBalance>> = HashMap::new();
     let mut items = Vec::with_capacity(pending.len());
     for r in &pending {
@@ -88,22 +96,23 @@ async fn load(viewer: &Viewer, done: Option<String>, error: Option<String>) -> R
             // Pending days are already counted in "available".
             available_after: lang.millis(line.map(|l| l.balance.available().millidays()).unwrap_or(0)),
             deducts: line.is_some_and(|l| l.deducts_balance),
-            conflicts: conflicts(lang, &types, r.id, &conflicts_all),
+            conflicts: conflicts(lang, &types, r, &team_leave),
         });
     }
     Ok(QueuePage { c: viewer.chrome("approvals"), items, done, error })
 }
 
-/// Teammates (same manager) off on days of request `id`.
+/// Teammates (same manager) off on days of `r`.
 fn conflicts(
     lang: Lang,
     types: &[lms_store::leave_types::LeaveType],
-    id: i64,
-    all: &[(i64, LeaveRequest)],
+    r: &LeaveRequest,
+    all: &[LeaveRequest],
 ) -> Vec<String> {
     all.iter()
-        .filter(|(for_id, _)| *for_id == id)
-        .map(|(_, o)| {
+        .filter(|o| o.employee_id != r.employee_id && r.manager_id.is_some() && o.manager_id == r.manager_id)
+        .filter(|o| o.start_date <= r.end_date && o.end_date >= r.start_date)
+        .map(|o| {
             let status = super::view::status_label(lang, o.status());
             let dates = date_range(lang, o.start_date, o.end_date, o.half_day_start, o.half_day_end);
             format!("{}: {} {} ({status})", o.employee_name, type_label(types, &o.leave_type).0, dates)
@@ -123,12 +132,11 @@ pub struct DecisionForm {
 
 /// `POST /approvals/{id}`: approve or reject (`intent`), with a comment.
 pub async fn decide(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<DecisionForm>) -> Response {
-    let lang = viewer.lang();
     if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_decider()) {
         return e.into_response();
     }
     let (Ok(id), Some(action)) = (id.parse::<i64>(), action(&f.intent)) else {
-        return PageError::new(lang, StatusCode::BAD_REQUEST, "error-bad-form").into_response();
+        return viewer.refuse(StatusCode::BAD_REQUEST, "error-bad-form").into_response();
     };
     let comment = match Comment::parse(Some(&f.comment)) {
         Ok(c) => c,
@@ -161,7 +169,7 @@ async fn refuse(viewer: &Viewer, e: ApiError) -> Response {
     let message = super::page::error_message(lang, &e);
     match load(viewer, None, Some(message)).await {
         Ok(p) => super::page::render_with(status, &p),
-        Err(e) => PageError::from_api(lang, e).into_response(),
+        Err(e) => viewer.error(e).into_response(),
     }
 }
 
@@ -179,7 +187,7 @@ pub async fn bulk(viewer: Viewer, PagePairs(pairs): PagePairs) -> Response {
         let message = lang.t("approvals-none-ticked");
         return match load(&viewer, None, Some(message)).await {
             Ok(p) => super::page::render_with(StatusCode::UNPROCESSABLE_ENTITY, &p),
-            Err(e) => PageError::from_api(lang, e).into_response(),
+            Err(e) => viewer.error(e).into_response(),
         };
     }
     let caller = viewer.caller();

@@ -5,7 +5,7 @@
 //! `?`; weekends and holidays are shaded and marked.
 
 use super::i18n::Lang;
-use super::page::{render, Chrome, PageError, Viewer};
+use super::page::{render, Chrome, Viewer};
 use super::view::type_label;
 use crate::ApiError;
 use askama::Template;
@@ -77,7 +77,7 @@ pub async fn page(viewer: Viewer, Query(q): Query<CalendarQuery>) -> Response {
     }
     match load(&viewer, q).await {
         Ok(p) => render(&p),
-        Err(e) => PageError::from_api(viewer.lang(), e).into_response(),
+        Err(e) => viewer.error(e).into_response(),
     }
 }
 

@@ -4,7 +4,7 @@
 //! server. The figures are `lms_store::reports::dashboard`'s, as the API's.
 
 use super::i18n::Lang;
-use super::page::{render, Chrome, PageError, Viewer};
+use super::page::{render, Chrome, Viewer};
 use super::view::{date_range, status_label, type_label};
 use crate::ApiError;
 use askama::Template;
@@ -43,7 +43,7 @@ pub async fn page(viewer: Viewer) -> Response {
     }
     match load(&viewer).await {
         Ok(p) => render(&p),
-        Err(e) => PageError::from_api(viewer.lang(), e).into_response(),
+        Err(e) => viewer.error(e).into_response(),
     }
 }
 

@@ -3,7 +3,7 @@
 //! with a way to mark them read.
 
 use super::i18n::Lang;
-use super::page::{render, see_other, Chrome, PageError, PageForm, TokenOnly, Viewer};
+use super::page::{render, see_other, Chrome, PageForm, TokenOnly, Viewer};
 use super::view::{BalanceBar, RequestRow};
 use askama::Template;
 use axum::response::{IntoResponse, Response};
@@ -45,7 +45,7 @@ fn note_row(lang: Lang, n: &Notification) -> NoteRow {
 pub async fn page(viewer: Viewer) -> Response {
     match load(&viewer).await {
         Ok(p) => render(&p),
-        Err(e) => PageError::from_api(viewer.lang(), e).into_response(),
+        Err(e) => viewer.error(e).into_response(),
     }
 }
 
@@ -86,6 +86,6 @@ pub async fn mark_all_read(viewer: Viewer, PageForm(form): PageForm<TokenOnly>) 
     }
     match lms_app::notifications::mark_all_read(viewer.state.db(), &viewer.caller(), Utc::now()).await {
         Ok(_) => see_other("/"),
-        Err(e) => PageError::from_api(viewer.lang(), e.into()).into_response(),
+        Err(e) => viewer.error(e.into()).into_response(),
     }
 }

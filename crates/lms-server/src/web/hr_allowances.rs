@@ -4,9 +4,7 @@
 //! adjustment. The write is `lms_app::allowances::write`, as the API's.
 
 use super::i18n::Lang;
-use super::page::{
-    done_banner, error_message, path_id, render_with, respond, see_other, Chrome, PageError, PageForm, Viewer,
-};
+use super::page::{done_banner, error_message, render_with, see_other, Chrome, PageForm, Viewer};
 use super::view::{type_label, BalanceBar};
 use crate::ApiError;
 use askama::Template;
@@ -135,13 +133,13 @@ pub async fn page(viewer: Viewer, Path(id): Path<String>, Query(q): Query<YearQu
     if let Err(e) = viewer.require_hr() {
         return e.into_response();
     }
-    let id = match path_id(lang, &id) {
+    let id = match viewer.path_id(&id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
     let done = done_banner(lang, q.done.as_deref(), &["allocation", "adjustment"]);
     let f = ChangeFields { kind: "adjustment".into(), ..Default::default() };
-    respond(lang, load(&viewer, id, year_of(&q.year), f, done, None).await)
+    viewer.respond(load(&viewer, id, year_of(&q.year), f, done, None).await)
 }
 
 /// `POST /hr/people/{id}/allowances`
@@ -150,7 +148,7 @@ pub async fn write(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm
     if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
         return e.into_response();
     }
-    let id = match path_id(lang, &id) {
+    let id = match viewer.path_id(&id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -170,7 +168,7 @@ pub async fn write(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm
             let message = error_message(lang, &e);
             match load(&viewer, id, year, f, None, Some(message)).await {
                 Ok(p) => render_with(status, &p),
-                Err(e) => PageError::from_api(lang, e).into_response(),
+                Err(e) => viewer.error(e).into_response(),
             }
         }
     }

@@ -1,7 +1,7 @@
 //! The audit log for HR: every change, newest first, filtered by action,
 //! entity type and person, 100 at a time with "older" paging.
 
-use super::page::{respond, Chrome, Viewer};
+use super::page::{Chrome, Viewer};
 use crate::ApiError;
 use askama::Template;
 use axum::extract::Query;
@@ -49,7 +49,7 @@ pub async fn page(viewer: Viewer, Query(q): Query<AuditQuery>) -> Response {
     if let Err(e) = viewer.require_hr() {
         return e.into_response();
     }
-    respond(viewer.lang(), load(&viewer, q).await)
+    viewer.respond(load(&viewer, q).await)
 }
 
 async fn load(viewer: &Viewer, q: AuditQuery) -> Result<AuditPage, ApiError> {

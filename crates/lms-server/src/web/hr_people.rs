@@ -3,7 +3,7 @@
 //! active), resetting a password. The changes are `lms_app::people`'s, with
 //! its rules (an active, non-circular manager; no self-lockout).
 
-use super::page::{done_banner, error_message, path_id, respond, see_other, Chrome, PageError, PageForm, Viewer};
+use super::page::{done_banner, error_message, see_other, Chrome, PageForm, Viewer};
 use crate::api::text;
 use crate::auth::password;
 use crate::ApiError;
@@ -60,7 +60,7 @@ pub async fn list(viewer: Viewer, Query(q): Query<ListQuery>) -> Response {
     if let Err(e) = viewer.require_hr() {
         return e.into_response();
     }
-    respond(viewer.lang(), load_list(&viewer, q).await)
+    viewer.respond(load_list(&viewer, q).await)
 }
 
 async fn load_list(viewer: &Viewer, q: ListQuery) -> Result<ListPage, ApiError> {
@@ -211,7 +211,7 @@ pub async fn new_form(viewer: Viewer) -> Response {
         active: Some("on".into()),
         ..Default::default()
     };
-    respond(viewer.lang(), person_page(&viewer, None, f, None, None).await)
+    viewer.respond(person_page(&viewer, None, f, None, None).await)
 }
 
 /// `POST /hr/people/new`
@@ -248,7 +248,7 @@ async fn refuse(viewer: &Viewer, id: Option<i64>, f: PersonFields, e: ApiError) 
         .await
     {
         Ok(p) => super::page::render_with(status, &p),
-        Err(e) => PageError::from_api(lang, e).into_response(),
+        Err(e) => viewer.error(e).into_response(),
     }
 }
 
@@ -263,7 +263,7 @@ pub async fn edit_form(viewer: Viewer, Path(id): Path<String>, Query(d): Query<D
     if let Err(e) = viewer.require_hr() {
         return e.into_response();
     }
-    let id = match path_id(lang, &id) {
+    let id = match viewer.path_id(&id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -275,16 +275,15 @@ pub async fn edit_form(viewer: Viewer, Path(id): Path<String>, Query(d): Query<D
         let done = done_banner(lang, d.done.as_deref(), &["created", "saved", "password"]);
         person_page(&viewer, Some(id), PersonFields::of(&person), None, done).await
     };
-    respond(lang, page.await)
+    viewer.respond(page.await)
 }
 
 /// `POST /hr/people/{id}`
 pub async fn update(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<PersonFields>) -> Response {
-    let lang = viewer.lang();
     if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
         return e.into_response();
     }
-    let id = match path_id(lang, &id) {
+    let id = match viewer.path_id(&id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -317,11 +316,10 @@ pub struct ResetForm {
 /// `POST /hr/people/{id}/password`: a new password; the person's sessions
 /// and API tokens end.
 pub async fn reset_password(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<ResetForm>) -> Response {
-    let lang = viewer.lang();
     if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
         return e.into_response();
     }
-    let id = match path_id(lang, &id) {
+    let id = match viewer.path_id(&id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -340,7 +338,7 @@ pub async fn reset_password(viewer: Viewer, Path(id): Path<String>, PageForm(f):
             };
             match person.await {
                 Ok(p) => refuse(&viewer, Some(id), PersonFields::of(&p), e).await,
-                Err(e) => PageError::from_api(lang, e).into_response(),
+                Err(e) => viewer.error(e).into_response(),
             }
         }
     }

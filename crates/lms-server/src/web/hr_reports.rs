@@ -3,7 +3,7 @@
 //! leave type drawn by the server as SVG, and the CSV download (the API's
 //! `format=csv`, reached with the same session).
 
-use super::page::{respond, Chrome, Viewer};
+use super::page::{Chrome, Viewer};
 use super::view::type_label;
 use crate::ApiError;
 use askama::Template;
@@ -61,7 +61,7 @@ pub async fn page(viewer: Viewer, Query(q): Query<ReportQuery>) -> Response {
     if let Err(e) = viewer.require_hr() {
         return e.into_response();
     }
-    respond(viewer.lang(), load(&viewer, q).await)
+    viewer.respond(load(&viewer, q).await)
 }
 
 async fn load(viewer: &Viewer, q: ReportQuery) -> Result<ReportPage, ApiError> {

@@ -3,9 +3,7 @@
 //! maintenance mode on or off. Each change is the use case the API calls.
 
 use super::hr_allowances::parse_days;
-use super::page::{
-    done_banner, error_message, path_id, render_with, respond, see_other, Chrome, PageError, PageForm, Viewer,
-};
+use super::page::{done_banner, error_message, render_with, see_other, Chrome, PageForm, Viewer};
 use crate::api::text;
 use crate::ApiError;
 use askama::Template;
@@ -105,7 +103,7 @@ pub async fn page(viewer: Viewer, Query(q): Query<SettingsQuery>) -> Response {
         return e.into_response();
     }
     let done = done_banner(viewer.lang(), q.done.as_deref(), DONE);
-    respond(viewer.lang(), load(&viewer, year_of(&q.year), done, None).await)
+    viewer.respond(load(&viewer, year_of(&q.year), done, None).await)
 }
 
 /// After a change: back to the page with its banner, or the page with what to fix.
@@ -117,7 +115,7 @@ async fn after(viewer: &Viewer, year: i32, outcome: Result<&str, ApiError>) -> R
             let status = if e.status.is_client_error() { e.status } else { StatusCode::INTERNAL_SERVER_ERROR };
             match load(viewer, year, None, Some(error_message(lang, &e))).await {
                 Ok(p) => render_with(status, &p),
-                Err(e) => PageError::from_api(lang, e).into_response(),
+                Err(e) => viewer.error(e).into_response(),
             }
         }
     }
@@ -181,7 +179,7 @@ pub async fn update_type(viewer: Viewer, Path(id): Path<String>, PageForm(f): Pa
     if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
         return e.into_response();
     }
-    let id = match path_id(viewer.lang(), &id) {
+    let id = match viewer.path_id(&id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -239,7 +237,7 @@ pub async fn remove_holiday(viewer: Viewer, Path(id): Path<String>, PageForm(f):
     if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
         return e.into_response();
     }
-    let id = match path_id(viewer.lang(), &id) {
+    let id = match viewer.path_id(&id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };

@@ -70,8 +70,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A page that is not there, in the reader's language.
-pub fn not_found(headers: &axum::http::HeaderMap) -> axum::response::Response {
+pub async fn not_found(req: axum::extract::Request, state: &AppState) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let lang = page::browser_lang(headers);
-    page::PageError::new(lang, axum::http::StatusCode::NOT_FOUND, "error-not-found").into_response()
+    page::error_page(req, state, axum::http::StatusCode::NOT_FOUND, "error-not-found").await.into_response()
 }

@@ -3,7 +3,7 @@
 //! cancelled), and cancelling where the rules allow it.
 
 use super::i18n::Lang;
-use super::page::{render, see_other, Chrome, PageError, PageForm, Viewer};
+use super::page::{render, see_other, Chrome, PageForm, Viewer};
 use super::view::{status_label, RequestRow};
 use crate::ApiError;
 use askama::Template;
@@ -38,10 +38,9 @@ struct ListPage {
 
 /// `GET /requests`
 pub async fn list(viewer: Viewer, Query(f): Query<Filters>) -> Response {
-    let lang = viewer.lang();
     match load_list(&viewer, f).await {
         Ok(p) => render(&p),
-        Err(e) => PageError::from_api(lang, e).into_response(),
+        Err(e) => viewer.error(e).into_response(),
     }
 }
 
@@ -89,13 +88,12 @@ pub struct Done {
 
 /// `GET /requests/{id}`
 pub async fn detail(viewer: Viewer, Path(id): Path<String>, Query(d): Query<Done>) -> Response {
-    let lang = viewer.lang();
     let Ok(id) = id.parse::<i64>() else {
-        return PageError::new(lang, axum::http::StatusCode::NOT_FOUND, "error-not-found").into_response();
+        return viewer.refuse(axum::http::StatusCode::NOT_FOUND, "error-not-found").into_response();
     };
     match load_detail(&viewer, id, d).await {
         Ok(p) => render(&p),
-        Err(e) => PageError::from_api(lang, e).into_response(),
+        Err(e) => viewer.error(e).into_response(),
     }
 }
 
@@ -144,22 +142,21 @@ pub struct CancelForm {
 
 /// `POST /requests/{id}/cancel`
 pub async fn cancel(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<CancelForm>) -> Response {
-    let lang = viewer.lang();
     if let Err(e) = viewer.check_form(&f.token) {
         return e.into_response();
     }
     let Ok(id) = id.parse::<i64>() else {
-        return PageError::new(lang, axum::http::StatusCode::NOT_FOUND, "error-not-found").into_response();
+        return viewer.refuse(axum::http::StatusCode::NOT_FOUND, "error-not-found").into_response();
     };
     let comment = match Comment::parse(Some(&f.comment)) {
         Ok(c) => c,
-        Err(e) => return PageError::from_api(lang, e.into()).into_response(),
+        Err(e) => return viewer.error(e.into()).into_response(),
     };
     let caller = viewer.caller();
     let db = viewer.state.db();
     let metrics = viewer.state.metrics();
     match lms_app::leave::decide(db, &caller, id, RequestAction::Cancel, comment.as_ref(), Utc::now(), metrics).await {
         Ok(_) => see_other(&format!("/requests/{id}?done=cancelled")),
-        Err(e) => PageError::from_api(lang, e.into()).into_response(),
+        Err(e) => viewer.error(e.into()).into_response(),
     }
 }

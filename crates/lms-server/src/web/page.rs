@@ -131,7 +131,7 @@ impl Viewer {
         if security::form_token_matches(&self.chrome.csrf, token) {
             Ok(())
         } else {
-            Err(PageError::new(self.lang(), StatusCode::FORBIDDEN, "error-form-expired"))
+            Err(self.refuse(StatusCode::FORBIDDEN, "error-form-expired"))
         }
     }
     /// Refuses a person who is not an HR admin.
@@ -139,7 +139,7 @@ impl Viewer {
         if self.chrome.is_hr() {
             Ok(())
         } else {
-            Err(PageError::new(self.lang(), StatusCode::FORBIDDEN, "error-forbidden"))
+            Err(self.refuse(StatusCode::FORBIDDEN, "error-forbidden"))
         }
     }
     /// Refuses a person who decides no requests.
@@ -147,16 +147,27 @@ impl Viewer {
         if self.chrome.decides() {
             Ok(())
         } else {
-            Err(PageError::new(self.lang(), StatusCode::FORBIDDEN, "error-forbidden"))
+            Err(self.refuse(StatusCode::FORBIDDEN, "error-forbidden"))
         }
     }
-    /// Refuses a change while maintenance mode is on (the banner says why).
-    pub fn require_writable(&self) -> Result<(), PageError> {
-        if self.chrome.maintenance {
-            Err(PageError::new(self.lang(), StatusCode::SERVICE_UNAVAILABLE, "error-maintenance"))
-        } else {
-            Ok(())
+    /// An error page for this person: their language, their navigation.
+    pub fn refuse(&self, status: StatusCode, key: &str) -> PageError {
+        PageError { chrome: Some(Box::new(self.chrome(""))), ..PageError::new(self.lang(), status, key) }
+    }
+    /// The error page of `e` for this person.
+    pub fn error(&self, e: ApiError) -> PageError {
+        PageError { chrome: Some(Box::new(self.chrome(""))), ..PageError::from_api(self.lang(), e) }
+    }
+    /// The page, or the error page of what kept it from being built.
+    pub fn respond(&self, page: Result<impl Template, ApiError>) -> Response {
+        match page {
+            Ok(p) => render(&p),
+            Err(e) => self.error(e).into_response(),
         }
+    }
+    /// A path id (`/requests/{id}`): anything but a number is a page not found.
+    pub fn path_id(&self, raw: &str) -> Result<i64, PageError> {
+        raw.parse::<i64>().map_err(|_| self.refuse(StatusCode::NOT_FOUND, "error-not-found"))
     }
 }
 
@@ -199,6 +210,18 @@ impl FromRequestParts<AppState> for Viewer {
     }
 }
 
+/// An error page for whoever asked: a signed-in person sees it in their
+/// language with their navigation, anyone else in the browser's language.
+/// For answers given before a handler runs (no such page, maintenance,
+/// a cross-site change).
+pub async fn error_page(req: Request, state: &AppState, status: StatusCode, key: &str) -> PageError {
+    let (mut parts, _) = req.into_parts();
+    match Viewer::from_request_parts(&mut parts, state).await {
+        Ok(viewer) => viewer.refuse(status, key),
+        Err(_) => PageError::new(browser_lang(&parts.headers), status, key),
+    }
+}
+
 /// A rendered page, or the error page when rendering fails.
 pub fn render(page: &impl Template) -> Response {
     render_with(StatusCode::OK, page)
@@ -228,6 +251,8 @@ pub struct PageError {
     pub status: StatusCode,
     pub message: String,
     pub retry_after: Option<u64>,
+    /// The signed-in person's frame (navigation), when there is one.
+    pub chrome: Option<Box<Chrome>>,
 }
 
 #[derive(Template)]
@@ -241,14 +266,14 @@ struct ErrorPage<'a> {
 
 impl PageError {
     pub fn new(lang: Lang, status: StatusCode, key: &str) -> PageError {
-        PageError { lang, status, message: lang.t(key), retry_after: None }
+        PageError { lang, status, message: lang.t(key), retry_after: None, chrome: None }
     }
 
     /// The page for an API error: 5xx say nothing of the cause; 4xx say
     /// what to fix, in the reader's language where the catalogue has it.
     pub fn from_api(lang: Lang, e: ApiError) -> PageError {
         let message = error_message(lang, &e);
-        PageError { lang, status: e.status, message, retry_after: e.retry_after }
+        PageError { lang, status: e.status, message, retry_after: e.retry_after, chrome: None }
     }
 }
 
@@ -272,7 +297,6 @@ pub fn error_message(lang: Lang, e: &ApiError) -> String {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        // The error page needs no state: a frame without a user.
         let title_key = match self.status.as_u16() {
             403 => "error-403-title",
             404 => "error-404-title",
@@ -280,7 +304,9 @@ impl IntoResponse for PageError {
             s if s >= 500 => "error-500-title",
             _ => "error-400-title",
         };
-        let c = Chrome {
+        // A signed-in person keeps their navigation; anyone else gets a
+        // frame without a user (and without the slot: nothing to leak).
+        let c = self.chrome.map(|c| *c).unwrap_or_else(|| Chrome {
             lang: self.lang,
             user: None,
             csrf: String::new(),
@@ -291,7 +317,7 @@ impl IntoResponse for PageError {
             css: super::assets::url("app.css"),
             js: super::assets::url("app.js"),
             icon: super::assets::url("favicon.svg"),
-        };
+        });
         let page = ErrorPage { title: self.lang.t(title_key), message: &self.message, status: self.status.as_u16(), c };
         let mut res = render_with(self.status, &page);
         if let Some(secs) = self.retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
@@ -343,19 +369,6 @@ impl FromRequest<AppState> for PagePairs {
         let PageForm(pairs) = PageForm::<Vec<(String, String)>>::from_request(req, state).await?;
         Ok(PagePairs(pairs))
     }
-}
-
-/// The page, or the error page of what kept it from being built.
-pub fn respond(lang: Lang, page: Result<impl Template, ApiError>) -> Response {
-    match page {
-        Ok(p) => render(&p),
-        Err(e) => PageError::from_api(lang, e).into_response(),
-    }
-}
-
-/// A path id (`/requests/{id}`): anything but a number is a page not found.
-pub fn path_id(lang: Lang, raw: &str) -> Result<i64, PageError> {
-    raw.parse::<i64>().map_err(|_| PageError::new(lang, StatusCode::NOT_FOUND, "error-not-found"))
 }
 
 /// A banner message for `?done=<what>` after a change: `done-<what>` from

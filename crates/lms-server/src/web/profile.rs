@@ -3,7 +3,7 @@
 //! ends). The changes are `lms_app::profile`'s.
 
 use super::i18n::Lang;
-use super::page::{error_message, render, render_with, see_other, Chrome, PageError, PageForm, Viewer};
+use super::page::{error_message, render, render_with, see_other, Chrome, PageForm, Viewer};
 use crate::auth::current_user::Credential;
 use crate::auth::password;
 use crate::ApiError;
@@ -63,7 +63,7 @@ pub async fn page(viewer: Viewer, Query(d): Query<Done>) -> Response {
     };
     match chosen_language(&viewer).await {
         Ok(chosen) => render(&page_for(&viewer, chosen, done, None)),
-        Err(e) => PageError::from_api(lang, e).into_response(),
+        Err(e) => viewer.error(e).into_response(),
     }
 }
 
@@ -84,15 +84,12 @@ pub async fn set_language(viewer: Viewer, PageForm(f): PageForm<LanguageForm>) -
         "" => None,
         tag => match Language::parse(tag) {
             Some(l) => Some(l),
-            None => {
-                return PageError::new(viewer.lang(), StatusCode::UNPROCESSABLE_ENTITY, "error-bad-form")
-                    .into_response()
-            }
+            None => return viewer.refuse(StatusCode::UNPROCESSABLE_ENTITY, "error-bad-form").into_response(),
         },
     };
     match lms_app::profile::set_language(viewer.state.db(), &viewer.caller(), language, Utc::now()).await {
         Ok(()) => see_other("/profile?done=language"),
-        Err(e) => PageError::from_api(viewer.lang(), e.into()).into_response(),
+        Err(e) => viewer.error(e.into()).into_response(),
     }
 }
 

@@ -129,8 +129,8 @@ async fn quote_for(viewer: &Viewer, types: &[LeaveType], f: &RequestFields) -> Q
 }
 
 async fn types(viewer: &Viewer) -> Result<Vec<LeaveType>, PageError> {
-    let mut c = viewer.state.db().acquire().await.map_err(|e| PageError::from_api(viewer.lang(), e.into()))?;
-    leave_types::list(&mut c.conn(), false).await.map_err(|e| PageError::from_api(viewer.lang(), e.into()))
+    let mut c = viewer.state.db().acquire().await.map_err(|e| viewer.error(e.into()))?;
+    leave_types::list(&mut c.conn(), false).await.map_err(|e| viewer.error(e.into()))
 }
 
 fn type_choices(types: &[LeaveType]) -> Vec<(String, String)> {

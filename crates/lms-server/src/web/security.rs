@@ -104,8 +104,7 @@ pub async fn cross_site_guard(State(state): State<AppState>, req: Request, next:
             )
             .into_response();
         }
-        let lang = super::page::browser_lang(req.headers());
-        return super::page::PageError::new(lang, StatusCode::FORBIDDEN, "error-cross-site").into_response();
+        return super::page::error_page(req, &state, StatusCode::FORBIDDEN, "error-cross-site").await.into_response();
     }
     next.run(req).await
 }

@@ -28,11 +28,14 @@ struct SignInPage {
 pub struct SignInQuery {
     next: Option<String>,
     signed_out: Option<String>,
+    /// The language of the person who just signed out.
+    lang: Option<String>,
 }
 
 /// `GET /sign-in`
 pub async fn form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<SignInQuery>) -> Response {
-    let c = Chrome::anonymous(&state, browser_lang(&headers));
+    let lang = q.lang.as_deref().and_then(super::i18n::Lang::parse).unwrap_or_else(|| browser_lang(&headers));
+    let c = Chrome::anonymous(&state, lang);
     let page = SignInPage {
         c,
         next: safe_next(q.next.as_deref()),
@@ -99,12 +102,12 @@ pub async fn sign_out(viewer: Viewer, PageForm(form): PageForm<TokenOnly>) -> Re
     }
     match sign_in::sign_out(&viewer.state, &viewer.ctx, &viewer.user).await {
         Ok(clear) => {
-            let mut res = see_other("/sign-in?signed_out=1");
+            let mut res = see_other(&format!("/sign-in?signed_out=1&lang={}", viewer.lang().tag()));
             if let Some(v) = clear {
                 res.headers_mut().insert(header::SET_COOKIE, v);
             }
             res
         }
-        Err(e) => super::page::PageError::from_api(viewer.lang(), e).into_response(),
+        Err(e) => viewer.error(e).into_response(),
     }
 }

@@ -31,12 +31,10 @@ impl Lang {
 
     /// A stored or submitted tag (`en`, `de`, `de-AT` ...), if it names a language the pages speak.
     pub fn parse(tag: &str) -> Option<Lang> {
-        let primary = tag.trim().split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
-        match primary.as_str() {
-            "en" => Some(Lang::En),
-            "de" => Some(Lang::De),
-            _ => None,
-        }
+        lms_core::Language::parse(tag).map(|l| match l {
+            lms_core::Language::English => Lang::En,
+            lms_core::Language::German => Lang::De,
+        })
     }
 
     /// The first language of an `Accept-Language` header the pages speak,

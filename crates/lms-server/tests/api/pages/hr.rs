@@ -132,6 +132,10 @@ async fn chosen_language(backend: lms_store::Backend) {
     let home = ada.get("/").await;
     assert!(home.body.contains("<html lang=\"de\">") && home.body.contains("Ihre Kontingente"), "{}", home.body);
     assert_translated(&home, "home (de)");
+    // Pages answered before a handler runs speak her language too, with her navigation.
+    let missing = ada.get("/no/such/page").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.body.contains("Seite nicht gefunden") && missing.body.contains("Abmelden"), "{}", missing.body);
     let bad = ada.post_form("/profile", "/profile/language", &[("language", "xx")]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 
@@ -156,4 +160,7 @@ async fn chosen_language(backend: lms_store::Backend) {
     assert_eq!(ok.location(), "/profile?done=password", "{}", ok.body);
     assert_eq!(ada.get("/").await.status, StatusCode::OK, "this session stays");
     assert_eq!(other.get("/").await.status, StatusCode::SEE_OTHER, "the other session ended");
+    let out = ada.post_form("/", "/sign-out", &[]).await;
+    assert_eq!(out.location(), "/sign-in?signed_out=1&lang=de");
+    assert!(ada.get(out.location()).await.body.contains("Sie sind abgemeldet."));
 }

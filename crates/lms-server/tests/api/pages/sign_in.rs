@@ -41,7 +41,7 @@ async fn sign_in_and_out(backend: lms_store::Backend) {
     assert_translated(&home, "home");
 
     let out = page.post_form("/", "/sign-out", &[]).await;
-    assert_eq!((out.status, out.location()), (StatusCode::SEE_OTHER, "/sign-in?signed_out=1"));
+    assert_eq!((out.status, out.location()), (StatusCode::SEE_OTHER, "/sign-in?signed_out=1&lang=en"));
     assert_eq!(page.get("/").await.status, StatusCode::SEE_OTHER, "the session is over");
 }
 
