@@ -35,13 +35,20 @@ struct QueuePage {
     items: Vec<QueueItem>,
     done: Option<String>,
     error: Option<String>,
+    /// The id to continue after, when more requests wait than a page shows.
+    more: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
 pub struct Outcome {
     done: Option<String>,
     count: Option<u32>,
+    /// The page after the request with this id (newest first).
+    before: Option<String>,
 }
+
+/// Requests a page of the queue shows.
+const PER_PAGE: i64 = 50;
 
 /// `GET /approvals`
 pub async fn queue(viewer: Viewer, Query(o): Query<Outcome>) -> Response {
@@ -57,21 +64,28 @@ pub async fn queue(viewer: Viewer, Query(o): Query<Outcome>) -> Response {
         }
         _ => None,
     };
-    match load(&viewer, done, None).await {
+    let before = o.before.as_deref().and_then(|b| b.parse::<i64>().ok());
+    match load(&viewer, before, done, None).await {
         Ok(p) => render(&p),
         Err(e) => viewer.error(e).into_response(),
     }
 }
 
-async fn load(viewer: &Viewer, done: Option<String>, error: Option<String>) -> Result<QueuePage, ApiError> {
+async fn load(
+    viewer: &Viewer,
+    before: Option<i64>,
+    done: Option<String>,
+    error: Option<String>,
+) -> Result<QueuePage, ApiError> {
     let lang = viewer.lang();
     let actor = viewer.user.actor();
     let mut c = viewer.state.db().acquire().await?;
-    let pending = requests::approvals(&mut c.conn(), &actor, None, 200).await?;
+    let pending = requests::approvals(&mut c.conn(), &actor, before, PER_PAGE).await?;
+    let more = (pending.len() as i64 == PER_PAGE).then(|| pending.last().map(|r| r.id)).flatten();
     let types = leave_types::list(&mut c.conn(), true).await?;
     let (from, to) = match (pending.iter().map(|r| r.start_date).min(), pending.iter().map(|r| r.end_date).max()) {
         (Some(f), Some(t)) => (f, t),
-        _ => return Ok(QueuePage { c: viewer.chrome("approvals"), items: vec![], done, error }),
+        _ => return Ok(QueuePage { c: viewer.chrome("approvals"), items: vec![], done, error, more: None }),
     };
     // Who else is off: the active requests of each team in the queue, one
     // index-backed read per manager (a person without a manager has no team).
@@ -99,7 +113,7 @@ async fn load(viewer: &Viewer, done: Option<String>, error: Option<String>) -> R
             conflicts: conflicts(lang, &types, r, &team_leave),
         });
     }
-    Ok(QueuePage { c: viewer.chrome("approvals"), items, done, error })
+    Ok(QueuePage { c: viewer.chrome("approvals"), items, done, error, more })
 }
 
 /// Teammates (same manager) off on days of `r`.
@@ -167,7 +181,7 @@ async fn refuse(viewer: &Viewer, e: ApiError) -> Response {
     let lang = viewer.lang();
     let status = e.status;
     let message = super::page::error_message(lang, &e);
-    match load(viewer, None, Some(message)).await {
+    match load(viewer, None, None, Some(message)).await {
         Ok(p) => super::page::render_with(status, &p),
         Err(e) => viewer.error(e).into_response(),
     }
@@ -185,7 +199,7 @@ pub async fn bulk(viewer: Viewer, PagePairs(pairs): PagePairs) -> Response {
         pairs.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).take(200).collect();
     if ids.is_empty() {
         let message = lang.t("approvals-none-ticked");
-        return match load(&viewer, None, Some(message)).await {
+        return match load(&viewer, None, None, Some(message)).await {
             Ok(p) => super::page::render_with(StatusCode::UNPROCESSABLE_ENTITY, &p),
             Err(e) => viewer.error(e).into_response(),
         };

@@ -22,7 +22,12 @@ pub struct ReportQuery {
     to: String,
     #[serde(default)]
     department: String,
+    #[serde(default)]
+    page: String,
 }
+
+/// Table lines a page shows (the chart and the CSV cover all of them).
+const PER_PAGE: usize = 100;
 
 struct UsageLine {
     name: String,
@@ -54,6 +59,8 @@ struct ReportPage {
     chart_height: usize,
     csv: String,
     error: Option<String>,
+    page: usize,
+    pages: usize,
 }
 
 /// `GET /hr/reports`
@@ -85,6 +92,8 @@ async fn load(viewer: &Viewer, q: ReportQuery) -> Result<ReportPage, ApiError> {
         chart_height: 0,
         csv,
         error: None,
+        page: 1,
+        pages: 1,
     };
     let period = match DateRange::new(from, to) {
         Ok(p) if (to - from).num_days() <= 366 => p,
@@ -120,9 +129,16 @@ async fn load(viewer: &Viewer, q: ReportQuery) -> Result<ReportPage, ApiError> {
             }
         })
         .collect::<Vec<_>>();
-    let lines = rows
+    let shown: Vec<_> = rows
         .iter()
         .filter(|r| r.taken.millidays() != 0 || r.pending.millidays() != 0 || r.remaining.millidays() != 0)
+        .collect();
+    let pages = shown.len().div_ceil(PER_PAGE).max(1);
+    let page = q.page.parse::<usize>().unwrap_or(1).clamp(1, pages);
+    let lines = shown
+        .into_iter()
+        .skip((page - 1) * PER_PAGE)
+        .take(PER_PAGE)
         .map(|r| UsageLine {
             name: r.employee_name.clone(),
             department: r.department.clone(),
@@ -133,5 +149,5 @@ async fn load(viewer: &Viewer, q: ReportQuery) -> Result<ReportPage, ApiError> {
         })
         .collect();
     let chart_height = 20 + bars.len() * 30;
-    Ok(ReportPage { lines, bars, chart_height, ..base })
+    Ok(ReportPage { lines, bars, chart_height, page, pages, ..base })
 }

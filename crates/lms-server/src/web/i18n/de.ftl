@@ -168,6 +168,7 @@ approvals-nobody-off = Niemand
 approvals-comment = Kommentar für die Person
 approvals-approve = Genehmigen
 approvals-reject = Ablehnen
+approvals-more = Weitere wartende Anträge
 approvals-none-ticked = Haken Sie mindestens einen Antrag an.
 done-approved = Genehmigt; die Person ist benachrichtigt.
 done-rejected = Abgelehnt; die Person ist benachrichtigt.

@@ -168,6 +168,7 @@ approvals-nobody-off = Nobody
 approvals-comment = Comment for the employee
 approvals-approve = Approve
 approvals-reject = Reject
+approvals-more = More requests waiting
 approvals-none-ticked = Tick at least one request to approve.
 done-approved = Approved; the employee has been told.
 done-rejected = Rejected; the employee has been told.

@@ -9,7 +9,25 @@ use crate::support::{monday, TestApp};
 use chrono::Duration;
 use reqwest::StatusCode;
 
-crate::both_backends!(request_decide_cancel, pages_by_role);
+crate::both_backends!(request_decide_cancel, pages_by_role, a_long_queue_comes_in_pages);
+
+/// 51 requests waiting: the queue shows 50 and links to the rest.
+async fn a_long_queue_comes_in_pages(backend: lms_store::Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ada = app.login("employee1@demo.local").await;
+    for week in 1..=51 {
+        ada.submit("unpaid", monday(week), monday(week)).await;
+    }
+    let morgan = Page::signed_in(&app, "manager@demo.local").await;
+    let first = morgan.get("/approvals").await;
+    let count = |body: &str| body.matches("name=\"ids\"").count();
+    assert_eq!(count(&first.body), 50);
+    let more =
+        first.body.split("href=\"/approvals?before=").nth(1).and_then(|s| s.split('"').next()).expect("a link to more");
+    let rest = morgan.get(&format!("/approvals?before={more}")).await;
+    assert_eq!(count(&rest.body), 1, "{}", rest.body);
+    assert!(!rest.body.contains("/approvals?before="), "the last page links no further");
+}
 
 async fn request_decide_cancel(backend: lms_store::Backend) {
     let app = TestApp::spawn(backend).await;
