@@ -95,6 +95,40 @@ pub async fn active_between(
     Ok(q!(all c, LeaveRequest, &sql, to, from, manager)?)
 }
 
+/// A request in an approvals queue, with what its owner has left of the
+/// request's leave type and year (pending days, this one included, already
+/// counted) and whether the type counts against a balance.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct QueueEntry {
+    #[sqlx(flatten)]
+    pub request: LeaveRequest,
+    /// Millidays.
+    pub available: i64,
+    pub deducts_balance: bool,
+}
+
+/// [`approvals`] with each owner's balance, in one statement.
+pub async fn approval_queue(
+    c: &mut Conn<'_>,
+    actor: &Actor,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<QueueEntry>> {
+    let sql = format!(
+        "{SELECT} WHERE r.status = 'pending' AND r.employee_id <> $1 AND (e.manager_id = $1 OR $2 = TRUE) \
+         AND ($3 IS NULL OR r.id < $3) ORDER BY r.id DESC LIMIT $4"
+    )
+    .replacen(
+        " FROM leave_requests r",
+        ", t.deducts_balance, CAST(COALESCE((SELECT SUM(l.amount) FROM ledger_entries l WHERE l.employee_id = r.employee_id \
+           AND l.year = r.year AND l.leave_type_id = r.leave_type_id), 0) - COALESCE((SELECT SUM(o.amount) FROM leave_requests o \
+           WHERE o.employee_id = r.employee_id AND o.year = r.year AND o.leave_type_id = r.leave_type_id \
+           AND o.status IN ('pending', 'approved')), 0) AS BIGINT) AS available FROM leave_requests r",
+        1,
+    );
+    Ok(q!(all c, QueueEntry, &sql, actor.id, actor.is_hr(), before_id, limit)?)
+}
+
 /// Pending requests `actor` may decide: of direct reports, or anyone else's for HR.
 pub async fn approvals(
     c: &mut Conn<'_>,

@@ -14,10 +14,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use lms_core::{Comment, RequestAction};
+use lms_store::leave_types;
 use lms_store::requests::{self, LeaveRequest};
-use lms_store::{leave_types, ledger};
 use serde::Deserialize;
-use std::collections::HashMap;
 
 struct QueueItem {
     r: RequestRow,
@@ -80,39 +79,34 @@ async fn load(
     let lang = viewer.lang();
     let actor = viewer.user.actor();
     let mut c = viewer.state.db().acquire().await?;
-    let pending = requests::approvals(&mut c.conn(), &actor, before, PER_PAGE).await?;
-    let more = (pending.len() as i64 == PER_PAGE).then(|| pending.last().map(|r| r.id)).flatten();
+    let queue = requests::approval_queue(&mut c.conn(), &actor, before, PER_PAGE).await?;
+    let more = (queue.len() as i64 == PER_PAGE).then(|| queue.last().map(|q| q.request.id)).flatten();
     let types = leave_types::list(&mut c.conn(), true).await?;
-    let (from, to) = match (pending.iter().map(|r| r.start_date).min(), pending.iter().map(|r| r.end_date).max()) {
-        (Some(f), Some(t)) => (f, t),
-        _ => return Ok(QueuePage { c: viewer.chrome("approvals"), items: vec![], done, error, more: None }),
-    };
+    let (from, to) =
+        match (queue.iter().map(|q| q.request.start_date).min(), queue.iter().map(|q| q.request.end_date).max()) {
+            (Some(f), Some(t)) => (f, t),
+            _ => return Ok(QueuePage { c: viewer.chrome("approvals"), items: vec![], done, error, more: None }),
+        };
     // Who else is off: the active requests of each team in the queue, one
     // index-backed read per manager (a person without a manager has no team).
-    let mut managers: Vec<i64> = pending.iter().filter_map(|r| r.manager_id).collect();
+    let mut managers: Vec<i64> = queue.iter().filter_map(|q| q.request.manager_id).collect();
     managers.sort_unstable();
     managers.dedup();
     let mut team_leave = Vec::new();
     for m in managers {
         team_leave.extend(requests::active_between(&mut c.conn(), from, to, Some(m)).await?);
     }
-    let mut balances: HashMap<(i64, i32), Vec<ledger::TypeBalance>> = HashMap::new();
-    let mut items = Vec::with_capacity(pending.len());
-    for r in &pending {
-        let key = (r.employee_id, r.year);
-        if let std::collections::hash_map::Entry::Vacant(v) = balances.entry(key) {
-            v.insert(ledger::balances(&mut c.conn(), r.employee_id, r.year).await?);
-        }
-        let line = balances.get(&key).and_then(|b| b.iter().find(|b| b.leave_type == r.leave_type));
-        items.push(QueueItem {
-            r: RequestRow::new(lang, &types, r),
-            reason: r.reason.clone(),
-            // Pending days are already counted in "available".
-            available_after: lang.millis(line.map(|l| l.balance.available().millidays()).unwrap_or(0)),
-            deducts: line.is_some_and(|l| l.deducts_balance),
-            conflicts: conflicts(lang, &types, r, &team_leave),
-        });
-    }
+    let items = queue
+        .iter()
+        .map(|q| QueueItem {
+            r: RequestRow::new(lang, &types, &q.request),
+            reason: q.request.reason.clone(),
+            // Pending days, this request's included, are already counted.
+            available_after: lang.millis(q.available),
+            deducts: q.deducts_balance,
+            conflicts: conflicts(lang, &types, &q.request, &team_leave),
+        })
+        .collect();
     Ok(QueuePage { c: viewer.chrome("approvals"), items, done, error, more })
 }
 

@@ -84,6 +84,14 @@ async fn request_decide_cancel(backend: lms_store::Backend) {
         queue.body
     );
     assert_translated(&queue, "approvals");
+    // Each with what its owner has left after it: Ada 25 - 5, Ben 25 - 1.
+    let after = |name: &str| {
+        let at = queue.body.find(&format!("{name} · Annual leave")).expect("in the queue");
+        let rest = &queue.body[at..];
+        let dd = rest.find("Available after this request</dt><dd>").expect("the balance after") + 37;
+        rest[dd..].split(' ').next().unwrap_or("").to_string()
+    };
+    assert_eq!((after("Ada Byrne"), after("Ben Okafor")), ("20".to_string(), "24".to_string()));
     let ada_id = ada_request.trim_start_matches("/requests/").split('?').next().unwrap_or("").to_string();
     let r = morgan
         .post_form("/approvals", &format!("/approvals/{ada_id}"), &[("intent", "reject"), ("comment", "release week")])
