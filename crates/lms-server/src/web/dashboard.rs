@@ -13,6 +13,9 @@ use chrono::Utc;
 use lms_core::LeaveStatus;
 use lms_store::{leave_types, reports};
 
+/// People a list of who is out shows; the rest are counted.
+const LISTED: usize = 15;
+
 struct Bar {
     x: String,
     y: String,
@@ -29,8 +32,13 @@ struct DashboardPage {
     c: Chrome,
     pending: i64,
     headcount: i64,
+    /// How many are out today (the list shows at most [`LISTED`]).
+    out_today: usize,
     today: Vec<String>,
+    /// Beyond the listed ones.
+    today_more: usize,
     week: Vec<String>,
+    week_more: usize,
     by_status: Vec<(String, i64)>,
     bars: Vec<Bar>,
     trend_summary: String,
@@ -93,8 +101,11 @@ async fn load(viewer: &Viewer) -> Result<DashboardPage, ApiError> {
         c: viewer.chrome("admin"),
         pending: d.pending_approvals,
         headcount: d.headcount,
-        today: d.on_leave_today.iter().map(who).collect(),
-        week: d.on_leave_this_week.iter().map(who).collect(),
+        out_today: d.on_leave_today.len(),
+        today: d.on_leave_today.iter().take(LISTED).map(who).collect(),
+        today_more: d.on_leave_today.len().saturating_sub(LISTED),
+        week: d.on_leave_this_week.iter().take(LISTED).map(who).collect(),
+        week_more: d.on_leave_this_week.len().saturating_sub(LISTED),
         by_status,
         bars: bars(lang, &d.trend),
         trend_summary,

@@ -203,6 +203,7 @@ dashboard-out-week = Diese Woche abwesend
 dashboard-headcount = Personen
 dashboard-this-month = Anträge in diesem Monat
 dashboard-requests = Anträge
+dashboard-and-more = Weitere:
 dashboard-trend = Anträge pro Monat, letzte 12 Monate
 
 profile-title = Mein Profil

@@ -203,6 +203,7 @@ dashboard-out-week = Out this week
 dashboard-headcount = Headcount
 dashboard-this-month = Requests this month
 dashboard-requests = Requests
+dashboard-and-more = More:
 dashboard-trend = Requests per month, last 12 months
 
 profile-title = My profile
