@@ -71,6 +71,38 @@ pub async fn session_employee(c: &mut Conn<'_>, token_hash: &str, now: DateTime<
     Ok(q!(opt c, Employee, &sql, token_hash, now)?)
 }
 
+/// The person behind an unexpired session with what every page shows
+/// about them and the instance ([`crate::settings::for_person`]), in one
+/// round trip: the page view's authentication and frame together.
+pub async fn session_viewer(
+    c: &mut Conn<'_>,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(Employee, crate::settings::PersonSettings)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        employee: Employee,
+        maintenance: Option<String>,
+        language: Option<String>,
+        unread: i64,
+    }
+    let sql = format!(
+        "SELECT {EMPLOYEE_COLUMNS}, (SELECT value FROM settings WHERE key = 'maintenance') AS maintenance, \
+         (SELECT value FROM settings WHERE key = 'language:' || CAST(e.id AS TEXT)) AS language, \
+         (SELECT COUNT(*) FROM notifications n WHERE n.recipient_id = e.id AND n.read_at IS NULL) AS unread \
+         FROM sessions s JOIN employees e ON e.id = s.employee_id WHERE {SESSION_IS_LIVE}"
+    );
+    Ok(q!(opt c, Row, &sql, token_hash, now)?.map(|r| {
+        let settings = crate::settings::PersonSettings {
+            maintenance: r.maintenance.as_deref() == Some("on"),
+            language: r.language,
+            unread_notifications: r.unread,
+        };
+        (r.employee, settings)
+    }))
+}
+
 pub async fn delete_session(c: &mut Conn<'_>, token_hash: &str) -> Result<bool> {
     Ok(q!(exec c, "DELETE FROM sessions WHERE token_hash = $1", token_hash)? > 0)
 }

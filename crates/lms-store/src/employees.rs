@@ -117,12 +117,28 @@ pub async fn directory(c: &mut Conn<'_>, d: &Directory<'_>) -> Result<(Vec<Emplo
     let filter =
         "($1 = TRUE OR active = TRUE) AND ($2 IS NULL OR manager_id = $2) AND ($3 IS NULL OR department = $3) \
                   AND ($4 IS NULL OR LOWER(name) LIKE $4 OR LOWER(email) LIKE $4)";
-    let sql = format!("SELECT {COLUMNS} FROM employees WHERE {filter} ORDER BY name, id LIMIT $5 OFFSET $6");
-    let people =
-        q!(all c, Employee, &sql, d.include_inactive, d.manager, d.department, pattern.as_deref(), d.limit, d.offset)?;
-    let count = format!("SELECT COUNT(*) FROM employees WHERE {filter}");
-    let total = q!(scalar c, i64, &count, d.include_inactive, d.manager, d.department, pattern.as_deref())?;
-    Ok((people, total))
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        employee: Employee,
+        total: i64,
+    }
+    // The total comes with the page (a window over the filtered rows); only
+    // a page past the end needs a statement of its own to count.
+    let sql = format!(
+        "SELECT {COLUMNS}, COUNT(*) OVER () AS total FROM employees WHERE {filter} ORDER BY name, id LIMIT $5 OFFSET $6"
+    );
+    let rows =
+        q!(all c, Row, &sql, d.include_inactive, d.manager, d.department, pattern.as_deref(), d.limit, d.offset)?;
+    let total = match rows.first() {
+        Some(r) => r.total,
+        None if d.offset == 0 => 0,
+        None => {
+            let count = format!("SELECT COUNT(*) FROM employees WHERE {filter}");
+            q!(scalar c, i64, &count, d.include_inactive, d.manager, d.department, pattern.as_deref())?
+        }
+    };
+    Ok((rows.into_iter().map(|r| r.employee).collect(), total))
 }
 
 /// The departments people belong to, by name.

@@ -36,7 +36,8 @@ pub async fn set_maintenance(c: &mut Conn<'_>, on: bool, by: Option<i64>, now: D
 
 /// The key of a person's chosen page language. Kept here rather than in a
 /// column of `employees` so that this release runs on the schema of the
-/// release before it (a cutover rehearsal's stand-in for blue).
+/// release before it (a cutover rehearsal's stand-in for blue). (The same
+/// key is built in SQL by `auth::session_viewer`.)
 fn language_key(employee_id: i64) -> String {
     format!("language:{employee_id}")
 }

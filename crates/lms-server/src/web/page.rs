@@ -8,7 +8,7 @@
 
 use super::i18n::Lang;
 use super::security;
-use crate::auth::current_user::Credential;
+use crate::auth::current_user::{Credential, Presented};
 use crate::auth::CurrentUser;
 use crate::context::RequestContext;
 use crate::{ApiError, AppState};
@@ -17,6 +17,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::Utc;
 use lms_core::Role;
 use serde::de::DeserializeOwned;
 
@@ -176,23 +177,37 @@ impl FromRequestParts<AppState> for Viewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let lang = browser_lang(&parts.headers);
-        let user = match CurrentUser::from_request_parts(parts, state).await {
-            Ok(u) => u,
-            Err(e) if e.status == StatusCode::UNAUTHORIZED => {
-                let here = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-                return Err(
-                    Redirect::to(&format!("/sign-in?next={}", security::encode_component(here))).into_response()
-                );
+        let fail = |e: ApiError| PageError::from_api(lang, e).into_response();
+        let to_sign_in = |parts: &Parts| {
+            let here = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            Redirect::to(&format!("/sign-in?next={}", security::encode_component(here))).into_response()
+        };
+        // A browser's session: who, and the frame, in one statement. A
+        // bearer token (a script reading pages) goes the API's way.
+        let (user, settings) = match Presented::from_headers(&parts.headers) {
+            Some(Presented::Session(hash)) => {
+                let mut c = state.db().acquire().await.map_err(|e| fail(e.into()))?;
+                match lms_store::auth::session_viewer(&mut c.conn(), &hash, Utc::now()).await {
+                    Ok(Some((employee, settings))) => {
+                        (CurrentUser { employee, credential: Credential::Session(hash) }, settings)
+                    }
+                    Ok(None) => return Err(to_sign_in(parts)),
+                    Err(e) => return Err(fail(e.into())),
+                }
             }
-            Err(e) => return Err(PageError::from_api(lang, e).into_response()),
+            _ => {
+                let user = match CurrentUser::from_request_parts(parts, state).await {
+                    Ok(u) => u,
+                    Err(e) if e.status == StatusCode::UNAUTHORIZED => return Err(to_sign_in(parts)),
+                    Err(e) => return Err(fail(e)),
+                };
+                let mut c = state.db().acquire().await.map_err(|e| fail(e.into()))?;
+                let settings =
+                    lms_store::settings::for_person(&mut c.conn(), user.id()).await.map_err(|e| fail(e.into()))?;
+                (user, settings)
+            }
         };
         let ctx = RequestContext::from_request_parts(parts, state).await.unwrap_or_default();
-        let settings = {
-            let mut c = state.db().acquire().await.map_err(|e| PageError::from_api(lang, e.into()).into_response())?;
-            lms_store::settings::for_person(&mut c.conn(), user.id())
-                .await
-                .map_err(|e| PageError::from_api(lang, e.into()).into_response())?
-        };
         let lang = settings.language.as_deref().and_then(Lang::parse).unwrap_or(lang);
         let csrf = match &user.credential {
             Credential::Session(hash) => security::form_token(hash),
