@@ -34,12 +34,6 @@ struct EventLabels {
     event: String,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct BuildLabels {
-    version: String,
-    slot: String,
-}
-
 #[derive(Clone)]
 pub struct Metrics {
     registry: Arc<Registry>,
@@ -62,7 +56,13 @@ impl lms_app::Events for Metrics {
 
 impl Metrics {
     pub fn new(slot: &str) -> Self {
-        let mut registry = Registry::default();
+        // Every series carries the instance's slot and version, so one
+        // Prometheus can compare blue with green (`sum by (slot) (...)`).
+        let labels = [
+            (std::borrow::Cow::Borrowed("slot"), std::borrow::Cow::Owned(slot.to_string())),
+            (std::borrow::Cow::Borrowed("version"), std::borrow::Cow::Borrowed(lms_core::VERSION)),
+        ];
+        let mut registry = Registry::with_labels(labels.into_iter());
         let requests = Family::<HttpLabels, Counter>::default();
         registry.register("lms_http_requests", "HTTP requests by route, method and status", requests.clone());
         let latency = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
@@ -77,9 +77,9 @@ impl Metrics {
         registry.register("lms_db_pool_connections", "Open database connections", pool_size.clone());
         let pool_idle = Gauge::default();
         registry.register("lms_db_pool_idle_connections", "Idle database connections", pool_idle.clone());
-        let build = Family::<BuildLabels, Gauge>::default();
-        build.get_or_create(&BuildLabels { version: lms_core::VERSION.into(), slot: slot.into() }).set(1);
-        registry.register("lms_build_info", "Version and slot of this instance", build);
+        let build = Gauge::<i64>::default();
+        build.set(1);
+        registry.register("lms_build_info", "Version and slot of this instance (its labels)", build);
         Metrics { registry: Arc::new(registry), requests, latency, leave_events, pool_size, pool_idle }
     }
 

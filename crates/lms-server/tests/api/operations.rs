@@ -82,11 +82,15 @@ async fn metrics_count_requests_and_workflow(backend: Backend) {
     let id = emp.submit("annual", monday(10), monday(10)).await;
     mgr.post_empty(&format!("/api/v1/leave-requests/{id}/approve")).await;
     let text = app.anonymous().client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(text.contains(r#"lms_build_info{version="3.0.0",slot="default"} 1"#), "{text}");
-    assert!(text.contains(r#"lms_leave_requests_total{event="submitted"} 1"#), "{text}");
-    assert!(text.contains(r#"lms_leave_requests_total{event="approved"} 1"#), "{text}");
+    // Every series carries the slot and version (blue and green side by side in one Prometheus).
+    let i = r#"slot="default",version="3.0.0""#;
+    assert!(text.contains(&format!("lms_build_info{{{i}}} 1")), "{text}");
+    assert!(text.contains(&format!(r#"lms_leave_requests_total{{{i},event="submitted"}} 1"#)), "{text}");
+    assert!(text.contains(&format!(r#"lms_leave_requests_total{{{i},event="approved"}} 1"#)), "{text}");
     assert!(
-        text.contains(r#"lms_http_requests_total{route="/api/v1/leave-requests",method="POST",status="201"} 1"#),
+        text.contains(&format!(
+            r#"lms_http_requests_total{{{i},route="/api/v1/leave-requests",method="POST",status="201"}} 1"#
+        )),
         "{text}"
     );
     assert!(text.contains("lms_http_request_duration_seconds_bucket"), "{text}");
