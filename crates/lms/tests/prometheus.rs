@@ -122,3 +122,97 @@ fn a_real_prometheus_reads_the_lms_by_slot_and_evaluates_the_rules() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An exporter whose counters grow by fixed steps at every scrape: green
+/// answers 98 requests with 200 and 2 with 500 per scrape, blue nothing.
+fn counting_exporter() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut scrapes: u64 = 0;
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = std::io::Read::read(&mut s, &mut buf);
+            scrapes += 1;
+            let body = format!(
+                "# TYPE lms_http_requests_total counter\n\
+                 lms_http_requests_total{{slot=\"green\",status=\"200\"}} {}\n\
+                 lms_http_requests_total{{slot=\"green\",status=\"500\"}} {}\n\
+                 # TYPE lms_proxy_failed_total counter\n\
+                 lms_proxy_failed_total{{backend=\"green\",reason=\"connect\"}} {}\n",
+                98 * scrapes,
+                2 * scrapes,
+                scrapes
+            );
+            let _ = std::io::Write::write_all(
+                &mut s,
+                format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+                    .as_bytes(),
+            );
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gate_figures_come_from_a_real_prometheus() {
+    use lms_cutover::drivers::metrics::MetricsDriver;
+    use lms_cutover::local::prometheus::{PrometheusMetrics, Queries};
+    use lms_cutover::units::{PlanDuration, Slot};
+
+    let dir = scratch("prometheus-gates");
+    let mut procs = Procs::default();
+    let (exporter, prom_port) = (counting_exporter(), free_port());
+    let config = format!(
+        "global: {{scrape_interval: 1s}}\nscrape_configs:\n  - job_name: fake\n    static_configs:\n      - targets: ['127.0.0.1:{exporter}']\n"
+    );
+    std::fs::write(dir.join("prometheus.yml"), config).expect("config");
+    let prom = Command::new("prometheus")
+        .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
+        .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prometheus (scripts/ensure-prometheus installs it)");
+    procs.0.push(prom);
+
+    let window = PlanDuration::seconds(30).expect("window");
+    let metrics = PrometheusMetrics::new(&format!("http://127.0.0.1:{prom_port}"), window, Queries::default());
+    let deadline = std::time::Instant::now() + DEADLINE;
+    let stats = loop {
+        // increase() needs two scrapes of the series in the window.
+        if let Ok(s) = metrics.backends().await {
+            if s.green.requests >= 200 {
+                break s;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "Prometheus never had two scrapes");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let rate = stats.green.errors as f64 / stats.green.requests as f64;
+    assert!((0.015..=0.025).contains(&rate), "green's 5xx share {rate} from {stats:?}");
+    assert!(stats.green.failed > 0, "{stats:?}");
+    assert_eq!(stats.blue.requests, 0, "no blue series: no data, not zero errors of many");
+    assert_eq!(stats.green.p95_ms, None, "no histogram: no p95");
+    assert_eq!(metrics.resources(Slot::Green).await.expect("resources"), None, "no cAdvisor here: no data");
+
+    // What one gate sample costs (8 queries), printed for docs/PERFORMANCE.md, not judged.
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        let t = std::time::Instant::now();
+        let _ = metrics.backends().await;
+        let _ = metrics.resources(Slot::Green).await;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    eprintln!("prometheus gate sample: median {:.2} ms, max {:.2} ms (20 samples)", times[10], times[19]);
+
+    // A query Prometheus refuses is an error naming it, never a figure.
+    let broken = Queries { requests: "sum(rate(".into(), ..Queries::default() };
+    let refused = PrometheusMetrics::new(&format!("http://127.0.0.1:{prom_port}"), window, broken);
+    let e = refused.backends().await.expect_err("a refused query").to_string();
+    assert!(e.contains("Prometheus refused `sum(rate(`"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod notify;
 pub mod ports;
 pub mod process;
+pub mod prometheus;
 pub mod smoke;
 pub mod traffic;
 

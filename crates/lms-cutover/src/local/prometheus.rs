@@ -1,0 +1,173 @@
+//! Gate metrics from Prometheus: each figure a gate needs (requests,
+//! 5xx answers, failed requests and p95 per slot over the window; CPU and
+//! memory of a slot against its limits) is one PromQL query, run through
+//! Prometheus's instant-query API. The default queries read the LMS's own
+//! series (which carry `slot`), the traffic controller's failures by
+//! backend, and cAdvisor / kube-state-metrics for CPU and memory; a plan
+//! may replace any of them. A query with no sample is no data — the gates
+//! then say "insufficient data", never pass or fail on it.
+//!
+//! This module knows PromQL and the HTTP API, not the gates' thresholds.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::drivers::metrics::MetricsDriver;
+use crate::drivers::traffic::WindowStats;
+use crate::error::Result;
+use crate::local::err;
+use crate::observe::{BackendWindow, ResourceUsage};
+use crate::units::{Percent, PlanDuration, Slot};
+
+const DRIVER: &str = "prometheus";
+
+/// The PromQL of each figure; `{slot}` becomes `blue` or `green`, `{window}`
+/// the window as a Prometheus duration (`300s`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queries {
+    pub requests: String,
+    pub errors: String,
+    pub failed: String,
+    /// In seconds.
+    pub p95: String,
+    /// A share of the limit, 0..1.
+    pub cpu: String,
+    /// A share of the limit, 0..1.
+    pub memory: String,
+}
+
+impl Default for Queries {
+    fn default() -> Self {
+        Queries {
+            requests: r#"sum(increase(lms_http_requests_total{slot="{slot}"}[{window}]))"#.into(),
+            errors: r#"sum(increase(lms_http_requests_total{slot="{slot}",status=~"5.."}[{window}]))"#.into(),
+            failed: r#"sum(increase(lms_proxy_failed_total{backend="{slot}"}[{window}]))"#.into(),
+            p95: r#"histogram_quantile(0.95, sum by (le) (rate(lms_http_request_duration_seconds_bucket{slot="{slot}"}[{window}])))"#
+                .into(),
+            cpu: r#"sum(rate(container_cpu_usage_seconds_total{container="lms",pod=~"lms-{slot}-.*"}[{window}])) / sum(kube_pod_container_resource_limits{container="lms",resource="cpu",pod=~"lms-{slot}-.*"})"#
+                .into(),
+            memory: r#"sum(container_memory_working_set_bytes{container="lms",pod=~"lms-{slot}-.*"}) / sum(kube_pod_container_resource_limits{container="lms",resource="memory",pod=~"lms-{slot}-.*"})"#
+                .into(),
+        }
+    }
+}
+
+impl Queries {
+    /// The query `template` for `slot` over `window`.
+    pub fn render(template: &str, slot: Slot, window: PlanDuration) -> String {
+        let secs = window.delta().num_seconds().max(1);
+        template.replace("{slot}", slot_name(slot)).replace("{window}", &format!("{secs}s"))
+    }
+}
+
+fn slot_name(slot: Slot) -> &'static str {
+    match slot {
+        Slot::Blue => "blue",
+        Slot::Green => "green",
+    }
+}
+
+/// Reads gate metrics from a Prometheus server.
+pub struct PrometheusMetrics {
+    base: String,
+    window: PlanDuration,
+    queries: Queries,
+    http: reqwest::Client,
+}
+
+impl PrometheusMetrics {
+    /// `base` is the server's address (`http://prometheus:9090`).
+    pub fn new(base: &str, window: PlanDuration, queries: Queries) -> PrometheusMetrics {
+        PrometheusMetrics {
+            base: base.trim_end_matches('/').to_string(),
+            window,
+            queries,
+            http: crate::local::http_client(std::time::Duration::from_secs(10)),
+        }
+    }
+
+    /// The value of an instant query: `None` when it has no sample (no
+    /// data), an error when Prometheus refuses the query or is unreachable.
+    pub async fn scalar(&self, query: &str) -> Result<Option<f64>> {
+        let url = format!("{}/api/v1/query", self.base);
+        let res = self
+            .http
+            .get(&url)
+            .query(&[("query", query)])
+            .send()
+            .await
+            .map_err(|e| err(DRIVER, format!("{url}: {e}")))?;
+        let status = res.status();
+        let body: Value = res.json().await.map_err(|e| err(DRIVER, format!("{url}: the answer is not JSON: {e}")))?;
+        if !status.is_success() || body["status"] != "success" {
+            let why = body["error"].as_str().unwrap_or("no reason given");
+            return Err(err(DRIVER, format!("Prometheus refused `{query}` ({status}): {why}")));
+        }
+        let data = &body["data"];
+        let value = match data["resultType"].as_str() {
+            Some("vector") => match data["result"].as_array().map(Vec::as_slice) {
+                None | Some([]) => return Ok(None),
+                Some([one]) => one["value"][1].clone(),
+                Some(many) => {
+                    return Err(err(
+                        DRIVER,
+                        format!(
+                            "`{query}` gave {} series; a gate needs one number (aggregate it with sum)",
+                            many.len()
+                        ),
+                    ))
+                }
+            },
+            Some("scalar") => data["result"][1].clone(),
+            other => return Err(err(DRIVER, format!("`{query}` gave a {other:?}, not a number"))),
+        };
+        let number = value
+            .as_str()
+            .and_then(|s| s.parse::<f64>().ok())
+            .ok_or_else(|| err(DRIVER, format!("`{query}` gave {value}, not a number")))?;
+        // NaN (0/0: no requests in the window) is no data, not a figure.
+        Ok(number.is_finite().then_some(number))
+    }
+
+    async fn count(&self, template: &str, slot: Slot) -> Result<u64> {
+        let q = Queries::render(template, slot, self.window);
+        Ok(self.scalar(&q).await?.map_or(0, |v| v.max(0.0).round() as u64))
+    }
+
+    async fn window(&self, slot: Slot) -> Result<BackendWindow> {
+        let q = &self.queries;
+        let p95 = self.scalar(&Queries::render(&q.p95, slot, self.window)).await?;
+        Ok(BackendWindow {
+            requests: self.count(&q.requests, slot).await?,
+            errors: self.count(&q.errors, slot).await?,
+            failed: self.count(&q.failed, slot).await?,
+            p95_ms: p95.map(|s| (s * 1000.0).max(0.0).round() as u64),
+            maintenance: 0,
+        })
+    }
+}
+
+#[async_trait]
+impl MetricsDriver for PrometheusMetrics {
+    fn name(&self) -> &str {
+        DRIVER
+    }
+
+    async fn backends(&self) -> Result<WindowStats> {
+        Ok(WindowStats {
+            window: self.window,
+            blue: self.window(Slot::Blue).await?,
+            green: self.window(Slot::Green).await?,
+        })
+    }
+
+    async fn resources(&self, slot: Slot) -> Result<Option<ResourceUsage>> {
+        let cpu = self.scalar(&Queries::render(&self.queries.cpu, slot, self.window)).await?;
+        let memory = self.scalar(&Queries::render(&self.queries.memory, slot, self.window)).await?;
+        let share = |v: f64| Percent::new((v * 100.0).clamp(0.0, 100.0));
+        match (cpu, memory) {
+            (Some(c), Some(m)) => Ok(Some(ResourceUsage { cpu: share(c)?, memory: share(m)? })),
+            _ => Ok(None),
+        }
+    }
+}
