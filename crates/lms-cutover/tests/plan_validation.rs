@@ -123,3 +123,31 @@ fn load_names_the_file() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_prometheus_metrics_source_is_read_and_checked() {
+    use lms_cutover::plan::model::{MetricsSource, PromQueries};
+    let source = "\n[monitoring.source]\nkind = \"prometheus\"\nurl = \"{{env:LMS_PROMETHEUS_URL}}\"\nwindow = \"2m\"\n\
+                  queries = { p95 = 'histogram_quantile(0.95, sum by (le) (rate(http_seconds_bucket{app=\"{slot}\"}[{window}])))' }\n";
+    let plan = plan::parse(&format!("{PHASE29}{source}")).expect("a plan with a Prometheus source");
+    match plan.monitoring.source {
+        Some(MetricsSource::Prometheus { url, window, queries }) => {
+            assert_eq!(url, "{{env:LMS_PROMETHEUS_URL}}");
+            assert_eq!(window.map(|w| w.delta().num_seconds()), Some(120));
+            assert!(queries.p95.is_some_and(|q| q.contains("http_seconds_bucket")));
+            assert_eq!(PromQueries { p95: None, ..queries }, PromQueries::default(), "only p95 replaced");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let bad = format!("{PHASE29}\n[monitoring.source]\nkind = \"prometheus\"\nurl = \"prometheus:9090\"\nqueries = {{ cpu = \" \" }}\n");
+    let e = errors(&bad);
+    assert!(
+        e.iter()
+            .any(|d| d.message.contains("not an http(s) URL") && d.line == line_of(&bad, "url = \"prometheus:9090\"")),
+        "{e:?}"
+    );
+    assert!(e.iter().any(|d| d.message.contains("must not be empty")), "{e:?}");
+    let unknown = format!("{PHASE29}\n[monitoring.source]\nkind = \"graphite\"\nurl = \"http://g\"\n");
+    assert!(errors(&unknown).iter().any(|d| d.message.contains("graphite")), "{:?}", errors(&unknown));
+}

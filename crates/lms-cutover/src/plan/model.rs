@@ -196,6 +196,45 @@ pub struct Traffic {
     pub admin_token_file: Option<String>,
 }
 
+/// `[monitoring.source]`: a metrics system the gates read instead of the
+/// traffic controller.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "kebab-case")]
+pub enum MetricsSource {
+    /// Prometheus: one PromQL query per figure (`lms_cutover::local::prometheus`).
+    Prometheus {
+        /// The server, e.g. `http://prometheus.monitoring:9090`.
+        url: String,
+        /// The range each rate and increase covers (5 minutes by default).
+        #[serde(default)]
+        window: Option<PlanDuration>,
+        /// Queries that replace the defaults (`{slot}` and `{window}` are filled in).
+        #[serde(default)]
+        queries: PromQueries,
+    },
+}
+
+/// `[monitoring.source.queries]`: PromQL replacing a default query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromQueries {
+    #[serde(default)]
+    pub requests: Option<String>,
+    #[serde(default)]
+    pub errors: Option<String>,
+    #[serde(default)]
+    pub failed: Option<String>,
+    /// In seconds.
+    #[serde(default)]
+    pub p95: Option<String>,
+    /// A share of the limit, 0..1.
+    #[serde(default)]
+    pub cpu: Option<String>,
+    /// A share of the limit, 0..1.
+    #[serde(default)]
+    pub memory: Option<String>,
+}
+
 /// `[monitoring]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -228,6 +267,10 @@ pub struct Monitoring {
     /// manual step waits until confirmed.
     #[serde(default)]
     pub manual_timeout: Option<PlanDuration>,
+    /// Where the gates read their figures; without it, from the traffic
+    /// controller's window statistics and green's `/proc`.
+    #[serde(default)]
+    pub source: Option<MetricsSource>,
 }
 
 /// `[monitoring] synthetic`: requests per second and the paths requested

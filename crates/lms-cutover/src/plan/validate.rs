@@ -652,6 +652,20 @@ fn check_rules(cx: &mut Cx<'_>, root: &Table, plan: &Plan) {
     check_placeholders(&mut r, &plan.database.url, &[K("database"), K("url")]);
     check_placeholders(&mut r, &plan.database.backup_dir, &[K("database"), K("backup_dir")]);
     check_database_kind(&mut r, plan);
+    if let Some(crate::plan::model::MetricsSource::Prometheus { url, window, queries }) = &plan.monitoring.source {
+        let at = |k: &'static str| [K("monitoring"), K("source"), K(k)];
+        if !(url.starts_with("http://") || url.starts_with("https://") || url.starts_with("{{")) {
+            r.at(&at("url"), format!("`{url}` is not an http(s) URL of a Prometheus server"));
+        }
+        check_placeholders(&mut r, url, &at("url"));
+        if window.is_some_and(|w| w.delta().num_seconds() < 1) {
+            r.at(&at("window"), "the window must be at least a second".into());
+        }
+        let given = [&queries.requests, &queries.errors, &queries.failed, &queries.p95, &queries.cpu, &queries.memory];
+        if given.into_iter().flatten().any(|q| q.trim().is_empty()) {
+            r.at(&at("queries"), "a query given must not be empty (leave it out for the default)".into());
+        }
+    }
     if let Some(s) = &plan.monitoring.synthetic {
         if !(0.1..=1000.0).contains(&s.rate) {
             r.at(

@@ -267,6 +267,8 @@ pub struct Resolved {
     pub webhook: Option<String>,
     /// The post-cutover checklist (section 9), webhook URLs resolved.
     pub post_cutover: Vec<ChecklistItem>,
+    /// Where the gates read metrics, placeholders resolved.
+    pub metrics_source: Option<crate::plan::model::MetricsSource>,
 }
 
 impl Resolved {
@@ -297,6 +299,7 @@ impl Resolved {
             database,
             traffic,
             maintenance: resolve_value(&plan.maintenance.switch, info)?,
+            metrics_source: resolve_value(&plan.monitoring.source, info)?,
             prechecks: resolve_value(&plan.prechecks, info)?,
             verifications: resolve_value(&plan.verifications, info)?,
             webhook: plan.notify.webhook.as_ref().map(|w| resolve_value(w, info)).transpose()?,
@@ -370,7 +373,7 @@ pub fn local_drivers(plan: &Plan, r: &Resolved, dir: &RunDir, demo_accounts: boo
             migrate,
             migrate_status,
         }),
-        metrics: Box::new(ProxyProcMetrics::new(traffic, green_pid)),
+        metrics: metrics_driver(r.metrics_source.as_ref(), traffic, green_pid),
         checks: Box::new(LocalChecks::new(&r.database.url, OWN_VERSION).with_admin_token(&r.traffic.admin_url, token)),
         smoke: Box::new(LmsSmoke::new(if demo_accounts {
             Some(SmokeAccounts::demo())
@@ -383,6 +386,34 @@ pub fn local_drivers(plan: &Plan, r: &Resolved, dir: &RunDir, demo_accounts: boo
             plan.notify.webhook_format,
         )),
     })
+}
+
+/// The gates' metrics: Prometheus when the plan names it, else the traffic
+/// controller's window statistics and green's `/proc`.
+fn metrics_driver(
+    source: Option<&crate::plan::model::MetricsSource>,
+    traffic: ProxyTraffic,
+    green_pid: PathBuf,
+) -> Box<dyn crate::drivers::metrics::MetricsDriver> {
+    use crate::local::prometheus::{PrometheusMetrics, Queries};
+    match source {
+        Some(crate::plan::model::MetricsSource::Prometheus { url, window, queries }) => {
+            let d = Queries::default();
+            let pick = |given: &Option<String>, default: String| given.clone().unwrap_or(default);
+            let q = Queries {
+                requests: pick(&queries.requests, d.requests),
+                errors: pick(&queries.errors, d.errors),
+                failed: pick(&queries.failed, d.failed),
+                p95: pick(&queries.p95, d.p95),
+                cpu: pick(&queries.cpu, d.cpu),
+                memory: pick(&queries.memory, d.memory),
+            };
+            use crate::units::PlanDuration;
+            let window = window.unwrap_or(PlanDuration::minutes(5).unwrap_or(PlanDuration::ZERO));
+            Box::new(PrometheusMetrics::new(url, window, q))
+        }
+        None => Box::new(ProxyProcMetrics::new(traffic, green_pid)),
+    }
 }
 
 /// Takes the run's controller lock without waiting; `None` when another
