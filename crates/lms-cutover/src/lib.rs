@@ -16,6 +16,8 @@
 //!   (traffic, deploy, database, metrics, checks, notify);
 //! - [`local`]: the driver implementations used today (the `lms proxy`
 //!   admin API, local processes, pg_dump / SQLite, /proc, HTTP, webhook);
+//! - [`engines`]: traffic drivers for production engines (HAProxy's
+//!   runtime API);
 //! - [`runner`]: the controller that journals, acts and waits;
 //! - [`report`]: Markdown, JSON and HTML reports from the journal;
 //! - [`rehearse`]: the whole plan on one machine with time compressed.
@@ -28,6 +30,7 @@ pub mod blackout;
 pub mod control;
 pub mod drivers;
 pub mod engine;
+pub mod engines;
 pub mod error;
 pub mod journal;
 pub mod local;

@@ -151,3 +151,47 @@ fn a_prometheus_metrics_source_is_read_and_checked() {
     let unknown = format!("{PHASE29}\n[monitoring.source]\nkind = \"graphite\"\nurl = \"http://g\"\n");
     assert!(errors(&unknown).iter().any(|d| d.message.contains("graphite")), "{:?}", errors(&unknown));
 }
+
+const PROXY_TRAFFIC: &str = "admin_url = \"{{env:LMS_PROXY_ADMIN_URL}}\"\npublic_url = \"{{env:LMS_PUBLIC_URL}}\"\nadmin_token_env = \"LMS_PROXY_ADMIN_TOKEN\"\n";
+
+#[test]
+fn a_haproxy_traffic_section_is_read() {
+    let text = replace_once(
+        PHASE29,
+        PROXY_TRAFFIC,
+        "kind = \"haproxy\"\nsocket = \"/run/haproxy/admin.sock\"\nbackend = \"lms\"\nblue = \"blue\"\ngreen = \"green\"\npublic_url = \"{{env:LMS_PUBLIC_URL}}\"\n",
+    );
+    let p = plan::parse(&text).expect("haproxy plan");
+    assert_eq!(p.traffic.kind, lms_cutover::plan::model::TrafficKind::Haproxy);
+    assert_eq!(p.traffic.socket.as_deref(), Some("/run/haproxy/admin.sock"));
+    assert_eq!((p.traffic.blue.as_deref(), p.traffic.green.as_deref()), (Some("blue"), Some("green")));
+    assert_eq!(plan::parse(PHASE29).expect("proxy plan").traffic.kind, lms_cutover::plan::model::TrafficKind::LmsProxy);
+}
+
+#[test]
+fn a_haproxy_traffic_section_without_socket_backend_or_servers_is_refused() {
+    let text = replace_once(
+        PHASE29,
+        PROXY_TRAFFIC,
+        "kind = \"haproxy\"\nbackend = \"\"\npublic_url = \"{{env:LMS_PUBLIC_URL}}\"\nadmin_url = \"http://127.0.0.1:9\"\n",
+    );
+    let e = errors(&text);
+    let at = |needle: &str| e.iter().find(|d| d.message.contains(needle)).unwrap_or_else(|| panic!("{needle}: {e:#?}"));
+    for key in ["`socket`", "`blue`", "`green`"] {
+        let d = at(&format!("kind \"haproxy\" needs {key}"));
+        assert_eq!(d.line, line_of(&text, "kind = \"haproxy\""));
+        assert!(d.column > 1);
+    }
+    assert_eq!(at("`backend` is empty").line, line_of(&text, "backend = \"\""));
+    assert_eq!(at("`admin_url` is for the lms proxy").line, line_of(&text, "admin_url = \"http://127.0.0.1:9\""));
+    assert_eq!(e.len(), 5, "{e:#?}");
+}
+
+#[test]
+fn haproxy_fields_without_kind_haproxy_are_refused() {
+    let text = replace_once(PHASE29, PROXY_TRAFFIC, &format!("{PROXY_TRAFFIC}backend = \"lms\"\n"));
+    let e = errors(&text);
+    assert_eq!(e.len(), 1, "{e:#?}");
+    assert_eq!(e[0].line, line_of(&text, "backend = \"lms\""));
+    assert!(e[0].message.contains("write kind = \"haproxy\""), "{}", e[0].message);
+}

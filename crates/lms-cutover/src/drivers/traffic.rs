@@ -58,3 +58,28 @@ pub trait TrafficDriver: Send + Sync {
     /// them (a metrics driver may read them from elsewhere).
     async fn window_stats(&self) -> Result<WindowStats>;
 }
+
+/// A shared driver is a driver (the runner moves traffic through it while
+/// the metrics driver reads its window statistics).
+#[async_trait]
+impl<T: TrafficDriver + ?Sized> TrafficDriver for std::sync::Arc<T> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+
+    async fn set_weights(&self, weights: Weights) -> Result<TrafficState> {
+        (**self).set_weights(weights).await
+    }
+
+    async fn rollback(&self) -> Result<TrafficState> {
+        (**self).rollback().await
+    }
+
+    async fn state(&self) -> Result<TrafficState> {
+        (**self).state().await
+    }
+
+    async fn window_stats(&self) -> Result<WindowStats> {
+        (**self).window_stats().await
+    }
+}

@@ -1,4 +1,4 @@
-//! Gate metrics from the proxy's window statistics (error rate, failed
+//! Gate metrics from the traffic driver's window statistics (error rate, failed
 //! requests, p95 per backend) and green's CPU and memory from /proc (the
 //! process in green's pid file and its children).
 //!
@@ -12,24 +12,23 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 
-use crate::drivers::{MetricsDriver, WindowStats};
+use crate::drivers::{MetricsDriver, TrafficDriver, WindowStats};
 use crate::error::Result;
 use crate::local::process;
-use crate::local::traffic::{window_stats, ProxyTraffic};
 use crate::observe::ResourceUsage;
 use crate::units::{Percent, Slot};
 
-/// Proxy statistics plus /proc.
-#[derive(Debug)]
+/// Traffic-layer statistics plus /proc.
 pub struct ProxyProcMetrics {
-    traffic: ProxyTraffic,
+    traffic: std::sync::Arc<dyn TrafficDriver>,
     green_pid_file: PathBuf,
     last: Mutex<Option<(u32, u64, Instant)>>,
 }
 
 impl ProxyProcMetrics {
-    /// Reads the proxy through `traffic`, green's pid from `green_pid_file`.
-    pub fn new(traffic: ProxyTraffic, green_pid_file: PathBuf) -> Self {
+    /// Reads window statistics through `traffic` (the `lms proxy`, HAProxy),
+    /// green's pid from `green_pid_file`.
+    pub fn new(traffic: std::sync::Arc<dyn TrafficDriver>, green_pid_file: PathBuf) -> Self {
         ProxyProcMetrics { traffic, green_pid_file, last: Mutex::new(None) }
     }
 
@@ -43,6 +42,15 @@ impl ProxyProcMetrics {
     }
 }
 
+impl std::fmt::Debug for ProxyProcMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyProcMetrics")
+            .field("traffic", &self.traffic.name())
+            .field("green_pid_file", &self.green_pid_file)
+            .finish()
+    }
+}
+
 #[async_trait]
 impl MetricsDriver for ProxyProcMetrics {
     fn name(&self) -> &str {
@@ -50,7 +58,7 @@ impl MetricsDriver for ProxyProcMetrics {
     }
 
     async fn backends(&self) -> Result<WindowStats> {
-        Ok(window_stats(&self.traffic.raw_state().await?))
+        self.traffic.window_stats().await
     }
 
     async fn resources(&self, slot: Slot) -> Result<Option<ResourceUsage>> {

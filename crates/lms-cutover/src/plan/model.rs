@@ -179,14 +179,43 @@ pub struct Database {
     pub migrate_status: Vec<String>,
 }
 
-/// `[traffic]`.
+/// Which engine splits the traffic.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrafficKind {
+    /// Our own `lms proxy`, through its admin API (`admin_url`).
+    #[default]
+    LmsProxy,
+    /// HAProxy, through its runtime API (`socket`, `backend`, `blue`, `green`).
+    Haproxy,
+}
+
+/// `[traffic]`. Which fields apply depends on `kind`; `validate` refuses
+/// the fields of the other kind and reports the missing ones.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Traffic {
-    /// The controller's admin API base URL.
+    /// The engine; `lms_proxy` when not written.
+    #[serde(default)]
+    pub kind: TrafficKind,
+    /// `lms_proxy`: the controller's admin API base URL ("" for `haproxy`).
+    #[serde(default)]
     pub admin_url: String,
     /// The public URL users (and smoke tests) go through.
     pub public_url: String,
+    /// `haproxy`: the runtime API ("stats socket") address, a UNIX socket
+    /// path or `tcp://host:port`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket: Option<String>,
+    /// `haproxy`: the backend holding the blue and green servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+    /// `haproxy`: blue's server name in that backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blue: Option<String>,
+    /// `haproxy`: green's server name in that backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub green: Option<String>,
     /// Environment variable holding the admin token, if any.
     #[serde(default)]
     pub admin_token_env: Option<String>,

@@ -636,7 +636,7 @@ fn check_rules(cx: &mut Cx<'_>, root: &Table, plan: &Plan) {
     // URLs and placeholders.
     check_url(&mut r, &plan.environments.blue.url, &[K("environments"), K("blue"), K("url")]);
     check_url(&mut r, &plan.environments.green.url, &[K("environments"), K("green"), K("url")]);
-    check_url(&mut r, &plan.traffic.admin_url, &[K("traffic"), K("admin_url")]);
+    check_traffic(&mut r, &plan.traffic);
     check_url(&mut r, &plan.traffic.public_url, &[K("traffic"), K("public_url")]);
     if let Some(w) = &plan.notify.webhook {
         check_url(&mut r, w, &[K("notify"), K("webhook")]);
@@ -759,6 +759,64 @@ fn check_probe(r: &mut Rules<'_, '_>, probe: &Probe, path: &[Seg<'_>]) {
         Probe::File { path: p, .. } => check_placeholders(r, p, path),
         Probe::Tls { host, .. } if host.trim().is_empty() => r.at(path, "tls probe needs a host".into()),
         _ => {}
+    }
+}
+
+/// The fields `[traffic]` needs for its `kind`, and none of the other kind's.
+fn check_traffic(r: &mut Rules<'_, '_>, t: &Traffic) {
+    use Seg::K;
+    match t.kind {
+        TrafficKind::LmsProxy => {
+            if t.admin_url.trim().is_empty() {
+                r.at(&[K("traffic")], "traffic needs `admin_url`, the lms proxy admin API base URL".into());
+            } else {
+                check_url(r, &t.admin_url, &[K("traffic"), K("admin_url")]);
+            }
+            for (key, value) in [("socket", &t.socket), ("backend", &t.backend), ("blue", &t.blue), ("green", &t.green)]
+            {
+                if value.is_some() {
+                    r.at(
+                        &[K("traffic"), K(key)],
+                        format!("`{key}` is for HAProxy: write kind = \"haproxy\" or remove `{key}`"),
+                    );
+                }
+            }
+        }
+        TrafficKind::Haproxy => {
+            let needed = [
+                ("socket", &t.socket, "the runtime API address, a UNIX socket path or \"tcp://host:port\""),
+                ("backend", &t.backend, "the HAProxy backend holding blue and green, e.g. \"lms\""),
+                ("blue", &t.blue, "blue's server name in that backend, e.g. \"blue\""),
+                ("green", &t.green, "green's server name in that backend, e.g. \"green\""),
+            ];
+            for (key, value, what) in needed {
+                match value {
+                    None => r.at(&[K("traffic"), K("kind")], format!("kind \"haproxy\" needs `{key}`: {what}")),
+                    Some(v) if v.trim().is_empty() => {
+                        r.at(&[K("traffic"), K(key)], format!("`{key}` is empty; write {what}"))
+                    }
+                    Some(v) => check_placeholders(r, v, &[K("traffic"), K(key)]),
+                }
+            }
+            if let (Some(b), Some(g)) = (&t.blue, &t.green) {
+                if b == g {
+                    r.at(&[K("traffic"), K("green")], format!("blue and green name the same server {b:?}"));
+                }
+            }
+            for key in ["admin_url", "admin_token_env", "admin_token_file"] {
+                let present = match key {
+                    "admin_url" => !t.admin_url.is_empty(),
+                    "admin_token_env" => t.admin_token_env.is_some(),
+                    _ => t.admin_token_file.is_some(),
+                };
+                if present {
+                    r.at(
+                        &[K("traffic"), K(key)],
+                        format!("`{key}` is for the lms proxy; kind \"haproxy\" is driven through `socket`"),
+                    );
+                }
+            }
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use crate::engine::{Action, CheckSet, DecisionInput, Event, Notice};
 use crate::error::Result;
 use crate::local::{health, http_client};
 use crate::observe::{CheckResult, HealthReport, MetricsSample, Outcome};
-use crate::plan::model::{Decision, Metric};
+use crate::plan::model::{Decision, Metric, TrafficKind};
 use crate::runner::grants;
 use crate::runner::inbox::{self, Answer, Request};
 use crate::runner::Runner;
@@ -243,10 +243,22 @@ impl Runner {
                 Err(e) => e.to_string(),
             };
             if last_error.as_deref() != Some(error.as_str()) {
-                let by_hand = format!(
-                    "send all traffic to blue on the traffic controller itself (for lms proxy: curl -X POST -H 'content-type: application/json' -d '{{\"backend\":\"blue\"}}' {}/rollback, with its admin token); this controller keeps retrying",
-                    self.resolved.traffic.admin_url
-                );
+                let t = &self.resolved.traffic;
+                let by_hand = match t.kind {
+                    TrafficKind::LmsProxy => format!(
+                        "send all traffic to blue on the traffic controller itself (for lms proxy: curl -X POST -H 'content-type: application/json' -d '{{\"backend\":\"blue\"}}' {}/rollback, with its admin token); this controller keeps retrying",
+                        t.admin_url
+                    ),
+                    TrafficKind::Haproxy => {
+                        let of = |v: &Option<String>| v.clone().unwrap_or_default();
+                        let (b, blue, green) = (of(&t.backend), of(&t.blue), of(&t.green));
+                        let socket = of(&t.socket);
+                        let socat = socket.strip_prefix("tcp://").map_or(socket.clone(), |hp| format!("TCP:{hp}"));
+                        format!(
+                            "send all traffic to blue on HAProxy itself: echo 'set server {b}/{blue} weight 100; set server {b}/{green} weight 0' | socat stdio {socat}; this controller keeps retrying"
+                        )
+                    }
+                };
                 self.observer.note(&format!(
                     "ROLLBACK FAILING (attempt {attempts}): {error}. Retrying every ≤ {} s. By hand: {by_hand}",
                     ROLLBACK_MAX_RETRY.as_secs()

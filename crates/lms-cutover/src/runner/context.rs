@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::drivers::Drivers;
+use crate::drivers::{Drivers, TrafficDriver};
+use crate::engines::haproxy::HaproxyTraffic;
 use crate::error::{CutoverError, Result};
 use crate::local::checks::LocalChecks;
 use crate::local::database::LocalDatabase;
@@ -27,7 +28,7 @@ use crate::local::metrics::ProxyProcMetrics;
 use crate::local::notify::LocalNotify;
 use crate::local::smoke::{LmsSmoke, SmokeAccounts};
 use crate::local::traffic::ProxyTraffic;
-use crate::plan::model::{Check, ChecklistItem, Database, Environment, MaintenanceSwitch, Plan, Traffic};
+use crate::plan::model::{Check, ChecklistItem, Database, Environment, MaintenanceSwitch, Plan, Traffic, TrafficKind};
 use crate::plan::placeholders;
 use crate::units::Slot;
 
@@ -339,10 +340,29 @@ fn default_migrate(green: &Environment, url: &str, action: &str) -> Vec<String> 
     vec![artifact, "migrate".into(), action.into(), "--database-url".into(), url.into()]
 }
 
+/// The traffic driver the plan's `[traffic] kind` names.
+pub fn traffic_driver(t: &Traffic, admin_token: Option<String>) -> Result<std::sync::Arc<dyn TrafficDriver>> {
+    Ok(match t.kind {
+        TrafficKind::LmsProxy => std::sync::Arc::new(ProxyTraffic::new(&t.admin_url, admin_token)?),
+        TrafficKind::Haproxy => {
+            let field = |name: &str, v: &Option<String>| {
+                v.clone()
+                    .ok_or_else(|| CutoverError::invalid("plan", format!("[traffic] kind \"haproxy\" needs `{name}`")))
+            };
+            std::sync::Arc::new(HaproxyTraffic::new(
+                &field("socket", &t.socket)?,
+                &field("backend", &t.backend)?,
+                &field("blue", &t.blue)?,
+                &field("green", &t.green)?,
+            )?)
+        }
+    })
+}
+
 /// The local drivers for a resolved plan.
 pub fn local_drivers(plan: &Plan, r: &Resolved, dir: &RunDir, demo_accounts: bool) -> Result<Drivers> {
     let token = r.admin_token()?;
-    let traffic = ProxyTraffic::new(&r.traffic.admin_url, token.clone())?;
+    let traffic = traffic_driver(&r.traffic, token.clone())?;
     let migrate = if r.database.migrate.is_empty() {
         default_migrate(&r.green, &r.database.url, "up")
     } else {
@@ -362,7 +382,7 @@ pub fn local_drivers(plan: &Plan, r: &Resolved, dir: &RunDir, demo_accounts: boo
     );
     let green_pid = deploy.pid_file(Slot::Green);
     Ok(Drivers {
-        traffic: Box::new(traffic.clone()),
+        traffic: Box::new(std::sync::Arc::clone(&traffic)),
         deploy: Box::new(deploy),
         maintenance: Box::new(LocalMaintenance::new(r.maintenance.clone())),
         database: Box::new(LocalDatabase {
@@ -392,7 +412,7 @@ pub fn local_drivers(plan: &Plan, r: &Resolved, dir: &RunDir, demo_accounts: boo
 /// controller's window statistics and green's `/proc`.
 fn metrics_driver(
     source: Option<&crate::plan::model::MetricsSource>,
-    traffic: ProxyTraffic,
+    traffic: std::sync::Arc<dyn crate::drivers::traffic::TrafficDriver>,
     green_pid: PathBuf,
 ) -> Box<dyn crate::drivers::metrics::MetricsDriver> {
     use crate::local::prometheus::{PrometheusMetrics, Queries};
