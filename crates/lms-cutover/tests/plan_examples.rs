@@ -4,6 +4,23 @@ use lms_cutover::plan::{self, Decision, GateAction, Limit, Metric, StepAction, W
 
 const PHASE29: &str = include_str!("../../../examples/cutover/phase29.toml");
 const REHEARSAL: &str = include_str!("../../../examples/cutover/rehearsal.toml");
+const HAPROXY: &str = include_str!("../../../examples/cutover/haproxy.toml");
+
+/// The seed's plan through HAProxy with Prometheus gates: it validates, and
+/// differs from phase29.toml only in how traffic moves and where the gates
+/// read (the timeline, gates and checkpoints are the same).
+#[test]
+fn the_haproxy_plan_is_the_seed_through_haproxy_and_prometheus() {
+    let h = plan::parse(HAPROXY).unwrap_or_else(|e| panic!("{e}"));
+    let p = plan::parse(PHASE29).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(h.traffic.kind, plan::model::TrafficKind::Haproxy);
+    assert_eq!((h.traffic.backend.as_deref(), h.traffic.blue.as_deref()), (Some("lms"), Some("blue")));
+    assert!(matches!(h.monitoring.source, Some(plan::model::MetricsSource::Prometheus { .. })));
+    assert_eq!(h.steps, p.steps);
+    assert_eq!(h.thresholds, p.thresholds);
+    assert_eq!(h.checkpoints, p.checkpoints);
+    assert!(!HAPROXY.contains("{{admin_url}}"), "no probe of the lms proxy's admin API");
+}
 
 #[test]
 fn phase29_transcribes_the_seed() {
