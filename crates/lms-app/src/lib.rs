@@ -20,6 +20,7 @@ pub mod maintenance;
 pub mod notifications;
 pub mod people;
 pub mod profile;
+pub mod tokens;
 
 pub use error::AppError;
 

@@ -1,7 +1,6 @@
 //! Login, logout and personal API tokens. Signing in and out is
 //! `auth::sign_in`'s, shared with the sign-in page.
 
-use super::audit_change;
 use super::dto::EmployeeDto;
 use crate::auth::current_user::Credential;
 use crate::auth::{secret, sign_in, CurrentUser};
@@ -13,7 +12,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use chrono::{DateTime, Utc};
 use lms_store::auth;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -62,7 +61,7 @@ pub async fn logout(State(state): State<AppState>, ctx: RequestContext, user: Cu
 }
 
 /// Live API tokens one person may hold.
-pub const MAX_LIVE_TOKENS: usize = 20;
+pub use lms_app::tokens::MAX_LIVE_TOKENS;
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewToken {
@@ -121,32 +120,17 @@ pub async fn create_token(
             "a token cannot create tokens: sign in (POST /api/v1/auth/login) and create it from that session",
         ));
     }
-    let name = super::text::name(&body.name, 100)?;
-    let now = Utc::now();
-    let expires_at = match body.expires_in_days {
-        Some(0) | Some(3651..) => {
-            return Err(ApiError::unprocessable("invalid_expiry", "expires_in_days must be between 1 and 3650"))
-        }
-        Some(d) => Some(now + ChronoDuration::days(i64::from(d))),
-        None => None,
-    };
     let token = secret::generate("lms_pat_");
-    let mut tx = state.db().begin().await?;
-    let live = auth::list_tokens(&mut tx.conn(), user.id())
-        .await?
-        .iter()
-        .filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now))
-        .count();
-    if live >= MAX_LIVE_TOKENS {
-        return Err(ApiError::unprocessable(
-            "too_many_tokens",
-            format!("you have {live} live tokens (the most is {MAX_LIVE_TOKENS}); revoke one first (DELETE /api/v1/me/tokens/ID)"),
-        ));
-    }
-    let t = auth::create_token(&mut tx.conn(), user.id(), &name, &secret::hash(&token), now, expires_at).await?;
-    audit_change(&mut tx.conn(), &ctx, Some(user.id()), "token.create", "api_token", t.id, None, super::snapshot(&t))
-        .await?;
-    tx.commit().await?;
+    let caller = ctx.caller(user.actor());
+    let t = lms_app::tokens::create(
+        state.db(),
+        &caller,
+        &body.name,
+        body.expires_in_days,
+        &secret::hash(&token),
+        Utc::now(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { info: t.into(), token })))
 }
 
@@ -170,11 +154,8 @@ pub async fn revoke_token(
     user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
-    let mut tx = state.db().begin().await?;
-    if !auth::revoke_token(&mut tx.conn(), user.id(), id, Utc::now()).await? {
+    if !lms_app::tokens::revoke(state.db(), &ctx.caller(user.actor()), id, Utc::now()).await? {
         return Err(ApiError::not_found(format!("token {id}")));
     }
-    audit_change(&mut tx.conn(), &ctx, Some(user.id()), "token.revoke", "api_token", id, None, None).await?;
-    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -66,6 +66,8 @@ pub fn routes() -> Router<AppState> {
         .route("/profile", get(profile::page))
         .route("/profile/language", post(profile::set_language))
         .route("/profile/password", post(profile::change_password))
+        .route("/profile/tokens", post(profile::create_token))
+        .route("/profile/tokens/{id}/revoke", post(profile::revoke_token))
         .route("/assets/{name}", get(assets::serve))
 }
 

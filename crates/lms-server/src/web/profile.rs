@@ -26,6 +26,48 @@ struct ProfilePage {
     languages: Vec<(&'static str, String)>,
     done: Option<String>,
     error: Option<String>,
+    tokens: Vec<TokenRow>,
+    /// A token's secret just made: shown this once.
+    new_token: Option<String>,
+}
+
+/// One API token as the profile lists it.
+pub struct TokenRow {
+    id: i64,
+    name: String,
+    created: String,
+    expires: String,
+    last_used: String,
+    live: bool,
+}
+
+/// What the profile shows that is read from the database: the chosen
+/// language and the API tokens.
+struct Stored {
+    chosen: Option<String>,
+    tokens: Vec<TokenRow>,
+}
+
+async fn stored(viewer: &Viewer) -> Result<Stored, ApiError> {
+    let lang = viewer.lang();
+    let now = Utc::now();
+    let mut c = viewer.state.db().acquire().await?;
+    let chosen = lms_store::settings::for_person(&mut c.conn(), viewer.user.id()).await?.language;
+    let date = |t: Option<chrono::DateTime<Utc>>| t.map(|t| lang.date(t.date_naive())).unwrap_or_else(|| "–".into());
+    let tokens = lms_store::auth::list_tokens(&mut c.conn(), viewer.user.id())
+        .await?
+        .into_iter()
+        .rev()
+        .map(|t| TokenRow {
+            id: t.id,
+            name: t.name,
+            created: lang.date(t.created_at.date_naive()),
+            expires: date(t.expires_at),
+            last_used: date(t.last_used_at),
+            live: t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now),
+        })
+        .collect();
+    Ok(Stored { chosen, tokens })
 }
 
 #[derive(Deserialize, Default)]
@@ -33,7 +75,7 @@ pub struct Done {
     done: Option<String>,
 }
 
-fn page_for(viewer: &Viewer, chosen: Option<String>, done: Option<String>, error: Option<String>) -> ProfilePage {
+fn page_for(viewer: &Viewer, stored: Stored, done: Option<String>, error: Option<String>) -> ProfilePage {
     let lang = viewer.lang();
     let e = &viewer.user.employee;
     ProfilePage {
@@ -41,16 +83,13 @@ fn page_for(viewer: &Viewer, chosen: Option<String>, done: Option<String>, error
         email: e.email.clone(),
         department: e.department.clone(),
         role: lang.t(&format!("role-{}", e.role)),
-        chosen: chosen.unwrap_or_default(),
+        chosen: stored.chosen.unwrap_or_default(),
         languages: Language::ALL.iter().map(|l| (l.tag(), lang.t(&format!("language-{}", l.tag())))).collect(),
         done,
         error,
+        tokens: stored.tokens,
+        new_token: None,
     }
-}
-
-async fn chosen_language(viewer: &Viewer) -> Result<Option<String>, ApiError> {
-    let mut c = viewer.state.db().acquire().await?;
-    Ok(lms_store::settings::for_person(&mut c.conn(), viewer.user.id()).await?.language)
 }
 
 /// `GET /profile`
@@ -59,10 +98,11 @@ pub async fn page(viewer: Viewer, Query(d): Query<Done>) -> Response {
     let done = match d.done.as_deref() {
         Some("language") => Some(lang.t("profile-language-saved")),
         Some("password") => Some(lang.t("profile-password-saved")),
+        Some("token-revoked") => Some(lang.t("profile-token-revoked")),
         _ => None,
     };
-    match chosen_language(&viewer).await {
-        Ok(chosen) => render(&page_for(&viewer, chosen, done, None)),
+    match stored(&viewer).await {
+        Ok(s) => render(&page_for(&viewer, s, done, None)),
         Err(e) => viewer.error(e).into_response(),
     }
 }
@@ -113,11 +153,7 @@ pub async fn change_password(viewer: Viewer, PageForm(f): PageForm<PasswordForm>
     }
     match password_change(&viewer, lang, f).await {
         Ok(()) => see_other("/profile?done=password"),
-        Err(e) => {
-            let chosen = chosen_language(&viewer).await.ok().flatten();
-            let status = if e.status.is_server_error() { e.status } else { StatusCode::UNPROCESSABLE_ENTITY };
-            render_with(status, &page_for(&viewer, chosen, None, Some(error_message(lang, &e))))
-        }
+        Err(e) => refuse(&viewer, e).await,
     }
 }
 
@@ -140,4 +176,77 @@ async fn password_change(viewer: &Viewer, lang: Lang, f: PasswordForm) -> Result
     };
     lms_app::profile::change_password(viewer.state.db(), &viewer.caller(), &hash, keep, Utc::now()).await?;
     Ok(())
+}
+
+/// The profile again with what went wrong on top.
+async fn refuse(viewer: &Viewer, e: ApiError) -> Response {
+    let status = if e.status.is_server_error() { e.status } else { StatusCode::UNPROCESSABLE_ENTITY };
+    match stored(viewer).await {
+        Ok(s) => render_with(status, &page_for(viewer, s, None, Some(error_message(viewer.lang(), &e)))),
+        Err(e) => viewer.error(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(rename = "_csrf", default)]
+    token: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    days: String,
+}
+
+/// `POST /profile/tokens`: a new API token, its secret shown this once.
+pub async fn create_token(viewer: Viewer, PageForm(f): PageForm<TokenForm>) -> Response {
+    if let Err(e) = viewer.check_form(&f.token) {
+        return e.into_response();
+    }
+    let days = match f.days.trim() {
+        "" => None,
+        d => match d.parse::<u32>() {
+            Ok(n) => Some(n),
+            Err(_) => return refuse(&viewer, lms_core::DomainError::TokenExpiry.into()).await,
+        },
+    };
+    let secret = crate::auth::secret::generate("lms_pat_");
+    let made = lms_app::tokens::create(
+        viewer.state.db(),
+        &viewer.caller(),
+        &f.name,
+        days,
+        &crate::auth::secret::hash(&secret),
+        Utc::now(),
+    )
+    .await;
+    match made {
+        Ok(_) => match stored(&viewer).await {
+            Ok(s) => {
+                let done = Some(viewer.lang().t("profile-token-created"));
+                render(&ProfilePage { new_token: Some(secret), ..page_for(&viewer, s, done, None) })
+            }
+            Err(e) => viewer.error(e).into_response(),
+        },
+        Err(e) => refuse(&viewer, e.into()).await,
+    }
+}
+
+/// `POST /profile/tokens/{id}/revoke`
+pub async fn revoke_token(
+    viewer: Viewer,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    PageForm(f): PageForm<super::page::TokenOnly>,
+) -> Response {
+    if let Err(e) = viewer.check_form(&f.token) {
+        return e.into_response();
+    }
+    let id = match viewer.path_id(&id) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    match lms_app::tokens::revoke(viewer.state.db(), &viewer.caller(), id, Utc::now()).await {
+        Ok(true) => see_other("/profile?done=token-revoked"),
+        Ok(false) => viewer.refuse(StatusCode::NOT_FOUND, "error-not-found").into_response(),
+        Err(e) => viewer.error(e.into()).into_response(),
+    }
 }

@@ -5,6 +5,7 @@
 mod hr;
 mod security;
 mod sign_in;
+mod tokens;
 mod workflow;
 
 use crate::support::{TestApp, PASSWORD};
