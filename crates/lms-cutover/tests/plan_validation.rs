@@ -195,3 +195,23 @@ fn haproxy_fields_without_kind_haproxy_are_refused() {
     assert_eq!(e[0].line, line_of(&text, "backend = \"lms\""));
     assert!(e[0].message.contains("write kind = \"haproxy\""), "{}", e[0].message);
 }
+
+#[test]
+fn a_deploy_kind_that_cannot_work_is_refused() {
+    let with_kind = |kind: &str| {
+        replace_once(
+            PHASE29,
+            "command = [\"{{env:LMS_GREEN_ARTIFACT}}\"",
+            &format!("deploy = \"{kind}\"\ncommand = [\"{{{{env:LMS_GREEN_ARTIFACT}}}}\""),
+        )
+    };
+    assert!(plan::parse(&with_kind("command")).is_ok(), "a command deploy with its command");
+    let e = errors(&with_kind("external"));
+    assert!(e.iter().any(|d| d.message.contains("remove its `command`")), "{e:?}");
+    let e = errors(&replace_once(
+        PHASE29,
+        "url = \"{{env:LMS_BLUE_URL}}\"",
+        "url = \"{{env:LMS_BLUE_URL}}\"\ndeploy = \"command\"",
+    ));
+    assert!(e.iter().any(|d| d.message.contains("needs the command that deploys blue")), "{e:?}");
+}

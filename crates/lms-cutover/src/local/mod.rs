@@ -22,6 +22,7 @@ pub mod health;
 pub mod maintenance;
 pub mod metrics;
 pub mod notify;
+pub mod planned_deploy;
 pub mod ports;
 pub mod process;
 pub mod prometheus;

@@ -134,6 +134,29 @@ pub struct Environment {
     /// The artifact (binary, image) that must exist before the cutover.
     #[serde(default)]
     pub artifact: Option<String>,
+    /// How the slot is deployed (`local-process` by default).
+    #[serde(default)]
+    pub deploy: DeployKind,
+    /// How long a `command` deploy may run before it is stopped and counts
+    /// as failed (10 minutes by default).
+    #[serde(default)]
+    pub deploy_timeout: Option<PlanDuration>,
+}
+
+/// How a slot gets deployed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeployKind {
+    /// `command` runs as a process the controller keeps (pid file, log,
+    /// instance id) and stops on `stop-green`.
+    #[default]
+    LocalProcess,
+    /// `command` deploys the slot elsewhere and exits (Ansible, systemd,
+    /// kubectl, a CI job): 0 is success; its output goes to the run's log.
+    Command,
+    /// The slot runs already (deployed by other means): only its readiness
+    /// and version are checked; the controller never starts or stops it.
+    External,
 }
 
 fn default_health() -> String {

@@ -652,6 +652,20 @@ fn check_rules(cx: &mut Cx<'_>, root: &Table, plan: &Plan) {
     check_placeholders(&mut r, &plan.database.url, &[K("database"), K("url")]);
     check_placeholders(&mut r, &plan.database.backup_dir, &[K("database"), K("backup_dir")]);
     check_database_kind(&mut r, plan);
+    for (slot, env) in [("blue", &plan.environments.blue), ("green", &plan.environments.green)] {
+        use crate::plan::model::DeployKind;
+        let at = [K("environments"), K(slot), K("deploy")];
+        match env.deploy {
+            DeployKind::Command if env.command.is_empty() => {
+                r.at(&at, format!("deploy = \"command\" needs the command that deploys {slot} (`command = [...]`)"))
+            }
+            DeployKind::External if !env.command.is_empty() => r.at(
+                &at,
+                format!("deploy = \"external\" means the controller never starts {slot}: remove its `command`"),
+            ),
+            _ => {}
+        }
+    }
     if let Some(crate::plan::model::MetricsSource::Prometheus { url, window, queries }) = &plan.monitoring.source {
         let at = |k: &'static str| [K("monitoring"), K("source"), K(k)];
         if !(url.starts_with("http://") || url.starts_with("https://") || url.starts_with("{{")) {

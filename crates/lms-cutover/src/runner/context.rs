@@ -381,6 +381,14 @@ pub fn local_drivers(plan: &Plan, r: &Resolved, dir: &RunDir, demo_accounts: boo
         OWN_VERSION,
     );
     let green_pid = deploy.pid_file(Slot::Green);
+    let deploy = crate::local::planned_deploy::PlannedDeploy::new(
+        deploy,
+        dir.root.clone(),
+        &r.blue,
+        &r.green,
+        [plan.versions.blue.clone(), plan.versions.green.clone()],
+        OWN_VERSION,
+    );
     Ok(Drivers {
         traffic: Box::new(std::sync::Arc::clone(&traffic)),
         deploy: Box::new(deploy),

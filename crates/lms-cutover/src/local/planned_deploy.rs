@@ -1,0 +1,189 @@
+//! Deploy as the plan says, slot by slot: a `local-process` slot goes to
+//! [`LocalDeploy`]; a `command` slot runs the plan's command to completion
+//! (with a timeout; exit 0 is success; stdout and stderr kept in
+//! `<run_dir>/<slot>.deploy.log`, the last lines in the answer) and is then
+//! awaited on its health URL; an `external` slot is never started or
+//! stopped, only awaited on its health URL with its version checked.
+//!
+//! This module knows commands and health URLs, not what a command deploys to.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::drivers::{DeployDriver, DeployStatus};
+use crate::error::Result;
+use crate::local::deploy::LocalDeploy;
+use crate::local::{err, health, http_client};
+use crate::observe::HealthReport;
+use crate::plan::model::{DeployKind, Environment};
+use crate::units::{PlanDuration, Slot, VersionSpec};
+
+/// The default time a `command` deploy may take.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Lines of a failed command's output quoted in the error.
+const TAIL_LINES: usize = 5;
+
+/// Blue and green, each deployed its own way.
+pub struct PlannedDeploy {
+    local: LocalDeploy,
+    run_dir: PathBuf,
+    kinds: [DeployKind; 2],
+    timeouts: [Duration; 2],
+    health_urls: [String; 2],
+    expect: [VersionSpec; 2],
+    own_version: String,
+}
+
+fn idx(slot: Slot) -> usize {
+    match slot {
+        Slot::Blue => 0,
+        Slot::Green => 1,
+    }
+}
+
+impl PlannedDeploy {
+    pub fn new(
+        local: LocalDeploy,
+        run_dir: PathBuf,
+        blue: &Environment,
+        green: &Environment,
+        expect: [VersionSpec; 2],
+        own_version: &str,
+    ) -> Self {
+        let url = |e: &Environment| format!("{}{}", e.url.trim_end_matches('/'), e.health_path);
+        let timeout = |e: &Environment| e.deploy_timeout.map_or(DEFAULT_TIMEOUT, |t| t.to_std());
+        PlannedDeploy {
+            local,
+            run_dir,
+            kinds: [blue.deploy, green.deploy],
+            timeouts: [timeout(blue), timeout(green)],
+            health_urls: [url(blue), url(green)],
+            expect,
+            own_version: own_version.to_string(),
+        }
+    }
+
+    /// Where a `command` deploy's output goes.
+    pub fn log(&self, slot: Slot) -> PathBuf {
+        self.run_dir.join(format!("{slot}.deploy.log"))
+    }
+
+    /// Runs a slot's deploy command to completion.
+    async fn run_command(&self, slot: Slot, env: &Environment) -> Result<DeployStatus> {
+        let Some((program, args)) = env.command.split_first() else {
+            return Err(err("deploy", format!("the plan has no command to deploy {slot}")));
+        };
+        let limit = self.timeouts[idx(slot)];
+        let mut command = tokio::process::Command::new(program);
+        command.args(args).envs(&env.env).kill_on_drop(true).stdin(std::process::Stdio::null());
+        let output = match tokio::time::timeout(limit, command.output()).await {
+            Err(_) => {
+                return Err(err(
+                    "deploy",
+                    format!(
+                        "deploying {slot} with `{}` took longer than {} s; it was stopped",
+                        env.command.join(" "),
+                        limit.as_secs()
+                    ),
+                ))
+            }
+            Ok(Err(e)) => return Err(err("deploy", format!("`{program}` could not be started: {e}"))),
+            Ok(Ok(o)) => o,
+        };
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        let log = self.log(slot);
+        std::fs::write(&log, &text).map_err(|e| err("deploy", format!("{}: {e}", log.display())))?;
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let tail = lines[lines.len().saturating_sub(TAIL_LINES)..].join(" | ");
+        match output.status.code() {
+            Some(0) => {
+                Ok(DeployStatus { slot, running: 1, ready: 0, detail: format!("deploy command exited 0: {tail}") })
+            }
+            code => Err(err(
+                "deploy",
+                format!(
+                    "deploying {slot} failed: `{}` exited {} — {tail} (all of it in {})",
+                    env.command.join(" "),
+                    code.map_or_else(|| "on a signal".to_string(), |c| c.to_string()),
+                    log.display()
+                ),
+            )),
+        }
+    }
+
+    /// Polls the slot's health URL until it is healthy with the expected
+    /// version, or `timeout` passes.
+    async fn await_health(&self, slot: Slot, timeout: PlanDuration) -> HealthReport {
+        let client = http_client(Duration::from_secs(2));
+        let (url, expect) = (&self.health_urls[idx(slot)], &self.expect[idx(slot)]);
+        let deadline = tokio::time::Instant::now() + timeout.to_std();
+        loop {
+            let report = health::check(&client, url, slot, expect, &self.own_version).await;
+            if report.healthy {
+                return report;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return HealthReport {
+                    healthy: false,
+                    detail: format!("not ready within {timeout}: {}", report.detail),
+                    ..report
+                };
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+#[async_trait]
+impl DeployDriver for PlannedDeploy {
+    fn name(&self) -> &str {
+        "planned"
+    }
+
+    async fn start(&self, slot: Slot, env: &Environment) -> Result<DeployStatus> {
+        match self.kinds[idx(slot)] {
+            DeployKind::LocalProcess => self.local.start(slot, env).await,
+            DeployKind::Command => self.run_command(slot, env).await,
+            DeployKind::External => Ok(DeployStatus {
+                slot,
+                running: 1,
+                ready: 0,
+                detail: "deployed by other means (external): only its readiness and version are checked".into(),
+            }),
+        }
+    }
+
+    async fn wait_ready(&self, slot: Slot, timeout: PlanDuration) -> Result<HealthReport> {
+        match self.kinds[idx(slot)] {
+            DeployKind::LocalProcess => self.local.wait_ready(slot, timeout).await,
+            DeployKind::Command | DeployKind::External => Ok(self.await_health(slot, timeout).await),
+        }
+    }
+
+    async fn status(&self, slot: Slot) -> Result<DeployStatus> {
+        match self.kinds[idx(slot)] {
+            DeployKind::LocalProcess => self.local.status(slot).await,
+            DeployKind::Command | DeployKind::External => {
+                let r = self.await_health(slot, PlanDuration::ZERO).await;
+                let up = u32::from(r.healthy);
+                Ok(DeployStatus { slot, running: up, ready: up, detail: r.detail })
+            }
+        }
+    }
+
+    async fn stop(&self, slot: Slot) -> Result<DeployStatus> {
+        match self.kinds[idx(slot)] {
+            DeployKind::LocalProcess => self.local.stop(slot).await,
+            kind => Err(err(
+                "deploy",
+                format!(
+                    "{slot} was deployed {}; stop it the way it was deployed — the controller never stops it",
+                    if kind == DeployKind::Command { "by a command" } else { "by other means (external)" }
+                ),
+            )),
+        }
+    }
+}
