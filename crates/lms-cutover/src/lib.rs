@@ -17,7 +17,7 @@
 //! - [`local`]: the driver implementations used today (the `lms proxy`
 //!   admin API, local processes, pg_dump / SQLite, /proc, HTTP, webhook);
 //! - [`engines`]: traffic drivers for production engines (HAProxy's
-//!   runtime API);
+//!   runtime API, nginx's upstream file and reload);
 //! - [`runner`]: the controller that journals, acts and waits;
 //! - [`report`]: Markdown, JSON and HTML reports from the journal;
 //! - [`rehearse`]: the whole plan on one machine with time compressed.

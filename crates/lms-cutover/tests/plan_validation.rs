@@ -215,3 +215,63 @@ fn a_deploy_kind_that_cannot_work_is_refused() {
     ));
     assert!(e.iter().any(|d| d.message.contains("needs the command that deploys blue")), "{e:?}");
 }
+
+const PROMETHEUS: &str = "[monitoring.source]\nkind = \"prometheus\"\nurl = \"http://prometheus.monitoring:9090\"\n";
+
+#[test]
+fn an_nginx_traffic_section_is_read() {
+    let text = replace_once(
+        PHASE29,
+        PROXY_TRAFFIC,
+        "kind = \"nginx\"\nupstream_file = \"/etc/nginx/conf.d/lms-upstream.conf\"\nupstream = \"lms\"\nblue = \"10.0.0.11:8080\"\ngreen = \"10.0.0.12:8080\"\nconfig = \"/etc/nginx/nginx.conf\"\npublic_url = \"{{env:LMS_PUBLIC_URL}}\"\n",
+    );
+    let e = errors(&text);
+    assert_eq!(e.len(), 1, "{e:#?}");
+    assert!(e[0].message.contains("add a [monitoring.source]"), "{}", e[0].message);
+    assert_eq!(e[0].line, line_of(&text, "kind = \"nginx\""));
+    let text = format!("{text}\n{PROMETHEUS}");
+    let p = plan::parse(&text).expect("nginx plan");
+    assert_eq!(p.traffic.kind, lms_cutover::plan::model::TrafficKind::Nginx);
+    assert_eq!(p.traffic.upstream_file.as_deref(), Some("/etc/nginx/conf.d/lms-upstream.conf"));
+    assert_eq!(p.traffic.upstream.as_deref(), Some("lms"));
+    assert_eq!((p.traffic.nginx.as_deref(), p.traffic.config.as_deref()), (None, Some("/etc/nginx/nginx.conf")));
+}
+
+#[test]
+fn an_nginx_traffic_section_without_its_fields_is_refused() {
+    let text = replace_once(
+        PHASE29,
+        PROXY_TRAFFIC,
+        "kind = \"nginx\"\nupstream = \"\"\nnginx = \" \"\nsocket = \"/run/haproxy/admin.sock\"\npublic_url = \"{{env:LMS_PUBLIC_URL}}\"\nadmin_url = \"http://127.0.0.1:9\"\n",
+    );
+    let text = format!("{text}\n{PROMETHEUS}");
+    let e = errors(&text);
+    let at = |needle: &str| e.iter().find(|d| d.message.contains(needle)).unwrap_or_else(|| panic!("{needle}: {e:#?}"));
+    for key in ["`upstream_file`", "`blue`", "`green`"] {
+        let d = at(&format!("kind \"nginx\" needs {key}"));
+        assert_eq!(d.line, line_of(&text, "kind = \"nginx\""));
+        assert!(d.column > 1);
+    }
+    assert_eq!(at("`upstream` is empty").line, line_of(&text, "upstream = \"\""));
+    assert_eq!(at("`nginx` is empty").line, line_of(&text, "nginx = \" \""));
+    assert_eq!(at("`socket` is for HAProxy").line, line_of(&text, "socket = "));
+    assert_eq!(at("`admin_url` is for the lms proxy").line, line_of(&text, "admin_url = \"http://127.0.0.1:9\""));
+    assert_eq!(e.len(), 7, "{e:#?}");
+}
+
+#[test]
+fn nginx_fields_without_kind_nginx_are_refused() {
+    let text = replace_once(PHASE29, PROXY_TRAFFIC, &format!("{PROXY_TRAFFIC}upstream_file = \"/etc/nginx/u.conf\"\n"));
+    let e = errors(&text);
+    assert_eq!(e.len(), 1, "{e:#?}");
+    assert_eq!(e[0].line, line_of(&text, "upstream_file = "));
+    assert!(e[0].column > 0);
+    assert!(e[0].message.contains("write kind = \"nginx\""), "{}", e[0].message);
+
+    let haproxy = "kind = \"haproxy\"\nsocket = \"/run/haproxy/admin.sock\"\nbackend = \"lms\"\nblue = \"blue\"\ngreen = \"green\"\nconfig = \"/etc/nginx/nginx.conf\"\npublic_url = \"{{env:LMS_PUBLIC_URL}}\"\n";
+    let text = replace_once(PHASE29, PROXY_TRAFFIC, haproxy);
+    let e = errors(&text);
+    assert_eq!(e.len(), 1, "{e:#?}");
+    assert_eq!(e[0].line, line_of(&text, "config = "));
+    assert!(e[0].message.contains("`config` is for nginx"), "{}", e[0].message);
+}

@@ -211,6 +211,10 @@ pub enum TrafficKind {
     LmsProxy,
     /// HAProxy, through its runtime API (`socket`, `backend`, `blue`, `green`).
     Haproxy,
+    /// Open-source nginx, through an upstream include file the driver owns
+    /// and `nginx -t` / `nginx -s reload` (`upstream_file`, `upstream`,
+    /// `blue`, `green`, optional `nginx` and `config`).
+    Nginx,
 }
 
 /// `[traffic]`. Which fields apply depends on `kind`; `validate` refuses
@@ -221,7 +225,8 @@ pub struct Traffic {
     /// The engine; `lms_proxy` when not written.
     #[serde(default)]
     pub kind: TrafficKind,
-    /// `lms_proxy`: the controller's admin API base URL ("" for `haproxy`).
+    /// `lms_proxy`: the controller's admin API base URL ("" for `haproxy`
+    /// and `nginx`).
     #[serde(default)]
     pub admin_url: String,
     /// The public URL users (and smoke tests) go through.
@@ -233,12 +238,28 @@ pub struct Traffic {
     /// `haproxy`: the backend holding the blue and green servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<String>,
-    /// `haproxy`: blue's server name in that backend.
+    /// `haproxy`: blue's server name in that backend; `nginx`: blue's
+    /// server address (`host:port`) in the upstream.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blue: Option<String>,
-    /// `haproxy`: green's server name in that backend.
+    /// `haproxy`: green's server name in that backend; `nginx`: green's
+    /// server address (`host:port`) in the upstream.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub green: Option<String>,
+    /// `nginx`: the include file holding the upstream block, which the
+    /// driver owns and rewrites at every change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_file: Option<String>,
+    /// `nginx`: the upstream block's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
+    /// `nginx`: the nginx binary (`nginx` on PATH when not written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nginx: Option<String>,
+    /// `nginx`: the main configuration file, passed with `-c` (nginx's
+    /// compiled-in default when not written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
     /// Environment variable holding the admin token, if any.
     #[serde(default)]
     pub admin_token_env: Option<String>,

@@ -637,6 +637,14 @@ fn check_rules(cx: &mut Cx<'_>, root: &Table, plan: &Plan) {
     check_url(&mut r, &plan.environments.blue.url, &[K("environments"), K("blue"), K("url")]);
     check_url(&mut r, &plan.environments.green.url, &[K("environments"), K("green"), K("url")]);
     check_traffic(&mut r, &plan.traffic);
+    if plan.traffic.kind == TrafficKind::Nginx && plan.monitoring.source.is_none() {
+        // The gates would otherwise read window statistics from the traffic
+        // driver, which open-source nginx cannot give (no per-server counters).
+        r.at(
+            &[K("traffic"), K("kind")],
+            "kind \"nginx\" gives the gates no per-server request or error counts (open-source nginx has none): add a [monitoring.source] (kind = \"prometheus\")".into(),
+        );
+    }
     check_url(&mut r, &plan.traffic.public_url, &[K("traffic"), K("public_url")]);
     if let Some(w) = &plan.notify.webhook {
         check_url(&mut r, w, &[K("notify"), K("webhook")]);
@@ -791,10 +799,59 @@ fn check_traffic(r: &mut Rules<'_, '_>, t: &Traffic) {
                 if value.is_some() {
                     r.at(
                         &[K("traffic"), K(key)],
-                        format!("`{key}` is for HAProxy: write kind = \"haproxy\" or remove `{key}`"),
+                        format!(
+                            "`{key}` is for HAProxy or nginx: write kind = \"haproxy\" or \"nginx\", or remove `{key}`"
+                        ),
                     );
                 }
             }
+            refuse_nginx_fields(r, t, "lms_proxy");
+        }
+        TrafficKind::Nginx => {
+            let needed = [
+                ("upstream_file", &t.upstream_file, "the include file holding the upstream block, which the driver owns, e.g. \"/etc/nginx/conf.d/lms-upstream.conf\""),
+                ("upstream", &t.upstream, "the upstream block's name, e.g. \"lms\""),
+                ("blue", &t.blue, "blue's server address in that upstream, e.g. \"10.0.0.11:8080\""),
+                ("green", &t.green, "green's server address in that upstream, e.g. \"10.0.0.12:8080\""),
+            ];
+            for (key, value, what) in needed {
+                match value {
+                    None => r.at(&[K("traffic"), K("kind")], format!("kind \"nginx\" needs `{key}`: {what}")),
+                    Some(v) if v.trim().is_empty() => {
+                        r.at(&[K("traffic"), K(key)], format!("`{key}` is empty; write {what}"))
+                    }
+                    Some(v) => check_placeholders(r, v, &[K("traffic"), K(key)]),
+                }
+            }
+            for (key, value, what) in [
+                ("nginx", &t.nginx, "the nginx binary, e.g. \"/usr/sbin/nginx\", or remove it for `nginx` on PATH"),
+                (
+                    "config",
+                    &t.config,
+                    "nginx's main config file, e.g. \"/etc/nginx/nginx.conf\", or remove it for nginx's default",
+                ),
+            ] {
+                match value {
+                    Some(v) if v.trim().is_empty() => {
+                        r.at(&[K("traffic"), K(key)], format!("`{key}` is empty; write {what}"))
+                    }
+                    Some(v) => check_placeholders(r, v, &[K("traffic"), K(key)]),
+                    None => {}
+                }
+            }
+            if let (Some(b), Some(g)) = (&t.blue, &t.green) {
+                if b == g {
+                    r.at(&[K("traffic"), K("green")], format!("blue and green name the same server {b:?}"));
+                }
+            }
+            if t.socket.is_some() || t.backend.is_some() {
+                let key = if t.socket.is_some() { "socket" } else { "backend" };
+                r.at(
+                    &[K("traffic"), K(key)],
+                    format!("`{key}` is for HAProxy; kind \"nginx\" names `upstream_file` and `upstream`"),
+                );
+            }
+            refuse_proxy_fields(r, t, "nginx", "`upstream_file` and `nginx -s reload`");
         }
         TrafficKind::Haproxy => {
             let needed = [
@@ -817,19 +874,41 @@ fn check_traffic(r: &mut Rules<'_, '_>, t: &Traffic) {
                     r.at(&[K("traffic"), K("green")], format!("blue and green name the same server {b:?}"));
                 }
             }
-            for key in ["admin_url", "admin_token_env", "admin_token_file"] {
-                let present = match key {
-                    "admin_url" => !t.admin_url.is_empty(),
-                    "admin_token_env" => t.admin_token_env.is_some(),
-                    _ => t.admin_token_file.is_some(),
-                };
-                if present {
-                    r.at(
-                        &[K("traffic"), K(key)],
-                        format!("`{key}` is for the lms proxy; kind \"haproxy\" is driven through `socket`"),
-                    );
-                }
-            }
+            refuse_proxy_fields(r, t, "haproxy", "`socket`");
+            refuse_nginx_fields(r, t, "haproxy");
+        }
+    }
+}
+
+/// The lms proxy's fields, written for `kind`, which is driven through `by`.
+fn refuse_proxy_fields(r: &mut Rules<'_, '_>, t: &Traffic, kind: &str, by: &str) {
+    use Seg::K;
+    for key in ["admin_url", "admin_token_env", "admin_token_file"] {
+        let present = match key {
+            "admin_url" => !t.admin_url.is_empty(),
+            "admin_token_env" => t.admin_token_env.is_some(),
+            _ => t.admin_token_file.is_some(),
+        };
+        if present {
+            r.at(
+                &[K("traffic"), K(key)],
+                format!("`{key}` is for the lms proxy; kind \"{kind}\" is driven through {by}"),
+            );
+        }
+    }
+}
+
+/// nginx's own fields, written for another `kind`.
+fn refuse_nginx_fields(r: &mut Rules<'_, '_>, t: &Traffic, kind: &str) {
+    use Seg::K;
+    for (key, value) in
+        [("upstream_file", &t.upstream_file), ("upstream", &t.upstream), ("nginx", &t.nginx), ("config", &t.config)]
+    {
+        if value.is_some() {
+            r.at(
+                &[K("traffic"), K(key)],
+                format!("`{key}` is for nginx: write kind = \"nginx\" or remove `{key}` (kind is \"{kind}\")"),
+            );
         }
     }
 }

@@ -249,6 +249,18 @@ impl Runner {
                         "send all traffic to blue on the traffic controller itself (for lms proxy: curl -X POST -H 'content-type: application/json' -d '{{\"backend\":\"blue\"}}' {}/rollback, with its admin token); this controller keeps retrying",
                         t.admin_url
                     ),
+                    TrafficKind::Nginx => {
+                        let of = |v: &Option<String>| v.clone().unwrap_or_default();
+                        let nginx = t.nginx.clone().unwrap_or_else(|| "nginx".into());
+                        let c = t.config.as_ref().map(|c| format!(" -c {c}")).unwrap_or_default();
+                        format!(
+                            "send all traffic to blue on nginx itself: write `upstream {} {{ server {} weight=100; server {} down; }}` into {}, then {nginx}{c} -t && {nginx}{c} -s reload; this controller keeps retrying",
+                            of(&t.upstream),
+                            of(&t.blue),
+                            of(&t.green),
+                            of(&t.upstream_file)
+                        )
+                    }
                     TrafficKind::Haproxy => {
                         let of = |v: &Option<String>| v.clone().unwrap_or_default();
                         let (b, blue, green) = (of(&t.backend), of(&t.blue), of(&t.green));

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::drivers::{Drivers, TrafficDriver};
 use crate::engines::haproxy::HaproxyTraffic;
+use crate::engines::nginx::{NginxConfig, NginxTraffic};
 use crate::error::{CutoverError, Result};
 use crate::local::checks::LocalChecks;
 use crate::local::database::LocalDatabase;
@@ -344,6 +345,20 @@ fn default_migrate(green: &Environment, url: &str, action: &str) -> Vec<String> 
 pub fn traffic_driver(t: &Traffic, admin_token: Option<String>) -> Result<std::sync::Arc<dyn TrafficDriver>> {
     Ok(match t.kind {
         TrafficKind::LmsProxy => std::sync::Arc::new(ProxyTraffic::new(&t.admin_url, admin_token)?),
+        TrafficKind::Nginx => {
+            let field = |name: &str, v: &Option<String>| {
+                v.clone()
+                    .ok_or_else(|| CutoverError::invalid("plan", format!("[traffic] kind \"nginx\" needs `{name}`")))
+            };
+            std::sync::Arc::new(NginxTraffic::new(NginxConfig {
+                upstream_file: field("upstream_file", &t.upstream_file)?.into(),
+                upstream: field("upstream", &t.upstream)?,
+                blue: field("blue", &t.blue)?,
+                green: field("green", &t.green)?,
+                nginx: t.nginx.clone(),
+                config: t.config.clone(),
+            })?)
+        }
         TrafficKind::Haproxy => {
             let field = |name: &str, v: &Option<String>| {
                 v.clone()
