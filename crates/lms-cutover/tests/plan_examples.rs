@@ -5,6 +5,19 @@ use lms_cutover::plan::{self, Decision, GateAction, Limit, Metric, StepAction, W
 const PHASE29: &str = include_str!("../../../examples/cutover/phase29.toml");
 const REHEARSAL: &str = include_str!("../../../examples/cutover/rehearsal.toml");
 const HAPROXY: &str = include_str!("../../../examples/cutover/haproxy.toml");
+const NGINX: &str = include_str!("../../../examples/cutover/nginx.toml");
+
+/// The seed's plan through nginx with Prometheus gates: valid, the same
+/// timeline, gates and checkpoints.
+#[test]
+fn the_nginx_plan_is_the_seed_through_nginx_and_prometheus() {
+    let n = plan::parse(NGINX).unwrap_or_else(|e| panic!("{e}"));
+    let p = plan::parse(PHASE29).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n.traffic.kind, plan::model::TrafficKind::Nginx);
+    assert!(matches!(n.monitoring.source, Some(plan::model::MetricsSource::Prometheus { .. })));
+    assert_eq!((n.steps, n.thresholds, n.checkpoints), (p.steps, p.thresholds, p.checkpoints));
+    assert!(!NGINX.contains("{{admin_url}}"), "no probe of the lms proxy's admin API");
+}
 
 /// The seed's plan through HAProxy with Prometheus gates: it validates, and
 /// differs from phase29.toml only in how traffic moves and where the gates

@@ -4,8 +4,10 @@
 //! Prometheus's instant-query API. The default queries read the LMS's own
 //! series (which carry `slot`), the traffic controller's failures by
 //! backend, and cAdvisor / kube-state-metrics for CPU and memory; a plan
-//! may replace any of them. A query with no sample is no data — the gates
-//! then say "insufficient data", never pass or fail on it.
+//! may replace any of them. Without a sample: no requests, no p95 and no
+//! CPU/memory are no data (the gates say "insufficient data"); a 5xx or
+//! failed count without a sample reads 0, so a query naming no existing
+//! series watches nothing.
 //!
 //! This module knows PromQL and the HTTP API, not the gates' thresholds.
 
