@@ -60,6 +60,24 @@ pub struct MetricsSample {
     pub green: BackendWindow,
     /// Green's resources, when they could be read.
     pub green_resources: Option<ResourceUsage>,
+    /// The queries the figures came from, with what each gave, when the
+    /// source is a metrics system (Prometheus); empty for the traffic
+    /// controller's own statistics.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queries: Vec<QueryRecord>,
+}
+
+/// One query behind a sample's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryRecord {
+    /// Which figure (`requests`, `errors`, `failed`, `p95`, `cpu`, `memory`).
+    pub figure: String,
+    /// Which slot it was asked for.
+    pub slot: crate::units::Slot,
+    /// The query as sent.
+    pub query: String,
+    /// What it gave; `None`: no sample.
+    pub value: Option<f64>,
 }
 
 /// The result of one pre-check or verification.

@@ -197,6 +197,21 @@ async fn gate_figures_come_from_a_real_prometheus() {
     assert_eq!(stats.blue.requests, 0, "no blue series: no data, not zero errors of many");
     assert_eq!(stats.green.p95_ms, None, "no histogram: no p95");
     assert_eq!(metrics.resources(Slot::Green).await.expect("resources"), None, "no cAdvisor here: no data");
+    // A sample carries every query behind it, with what it gave, for the journal.
+    let sample = metrics.sample(chrono::Utc::now(), None).await.expect("sample");
+    assert_eq!(sample.queries.len(), 10, "4 figures per slot + CPU and memory of green: {:?}", sample.queries);
+    let green_requests = sample
+        .queries
+        .iter()
+        .find(|q| q.figure == "requests" && q.slot == Slot::Green)
+        .expect("green's requests query");
+    assert!(
+        green_requests.query.contains(r#"slot="green""#) && green_requests.query.contains("[30s]"),
+        "{green_requests:?}"
+    );
+    assert!(green_requests.value.is_some_and(|v| v >= 200.0), "{green_requests:?}");
+    let json = serde_json::to_value(&sample).expect("journal form");
+    assert!(json["queries"][0]["query"].is_string(), "{json}");
 
     // What one gate sample costs (8 queries), printed for docs/PERFORMANCE.md, not judged.
     let mut times = Vec::new();

@@ -27,6 +27,6 @@ pub trait MetricsDriver: Send + Sync {
     async fn sample(&self, at: DateTime<Utc>, weights: Option<Weights>) -> Result<MetricsSample> {
         let stats = self.backends().await?;
         let green_resources = self.resources(Slot::Green).await?;
-        Ok(MetricsSample { at, weights, blue: stats.blue, green: stats.green, green_resources })
+        Ok(MetricsSample { at, weights, blue: stats.blue, green: stats.green, green_resources, queries: Vec::new() })
     }
 }

@@ -18,8 +18,9 @@ use crate::drivers::metrics::MetricsDriver;
 use crate::drivers::traffic::WindowStats;
 use crate::error::Result;
 use crate::local::err;
-use crate::observe::{BackendWindow, ResourceUsage};
-use crate::units::{Percent, PlanDuration, Slot};
+use crate::observe::{BackendWindow, MetricsSample, QueryRecord, ResourceUsage};
+use crate::units::{Percent, PlanDuration, Slot, Weights};
+use chrono::{DateTime, Utc};
 
 const DRIVER: &str = "prometheus";
 
@@ -131,21 +132,44 @@ impl PrometheusMetrics {
         Ok(number.is_finite().then_some(number))
     }
 
-    async fn count(&self, template: &str, slot: Slot) -> Result<u64> {
-        let q = Queries::render(template, slot, self.window);
-        Ok(self.scalar(&q).await?.map_or(0, |v| v.max(0.0).round() as u64))
+    /// Runs figure `figure`'s query for `slot`, noting it in `log`.
+    async fn figure(
+        &self,
+        figure: &str,
+        template: &str,
+        slot: Slot,
+        log: &mut Vec<QueryRecord>,
+    ) -> Result<Option<f64>> {
+        let query = Queries::render(template, slot, self.window);
+        let value = self.scalar(&query).await?;
+        log.push(QueryRecord { figure: figure.to_string(), slot, query, value });
+        Ok(value)
     }
 
-    async fn window(&self, slot: Slot) -> Result<BackendWindow> {
+    async fn window(&self, slot: Slot, log: &mut Vec<QueryRecord>) -> Result<BackendWindow> {
         let q = &self.queries;
-        let p95 = self.scalar(&Queries::render(&q.p95, slot, self.window)).await?;
+        let count = |v: Option<f64>| v.map_or(0, |v| v.max(0.0).round() as u64);
+        let requests = count(self.figure("requests", &q.requests, slot, log).await?);
+        let errors = count(self.figure("errors", &q.errors, slot, log).await?);
+        let failed = count(self.figure("failed", &q.failed, slot, log).await?);
+        let p95 = self.figure("p95", &q.p95, slot, log).await?;
         Ok(BackendWindow {
-            requests: self.count(&q.requests, slot).await?,
-            errors: self.count(&q.errors, slot).await?,
-            failed: self.count(&q.failed, slot).await?,
+            requests,
+            errors,
+            failed,
             p95_ms: p95.map(|s| (s * 1000.0).max(0.0).round() as u64),
             maintenance: 0,
         })
+    }
+
+    async fn usage(&self, slot: Slot, log: &mut Vec<QueryRecord>) -> Result<Option<ResourceUsage>> {
+        let cpu = self.figure("cpu", &self.queries.cpu, slot, log).await?;
+        let memory = self.figure("memory", &self.queries.memory, slot, log).await?;
+        let share = |v: f64| Percent::new((v * 100.0).clamp(0.0, 100.0));
+        match (cpu, memory) {
+            (Some(c), Some(m)) => Ok(Some(ResourceUsage { cpu: share(c)?, memory: share(m)? })),
+            _ => Ok(None),
+        }
     }
 }
 
@@ -156,20 +180,24 @@ impl MetricsDriver for PrometheusMetrics {
     }
 
     async fn backends(&self) -> Result<WindowStats> {
+        let mut log = Vec::new();
         Ok(WindowStats {
             window: self.window,
-            blue: self.window(Slot::Blue).await?,
-            green: self.window(Slot::Green).await?,
+            blue: self.window(Slot::Blue, &mut log).await?,
+            green: self.window(Slot::Green, &mut log).await?,
         })
     }
 
     async fn resources(&self, slot: Slot) -> Result<Option<ResourceUsage>> {
-        let cpu = self.scalar(&Queries::render(&self.queries.cpu, slot, self.window)).await?;
-        let memory = self.scalar(&Queries::render(&self.queries.memory, slot, self.window)).await?;
-        let share = |v: f64| Percent::new((v * 100.0).clamp(0.0, 100.0));
-        match (cpu, memory) {
-            (Some(c), Some(m)) => Ok(Some(ResourceUsage { cpu: share(c)?, memory: share(m)? })),
-            _ => Ok(None),
-        }
+        self.usage(slot, &mut Vec::new()).await
+    }
+
+    /// One sample with every query behind it, for the journal.
+    async fn sample(&self, at: DateTime<Utc>, weights: Option<Weights>) -> Result<MetricsSample> {
+        let mut queries = Vec::new();
+        let blue = self.window(Slot::Blue, &mut queries).await?;
+        let green = self.window(Slot::Green, &mut queries).await?;
+        let green_resources = self.usage(Slot::Green, &mut queries).await?;
+        Ok(MetricsSample { at, weights, blue, green, green_resources, queries })
     }
 }

@@ -330,6 +330,7 @@ impl Runner {
                     blue: Default::default(),
                     green: Default::default(),
                     green_resources: None,
+                    queries: Vec::new(),
                 }
             }
         }

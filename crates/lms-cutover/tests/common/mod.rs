@@ -183,6 +183,7 @@ impl Sim {
             blue: BackendWindow { requests: 500, errors: 0, failed: 0, p95_ms: Some(100), maintenance: 0 },
             green: g,
             green_resources: res,
+            queries: Vec::new(),
         };
         self.record(Event::Sampled { step, sample });
     }
