@@ -406,3 +406,42 @@ fn the_backup_checksum_is_in_html_too() {
     assert!(r.md.contains(sha));
     assert!(r.html.contains(sha), "HTML shows the backup's SHA-256");
 }
+
+/// When the gates read a metrics system, the report shows the last
+/// sample's queries with what each gave.
+#[test]
+fn the_report_shows_where_the_gates_read() {
+    let (plan, mut events) = go_live();
+    let last = events.iter().rposition(|(_, e)| matches!(e, Event::Sampled { .. })).expect("a sample");
+    if let Event::Sampled { sample, .. } = &mut events[last].1 {
+        sample.queries = vec![
+            lms_cutover::observe::QueryRecord {
+                figure: "errors".into(),
+                slot: lms_cutover::units::Slot::Green,
+                query: r#"sum(increase(lms_http_requests_total{slot="green",status=~"5.."}[300s]))"#.into(),
+                value: Some(3.0),
+            },
+            lms_cutover::observe::QueryRecord {
+                figure: "p95".into(),
+                slot: lms_cutover::units::Slot::Green,
+                query: "histogram_quantile(0.95, x)".into(),
+                value: None,
+            },
+        ];
+    }
+    let r = read(&plan, &events);
+    assert_eq!(r.json["gate_queries"].as_array().map(Vec::len), Some(2), "{}", r.json["gate_queries"]);
+    assert_eq!(r.json["gate_queries"][0]["slot"], "green");
+    assert!(
+        r.md.contains(r#"`sum(increase(lms_http_requests_total{slot="green",status=~"5.."}[300s]))` | 3 |"#),
+        "{}",
+        r.md
+    );
+    assert!(r.md.contains("| p95 | green | `histogram_quantile(0.95, x)` | no sample |"), "{}", r.md);
+    assert!(r.html.contains("<code>histogram_quantile(0.95, x)</code>"));
+    let (plan, events) = go_live();
+    assert!(
+        read(&plan, &events).json["gate_queries"].as_array().is_some_and(Vec::is_empty),
+        "none with the proxy's own statistics"
+    );
+}

@@ -322,6 +322,23 @@ pub fn build(plan: &Plan, run_dir: &str, records: &[Record], figures: Option<ser
         migration,
         compatibility,
         gates: gates_series,
+        gate_queries: state
+            .samples
+            .last()
+            .map(|e| {
+                e.sample
+                    .queries
+                    .iter()
+                    .map(|q| super::model::QueryRow {
+                        at: e.sample.at,
+                        figure: q.figure.clone(),
+                        slot: q.slot.to_string(),
+                        query: q.query.clone(),
+                        value: q.value,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         checkpoints,
         smoke: state.smoke.as_deref().map(smoke_rows).unwrap_or_default(),
         rollback,

@@ -220,7 +220,27 @@ td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
             chart(g)
         );
     }
-    o.push_str("</table><h2>Checkpoints</h2>");
+    o.push_str("</table>");
+    if let Some(first) = r.gate_queries.first() {
+        let _ = write!(
+            o,
+            "<p>The figures come from a metrics system; the last sample's queries ({}):</p><table><tr><th>Figure<th>Slot<th>Query<th>Value</tr>",
+            esc(&first.at.to_string())
+        );
+        for q in &r.gate_queries {
+            let value = q.value.map_or_else(|| "no sample".to_string(), |v| format!("{v}"));
+            let _ = write!(
+                o,
+                "<tr><td>{}<td>{}<td><code>{}</code><td>{}</tr>",
+                esc(&q.figure),
+                esc(&q.slot),
+                esc(&q.query),
+                esc(&value)
+            );
+        }
+        o.push_str("</table>");
+    }
+    o.push_str("<h2>Checkpoints</h2>");
     for c in &r.checkpoints {
         let _ = write!(o, "<h3>{}</h3>", esc(&c.name));
         if c.decisions.is_empty() {

@@ -171,6 +171,14 @@ pub fn render(r: &Report) -> String {
             v(g.last)
         );
     }
+    if let Some(first) = r.gate_queries.first() {
+        let _ = writeln!(o, "\nThe figures come from a metrics system; the last sample's queries ({}):\n", first.at);
+        let _ = writeln!(o, "| Figure | Slot | Query | Value |\n|---|---|---|---|");
+        for q in &r.gate_queries {
+            let value = q.value.map_or_else(|| "no sample".to_string(), |v| format!("{v}"));
+            let _ = writeln!(o, "| {} | {} | `{}` | {value} |", q.figure, q.slot, q.query.replace('|', "\\|"));
+        }
+    }
     let _ = writeln!(o, "\n## Checkpoints\n");
     for c in &r.checkpoints {
         let _ = writeln!(o, "### {}\n", c.name);

@@ -60,6 +60,10 @@ pub struct Report {
     pub compatibility: Vec<SmokeRow>,
     /// Gate samples per metric.
     pub gates: Vec<GateSeries>,
+    /// Where the gates' figures came from, as of the last sample, when the
+    /// source is a metrics system: each query with what it gave.
+    #[serde(default)]
+    pub gate_queries: Vec<QueryRow>,
     /// Checkpoint decisions.
     pub checkpoints: Vec<CheckpointRow>,
     /// Smoke tests through the public URL.
@@ -219,6 +223,21 @@ pub struct CheckRow {
     pub detail: String,
     /// Who confirmed (manual).
     pub by: Option<String>,
+}
+
+/// One query of the last sample.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QueryRow {
+    /// When the sample was taken.
+    pub at: DateTime<Utc>,
+    /// `requests`, `errors`, `failed`, `p95`, `cpu`, `memory`.
+    pub figure: String,
+    /// `blue` or `green`.
+    pub slot: String,
+    /// The query as sent.
+    pub query: String,
+    /// What it gave; none: no sample.
+    pub value: Option<f64>,
 }
 
 /// A metric over the run's samples.
