@@ -6,6 +6,8 @@
 //!   sends it, and `Origin`, when sent, names this host. Forms also carry a
 //!   per-session token ([`form_token`]) that a page handler checks. A bearer
 //!   token is never sent by a browser on its own, so those requests are exempt.
+//!   `Sec-Fetch-Site`, when present, decides alone, so a proxy in front that
+//!   rewrites `Host` does not turn this site's own forms away.
 //! - **Response headers.** A Content-Security-Policy without inline script
 //!   or style and `frame-ancestors 'none'`, `nosniff`, a same-origin
 //!   referrer policy, and `Cache-Control: no-store` on everything that does
@@ -70,12 +72,13 @@ fn has_bearer(headers: &HeaderMap) -> bool {
         .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
 }
 
-/// Whether a change comes from another site.
+/// Whether a change comes from another site. A browser's own word
+/// (`Sec-Fetch-Site`, which no page can set) decides when it is there —
+/// so a proxy in front that rewrites `Host` (nginx's default) does not
+/// turn this site's forms away; without it, `Origin` must name this host.
 fn cross_site(headers: &HeaderMap, trust_forwarded: bool) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if !matches!(site, "same-origin" | "none") {
-            return true;
-        }
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return !matches!(site.to_str(), Ok("same-origin" | "none"));
     }
     let Some(origin) = headers.get(header::ORIGIN) else { return false };
     let Ok(origin) = origin.to_str() else { return true };
@@ -144,6 +147,10 @@ mod tests {
         assert!(!cross_site(&headers(&[("origin", "http://a:1"), ("host", "a:1")]), false));
         assert!(cross_site(&headers(&[("origin", "http://evil:1"), ("host", "a:1")]), false));
         assert!(cross_site(&headers(&[("origin", "null"), ("host", "a:1")]), false));
+        // Behind a proxy that rewrote Host, a browser's same-origin word stands.
+        let rewritten =
+            headers(&[("sec-fetch-site", "same-origin"), ("origin", "https://lms.example"), ("host", "lms")]);
+        assert!(!cross_site(&rewritten, false));
         let proxied = headers(&[
             ("origin", "https://lms.example"),
             ("host", "10.0.0.5:8080"),
