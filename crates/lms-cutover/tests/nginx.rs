@@ -17,17 +17,19 @@
 //! Needs the `nginx` binary: when it is missing the test runs
 //! `scripts/ensure-nginx` once, and fails saying so if that did not help.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+mod engine_tools;
+
+use engine_tools::{ensure_tool, free_port, name_server};
 use lms_cutover::drivers::TrafficDriver;
 use lms_cutover::engines::nginx::{NginxConfig, NginxTraffic};
 use lms_cutover::units::{Slot, Weights};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 /// Requests sent through nginx per split measured.
 const N: usize = 200;
@@ -35,64 +37,8 @@ const N: usize = 200;
 /// How long nginx may take to start, or an old worker to exit after a reload.
 const DEADLINE: Duration = Duration::from_secs(20);
 
-fn nginx_present() -> bool {
-    Command::new("nginx").arg("-v").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
-}
-
 fn ensure_nginx() {
-    static READY: OnceLock<Result<(), String>> = OnceLock::new();
-    let ready = READY.get_or_init(|| {
-        if nginx_present() {
-            return Ok(());
-        }
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/ensure-nginx");
-        let ran = Command::new(&script).status();
-        if nginx_present() {
-            Ok(())
-        } else {
-            Err(format!(
-                "nginx is not installed and {} did not install it ({ran:?}): run scripts/ensure-nginx",
-                script.display()
-            ))
-        }
-    });
-    if let Err(message) = ready {
-        panic!("{message}");
-    }
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    l.local_addr().expect("local addr").port()
-}
-
-/// A tiny HTTP server answering `name` (or a 500 on `/fail`), one request
-/// per connection.
-async fn name_server(name: &'static str) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((mut conn, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match conn.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let status = if request.starts_with(b"GET /fail ") { "500 Internal Server Error" } else { "200 OK" };
-                let answer = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{name}",
-                    name.len()
-                );
-                let _ = conn.write_all(answer.as_bytes()).await;
-                let _ = conn.shutdown().await;
-            });
-        }
-    });
-    port
+    ensure_tool("nginx", "-v", "ensure-nginx");
 }
 
 /// Whether process `pid` still runs (a zombie does not).

@@ -45,8 +45,8 @@ fn env(port: u16, deploy: DeployKind, command: &[&str], timeout_secs: Option<i64
 
 fn driver(dir: &std::path::Path, blue: &Environment, green: &Environment) -> PlannedDeploy {
     let expect: [VersionSpec; 2] = ["2.x".parse().expect("spec"), "3.0.0".parse().expect("spec")];
-    let local = LocalDeploy::new(dir.to_path_buf(), blue, green, expect.clone(), "3.0.0");
-    PlannedDeploy::new(local, dir.to_path_buf(), blue, green, expect, "3.0.0")
+    let local = LocalDeploy::new(dir.to_path_buf(), blue, green, expect, "3.0.0");
+    PlannedDeploy::new(local, dir.to_path_buf(), blue, green)
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {

@@ -40,6 +40,19 @@ fn the_alert_rules_load_and_pass_their_unit_tests() {
     assert!(ok, "{out}");
 }
 
+/// A real Prometheus on `port` with `config`, its data in `dir`.
+fn prometheus(dir: &std::path::Path, config: &str, port: u16) -> std::process::Child {
+    std::fs::write(dir.join("prometheus.yml"), config).expect("config");
+    Command::new("prometheus")
+        .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
+        .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prometheus (scripts/ensure-prometheus installs it)")
+}
+
 /// The answer of Prometheus's instant query API for `query`.
 fn query(port: u16, query: &str) -> Option<Value> {
     let encoded: String = query
@@ -72,16 +85,7 @@ fn a_real_prometheus_reads_the_lms_by_slot_and_evaluates_the_rules() {
         "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: [lms-alerts.yml]\n\
          scrape_configs:\n  - job_name: lms\n    static_configs:\n      - targets: ['127.0.0.1:{lms_port}']\n"
     );
-    std::fs::write(dir.join("prometheus.yml"), config).expect("config");
-    let prom = Command::new("prometheus")
-        .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
-        .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("prometheus (scripts/ensure-prometheus installs it)");
-    procs.0.push(prom);
+    procs.0.push(prometheus(&dir, &config, prom_port));
 
     // Traffic, so the request rate is not zero.
     let sample = |q: &str| -> Option<Value> {
@@ -167,16 +171,7 @@ async fn gate_figures_come_from_a_real_prometheus() {
     let config = format!(
         "global: {{scrape_interval: 1s}}\nscrape_configs:\n  - job_name: fake\n    static_configs:\n      - targets: ['127.0.0.1:{exporter}']\n"
     );
-    std::fs::write(dir.join("prometheus.yml"), config).expect("config");
-    let prom = Command::new("prometheus")
-        .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
-        .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("prometheus (scripts/ensure-prometheus installs it)");
-    procs.0.push(prom);
+    procs.0.push(prometheus(&dir, &config, prom_port));
 
     let window = PlanDuration::seconds(30).expect("window");
     let metrics = PrometheusMetrics::new(&format!("http://127.0.0.1:{prom_port}"), window, Queries::default());

@@ -99,6 +99,16 @@ fn last_line(path: &std::path::Path) -> String {
 }
 
 impl LocalDeploy {
+    /// The health URL of `slot`.
+    pub fn health_url(&self, slot: Slot) -> &str {
+        &self.health_urls[Self::idx(slot)]
+    }
+
+    /// The version `slot` must report, and this build's own (for `own`).
+    pub fn expected_version(&self, slot: Slot) -> (&VersionSpec, &str) {
+        (&self.expect[Self::idx(slot)], &self.own_version)
+    }
+
     fn idx(slot: Slot) -> usize {
         match slot {
             Slot::Blue => 0,

@@ -18,7 +18,7 @@ use crate::local::deploy::LocalDeploy;
 use crate::local::{err, health, http_client};
 use crate::observe::HealthReport;
 use crate::plan::model::{DeployKind, Environment};
-use crate::units::{PlanDuration, Slot, VersionSpec};
+use crate::units::{PlanDuration, Slot};
 
 /// The default time a `command` deploy may take.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
@@ -32,9 +32,6 @@ pub struct PlannedDeploy {
     run_dir: PathBuf,
     kinds: [DeployKind; 2],
     timeouts: [Duration; 2],
-    health_urls: [String; 2],
-    expect: [VersionSpec; 2],
-    own_version: String,
 }
 
 fn idx(slot: Slot) -> usize {
@@ -45,25 +42,11 @@ fn idx(slot: Slot) -> usize {
 }
 
 impl PlannedDeploy {
-    pub fn new(
-        local: LocalDeploy,
-        run_dir: PathBuf,
-        blue: &Environment,
-        green: &Environment,
-        expect: [VersionSpec; 2],
-        own_version: &str,
-    ) -> Self {
-        let url = |e: &Environment| format!("{}{}", e.url.trim_end_matches('/'), e.health_path);
+    /// `local` deploys the `local-process` slots and knows every slot's
+    /// health URL and expected version.
+    pub fn new(local: LocalDeploy, run_dir: PathBuf, blue: &Environment, green: &Environment) -> Self {
         let timeout = |e: &Environment| e.deploy_timeout.map_or(DEFAULT_TIMEOUT, |t| t.to_std());
-        PlannedDeploy {
-            local,
-            run_dir,
-            kinds: [blue.deploy, green.deploy],
-            timeouts: [timeout(blue), timeout(green)],
-            health_urls: [url(blue), url(green)],
-            expect,
-            own_version: own_version.to_string(),
-        }
+        PlannedDeploy { local, run_dir, kinds: [blue.deploy, green.deploy], timeouts: [timeout(blue), timeout(green)] }
     }
 
     /// Where a `command` deploy's output goes.
@@ -118,10 +101,11 @@ impl PlannedDeploy {
     /// version, or `timeout` passes.
     async fn await_health(&self, slot: Slot, timeout: PlanDuration) -> HealthReport {
         let client = http_client(Duration::from_secs(2));
-        let (url, expect) = (&self.health_urls[idx(slot)], &self.expect[idx(slot)]);
+        let url = self.local.health_url(slot);
+        let (expect, own_version) = self.local.expected_version(slot);
         let deadline = tokio::time::Instant::now() + timeout.to_std();
         loop {
-            let report = health::check(&client, url, slot, expect, &self.own_version).await;
+            let report = health::check(&client, url, slot, expect, own_version).await;
             if report.healthy {
                 return report;
             }

@@ -396,14 +396,7 @@ pub fn local_drivers(plan: &Plan, r: &Resolved, dir: &RunDir, demo_accounts: boo
         OWN_VERSION,
     );
     let green_pid = deploy.pid_file(Slot::Green);
-    let deploy = crate::local::planned_deploy::PlannedDeploy::new(
-        deploy,
-        dir.root.clone(),
-        &r.blue,
-        &r.green,
-        [plan.versions.blue.clone(), plan.versions.green.clone()],
-        OWN_VERSION,
-    );
+    let deploy = crate::local::planned_deploy::PlannedDeploy::new(deploy, dir.root.clone(), &r.blue, &r.green);
     Ok(Drivers {
         traffic: Box::new(std::sync::Arc::clone(&traffic)),
         deploy: Box::new(deploy),

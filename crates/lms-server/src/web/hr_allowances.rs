@@ -145,10 +145,7 @@ pub async fn page(viewer: Viewer, Path(id): Path<String>, Query(q): Query<YearQu
 /// `POST /hr/people/{id}/allowances`
 pub async fn write(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<ChangeFields>) -> Response {
     let lang = viewer.lang();
-    if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
-        return e.into_response();
-    }
-    let id = match viewer.path_id(&id) {
+    let id = match viewer.hr_target(&f.token, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };

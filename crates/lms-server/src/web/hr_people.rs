@@ -216,7 +216,7 @@ pub async fn new_form(viewer: Viewer) -> Response {
 
 /// `POST /hr/people/new`
 pub async fn create(viewer: Viewer, PageForm(f): PageForm<PersonFields>) -> Response {
-    if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
+    if let Err(e) = viewer.check_hr_form(&f.token) {
         return e.into_response();
     }
     match create_person(&viewer, &f).await {
@@ -280,10 +280,7 @@ pub async fn edit_form(viewer: Viewer, Path(id): Path<String>, Query(d): Query<D
 
 /// `POST /hr/people/{id}`
 pub async fn update(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<PersonFields>) -> Response {
-    if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
-        return e.into_response();
-    }
-    let id = match viewer.path_id(&id) {
+    let id = match viewer.hr_target(&f.token, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -316,10 +313,7 @@ pub struct ResetForm {
 /// `POST /hr/people/{id}/password`: a new password; the person's sessions
 /// and API tokens end.
 pub async fn reset_password(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<ResetForm>) -> Response {
-    if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
-        return e.into_response();
-    }
-    let id = match viewer.path_id(&id) {
+    let id = match viewer.hr_target(&f.token, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };

@@ -156,7 +156,7 @@ impl TypeForm {
 
 /// `POST /hr/leave-types`
 pub async fn create_type(viewer: Viewer, PageForm(f): PageForm<TypeForm>) -> Response {
-    if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
+    if let Err(e) = viewer.check_hr_form(&f.token) {
         return e.into_response();
     }
     let outcome = async {
@@ -176,10 +176,7 @@ pub async fn create_type(viewer: Viewer, PageForm(f): PageForm<TypeForm>) -> Res
 
 /// `POST /hr/leave-types/{id}`
 pub async fn update_type(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<TypeForm>) -> Response {
-    if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
-        return e.into_response();
-    }
-    let id = match viewer.path_id(&id) {
+    let id = match viewer.hr_target(&f.token, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -210,7 +207,7 @@ pub struct HolidayForm {
 
 /// `POST /hr/holidays`
 pub async fn add_holiday(viewer: Viewer, PageForm(f): PageForm<HolidayForm>) -> Response {
-    if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
+    if let Err(e) = viewer.check_hr_form(&f.token) {
         return e.into_response();
     }
     let day = NaiveDate::parse_from_str(f.date.trim(), "%Y-%m-%d");
@@ -234,10 +231,7 @@ pub struct YearForm {
 
 /// `POST /hr/holidays/{id}/delete`
 pub async fn remove_holiday(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<YearForm>) -> Response {
-    if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
-        return e.into_response();
-    }
-    let id = match viewer.path_id(&id) {
+    let id = match viewer.hr_target(&f.token, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -255,7 +249,7 @@ pub struct MaintenanceForm {
 
 /// `POST /hr/maintenance`: on (`enabled=on`) or off. Works while on.
 pub async fn maintenance(viewer: Viewer, PageForm(f): PageForm<MaintenanceForm>) -> Response {
-    if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_hr()) {
+    if let Err(e) = viewer.check_hr_form(&f.token) {
         return e.into_response();
     }
     let on = f.enabled == "on";

@@ -143,6 +143,15 @@ impl Viewer {
             Err(self.refuse(StatusCode::FORBIDDEN, "error-forbidden"))
         }
     }
+    /// Refuses an HR form whose token is not this session's, or whose
+    /// sender is not an HR admin.
+    pub fn check_hr_form(&self, token: &str) -> Result<(), PageError> {
+        self.check_form(token).and_then(|_| self.require_hr())
+    }
+    /// [`Viewer::check_hr_form`], then the path id the form acts on.
+    pub fn hr_target(&self, token: &str, raw_id: &str) -> Result<i64, PageError> {
+        self.check_hr_form(token).and_then(|_| self.path_id(raw_id))
+    }
     /// Refuses a person who decides no requests.
     pub fn require_decider(&self) -> Result<(), PageError> {
         if self.chrome.decides() {
