@@ -40,6 +40,8 @@ pub struct ServerConfig {
     /// A bearer secret that shows `/api/v1/status` in full to a monitoring
     /// system (build, process and migration detail) without a user account.
     pub status_token: Option<String>,
+    /// A fault this instance injects on purpose (rehearsals only).
+    pub fault: Option<crate::ops::fault::Fault>,
 }
 
 impl Default for ServerConfig {
@@ -60,6 +62,7 @@ impl Default for ServerConfig {
             login_max_delay: Duration::from_secs(5 * 60),
             schema: lms_store::migrations::SchemaCap::All,
             status_token: None,
+            fault: None,
         }
     }
 }

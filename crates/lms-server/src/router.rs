@@ -190,6 +190,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::docs::routes(api))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .route_layer(from_fn_with_state(state.clone(), crate::ops::fault::inject))
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn_with_state(state.clone(), maintenance::guard))
         .layer(from_fn_with_state(state.clone(), crate::web::security::cross_site_guard))

@@ -1,6 +1,8 @@
 //! Prometheus metrics with an explicit registry: requests by route and
 //! status, a latency histogram, the database pool, leave-workflow counters
-//! and `lms_build_info{version,slot}`.
+//! `lms_build_info{version,slot}`, and this process's CPU seconds and
+//! resident memory beside the CPU and memory it may use (`lms_process_*`),
+//! so CPU and memory can be compared per slot without a container runtime.
 
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -14,7 +16,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
-use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -42,6 +45,59 @@ pub struct Metrics {
     leave_events: Family<EventLabels, Counter>,
     pool_size: Gauge,
     pool_idle: Gauge,
+    process: ProcessSeries,
+}
+
+/// This process's CPU and memory, refreshed at every scrape.
+#[derive(Clone, Default)]
+struct ProcessSeries {
+    cpu_seconds: Counter<f64, AtomicU64>,
+    /// CPU seconds already counted.
+    cpu_counted: Arc<Mutex<f64>>,
+    resident_bytes: Gauge,
+    cpu_limit_cores: Gauge<f64, AtomicU64>,
+    memory_limit_bytes: Gauge,
+}
+
+impl ProcessSeries {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "lms_process_cpu_seconds",
+            "CPU time of this process (user + system)",
+            self.cpu_seconds.clone(),
+        );
+        registry.register(
+            "lms_process_resident_memory_bytes",
+            "Resident memory of this process",
+            self.resident_bytes.clone(),
+        );
+        registry.register(
+            "lms_process_cpu_limit_cores",
+            "Cores this process may use (its cgroup's quota, else the machine's)",
+            self.cpu_limit_cores.clone(),
+        );
+        registry.register(
+            "lms_process_memory_limit_bytes",
+            "Memory this process may use (its cgroup's limit, else MemTotal)",
+            self.memory_limit_bytes.clone(),
+        );
+    }
+
+    fn refresh(&self) {
+        if let Some((cpu, rss)) = super::process::own_usage() {
+            if let Ok(mut counted) = self.cpu_counted.lock() {
+                if cpu > *counted {
+                    self.cpu_seconds.inc_by(cpu - *counted);
+                    *counted = cpu;
+                }
+            }
+            self.resident_bytes.set(i64::try_from(rss).unwrap_or(i64::MAX));
+        }
+        self.cpu_limit_cores.set(super::process::cpu_limit_cores());
+        if let Some(limit) = super::process::memory_limit_bytes() {
+            self.memory_limit_bytes.set(i64::try_from(limit).unwrap_or(i64::MAX));
+        }
+    }
 }
 
 fn latency_histogram() -> Histogram {
@@ -80,7 +136,9 @@ impl Metrics {
         let build = Gauge::<i64>::default();
         build.set(1);
         registry.register("lms_build_info", "Version and slot of this instance (its labels)", build);
-        Metrics { registry: Arc::new(registry), requests, latency, leave_events, pool_size, pool_idle }
+        let process = ProcessSeries::default();
+        process.register(&mut registry);
+        Metrics { registry: Arc::new(registry), requests, latency, leave_events, pool_size, pool_idle, process }
     }
 
     /// Counts one leave-workflow event (`submitted`, `approved`, ...).
@@ -96,6 +154,7 @@ impl Metrics {
     pub fn render(&self, pool: (u32, usize)) -> String {
         self.pool_size.set(pool.0 as i64);
         self.pool_idle.set(pool.1 as i64);
+        self.process.refresh();
         let mut out = String::new();
         if encode(&mut out, &self.registry).is_err() {
             out.clear();

@@ -96,6 +96,27 @@ async fn metrics_count_requests_and_workflow(backend: Backend) {
     assert!(text.contains("lms_http_request_duration_seconds_bucket"), "{text}");
     assert!(text.contains("lms_db_pool_connections"), "{text}");
 
+    // This process's CPU and memory beside what it may use, per slot, for
+    // the cutover's CPU and memory gates outside a container runtime.
+    let value = |text: &str, name: &str| -> f64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}{{{i}}} ")))
+            .unwrap_or_else(|| panic!("{name} in {text}"));
+        line.rsplit(' ').next().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("a number in {line}"))
+    };
+    let cpu = value(&text, "lms_process_cpu_seconds_total");
+    let rss = value(&text, "lms_process_resident_memory_bytes");
+    let cores = value(&text, "lms_process_cpu_limit_cores");
+    let memory = value(&text, "lms_process_memory_limit_bytes");
+    assert!(cpu > 0.0, "two logins hash passwords: CPU was used ({cpu})");
+    assert!(rss > 1e6 && rss < memory, "resident {rss} within the limit {memory}");
+    assert!(cores > 0.0, "{cores}");
+    // Argon2 on another login: the counter goes up, never down.
+    app.login("employee2@demo.local").await;
+    let again = app.anonymous().client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(value(&again, "lms_process_cpu_seconds_total") > cpu, "{again}");
+
     // Made-up methods share one label: they cannot grow the metrics
     // without end (unmatched paths are not counted at all).
     let client = app.anonymous().client;

@@ -57,6 +57,11 @@ pub struct ServeArgs {
     /// anonymous callers see only what a load balancer needs.
     #[arg(long, env = "LMS_STATUS_TOKEN_FILE")]
     pub status_token_file: Option<std::path::PathBuf>,
+    /// Rehearsals only: answer a share of requests 500 (`error-rate=5%`) or
+    /// delay them (`latency=800ms`), as a broken release would; health and
+    /// /metrics are spared.
+    #[arg(long, hide = true, value_name = "FAULT")]
+    pub inject_fault: Option<lms_server::ops::fault::Fault>,
 }
 
 pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
@@ -112,8 +117,13 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
         drain_delay: Duration::from_secs(a.drain_delay),
         schema: a.schema,
         status_token,
+        fault: a.inject_fault,
         ..ServerConfig::default()
     };
+    if let Some(fault) = a.inject_fault {
+        tracing::warn!(%fault, "fault injection on: this instance misbehaves on purpose (rehearsals only)");
+        println!("FAULT INJECTION ON ({fault}): this instance misbehaves on purpose; rehearsals only");
+    }
     let shutdown = lms_server::shutdown_signal().context("cannot install the signal handlers")?;
     tracing::info!(%addr, slot = %a.slot, version = lms_core::VERSION, backend = db.backend().as_str(), "LMS listening");
     println!("LMS {} ({}) listening on http://{addr}  [slot {}]", lms_core::VERSION, db.backend().as_str(), a.slot);
