@@ -1,5 +1,6 @@
 //! Gate metrics from Prometheus: each figure a gate needs (requests,
-//! 5xx answers, failed requests and p95 per slot over the window; CPU and
+//! 5xx answers, failed requests and p95 per slot over the window — users'
+//! requests: probes of `/api/health*` and scrapes of `/metrics` left out —; CPU and
 //! memory of a slot against its limits) is one PromQL query, run through
 //! Prometheus's instant-query API. The default queries read the LMS's own
 //! series (which carry `slot`), the traffic controller's failures by
@@ -42,10 +43,12 @@ pub struct Queries {
 impl Default for Queries {
     fn default() -> Self {
         Queries {
-            requests: r#"sum(increase(lms_http_requests_total{slot="{slot}"}[{window}]))"#.into(),
-            errors: r#"sum(increase(lms_http_requests_total{slot="{slot}",status=~"5.."}[{window}]))"#.into(),
+            requests: r#"sum(increase(lms_http_requests_total{slot="{slot}",route!~"/metrics|/api/health.*"}[{window}]))"#
+                .into(),
+            errors: r#"sum(increase(lms_http_requests_total{slot="{slot}",route!~"/metrics|/api/health.*",status=~"5.."}[{window}]))"#
+                .into(),
             failed: r#"sum(increase(lms_proxy_failed_total{backend="{slot}"}[{window}]))"#.into(),
-            p95: r#"histogram_quantile(0.95, sum by (le) (rate(lms_http_request_duration_seconds_bucket{slot="{slot}"}[{window}])))"#
+            p95: r#"histogram_quantile(0.95, sum by (le) (rate(lms_http_request_duration_seconds_bucket{slot="{slot}",route!~"/metrics|/api/health.*"}[{window}])))"#
                 .into(),
             cpu: r#"sum(rate(container_cpu_usage_seconds_total{container="lms",pod=~"lms-{slot}-.*"}[{window}])) / sum(kube_pod_container_resource_limits{container="lms",resource="cpu",pod=~"lms-{slot}-.*"})"#
                 .into(),

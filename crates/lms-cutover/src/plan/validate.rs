@@ -34,6 +34,8 @@ pub const PLACEHOLDERS: &[&str] = &[
     "green_port",
     "public_port",
     "admin_port",
+    "prometheus_port",
+    "engine_metrics_port",
 ];
 
 /// Reads and validates the plan at `path`.

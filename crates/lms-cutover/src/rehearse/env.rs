@@ -1,7 +1,7 @@
 //! The rehearsal's stage: free or fixed ports, blue as a local process
 //! (its pid kept in the run directory), the proxy in-process with blue at
-//! 100% and an optional fault on green, and the teardown that stops them
-//! and green.
+//! 100% and an optional fault on green (or a real engine and Prometheus,
+//! [`super::real_engines`]), and the teardown that stops them and green.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -27,6 +27,8 @@ pub struct Stage {
     blue_pid: Option<u32>,
     proxy: Option<lms_traffic::ProxyHandle>,
     admin_url: Option<String>,
+    /// A real engine and Prometheus, by name and pid.
+    pub engines: super::real_engines::Started,
 }
 
 impl Stage {
@@ -52,9 +54,11 @@ impl Stage {
     }
 }
 
-/// Ports for proxy, blue, green and admin: fixed from `base`, or free ones when 0.
+/// Ports for proxy, blue, green, admin (the proxy's admin API or HAProxy's
+/// runtime API), Prometheus and an engine's metrics exporter: fixed from
+/// `base` (+0, +1, +2, +10, +11, +12), or free ones when 0.
 pub fn ports(base: u16) -> Result<BTreeMap<String, u16>> {
-    let names = ["public", "blue", "green", "admin"];
+    let names = ["public", "blue", "green", "admin", "prometheus", "engine_metrics"];
     let mut out = BTreeMap::new();
     if base == 0 {
         for n in names {
@@ -62,7 +66,7 @@ pub fn ports(base: u16) -> Result<BTreeMap<String, u16>> {
             out.insert(n.to_string(), port);
         }
     } else {
-        for (n, off) in names.into_iter().zip([0u16, 1, 2, 10]) {
+        for (n, off) in names.into_iter().zip([0u16, 1, 2, 10, 11, 12]) {
             out.insert(n.to_string(), base.checked_add(off).ok_or_else(|| err("port base too high"))?);
         }
     }
@@ -146,7 +150,7 @@ pub async fn nightly_backup(plan: &crate::plan::Plan, r: &Resolved) -> Result<()
     db.backup().await.map(|_| ())
 }
 
-/// Stops green, blue and the proxy.
+/// Stops green, blue, the proxy or engine, and Prometheus.
 pub async fn teardown(stage: &mut Stage, dir: &RunDir) {
     if let Some(pid) = process::read_pid(&dir.root.join("green.pid")).filter(|p| process::alive(*p)) {
         process::terminate(pid, Duration::from_secs(10)).await;
@@ -155,6 +159,9 @@ pub async fn teardown(stage: &mut Stage, dir: &RunDir) {
     if let Some(pid) = stage.blue_pid.take() {
         process::terminate(pid, Duration::from_secs(10)).await;
         let _ = std::fs::remove_file(dir.root.join("blue.pid"));
+    }
+    for (_, pid) in stage.engines.drain(..).rev() {
+        process::terminate(pid, Duration::from_secs(10)).await;
     }
     if let Some(p) = stage.proxy.take() {
         p.shutdown();

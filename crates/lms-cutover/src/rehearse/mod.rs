@@ -2,7 +2,10 @@
 //! time compressed. Starts blue (`lms serve --slot blue --demo`) on a
 //! database (SQLite in the run directory unless a URL is given), the proxy
 //! in front (in-process, 100% blue, optionally with a fault injected on
-//! green), the LMS load mix at a steady rate for the whole run; then runs
+//! green; or, with `--traffic haproxy|nginx`, that real engine with a real
+//! Prometheus for the gates and the fault injected by green itself), the
+//! LMS load mix at a steady rate for the whole run, and a client asking
+//! which slot answers every 10 ms ([`client_view`]); then runs
 //! the plan through the same [`Runner`] as a real cutover and writes the
 //! report with the rehearsal's figures. Everything it started is stopped at
 //! the end (green included: a rehearsal leaves nothing running).
@@ -10,10 +13,15 @@
 //! Knows how to stage a cutover on one machine; the runbook's rules stay in
 //! the engine.
 
+pub mod client_view;
+pub mod engine;
 pub mod env;
 pub mod load;
 pub mod phases;
+pub mod real_engines;
 pub mod writes;
+
+pub use engine::TrafficEngine;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -42,6 +50,16 @@ pub enum Fault {
         /// Added delay.
         ms: u64,
     },
+}
+
+/// The form `lms serve --inject-fault` takes.
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::ErrorRate(p) => write!(f, "error-rate={p}%"),
+            Fault::Latency { ms, .. } => write!(f, "latency={ms}ms"),
+        }
+    }
 }
 
 impl std::str::FromStr for Fault {
@@ -86,6 +104,8 @@ pub struct RehearseOptions {
     pub maintenance: bool,
     /// Fault injected on green.
     pub inject: Option<Fault>,
+    /// The engine in front of blue and green.
+    pub traffic: TrafficEngine,
     /// Print nothing while running.
     pub quiet: bool,
     /// Crash-test hook passed to the runner.
@@ -97,6 +117,8 @@ pub struct RehearseOptions {
 pub struct Figures {
     /// The fault injected, if any.
     pub injected: Option<Fault>,
+    /// The engine that moved the traffic.
+    pub traffic: TrafficEngine,
     /// Wall time of the whole rehearsal (start of blue to report), seconds.
     pub wall_secs: f64,
     /// Seconds the plan itself ran (journal start to verdict).
@@ -112,6 +134,14 @@ pub struct Figures {
     pub rollback_trigger_to_proxy_ms: Option<i64>,
     /// First failure seen by the load generator to rollback complete, ms.
     pub first_error_to_rollback_ms: Option<i64>,
+    /// Trigger to the first answer from blue after green's last, through
+    /// the public URL (the rollback as a client observes it), ms; to within
+    /// `client_view_every_ms` and green's share of the answers.
+    pub rollback_trigger_to_client_blue_ms: Option<i64>,
+    /// How often the client asked which slot answers, ms.
+    pub client_view_every_ms: u64,
+    /// Answers to that client, per slot.
+    pub client_view_answers: BTreeMap<String, u64>,
     /// Ports used.
     pub ports: BTreeMap<String, u16>,
 }
@@ -142,6 +172,9 @@ pub async fn rehearse(opts: RehearseOptions) -> Result<Outcome> {
     if opts.maintenance {
         plan_text = plan_text.replacen("[maintenance]\nenabled = false", "[maintenance]\nenabled = true", 1);
     }
+    let fault_by_green =
+        (opts.traffic != TrafficEngine::LmsProxy).then(|| opts.inject.map(|f| f.to_string())).flatten();
+    plan_text = engine::point_plan(&plan_text, opts.traffic, fault_by_green.as_deref())?;
     let plan = crate::plan::parse(&plan_text)?;
     if opts.maintenance && !plan.maintenance.enabled {
         return Err(CutoverError::invalid(
@@ -185,10 +218,14 @@ pub async fn rehearse(opts: RehearseOptions) -> Result<Outcome> {
             // The production runbook expects an automated backup younger than
             // four hours before the cutover (pre-check T-1h#4); stage one.
             env::nightly_backup(&plan, &resolved).await?;
-            env::start_proxy(&mut stage, &resolved, &ports, opts.inject).await?;
+            match opts.traffic {
+                TrafficEngine::LmsProxy => env::start_proxy(&mut stage, &resolved, &ports, opts.inject).await?,
+                engine => real_engines::start(engine, &dir, &ports, &mut stage.engines).await?,
+            }
             load::Load::start(&resolved.traffic.public_url, opts.rate, opts.write_ratio).await
         };
         let load = Arc::new(signals.unless_signalled(staging, &dir.root.display().to_string()).await?);
+        let client_view = client_view::ClientView::start(&resolved.traffic.public_url);
         let l2 = load.clone();
         let extra: Extra = Arc::new(move || l2.line());
         let observer: Arc<dyn Observer> =
@@ -202,14 +239,16 @@ pub async fn rehearse(opts: RehearseOptions) -> Result<Outcome> {
             observer,
             RunOptions { interactive: false, operator: None, stall_at: opts.stall_at.clone() },
         )?;
-        let verdict = runner.run().await?;
+        let verdict = runner.run().await;
+        let answers = client_view.stop();
+        let verdict = verdict?;
         let samples = load.samples();
         let load = load.stop();
-        Ok::<_, CutoverError>((verdict, (load, samples)))
+        Ok::<_, CutoverError>((verdict, (load, samples), answers))
     }
     .await;
     let proxy_changes = stage.proxy_changes().await;
-    let (verdict, (load, samples)) = match result {
+    let (verdict, (load, samples), answers) = match result {
         Ok(v) => v,
         Err(e) => {
             env::teardown(&mut stage, &dir).await;
@@ -232,8 +271,16 @@ pub async fn rehearse(opts: RehearseOptions) -> Result<Outcome> {
             .map(|(at, _)| (*at - r.triggered_at).num_milliseconds())
     });
     let done_at: Option<DateTime<Utc>> = rb.and_then(|r| r.on_blue_at);
+    let mut client_view_answers = BTreeMap::new();
+    for (_, slot) in &answers {
+        *client_view_answers.entry(slot.clone()).or_insert(0) += 1;
+    }
     let figures = Figures {
         injected: opts.inject,
+        traffic: opts.traffic,
+        rollback_trigger_to_client_blue_ms: rb.and_then(|r| client_view::rollback_ms(&answers, r.triggered_at)),
+        client_view_every_ms: u64::try_from(client_view::EVERY.as_millis()).unwrap_or(u64::MAX),
+        client_view_answers,
         wall_secs: 0.0,
         run_secs,
         rollback_trigger_to_blue_ms: rb.and_then(|r| r.on_blue_at.map(|t| (t - r.triggered_at).num_milliseconds())),

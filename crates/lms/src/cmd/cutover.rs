@@ -80,7 +80,7 @@ pub enum Action {
         /// Database (PostgreSQL URL); default SQLite in the run directory.
         #[arg(long)]
         database_url: Option<String>,
-        /// Proxy on BASE, blue BASE+1, green BASE+2, admin BASE+10; 0 picks free ports.
+        /// Proxy on BASE, blue BASE+1, green BASE+2, admin BASE+10, Prometheus BASE+11, engine metrics BASE+12; 0 picks free ports.
         #[arg(long, default_value_t = 18080)]
         port_base: u16,
         /// Load generator reads per second (writes come on top, see --write-ratio).
@@ -92,9 +92,14 @@ pub enum Action {
         /// Turn maintenance mode on at step 4 and off at step 16, as the production plan does.
         #[arg(long)]
         maintenance: bool,
-        /// Inject a fault on green through the proxy: error-rate=5% or latency=800ms.
+        /// Inject a fault on green (through the proxy, or by green itself behind
+        /// HAProxy or nginx): error-rate=5% or latency=800ms.
         #[arg(long)]
         inject_failure: Option<String>,
+        /// The engine in front of blue and green: lms-proxy (in-process), or a
+        /// real haproxy or nginx with a real Prometheus for the gates.
+        #[arg(long, default_value = "lms-proxy", value_parser = traffic_engine)]
+        traffic: lms_cutover::rehearse::TrafficEngine,
         /// Print only the verdict.
         #[arg(long)]
         quiet: bool,
@@ -318,6 +323,11 @@ impl Who {
     }
 }
 
+/// `--traffic`: lms-proxy, haproxy or nginx.
+fn traffic_engine(s: &str) -> Result<lms_cutover::rehearse::TrafficEngine, String> {
+    s.parse().map_err(|e: lms_cutover::CutoverError| e.to_string())
+}
+
 /// `--write-ratio`: a share of requests from 0 to 0.9.
 fn write_ratio(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
@@ -353,6 +363,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
             maintenance,
             inject_failure,
             quiet,
+            traffic,
         } => {
             let plan = match plan {
                 Some(p) => Some((
@@ -371,6 +382,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
                 write_ratio,
                 maintenance,
                 inject,
+                traffic,
                 quiet,
                 stall_at: stall_at(),
             })
@@ -399,7 +411,9 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
                     (Some(p), Some(e)) => format!("; rollback trigger→proxy {p} ms, first error→rollback {e} ms"),
                     (Some(p), None) => format!("; rollback trigger→proxy {p} ms"),
                     _ => String::new(),
-                }
+                } + &f
+                    .rollback_trigger_to_client_blue_ms
+                    .map_or(String::new(), |c| format!("; rollback trigger→client on blue {c} ms ({})", f.traffic))
             );
             for p in &f.phases {
                 eprintln!(
