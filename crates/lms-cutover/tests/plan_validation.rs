@@ -275,3 +275,15 @@ fn nginx_fields_without_kind_nginx_are_refused() {
     assert_eq!(e[0].line, line_of(&text, "config = "));
     assert!(e[0].message.contains("`config` is for nginx"), "{}", e[0].message);
 }
+
+#[test]
+fn a_command_step_needs_a_command_and_a_positive_timeout() {
+    let step = r#"do = { kind = "announce", message = "War room open: #lms-golive-war-room. Team check-in." }"#;
+    let text = replace_once(PHASE29, step, r#"do = { kind = "command", argv = [], timeout = "0s" }"#);
+    let e = errors(&text);
+    let line = line_of(&text, r#"kind = "command""#);
+    assert!(e.iter().any(|d| d.line == line && d.message.contains("needs `argv`")), "{e:?}");
+    assert!(e.iter().any(|d| d.line == line && d.message.contains("timeout must be longer than zero")), "{e:?}");
+    let good = replace_once(PHASE29, step, r#"do = { kind = "command", argv = ["kubectl", "get", "pods"] }"#);
+    assert!(plan::parse(&good).is_ok());
+}

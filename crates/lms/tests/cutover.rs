@@ -560,3 +560,64 @@ fn killed_controller_resumes_without_repeating_steps() {
     drop(procs);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A `command` step (the seed's `kubectl` lines, a script): placeholders
+/// resolved in its argv, its output in the run's log and its last lines in
+/// the journal; the run goes on when it exits 0.
+#[test]
+fn a_command_step_runs_with_placeholders_and_its_output_is_journaled() {
+    let out = scratch("rehearse-command");
+    let plan = lms_plan_text().replacen(
+        "do = { kind = \"announce\", message = \"War room open: #lms-golive-war-room. Team check-in.\" }",
+        r#"do = { kind = "command", argv = ["sh", "-c", "echo \"deploying $WHAT {{version}}\" > {{run_dir}}/step1.txt; echo rollout complete"], env = { WHAT = "lms" } }"#,
+        1,
+    );
+    assert!(plan.contains("kind = \"command\""), "the rehearsal plan changed");
+    let plan_path = out.join("plan.toml");
+    std::fs::write(&plan_path, plan).expect("plan");
+    let o = lms()
+        .args(["cutover", "rehearse", "--port-base", "0", "--rate", "20", "--quiet", "--plan"])
+        .arg(&plan_path)
+        .arg("--out")
+        .arg(out.join("runs"))
+        .output()
+        .expect("run rehearse");
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{text}");
+    let run = only_run_dir(&out.join("runs"));
+    let written = std::fs::read_to_string(run.join("step1.txt")).expect("the command ran in the run's context");
+    assert_eq!(written.trim(), format!("deploying lms {}", env!("CARGO_PKG_VERSION")));
+    let finished = journal(&run).into_iter().find(|r| r["event"]["type"] == "command_finished").expect("journaled");
+    let detail = finished["event"]["outcome"]["detail"].as_str().unwrap_or("");
+    assert_eq!(finished["event"]["outcome"]["ok"], true, "{finished}");
+    assert!(detail.contains("exited 0: rollout complete"), "{detail}");
+    assert!(std::fs::read_to_string(run.join("logs/step-1.log")).is_ok_and(|l| l.contains("rollout complete")));
+    let md = std::fs::read_to_string(run.join("report.md")).expect("report");
+    assert!(md.contains("step 1: `sh -c"), "the report's log shows the command");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A command that runs past its timeout is stopped and fails its step:
+/// before any traffic moved, the run aborts.
+#[test]
+fn a_command_step_past_its_timeout_fails_and_the_run_aborts() {
+    let out = scratch("rehearse-command-timeout");
+    let plan = lms_plan_text().replacen(
+        "do = { kind = \"announce\", message = \"War room open: #lms-golive-war-room. Team check-in.\" }",
+        r#"do = { kind = "command", argv = ["sleep", "30"], timeout = "1s" }"#,
+        1,
+    );
+    let plan_path = out.join("plan.toml");
+    std::fs::write(&plan_path, plan).expect("plan");
+    let o = lms()
+        .args(["cutover", "rehearse", "--port-base", "0", "--rate", "20", "--quiet", "--plan"])
+        .arg(&plan_path)
+        .arg("--out")
+        .arg(out.join("runs"))
+        .output()
+        .expect("run rehearse");
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(2), "aborted before traffic moved:\n{text}");
+    assert!(text.contains("`sleep 30` took longer than 1 s; it was stopped"), "{text}");
+    let _ = std::fs::remove_dir_all(&out);
+}

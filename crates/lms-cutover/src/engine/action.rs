@@ -139,6 +139,17 @@ pub enum Action {
         /// Smoke test ids.
         tests: Vec<String>,
     },
+    /// Run a step's command to completion (`CommandFinished`).
+    RunCommand {
+        /// The step.
+        step: u32,
+        /// The command as the plan writes it (placeholders resolved when run).
+        argv: Vec<String>,
+        /// How long it may run.
+        timeout: crate::units::PlanDuration,
+        /// The exit code that means success.
+        expect_exit: i32,
+    },
     /// All traffic to blue in one call (`RolledBack`).
     Rollback {
         /// Why.
@@ -187,7 +198,8 @@ impl Action {
             | Action::CompatibilityCheck { step, .. }
             | Action::Monitor { step, .. }
             | Action::AwaitCheckpoint { step, .. }
-            | Action::RunSmoke { step, .. } => Some(*step),
+            | Action::RunSmoke { step, .. }
+            | Action::RunCommand { step, .. } => Some(*step),
             Action::Rollback { .. }
             | Action::VerifyBlue { .. }
             | Action::ChecklistWebhook { .. }
@@ -212,6 +224,7 @@ impl Action {
             Action::Monitor { .. } => "monitor",
             Action::AwaitCheckpoint { .. } => "await_checkpoint",
             Action::RunSmoke { .. } => "run_smoke",
+            Action::RunCommand { .. } => "run_command",
             Action::Rollback { .. } => "rollback",
             Action::VerifyBlue { .. } => "verify_blue",
             Action::ChecklistWebhook { .. } => "checklist_webhook",

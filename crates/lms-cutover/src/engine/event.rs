@@ -99,6 +99,13 @@ pub enum Event {
         /// The verified backup.
         report: Option<BackupReport>,
     },
+    /// A step's command ended (or could not run).
+    CommandFinished {
+        /// The step.
+        step: u32,
+        /// Exit code and last output lines, or why it failed.
+        outcome: Outcome,
+    },
     /// Maintenance mode switched (or failed to).
     MaintenanceSet {
         /// The step, if a timeline step.

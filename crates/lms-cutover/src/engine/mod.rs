@@ -325,6 +325,13 @@ impl Engine {
             StepAction::Smoke => {
                 Action::RunSmoke { step: n, tests: self.plan.smoke.iter().map(|s| s.id.clone()).collect() }
             }
+            StepAction::Command { argv, timeout, expect_exit, .. } => Action::RunCommand {
+                step: n,
+                argv: argv.clone(),
+                timeout: timeout
+                    .unwrap_or(crate::units::PlanDuration::minutes(10).unwrap_or(crate::units::PlanDuration::ZERO)),
+                expect_exit: expect_exit.unwrap_or(0),
+            },
         }
     }
 

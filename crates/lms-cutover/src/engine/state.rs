@@ -304,6 +304,9 @@ impl RunState {
                 // (it knows which checks are required).
                 self.finish(Some(*step), at, true, None);
             }
+            Event::CommandFinished { step, outcome } => {
+                self.finish(Some(*step), at, outcome.ok, Some(outcome.detail.clone()))
+            }
             Event::BackupFinished { step, outcome, .. } => {
                 self.finish(Some(*step), at, outcome.ok, Some(outcome.detail.clone()))
             }

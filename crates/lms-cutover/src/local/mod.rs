@@ -8,7 +8,8 @@
 //! - database: `pg_dump -Fc` then `pg_restore --list`, or SQLite `VACUUM
 //!   INTO` then `PRAGMA integrity_check`; migrations through the green
 //!   artifact's own `migrate up` / `migrate status`;
-//! - checks: HTTP, SQL, command, file, TLS certificate;
+//! - checks: HTTP, SQL, command, file, TLS certificate; commands run to
+//!   completion with a time limit and a log (`command` deploys and steps);
 //! - notify: console and a JSON webhook; smoke: `lms_smoke::smoke`;
 //! - ports: free loopback ports outside the ephemeral range for rehearsals.
 //!
@@ -16,6 +17,7 @@
 //! the engine's rules: they act and report what they saw.
 
 pub mod checks;
+pub mod command;
 pub mod database;
 pub mod deploy;
 pub mod health;

@@ -15,16 +15,13 @@ use async_trait::async_trait;
 use crate::drivers::{DeployDriver, DeployStatus};
 use crate::error::Result;
 use crate::local::deploy::LocalDeploy;
-use crate::local::{err, health, http_client};
+use crate::local::{command, err, health, http_client};
 use crate::observe::HealthReport;
 use crate::plan::model::{DeployKind, Environment};
 use crate::units::{PlanDuration, Slot};
 
 /// The default time a `command` deploy may take.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
-
-/// Lines of a failed command's output quoted in the error.
-const TAIL_LINES: usize = 5;
 
 /// Blue and green, each deployed its own way.
 pub struct PlannedDeploy {
@@ -56,41 +53,27 @@ impl PlannedDeploy {
 
     /// Runs a slot's deploy command to completion.
     async fn run_command(&self, slot: Slot, env: &Environment) -> Result<DeployStatus> {
-        let Some((program, args)) = env.command.split_first() else {
+        if env.command.is_empty() {
             return Err(err("deploy", format!("the plan has no command to deploy {slot}")));
-        };
-        let limit = self.timeouts[idx(slot)];
-        let mut command = tokio::process::Command::new(program);
-        command.args(args).envs(&env.env).kill_on_drop(true).stdin(std::process::Stdio::null());
-        let output = match tokio::time::timeout(limit, command.output()).await {
-            Err(_) => {
-                return Err(err(
-                    "deploy",
-                    format!(
-                        "deploying {slot} with `{}` took longer than {} s; it was stopped",
-                        env.command.join(" "),
-                        limit.as_secs()
-                    ),
-                ))
-            }
-            Ok(Err(e)) => return Err(err("deploy", format!("`{program}` could not be started: {e}"))),
-            Ok(Ok(o)) => o,
-        };
-        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        }
         let log = self.log(slot);
-        std::fs::write(&log, &text).map_err(|e| err("deploy", format!("{}: {e}", log.display())))?;
-        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-        let tail = lines[lines.len().saturating_sub(TAIL_LINES)..].join(" | ");
-        match output.status.code() {
-            Some(0) => {
-                Ok(DeployStatus { slot, running: 1, ready: 0, detail: format!("deploy command exited 0: {tail}") })
-            }
-            code => Err(err(
+        let done = command::run(&env.command, &env.env, self.timeouts[idx(slot)], &log)
+            .await
+            .map_err(|e| err("deploy", format!("deploying {slot}: {e}")))?;
+        match done.code {
+            Some(0) => Ok(DeployStatus {
+                slot,
+                running: 1,
+                ready: 0,
+                detail: format!("deploy command exited 0: {}", done.tail),
+            }),
+            _ => Err(err(
                 "deploy",
                 format!(
-                    "deploying {slot} failed: `{}` exited {} — {tail} (all of it in {})",
+                    "deploying {slot} failed: `{}` exited {} — {} (all of it in {})",
                     env.command.join(" "),
-                    code.map_or_else(|| "on a signal".to_string(), |c| c.to_string()),
+                    done.code_text(),
+                    done.tail,
                     log.display()
                 ),
             )),

@@ -621,6 +621,23 @@ pub enum StepAction {
     MaintenanceOff,
     /// Run the smoke suite through the public URL.
     Smoke,
+    /// Run a command to completion — the seed's `kubectl` lines, a script,
+    /// a playbook: exit `expect_exit` (0) within `timeout` (10 minutes) is
+    /// success; its output goes to `<run_dir>/logs/step-<n>.log` and its
+    /// last lines to the journal. Placeholders are resolved in `argv`.
+    Command {
+        /// The command and its arguments.
+        argv: Vec<String>,
+        /// Extra environment.
+        #[serde(default)]
+        env: std::collections::BTreeMap<String, String>,
+        /// How long it may run before it is stopped and counts as failed.
+        #[serde(default)]
+        timeout: Option<PlanDuration>,
+        /// The exit code that means success (0 when not written).
+        #[serde(default)]
+        expect_exit: Option<i32>,
+    },
 }
 
 impl StepAction {
@@ -641,6 +658,7 @@ impl StepAction {
             StepAction::Validation => "validation",
             StepAction::MaintenanceOff => "maintenance_off",
             StepAction::Smoke => "smoke",
+            StepAction::Command { .. } => "command",
         }
     }
 }

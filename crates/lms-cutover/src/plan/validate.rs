@@ -433,6 +433,17 @@ fn check_rules(cx: &mut Cx<'_>, root: &Table, plan: &Plan) {
                 r.at(&[K("steps"), I(i), K("do")], "a monitoring window must be longer than zero".into());
             }
         }
+        if let StepAction::Command { argv, timeout, .. } = &s.action {
+            if argv.first().is_none_or(|p| p.trim().is_empty()) {
+                r.at(
+                    &[K("steps"), I(i), K("do")],
+                    "a command step needs `argv`, e.g. [\"kubectl\", \"get\", \"pods\"]".into(),
+                );
+            }
+            if timeout.is_some_and(|t| t.is_zero()) {
+                r.at(&[K("steps"), I(i), K("do")], "a command's timeout must be longer than zero".into());
+            }
+        }
     }
     let first = |name: &str| kinds_seen.iter().find(|(k, _)| *k == name).map(|(_, i)| *i);
     for required in ["pre_checks", "backup", "migrate", "deploy_green", "health_check", "traffic", "smoke"] {

@@ -95,6 +95,9 @@ pub fn rows(records: &[Record]) -> Vec<LogRow> {
                 format!("weights drift: the traffic controller reports {actual}, the run set {expected}"),
                 false,
             )),
+            Event::CommandFinished { step, outcome } => {
+                out.push(line(r, "command", format!("step {step}: {}", outcome.detail), outcome.ok))
+            }
             Event::MaintenanceSet { enabled, outcome, .. } => {
                 let state = if *enabled { "on" } else { "off" };
                 let text = if outcome.ok {

@@ -81,6 +81,10 @@ impl Runner {
                 },
                 Err(e) => Event::BackupFinished { step, outcome: Outcome::failed(e.to_string()), report: None },
             },
+            Action::RunCommand { step, timeout, expect_exit, .. } => {
+                let outcome = self.run_step_command(step, timeout.to_std(), expect_exit).await;
+                Event::CommandFinished { step, outcome }
+            }
             Action::MaintenanceOn { step } => {
                 let outcome =
                     self.drivers.maintenance.set(true).await.unwrap_or_else(|e| Outcome::failed(e.to_string()));
@@ -364,6 +368,31 @@ impl Runner {
                 self.observer.note(&format!("notice not delivered: {e}"));
                 false
             }
+        }
+    }
+
+    /// Runs step `step`'s command; its output goes to `logs/step-<n>.log`.
+    async fn run_step_command(&self, step: u32, limit: Duration, expect_exit: i32) -> Outcome {
+        let Some((argv, env)) = self.resolved.step_commands.get(&step) else {
+            return Outcome::failed(format!("step {step} has no command"));
+        };
+        let log = self.dir.root.join("logs").join(format!("step-{step}.log"));
+        match crate::local::command::run(argv, env, limit, &log).await {
+            Ok(done) if done.code == Some(expect_exit) => Outcome::ok(format!(
+                "`{}` exited {}: {} (all of it in {})",
+                argv.join(" "),
+                done.code_text(),
+                done.tail,
+                log.display()
+            )),
+            Ok(done) => Outcome::failed(format!(
+                "`{}` exited {} (expected {expect_exit}): {} (all of it in {})",
+                argv.join(" "),
+                done.code_text(),
+                done.tail,
+                log.display()
+            )),
+            Err(e) => Outcome::failed(e),
         }
     }
 

@@ -213,6 +213,7 @@ impl Observer for Console {
             }
             Event::BlueVerified { outcome } => Some(format!("  blue verified: {}", outcome.detail)),
             Event::Resumed => Some(format!("[{t}] resumed from the journal")),
+            Event::CommandFinished { outcome, .. } => Some(format!("  command: {}", outcome.detail)),
             Event::MaintenanceSet { enabled, outcome, .. } => {
                 Some(format!("  maintenance {}: {}", if *enabled { "on" } else { "off" }, outcome.detail))
             }

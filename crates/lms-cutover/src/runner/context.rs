@@ -271,6 +271,8 @@ pub struct Resolved {
     pub post_cutover: Vec<ChecklistItem>,
     /// Where the gates read metrics, placeholders resolved.
     pub metrics_source: Option<crate::plan::model::MetricsSource>,
+    /// The `command` steps' argv and environment, by step, resolved.
+    pub step_commands: BTreeMap<u32, (Vec<String>, BTreeMap<String, String>)>,
 }
 
 impl Resolved {
@@ -306,6 +308,15 @@ impl Resolved {
             verifications: resolve_value(&plan.verifications, info)?,
             webhook: plan.notify.webhook.as_ref().map(|w| resolve_value(w, info)).transpose()?,
             post_cutover: resolve_value(&plan.post_cutover, info)?,
+            step_commands: plan
+                .steps
+                .iter()
+                .filter_map(|s| match &s.action {
+                    crate::plan::model::StepAction::Command { argv, env, .. } => Some((s.n, argv, env)),
+                    _ => None,
+                })
+                .map(|(n, argv, env)| Ok((n, (resolve_value(argv, info)?, resolve_value(env, info)?))))
+                .collect::<Result<_>>()?,
         })
     }
 

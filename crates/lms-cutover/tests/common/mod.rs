@@ -229,6 +229,11 @@ impl Sim {
                 let outcome = self.outcome("maintenance_on");
                 self.record(Event::MaintenanceSet { step: Some(step), enabled: true, outcome });
             }
+            Action::RunCommand { step, .. } => {
+                self.now += tick;
+                let outcome = self.outcome("run_command");
+                self.record(Event::CommandFinished { step, outcome });
+            }
             Action::MaintenanceOff { step } => {
                 self.now += tick;
                 let outcome = self.outcome("maintenance_off");
