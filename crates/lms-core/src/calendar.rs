@@ -1,10 +1,10 @@
 //! Dates and working days: `DateRange` (start <= end, inclusive) and the
 //! `WorkCalendar` that counts the working days a request covers
-//! (Monday-Friday minus company holidays, minus half days).
+//! (Monday-Friday minus company holidays, minus half days: the full-time
+//! case of [`crate::schedule`]).
 
 use crate::{DomainError, LeaveAmount};
-use chrono::{Datelike, NaiveDate, Weekday};
-use std::collections::BTreeSet;
+use chrono::{Datelike, NaiveDate};
 
 /// An inclusive date range whose end is never before its start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,19 +47,21 @@ impl DateRange {
     }
 }
 
-/// Which days are worked: Monday to Friday, except the company holidays.
+/// Which days are worked: Monday to Friday, except the company holidays —
+/// the full-time [`crate::schedule::Counter`] every person has until
+/// schedules are set per person.
 #[derive(Debug, Clone, Default)]
 pub struct WorkCalendar {
-    holidays: BTreeSet<NaiveDate>,
+    counter: crate::schedule::Counter,
 }
 
 impl WorkCalendar {
     pub fn new(holidays: impl IntoIterator<Item = NaiveDate>) -> Self {
-        WorkCalendar { holidays: holidays.into_iter().collect() }
+        WorkCalendar { counter: crate::schedule::Counter::new(crate::schedule::ScheduleHistory::default(), holidays) }
     }
 
     pub fn is_working_day(&self, d: NaiveDate) -> bool {
-        !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains(&d)
+        self.counter.is_working_day(d)
     }
 
     /// Working days in the range, as whole days.
@@ -76,24 +78,11 @@ impl WorkCalendar {
         half_day_start: bool,
         half_day_end: bool,
     ) -> Result<LeaveAmount, DomainError> {
-        let whole = self.working_days(range);
-        if whole == 0 {
-            return Err(DomainError::NoWorkingDays { start: range.start().to_string(), end: range.end().to_string() });
+        use crate::schedule::{LeaveCost, LeaveUnit};
+        match self.counter.cost(range, LeaveUnit::Days, half_day_start, half_day_end)? {
+            LeaveCost::Days(amount) => Ok(amount),
+            LeaveCost::Minutes(_) => Err(DomainError::InvalidAmount("a day count came back in minutes".into())),
         }
-        let mut amount = LeaveAmount::days(whole);
-        if range.start() == range.end() {
-            if half_day_start || half_day_end {
-                amount = LeaveAmount::HALF_DAY;
-            }
-            return Ok(amount);
-        }
-        if half_day_start && self.is_working_day(range.start()) {
-            amount = amount - LeaveAmount::HALF_DAY;
-        }
-        if half_day_end && self.is_working_day(range.end()) {
-            amount = amount - LeaveAmount::HALF_DAY;
-        }
-        Ok(amount)
     }
 }
 

@@ -12,6 +12,10 @@ pub enum DomainError {
     NoWorkingDays { start: String, end: String },
     #[error("a request must lie within one leave year; split it at the turn of the year ({start}..{end})")]
     SpansLeaveYears { start: String, end: String },
+    #[error("the leave year's first month is {0}; use 1 (January) to 12 (December)")]
+    InvalidLeaveYearStart(u32),
+    #[error("{0}")]
+    InvalidSchedule(String),
     #[error("the request overlaps your {status} request #{id} ({start}..{end})")]
     Overlap { id: i64, status: String, start: String, end: String },
     #[error("the request needs {requested} days of '{leave_type}' but only {available} are available in {year}")]
@@ -65,6 +69,8 @@ impl DomainError {
             DomainError::EndBeforeStart { .. } => "end_before_start",
             DomainError::NoWorkingDays { .. } => "no_working_days",
             DomainError::SpansLeaveYears { .. } => "spans_leave_years",
+            DomainError::InvalidLeaveYearStart(_) => "invalid_leave_year_start",
+            DomainError::InvalidSchedule(_) => "invalid_schedule",
             DomainError::Overlap { .. } => "overlapping_request",
             DomainError::InsufficientBalance { .. } => "insufficient_balance",
             DomainError::UnknownLeaveType(_) => "unknown_leave_type",

@@ -1,5 +1,5 @@
-//! The LMS domain: people, leave types, requests, work calendars, balances
-//! and the request state machine.
+//! The LMS domain: people, leave types, requests, work calendars, working
+//! schedules, leave years, balances and the request state machine.
 //!
 //! This crate is pure: no IO, no async, no SQL, no HTTP. Every rule of the
 //! leave workflow lives here as plain functions over plain values so that it
@@ -13,9 +13,11 @@ pub mod email;
 pub mod error;
 pub mod language;
 pub mod leave_type;
+pub mod leave_year;
 pub mod policy;
 pub mod request;
 pub mod role;
+pub mod schedule;
 pub mod text;
 
 pub use amount::LeaveAmount;
@@ -25,9 +27,11 @@ pub use email::Email;
 pub use error::DomainError;
 pub use language::Language;
 pub use leave_type::{Colour, LeaveTypeCode};
+pub use leave_year::LeaveYearStart;
 pub use policy::{Actor, RequestAccess};
 pub use request::{Comment, LeaveStatus, NewRequest, RequestAction, MAX_COMMENT_CHARS, MAX_REASON_CHARS};
 pub use role::Role;
+pub use schedule::{Counter, LeaveCost, LeaveUnit, ScheduleHistory, WorkingSchedule};
 
 /// The product version, shown by health, status, metrics and the UI.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
