@@ -10,6 +10,7 @@ pub mod amount;
 pub mod balance;
 pub mod calendar;
 pub mod email;
+pub mod entitlement;
 pub mod error;
 pub mod language;
 pub mod leave_type;
