@@ -7,6 +7,7 @@
 //! stored or how they reach a user.
 
 pub mod amount;
+pub mod approval;
 pub mod balance;
 pub mod calendar;
 pub mod email;
