@@ -308,6 +308,7 @@ fn injected_error_rate_rolls_back_automatically_with_a_measured_time() {
             "--quiet",
             "--inject-failure",
             "error-rate=5%",
+            "--client-view",
             "--out",
         ])
         .arg(&out)
@@ -324,6 +325,8 @@ fn injected_error_rate_rolls_back_automatically_with_a_measured_time() {
     assert!(rb["to_blue_ms"].is_i64(), "{rb}");
     assert!(rb["migrations_note"].as_str().unwrap_or("").contains("not reversed"));
     assert!(r["figures"]["rollback_trigger_to_proxy_ms"].is_i64());
+    // Asked for: a client through the public URL saw blue after the trigger.
+    assert!(r["figures"]["rollback_trigger_to_client_blue_ms"].is_i64(), "{}", r["figures"]);
     // Traffic never reached 100%.
     assert_eq!(r["steps"][13]["status"], "not reached");
     assert_eq!(r["success_criteria"][4]["met"], false);

@@ -4,8 +4,9 @@
 //! in front (in-process, 100% blue, optionally with a fault injected on
 //! green; or, with `--traffic haproxy|nginx`, that real engine with a real
 //! Prometheus for the gates and the fault injected by green itself), the
-//! LMS load mix at a steady rate for the whole run, and a client asking
-//! which slot answers every 10 ms ([`client_view`]); then runs
+//! LMS load mix at a steady rate for the whole run, and — through a real
+//! engine, or when asked — a client asking which slot answers every 10 ms
+//! ([`client_view`]); then runs
 //! the plan through the same [`Runner`] as a real cutover and writes the
 //! report with the rehearsal's figures. Everything it started is stopped at
 //! the end (green included: a rehearsal leaves nothing running).
@@ -106,6 +107,10 @@ pub struct RehearseOptions {
     pub inject: Option<Fault>,
     /// The engine in front of blue and green.
     pub traffic: TrafficEngine,
+    /// Watch which slot answers through the public URL (always through a
+    /// real engine; with the built-in proxy its window then counts these
+    /// 100 requests/s too).
+    pub client_view: bool,
     /// Print nothing while running.
     pub quiet: bool,
     /// Crash-test hook passed to the runner.
@@ -225,7 +230,10 @@ pub async fn rehearse(opts: RehearseOptions) -> Result<Outcome> {
             load::Load::start(&resolved.traffic.public_url, opts.rate, opts.write_ratio).await
         };
         let load = Arc::new(signals.unless_signalled(staging, &dir.root.display().to_string()).await?);
-        let client_view = client_view::ClientView::start(&resolved.traffic.public_url);
+        // Its /api/health requests are left out by the Prometheus queries,
+        // but the built-in proxy's window counts them: there it is asked for.
+        let client_view = (opts.client_view || opts.traffic != TrafficEngine::LmsProxy)
+            .then(|| client_view::ClientView::start(&resolved.traffic.public_url));
         let l2 = load.clone();
         let extra: Extra = Arc::new(move || l2.line());
         let observer: Arc<dyn Observer> =
@@ -240,7 +248,7 @@ pub async fn rehearse(opts: RehearseOptions) -> Result<Outcome> {
             RunOptions { interactive: false, operator: None, stall_at: opts.stall_at.clone() },
         )?;
         let verdict = runner.run().await;
-        let answers = client_view.stop();
+        let answers = client_view.map(client_view::ClientView::stop).unwrap_or_default();
         let verdict = verdict?;
         let samples = load.samples();
         let load = load.stop();

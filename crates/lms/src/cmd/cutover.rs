@@ -100,6 +100,11 @@ pub enum Action {
         /// real haproxy or nginx with a real Prometheus for the gates.
         #[arg(long, default_value = "lms-proxy", value_parser = traffic_engine)]
         traffic: lms_cutover::rehearse::TrafficEngine,
+        /// Ask /api/health through the public URL every 10 ms and report the
+        /// rollback as a client sees it (always on through haproxy or nginx;
+        /// with lms-proxy these requests count in the proxy's window).
+        #[arg(long)]
+        client_view: bool,
         /// Print only the verdict.
         #[arg(long)]
         quiet: bool,
@@ -364,6 +369,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
             inject_failure,
             quiet,
             traffic,
+            client_view,
         } => {
             let plan = match plan {
                 Some(p) => Some((
@@ -383,6 +389,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
                 maintenance,
                 inject,
                 traffic,
+                client_view,
                 quiet,
                 stall_at: stall_at(),
             })
