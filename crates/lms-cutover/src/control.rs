@@ -239,7 +239,11 @@ pub fn open_evidence(dir: &RunDir, n: u32) -> Result<(u32, usize)> {
     let plan = crate::plan::load(dir.plan())?;
     let state = crate::journal::read(dir.journal())?.state();
     let engine = Engine::new(plan);
-    match engine.next(&state, Utc::now()) {
+    // The step's own action: a status update going out first leaves the
+    // checkpoint open.
+    let now = Utc::now();
+    let action = engine.step_action_now(&state, now).unwrap_or_else(|| engine.next(&state, now));
+    match action {
         Action::AwaitCheckpoint { prompt, .. } if prompt.checkpoint == n => Ok((prompt.round, prompt.samples)),
         Action::Monitor { purpose: crate::engine::WindowPurpose::Hold { checkpoint, round }, .. }
             if checkpoint == n =>

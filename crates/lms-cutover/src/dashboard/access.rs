@@ -16,8 +16,14 @@ use crate::error::Result;
 use crate::runner::context::RunDir;
 use crate::runner::grants::{self, Grant};
 
-/// The cookie that carries the token for the page.
-pub const COOKIE_NAME: &str = "lms_warroom";
+/// The cookie that carries the token for the page: one per run, since a
+/// browser keeps cookies per host whatever the port (two war rooms on one
+/// machine must not sign each other out).
+pub fn cookie_name(dir: &RunDir) -> String {
+    let id: String =
+        dir.run_id().chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    format!("lms_warroom_{id}")
+}
 
 /// Who is looking.
 #[derive(Debug, Clone)]
@@ -48,7 +54,7 @@ impl Seen {
 }
 
 /// The token in the request: the bearer header first, then the cookie.
-pub fn presented(headers: &HeaderMap) -> Option<String> {
+pub fn presented(dir: &RunDir, headers: &HeaderMap) -> Option<String> {
     let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -58,13 +64,14 @@ pub fn presented(headers: &HeaderMap) -> Option<String> {
     if let Some(t) = bearer {
         return Some(t.to_string());
     }
+    let name = cookie_name(dir);
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.trim().to_string())
         .filter(|t| !t.is_empty())
 }
@@ -74,7 +81,7 @@ pub fn identify(dir: &RunDir, headers: &HeaderMap) -> Result<Seen> {
     if grants::load(dir)?.is_empty() {
         return Ok(Seen::Open);
     }
-    let Some(token) = presented(headers) else { return Ok(Seen::NoCredential) };
+    let Some(token) = presented(dir, headers) else { return Ok(Seen::NoCredential) };
     Ok(match grants::holder(dir, &token)? {
         Some(g) => Seen::Person(g, token),
         None => Seen::NotIssued,
@@ -82,11 +89,11 @@ pub fn identify(dir: &RunDir, headers: &HeaderMap) -> Result<Seen> {
 }
 
 /// The `Set-Cookie` value that signs the page in with `token`.
-pub fn sign_in_cookie(token: &str) -> String {
-    format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict")
+pub fn sign_in_cookie(dir: &RunDir, token: &str) -> String {
+    format!("{}={token}; Path=/; HttpOnly; SameSite=Strict", cookie_name(dir))
 }
 
 /// The `Set-Cookie` value that signs the page out.
-pub fn sign_out_cookie() -> String {
-    format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+pub fn sign_out_cookie(dir: &RunDir) -> String {
+    format!("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", cookie_name(dir))
 }

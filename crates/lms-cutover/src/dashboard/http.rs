@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, ORIGIN, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -71,7 +71,7 @@ pub fn router(app: App) -> Router {
         .route("/api/session", post(sign_in).delete(sign_out))
         .route("/api/decide", post(decide))
         .route("/api/rollback", post(rollback))
-        .fallback(|| async { refused(StatusCode::NOT_FOUND, "no such page: the war room is at /") })
+        .fallback(|| async { refused(StatusCode::NOT_FOUND, "no such page: the war room is at /").into_response() })
         .layer(DefaultBodyLimit::max(16 * 1024))
         .layer(middleware::from_fn(headers))
         .with_state(app)
@@ -98,22 +98,38 @@ async fn index() -> Response {
 }
 
 /// A refusal: `{"error": message}` with its status.
-fn refused(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    message: String,
 }
 
-/// The refusal for an error of a use case.
-fn from_error(e: CutoverError) -> Response {
-    match e {
-        CutoverError::DecisionRefused(m) => refused(StatusCode::CONFLICT, m),
-        e @ CutoverError::InvalidValue { .. } => refused(StatusCode::BAD_REQUEST, e.to_string()),
-        e => refused(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": self.message }))).into_response()
     }
 }
 
+fn refused(status: StatusCode, message: impl Into<String>) -> Refusal {
+    Refusal { status, message: message.into() }
+}
+
+/// The refusal for an error of a use case.
+impl From<CutoverError> for Refusal {
+    fn from(e: CutoverError) -> Self {
+        match e {
+            CutoverError::DecisionRefused(m) => refused(StatusCode::CONFLICT, m),
+            e @ CutoverError::InvalidValue { .. } => refused(StatusCode::BAD_REQUEST, e.to_string()),
+            e => refused(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        }
+    }
+}
+
+type Answer = Result<Response, Refusal>;
+
 /// Who is looking, or the 401 that says how to sign in.
-fn watcher(app: &App, headers: &HeaderMap) -> Result<Seen, Response> {
-    let seen = access::identify(&app.dir, headers).map_err(from_error)?;
+fn watcher(app: &App, headers: &HeaderMap) -> Result<Seen, Refusal> {
+    let seen = access::identify(&app.dir, headers)?;
     match seen {
         Seen::NoCredential => Err(refused(
             StatusCode::UNAUTHORIZED,
@@ -131,7 +147,7 @@ fn watcher(app: &App, headers: &HeaderMap) -> Result<Seen, Response> {
 /// A person asking to act: a credential whose role may `what` (else 401
 /// or 403), a JSON body from this site, a dashboard that hands requests
 /// to a controller (else 409).
-fn actor(app: &App, headers: &HeaderMap, what: Permission) -> Result<Seen, Response> {
+fn actor(app: &App, headers: &HeaderMap, what: Permission) -> Result<Seen, Refusal> {
     let json = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -142,12 +158,11 @@ fn actor(app: &App, headers: &HeaderMap, what: Permission) -> Result<Seen, Respo
             "send the request as JSON (Content-Type: application/json)",
         ));
     }
-    if let (Some(origin), Some(host)) = (headers.get(ORIGIN), headers.get(HOST)) {
-        let origin = origin.to_str().unwrap_or("");
-        let same = origin.split_once("://").is_some_and(|(_, authority)| Some(authority) == host.to_str().ok());
-        if !same {
-            return Err(refused(StatusCode::FORBIDDEN, "a request from another site is refused"));
-        }
+    // What the browser says of the page that sent it (the LMS's own
+    // cross-site guard reads the same header): only this origin acts.
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()).unwrap_or("none");
+    if !matches!(site, "same-origin" | "none") {
+        return Err(refused(StatusCode::FORBIDDEN, "a request from another site is refused: nothing was done"));
     }
     let seen = watcher(app, headers)?;
     if let Seen::Person(g, token) = &seen {
@@ -177,12 +192,12 @@ fn actor(app: &App, headers: &HeaderMap, what: Permission) -> Result<Seen, Respo
 }
 
 /// Parses a JSON body, or the 400 that says what is wrong with it.
-fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, Response> {
+fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, Refusal> {
     serde_json::from_slice(bytes).map_err(|e| refused(StatusCode::BAD_REQUEST, format!("the request body: {e}")))
 }
 
 /// The name of someone deciding on a run without credentials.
-fn name_of(seen: &Seen, by: Option<String>) -> Result<Option<String>, Response> {
+fn name_of(seen: &Seen, by: Option<String>) -> Result<Option<String>, Refusal> {
     match seen {
         Seen::Open => match by.map(|b| b.trim().to_string()).filter(|b| !b.is_empty()) {
             Some(b) => Ok(Some(b)),
@@ -195,11 +210,8 @@ fn name_of(seen: &Seen, by: Option<String>) -> Result<Option<String>, Response> 
     }
 }
 
-async fn me(State(app): State<App>, headers: HeaderMap) -> Response {
-    let seen = match access::identify(&app.dir, &headers) {
-        Ok(s) => s,
-        Err(e) => return from_error(e),
-    };
+async fn me(State(app): State<App>, headers: HeaderMap) -> Answer {
+    let seen = access::identify(&app.dir, &headers)?;
     let may = |what| match &seen {
         Seen::Open => true,
         Seen::Person(_, t) => grants::authorize(&app.dir, Some(t), None, what).is_ok(),
@@ -209,7 +221,7 @@ async fn me(State(app): State<App>, headers: HeaderMap) -> Response {
         Seen::Person(g, _) => (Some(g.name.clone()), Some(g.role.clone())),
         _ => (None, None),
     };
-    Json(json!({
+    Ok(Json(json!({
         "credentials": !matches!(seen, Seen::Open),
         "signed_in": matches!(seen, Seen::Person(..)),
         "name": name,
@@ -221,21 +233,17 @@ async fn me(State(app): State<App>, headers: HeaderMap) -> Response {
         "controls": app.controls,
         "needed_role": RELEASE_COMMANDER,
     }))
-    .into_response()
+    .into_response())
 }
 
-async fn state(State(app): State<App>, headers: HeaderMap) -> Response {
-    if let Err(r) = watcher(&app, &headers) {
-        return r;
-    }
+async fn state(State(app): State<App>, headers: HeaderMap) -> Answer {
+    watcher(&app, &headers)?;
     let json = app.snapshots.borrow().json.clone();
-    ([(CONTENT_TYPE, "application/json")], json.to_string()).into_response()
+    Ok(([(CONTENT_TYPE, "application/json")], json.to_string()).into_response())
 }
 
-async fn events(State(app): State<App>, headers: HeaderMap) -> Response {
-    if let Err(r) = watcher(&app, &headers) {
-        return r;
-    }
+async fn events(State(app): State<App>, headers: HeaderMap) -> Answer {
+    watcher(&app, &headers)?;
     let rx = app.snapshots.clone();
     let stream = futures::stream::unfold((rx, true), |(mut rx, first)| async move {
         if !first && rx.changed().await.is_err() {
@@ -245,7 +253,9 @@ async fn events(State(app): State<App>, headers: HeaderMap) -> Response {
         let event = Event::default().event("state").data(json.as_ref());
         Some((Ok::<_, Infallible>(event), (rx, false)))
     });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive")).into_response()
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive"))
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -253,47 +263,36 @@ struct SignIn {
     token: String,
 }
 
-async fn sign_in(State(app): State<App>, headers: HeaderMap, bytes: Bytes) -> Response {
+async fn sign_in(State(app): State<App>, headers: HeaderMap, bytes: Bytes) -> Answer {
     let json =
         headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
     if !json {
-        return refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the credential as JSON: {\"token\": \"…\"}");
+        return Err(refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the credential as JSON: {\"token\": \"…\"}"));
     }
-    let s: SignIn = match body(&bytes) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    match grants::load(&app.dir) {
-        Ok(g) if g.is_empty() => {
-            return refused(
-                StatusCode::BAD_REQUEST,
-                "this run has no per-person credentials: anyone who reaches this address watches, and deciding takes your name",
-            )
-        }
-        Ok(_) => {}
-        Err(e) => return from_error(e),
+    let s: SignIn = body(&bytes)?;
+    if grants::load(&app.dir)?.is_empty() {
+        return Err(refused(
+            StatusCode::BAD_REQUEST,
+            "this run has no per-person credentials: anyone who reaches this address watches, and deciding takes your name",
+        ));
     }
     let token = s.token.trim();
-    match grants::holder(&app.dir, token) {
-        Ok(Some(g)) => match HeaderValue::from_str(&access::sign_in_cookie(token)) {
-            Ok(cookie) => {
-                let mut res = Json(json!({ "name": g.name, "role": g.role })).into_response();
-                res.headers_mut().insert(SET_COOKIE, cookie);
-                res
-            }
-            Err(_) => refused(StatusCode::UNAUTHORIZED, "that credential is not one issued for this run"),
-        },
-        Ok(None) => refused(
+    let not_issued = || {
+        refused(
             StatusCode::UNAUTHORIZED,
             "that credential is not one issued for this run: ask the release commander for yours (`lms cutover grant`)",
-        ),
-        Err(e) => from_error(e),
-    }
+        )
+    };
+    let Some(g) = grants::holder(&app.dir, token)? else { return Err(not_issued()) };
+    let cookie = HeaderValue::from_str(&access::sign_in_cookie(&app.dir, token)).map_err(|_| not_issued())?;
+    let mut res = Json(json!({ "name": g.name, "role": g.role })).into_response();
+    res.headers_mut().insert(SET_COOKIE, cookie);
+    Ok(res)
 }
 
-async fn sign_out() -> Response {
+async fn sign_out(State(app): State<App>) -> Response {
     let mut res = StatusCode::NO_CONTENT.into_response();
-    if let Ok(cookie) = HeaderValue::from_str(&access::sign_out_cookie()) {
+    if let Ok(cookie) = HeaderValue::from_str(&access::sign_out_cookie(&app.dir)) {
         res.headers_mut().insert(SET_COOKIE, cookie);
     }
     res
@@ -313,37 +312,25 @@ struct DecideBody {
     by: Option<String>,
 }
 
-async fn decide(State(app): State<App>, headers: HeaderMap, bytes: Bytes) -> Response {
-    let seen = match actor(&app, &headers, Permission::Decide) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let b: DecideBody = match body(&bytes) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let decision: Decision = match b.decision.parse() {
-        Ok(d) => d,
-        Err(e) => return refused(StatusCode::BAD_REQUEST, e.to_string()),
-    };
-    let by = match name_of(&seen, b.by) {
-        Ok(by) => by,
-        Err(r) => return r,
-    };
+async fn decide(State(app): State<App>, headers: HeaderMap, bytes: Bytes) -> Answer {
+    let seen = actor(&app, &headers, Permission::Decide)?;
+    let b: DecideBody = body(&bytes)?;
+    let decision: Decision =
+        b.decision.parse().map_err(|e: CutoverError| refused(StatusCode::BAD_REQUEST, e.to_string()))?;
     let request = DecideRequest {
         checkpoint: b.checkpoint,
         decision,
-        by,
+        by: name_of(&seen, b.by)?,
         token: seen.token().map(str::to_string),
         note: b.note,
         override_reason: b.override_reason,
         evidence: b.evidence.filter(|e| !e.trim().is_empty()),
     };
-    match control::decide(&app.dir, request).await {
-        Ok(a) if a.accepted => Json(json!({ "accepted": true, "message": a.message })).into_response(),
-        Ok(a) => refused(StatusCode::CONFLICT, a.message),
-        Err(e) => from_error(e),
+    let a = control::decide(&app.dir, request).await?;
+    if !a.accepted {
+        return Err(refused(StatusCode::CONFLICT, a.message));
     }
+    Ok(Json(json!({ "accepted": true, "message": a.message })).into_response())
 }
 
 #[derive(Deserialize)]
@@ -353,52 +340,48 @@ struct RollbackBody {
     by: Option<String>,
 }
 
-async fn rollback(State(app): State<App>, headers: HeaderMap, bytes: Bytes) -> Response {
-    let seen = match actor(&app, &headers, Permission::Rollback) {
-        Ok(s) => s,
-        Err(r) => return r,
+async fn rollback(State(app): State<App>, headers: HeaderMap, bytes: Bytes) -> Answer {
+    let seen = actor(&app, &headers, Permission::Rollback)?;
+    let b: RollbackBody = body(&bytes)?;
+    let by = name_of(&seen, b.by)?;
+    let message = match control::ask_rollback(&app.dir, seen.token(), by.as_deref(), &b.reason).await? {
+        RollbackAsked::Requested(message) => message,
+        RollbackAsked::AlreadyOver(v) => {
+            return Ok(Json(json!({
+                "accepted": true,
+                "on_blue": true,
+                "message": format!(
+                    "{}; nothing to do: all traffic is already on blue",
+                    crate::runner::console::verdict_line(&v)
+                ),
+            }))
+            .into_response())
+        }
     };
-    let b: RollbackBody = match body(&bytes) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let by = match name_of(&seen, b.by) {
-        Ok(by) => by,
-        Err(r) => return r,
-    };
-    match control::ask_rollback(&app.dir, seen.token(), by.as_deref(), &b.reason).await {
-        // The controller acts on it first; answer once all traffic is on blue.
-        Ok(RollbackAsked::Requested(message)) => match tokio::time::timeout(ON_BLUE_WAIT, control::wait_on_blue(&app.dir)).await {
-            Ok(Ok(r)) => {
-                let ms = r.on_blue_at.map(|t| (t - r.triggered_at).num_milliseconds());
-                Json(json!({
-                    "accepted": true,
-                    "on_blue": true,
-                    "to_blue_ms": ms,
-                    "message": format!(
-                        "ROLLED BACK — all traffic on blue {} ms after the request; the controller verifies blue and writes the report",
-                        ms.unwrap_or(0)
-                    ),
-                }))
-                .into_response()
-            }
-            Ok(Err(e)) => from_error(e),
-            Err(_) => (
-                StatusCode::ACCEPTED,
-                Json(json!({
-                    "accepted": true,
-                    "on_blue": false,
-                    "message": format!("{message}; traffic is not all on blue yet: the page shows the rollback's progress"),
-                })),
-            )
-                .into_response(),
-        },
-        Ok(RollbackAsked::AlreadyOver(v)) => Json(json!({
-            "accepted": true,
-            "on_blue": true,
-            "message": format!("{}; nothing to do: all traffic is already on blue", crate::runner::console::verdict_line(&v)),
-        }))
-        .into_response(),
-        Err(e) => from_error(e),
+    // The controller acts on it first; answer once all traffic is on blue.
+    match tokio::time::timeout(ON_BLUE_WAIT, control::wait_on_blue(&app.dir)).await {
+        Ok(on_blue) => {
+            let r = on_blue?;
+            let ms = r.on_blue_at.map(|t| (t - r.triggered_at).num_milliseconds());
+            Ok(Json(json!({
+                "accepted": true,
+                "on_blue": true,
+                "to_blue_ms": ms,
+                "message": format!(
+                    "ROLLED BACK — all traffic on blue {} ms after the request; the controller verifies blue and writes the report",
+                    ms.unwrap_or(0)
+                ),
+            }))
+            .into_response())
+        }
+        Err(_) => Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({
+                "accepted": true,
+                "on_blue": false,
+                "message": format!("{message}; traffic is not all on blue yet: the page shows the rollback's progress"),
+            })),
+        )
+            .into_response()),
     }
 }

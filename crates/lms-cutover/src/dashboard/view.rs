@@ -16,7 +16,7 @@ use crate::engine::checkpoint::evidence_id;
 use crate::engine::{Action, Engine, WindowPurpose};
 use crate::error::Result;
 use crate::report::model::{GateSeries, RollbackRow, StepRow};
-use crate::runner::context::{controller_running, RunDir};
+use crate::runner::context::RunDir;
 use crate::units::Weights;
 
 /// The whole page's data at one moment.
@@ -181,8 +181,9 @@ pub struct DecisionEntry {
 }
 
 /// The snapshot of the run in `dir` now; `controls` says whether this
-/// dashboard may hand requests to the controller.
-pub fn build(dir: &RunDir, controls: bool) -> Result<Snapshot> {
+/// dashboard may hand requests to the controller, `controller` whether
+/// one runs.
+pub fn build(dir: &RunDir, controls: bool, controller: bool) -> Result<Snapshot> {
     let now = Utc::now();
     if !dir.journal().exists() || !dir.plan().exists() {
         return Ok(waiting(dir, controls, now));
@@ -192,11 +193,12 @@ pub fn build(dir: &RunDir, controls: bool) -> Result<Snapshot> {
     let state = contents.state();
     let report = crate::report::build(&plan, &dir.root.display().to_string(), &contents.records, None);
     let engine = Engine::new(plan);
-    let controller = controller_running(dir);
     let current_step = if state.verdict.is_some() { None } else { engine.current_step(&state).map(|s| s.n) };
     let (mut checkpoint, mut holding) = (None, None);
     if state.verdict.is_none() {
-        match engine.next(&state, now) {
+        // The step's own action: a status update or an alert going out
+        // first leaves the checkpoint open.
+        match engine.step_action_now(&state, now).unwrap_or_else(|| engine.next(&state, now)) {
             Action::AwaitCheckpoint { prompt, decide_by, auto, .. } => {
                 checkpoint = Some(OpenCheckpoint {
                     n: prompt.checkpoint,

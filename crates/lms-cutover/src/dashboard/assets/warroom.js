@@ -211,7 +211,10 @@
     ev.preventDefault();
     const c = snap && snap.checkpoint;
     const button = ev.submitter;
-    if (!c || !button) return;
+    if (!c || !button) {
+      $('decide-result').textContent = 'No checkpoint is open now: nothing was sent.';
+      return;
+    }
     const body = {
       checkpoint: c.n,
       decision: button.value,
