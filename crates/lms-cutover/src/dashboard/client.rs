@@ -44,20 +44,20 @@ fn endpoint(base: &str, path: &str) -> String {
     format!("{}{path}", base.trim_end_matches('/'))
 }
 
-fn unreachable(base: &str, e: impl std::fmt::Display) -> CutoverError {
+fn not_reached(base: &str, e: impl std::fmt::Display) -> CutoverError {
     CutoverError::invalid("controller", format!("cannot reach the war room at {base}: {e}; nothing was done"))
 }
 
 async fn post(base: &str, path: &str, token: Option<&str>, body: Value) -> Result<Reply> {
     let client =
-        reqwest::Client::builder().timeout(Duration::from_secs(90)).build().map_err(|e| unreachable(base, e))?;
+        reqwest::Client::builder().timeout(Duration::from_secs(90)).build().map_err(|e| not_reached(base, e))?;
     let mut req = client.post(endpoint(base, path)).json(&body);
     if let Some(t) = token.filter(|t| !t.trim().is_empty()) {
         req = req.bearer_auth(t.trim());
     }
-    let res = req.send().await.map_err(|e| unreachable(base, e))?;
+    let res = req.send().await.map_err(|e| not_reached(base, e))?;
     let status = res.status().as_u16();
-    let text = res.text().await.map_err(|e| unreachable(base, e))?;
+    let text = res.text().await.map_err(|e| not_reached(base, e))?;
     let v: Value = serde_json::from_str(&text).unwrap_or_else(|_| json!({ "error": text }));
     let message = v["message"].as_str().or_else(|| v["error"].as_str()).unwrap_or_default().to_string();
     Ok(Reply {
@@ -85,14 +85,14 @@ pub async fn rollback(base: &str, token: Option<&str>, by: Option<&str>, reason:
         return Ok(reply);
     }
     let client =
-        reqwest::Client::builder().timeout(Duration::from_secs(10)).build().map_err(|e| unreachable(base, e))?;
+        reqwest::Client::builder().timeout(Duration::from_secs(10)).build().map_err(|e| not_reached(base, e))?;
     loop {
         let mut req = client.get(endpoint(base, "/api/state"));
         if let Some(t) = token {
             req = req.bearer_auth(t.trim());
         }
         let state: Value =
-            req.send().await.map_err(|e| unreachable(base, e))?.json().await.map_err(|e| unreachable(base, e))?;
+            req.send().await.map_err(|e| not_reached(base, e))?.json().await.map_err(|e| not_reached(base, e))?;
         if state["rollback"]["on_blue_at"].is_string() {
             let ms = state["rollback"]["to_blue_ms"].as_i64().unwrap_or(0);
             return Ok(Reply {

@@ -518,8 +518,9 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
                 stall_at: stall_at(),
             };
             eprintln!("run directory: {}", dir.root.display());
-            let runner = Runner::start(&text, &info, dir.clone(), blackout, Arc::new(Console::new(None)), opts)?;
+            // Bound first: an address in use stops here, before step 1.
             let _war_room = war_room(&dir, dashboard).await?;
+            let runner = Runner::start(&text, &info, dir.clone(), blackout, Arc::new(Console::new(None)), opts)?;
             ended(runner.run().await, &dir)
         }
         Action::Resume { run, by, no_prompt, dashboard } => {
@@ -529,8 +530,8 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
                 operator: by,
                 stall_at: stall_at(),
             };
-            let runner = Runner::resume(dir.clone(), Arc::new(Console::new(None)), opts)?;
             let _war_room = war_room(&dir, dashboard).await?;
+            let runner = Runner::resume(dir.clone(), Arc::new(Console::new(None)), opts)?;
             ended(runner.run().await, &dir)
         }
         Action::Dashboard { dir, at, listen } => {
