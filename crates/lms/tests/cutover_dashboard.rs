@@ -1,7 +1,8 @@
 //! The war room's page and its HTTP control API, through the real binary:
 //! `lms cutover run --dashboard ADDR` at checkpoint 1 serves the snapshot
 //! (as JSON and as server-sent events that follow the journal), open to
-//! anyone until the run has credentials, then only to their holders; a
+//! anyone until the run has credentials (a name decides), then only to
+//! their holders; a
 //! decision is taken with the release commander's credential, refused
 //! without one (401) and with an observer's (403); `lms cutover decide`
 //! and `rollback --controller URL` reach the same API from "another host"
@@ -152,6 +153,14 @@ fn the_war_room_follows_the_run_and_only_the_commander_decides_and_rolls_back() 
     let nameless = post_json(port, "/api/decide", None, r#"{"checkpoint":1,"decision":"hold"}"#);
     assert_eq!(nameless.status, 400, "{}", nameless.body);
     assert!(nameless.json()["error"].as_str().is_some_and(|e| e.contains("your name")), "{}", nameless.body);
+    let named =
+        post_json(port, "/api/decide", None, r#"{"checkpoint":1,"decision":"hold","by":"Pat Duty","note":"named"}"#);
+    assert_eq!(named.status, 200, "{}", named.body);
+    // The hold's extended monitoring (3 s compressed), then round 2.
+    wait_for("checkpoint 1 asking again, round 2", || {
+        let s = call(port, "GET", "/api/state", None, None).json();
+        s["checkpoint"]["n"] == 1 && s["checkpoint"]["round"] == 2
+    });
 
     // Credentials: from now on only their holders watch.
     let grant = |role: &str, name: &str| -> String {
@@ -194,13 +203,17 @@ fn the_war_room_follows_the_run_and_only_the_commander_decides_and_rolls_back() 
     assert_eq!(a.status, 400, "{}", a.body);
     let a = post_json(port, "/api/decide", Some(&commander), r#"{"checkpoint":1,"decision":"maybe"}"#);
     assert_eq!(a.status, 400, "{}", a.body);
-    assert!(!journal(&run).iter().any(|r| r["event"]["type"] == "decided"), "nothing refused was journaled");
+    assert_eq!(count_events(&journal(&run), "decided"), 1, "nothing refused was journaled");
 
     let a = post_json(port, "/api/decide", Some(&commander), hold);
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.json()["accepted"], true);
     let j = journal(&run);
-    let decided = j.iter().find(|r| r["event"]["type"] == "decided").expect("the decision is journaled");
+    let decisions: Vec<&Value> = j.iter().filter(|r| r["event"]["type"] == "decided").collect();
+    assert_eq!(decisions.len(), 2, "{decisions:?}");
+    assert_eq!(decisions[0]["event"]["record"]["by"], "Pat Duty", "a name decides on a run without credentials");
+    let decided = decisions[1];
+    assert_eq!(decided["event"]["record"]["round"], 2);
     assert_eq!(decided["event"]["record"]["by"], "Alex Doe (Release Commander)");
     assert_eq!(decided["event"]["record"]["decision"], "hold");
     assert_eq!(decided["event"]["record"]["note"], "from the war room");
