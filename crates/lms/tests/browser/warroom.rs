@@ -82,7 +82,11 @@ async fn the_war_room_follows_a_rehearsal_and_only_the_commander_decides_from_th
     assert_eq!(browser.count("#questions tbody tr").await, 4, "the checkpoint's questions");
     let evidence = browser.text("#checkpoint-meta").await;
     assert!(evidence.contains("Evidence 1.1."), "{evidence}");
-    assert_eq!(browser.count("#gates figure svg polyline").await, 5, "a chart per gate with values");
+    assert_eq!(browser.count("#gates figure svg").await, 5, "a chart per gate");
+    assert_eq!(browser.count("#gates figure svg line").await, 5, "each with its threshold");
+    // Values: green's CPU and memory always; the request figures once
+    // green has served enough requests in a sample.
+    assert!(browser.count("#gates figure svg polyline").await >= 2, "measured values drawn");
     assert!(browser.text("#timeline tr[aria-current=step]").await.contains("Checkpoint #1"), "the current step");
     assert!(browser.text("#weights").await.contains("green 10 %"), "{}", browser.text("#weights").await);
 

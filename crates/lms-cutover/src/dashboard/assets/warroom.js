@@ -203,7 +203,6 @@
       replace($('decide-buttons'), ...c.decisions.map((d) => el('button', {
         type: 'submit', name: 'decision', value: d.value, 'data-decision': d.value,
         class: d.value === 'rollback' ? 'danger' : d.forward ? 'forward' : null, text: d.label })));
-      $('decide-result').textContent = '';
     }
   }
 
@@ -230,7 +229,9 @@
     try {
       const r = await api('POST', '/api/decide', body);
       out.className = r.ok ? 'ok' : 'bad';
-      out.textContent = r.ok ? 'Accepted: ' + r.data.message : 'Refused (' + r.status + '): ' + (r.data.error || 'no reason given');
+      // Outside the checkpoint's panel: it stays when the checkpoint closes.
+      out.textContent = (r.ok ? 'Accepted: ' + r.data.message : 'Refused (' + r.status + '): ' + (r.data.error || 'no reason given')) +
+        ' (checkpoint ' + c.n + ', ' + hms(new Date().toISOString()) + ' UTC)';
       if (r.ok) {
         $('decide-note').value = '';
         $('decide-override').value = '';
