@@ -61,7 +61,9 @@ pub fn status(dir: &RunDir) -> Result<String> {
         if let Some(a) = &state.in_flight {
             o.push_str(&format!("in flight: {}\n", a.name()));
         }
-        if let Action::AwaitCheckpoint { prompt, .. } = engine.next(&state, Utc::now()) {
+        let now = Utc::now();
+        let action = engine.step_action_now(&state, now).unwrap_or_else(|| engine.next(&state, now));
+        if let Action::AwaitCheckpoint { prompt, .. } = action {
             o.push_str(&format!(
                 "open: {} (round {}) — evidence {} (decide with --evidence {})\n",
                 prompt.name,
