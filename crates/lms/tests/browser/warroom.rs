@@ -4,7 +4,8 @@
 //! (server-sent events, no reload), shows the open checkpoint with its
 //! questions and evidence, refuses an observer's decision with the reason,
 //! takes the release commander's, and rolls back from its button; it fits
-//! a phone's width and passes axe.
+//! a phone's width and passes axe. Then `lms cutover dashboard` shows the
+//! ended run read-only, with nothing to press.
 
 use crate::common;
 use crate::harness::Browser;
@@ -145,6 +146,30 @@ async fn the_war_room_follows_a_rehearsal_and_only_the_commander_decides_from_th
     let requested = j.iter().find(|r| r["event"]["type"] == "rollback_requested").expect("the rollback request");
     assert_eq!(requested["event"]["by"], "Alex Doe (Release Commander)");
     assert_eq!(requested["event"]["reason"], "drill from the war room");
+
+    // The controller is gone: the read-only war room shows how it ended,
+    // with nothing to press. The browser keeps the run's cookie for this
+    // host, so the commander is still signed in.
+    let ro_port = common::free_port();
+    let ro = common::lms()
+        .args(["cutover", "dashboard", "--run"])
+        .arg(&run)
+        .args(["--listen", &format!("127.0.0.1:{ro_port}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("lms cutover dashboard");
+    procs.0.push(ro);
+    common::wait_for("the read-only war room", || std::net::TcpStream::connect(("127.0.0.1", ro_port)).is_ok());
+    browser.goto_url(&format!("http://127.0.0.1:{ro_port}/")).await;
+    browser.wait_for_text("#verdict", "ROLLED BACK").await;
+    browser.wait_for_text("#controller", "Read-only").await;
+    assert!(browser.text("#who-text").await.contains("Alex Doe"), "signed in by the run's cookie");
+    assert!(!browser.exists("#rollback-open:not([hidden])").await, "no roll-back button on a read-only page");
+    assert!(!browser.exists("#checkpoint-panel:not([hidden])").await, "no checkpoint open");
+    browser.wait_for_text("#decisions", "PROCEED").await;
+    browser.assert_accessible("warroom-read-only").await;
     drop(procs);
     let _ = std::fs::remove_dir_all(&dir);
 }
