@@ -115,6 +115,7 @@ async fn a_read_only_war_room_follows_the_journal_and_refuses_to_act() {
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with("text/event-stream")));
+    assert_eq!(events.headers().get("x-accel-buffering").and_then(|v| v.to_str().ok()), Some("no"));
     let mut buffer = String::new();
     assert_eq!(next_state(&mut events, &mut buffer).await["records"], 1);
     journal.append(Utc::now(), Event::Resumed).expect("append");

@@ -253,9 +253,9 @@ async fn events(State(app): State<App>, headers: HeaderMap) -> Answer {
         let event = Event::default().event("state").data(json.as_ref());
         Some((Ok::<_, Infallible>(event), (rx, false)))
     });
-    Ok(Sse::new(stream)
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive"))
-        .into_response())
+    let sse = Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive"));
+    // A TLS proxy in front (nginx) passes each event on at once.
+    Ok(([("x-accel-buffering", "no")], sse).into_response())
 }
 
 #[derive(Deserialize)]
