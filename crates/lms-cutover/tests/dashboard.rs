@@ -145,7 +145,7 @@ async fn a_read_only_war_room_follows_the_journal_and_refuses_to_act() {
 
 #[tokio::test]
 async fn with_credentials_only_their_holders_watch_and_only_the_commander_may_act() {
-    let (dir, _journal) = run_without_controller("grants");
+    let (dir, mut journal) = run_without_controller("grants");
     let plan = lms_cutover::plan::parse(lms_cutover::rehearse::DEFAULT_PLAN).expect("plan");
     let (_, commander) = grants::issue(&dir, &plan, "release-commander", "Alex Doe").expect("grant");
     let (_, observer) = grants::issue(&dir, &plan, "DBA", "Sam Lee").expect("grant");
@@ -192,5 +192,23 @@ async fn with_credentials_only_their_holders_watch_and_only_the_commander_may_ac
     let other = pair.replacen("lms_warroom_", "lms_warroom_another-run", 1);
     let res = client().get(format!("{url}/api/state")).header("cookie", other).send().await.expect("GET");
     assert_eq!(res.status(), 401, "another run's cookie is not this one's");
+
+    // A credential taken away (its line removed) ends its open event stream.
+    let mut events = client().get(format!("{url}/api/events")).header("cookie", &pair).send().await.expect("events");
+    let mut buffer = String::new();
+    assert_eq!(next_state(&mut events, &mut buffer).await["records"], 1);
+    let kept: Vec<grants::Grant> =
+        grants::load(&dir).expect("grants").into_iter().filter(|g| g.name != "Sam Lee").collect();
+    std::fs::write(dir.root.join("grants.json"), serde_json::to_string(&kept).expect("json")).expect("write");
+    journal.append(Utc::now(), Event::Resumed).expect("append");
+    loop {
+        match tokio::time::timeout(WAIT, events.chunk()).await.expect("the stream ends in time") {
+            Ok(Some(chunk)) => buffer.push_str(&String::from_utf8_lossy(&chunk)),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    assert!(!buffer.contains("data:"), "no snapshot after the credential was taken away: {buffer}");
+    assert_eq!(get(&format!("{url}/api/state"), Some(&observer)).await.0, 401);
+    assert_eq!(get(&format!("{url}/api/state"), Some(&commander)).await.0, 200);
     let _ = std::fs::remove_dir_all(&dir.root);
 }

@@ -245,13 +245,22 @@ async fn state(State(app): State<App>, headers: HeaderMap) -> Answer {
 async fn events(State(app): State<App>, headers: HeaderMap) -> Answer {
     watcher(&app, &headers)?;
     let rx = app.snapshots.clone();
-    let stream = futures::stream::unfold((rx, true), |(mut rx, first)| async move {
-        if !first && rx.changed().await.is_err() {
-            return None;
+    let stream = futures::stream::unfold((rx, true), move |(mut rx, first)| {
+        let (dir, headers) = (app.dir.clone(), headers.clone());
+        async move {
+            if !first && rx.changed().await.is_err() {
+                return None;
+            }
+            // Checked again at every event: a credential removed from the
+            // run (or credentials issued to a run that had none) ends the
+            // stream; the page's reconnection then asks to sign in.
+            if !access::identify(&dir, &headers).is_ok_and(|seen| seen.may_watch()) {
+                return None;
+            }
+            let json = rx.borrow_and_update().json.clone();
+            let event = Event::default().event("state").data(json.as_ref());
+            Some((Ok::<_, Infallible>(event), (rx, false)))
         }
-        let json = rx.borrow_and_update().json.clone();
-        let event = Event::default().event("state").data(json.as_ref());
-        Some((Ok::<_, Infallible>(event), (rx, false)))
     });
     let sse = Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive"));
     // A TLS proxy in front (nginx) passes each event on at once.
