@@ -201,11 +201,8 @@ async fn with_credentials_only_their_holders_watch_and_only_the_commander_may_ac
         grants::load(&dir).expect("grants").into_iter().filter(|g| g.name != "Sam Lee").collect();
     std::fs::write(dir.root.join("grants.json"), serde_json::to_string(&kept).expect("json")).expect("write");
     journal.append(Utc::now(), Event::Resumed).expect("append");
-    loop {
-        match tokio::time::timeout(WAIT, events.chunk()).await.expect("the stream ends in time") {
-            Ok(Some(chunk)) => buffer.push_str(&String::from_utf8_lossy(&chunk)),
-            Ok(None) | Err(_) => break,
-        }
+    while let Ok(Some(chunk)) = tokio::time::timeout(WAIT, events.chunk()).await.expect("the stream ends in time") {
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
     }
     assert!(!buffer.contains("data:"), "no snapshot after the credential was taken away: {buffer}");
     assert_eq!(get(&format!("{url}/api/state"), Some(&observer)).await.0, 401);
