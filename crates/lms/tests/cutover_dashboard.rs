@@ -283,3 +283,47 @@ fn the_war_room_follows_the_run_and_only_the_commander_decides_and_rolls_back() 
     }
     assert_eq!(post_json(ro_port, "/api/decide", Some(&observer), hold).status, 403);
 }
+
+/// `resume --dashboard` serves the war room of a run picked up after its
+/// controller died; on a run without credentials `decide --controller`
+/// takes a name, and a rollback decided there ends the run rolled back.
+#[test]
+fn a_resumed_controller_serves_the_war_room_and_a_named_decision_rolls_back() {
+    let mut stage = Stage::new("war-room-resume", &manual_plan());
+    stage.run_to_checkpoint_1_and_kill();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut procs = Procs::default();
+    let run = stage.run.display().to_string();
+    let resumed = stage
+        .cutover(&["resume", &run, "--no-prompt", "--dashboard", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("resume");
+    procs.0.push(resumed);
+    wait_for("checkpoint 1 open in the resumed run's war room", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && {
+            let s = call(port, "GET", "/api/state", None, None).json();
+            s["checkpoint"]["n"] == 1 && s["controller"] == true
+        }
+    });
+    let o = stage
+        .cutover(&["decide", "--controller", &url, "--checkpoint", "1", "--decision", "rollback"])
+        .output()
+        .expect("decide --controller");
+    assert_eq!(o.status.code(), Some(3), "a name is needed: {}", text(&o));
+    assert!(text(&o).contains("your name"), "{}", text(&o));
+    let o = stage
+        .cutover(&["decide", "--controller", &url, "--checkpoint", "1", "--decision", "rollback"])
+        .args(["--by", "Pat Duty", "--note", "latency on green"])
+        .output()
+        .expect("decide --controller");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("ROLLBACK by Pat Duty"), "{}", text(&o));
+    assert_eq!(wait_exit(&mut procs.0[0], "the resumed controller"), Some(1), "rolled back");
+    assert_eq!(stage.weights(), Some((100, 0)));
+    let j = journal(&stage.run);
+    let decided = j.iter().find(|r| r["event"]["type"] == "decided").expect("journaled");
+    assert_eq!(decided["event"]["record"]["by"], "Pat Duty");
+}
