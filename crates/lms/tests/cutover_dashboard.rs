@@ -7,8 +7,9 @@
 //! without one (401) and with an observer's (403); `lms cutover decide`
 //! and `rollback --controller URL` reach the same API from "another host"
 //! with the local exit codes; `lms cutover dashboard --run DIR` serves the
-//! ended run read-only and refuses every request to act. Every wait polls
-//! with a deadline.
+//! ended run read-only and refuses every request to act; `resume
+//! --dashboard` serves a run picked up after its controller died. Every
+//! wait polls with a deadline.
 
 mod common;
 
