@@ -1,6 +1,8 @@
 //! Working with a run from outside its controller: find the latest run,
 //! describe where it stands (`status`), hand a request to its inbox and
-//! wait for the answer, stop green explicitly after a rollback.
+//! wait for the answer — a checkpoint decision ([`decide`]) or a rollback
+//! ([`ask_rollback`]), the same for the CLI and the war-room page —, stop
+//! green explicitly after a rollback.
 //!
 //! Reads the journal; never writes it (the controller is its single writer).
 
@@ -10,10 +12,16 @@ use std::time::Duration;
 use chrono::Utc;
 
 use crate::engine::{Action, Engine};
+use crate::engine::{DecisionInput, Verdict};
 use crate::error::{CutoverError, Result};
+use crate::plan::Decision;
 use crate::runner::console::{live_line, verdict_line};
 use crate::runner::context::{controller_running, RunDir, RunInfo};
+use crate::runner::grants::{self, Permission};
 use crate::runner::inbox::{self, Answer, Request};
+
+/// How long a person's request waits for the controller's answer.
+pub const ANSWER_WAIT: Duration = Duration::from_secs(30);
 
 /// The most recently modified run directory under `out`.
 pub fn latest_run(out: &Path) -> Result<PathBuf> {
@@ -53,7 +61,9 @@ pub fn status(dir: &RunDir) -> Result<String> {
         if let Some(a) = &state.in_flight {
             o.push_str(&format!("in flight: {}\n", a.name()));
         }
-        if let Action::AwaitCheckpoint { prompt, .. } = engine.next(&state, Utc::now()) {
+        let now = Utc::now();
+        let action = engine.step_action_now(&state, now).unwrap_or_else(|| engine.next(&state, now));
+        if let Action::AwaitCheckpoint { prompt, .. } = action {
             o.push_str(&format!(
                 "open: {} (round {}) — evidence {} (decide with --evidence {})\n",
                 prompt.name,
@@ -98,6 +108,128 @@ pub async fn submit(dir: &RunDir, request: &Request, timeout: Duration) -> Resul
     }
 }
 
+/// A person's checkpoint decision, as the CLI and the war-room page take it.
+#[derive(Debug, Clone)]
+pub struct DecideRequest {
+    /// Checkpoint number.
+    pub checkpoint: u32,
+    /// The decision.
+    pub decision: Decision,
+    /// Who, on a run without credentials.
+    pub by: Option<String>,
+    /// Their run credential, on a run with credentials.
+    pub token: Option<String>,
+    /// A note.
+    pub note: Option<String>,
+    /// Reason to go forward despite alerts or missing data.
+    pub override_reason: Option<String>,
+    /// The evidence decided on (`checkpoint.round.samples`); default: the
+    /// evidence at this moment.
+    pub evidence: Option<String>,
+}
+
+/// Refused at once when no controller runs the run: a request would only
+/// wait in the inbox and be applied later against newer evidence.
+pub fn require_controller(dir: &RunDir) -> Result<()> {
+    if controller_running(dir) {
+        return Ok(());
+    }
+    Err(CutoverError::DecisionRefused(format!(
+        "no controller is running {}: nothing was queued. Start one with `lms cutover resume {}` (it shows the open checkpoint) and decide there or again from here",
+        dir.root.display(),
+        dir.root.display()
+    )))
+}
+
+/// Hands a checkpoint decision to the run's controller and waits for its
+/// answer: checks who decides (the run's grants), that a controller runs,
+/// that the checkpoint is open and which evidence the decision was made on.
+/// The controller checks it all again before journaling it. An answer that
+/// is not `accepted` is the controller's refusal.
+pub async fn decide(dir: &RunDir, req: DecideRequest) -> Result<Answer> {
+    let by = grants::authorize(dir, req.token.as_deref(), req.by.as_deref(), Permission::Decide)?;
+    require_controller(dir)?;
+    let n = req.checkpoint;
+    let (round, samples) = open_evidence(dir, n)?;
+    let (round, samples_seen) = match req.evidence.as_deref().map(crate::engine::checkpoint::parse_evidence_id) {
+        Some(Ok((c, r, s))) if c == n => (r, s),
+        Some(Ok((c, _, _))) => {
+            return Err(CutoverError::invalid(
+                "evidence",
+                format!("evidence {c}.… is checkpoint {c}'s, not checkpoint {n}'s"),
+            ))
+        }
+        Some(Err(e)) => return Err(e),
+        None => (round, samples),
+    };
+    let input = DecisionInput {
+        checkpoint: n,
+        decision: req.decision,
+        by,
+        note: req.note.filter(|t| !t.trim().is_empty()),
+        override_reason: req.override_reason.filter(|t| !t.trim().is_empty()),
+        round: Some(round),
+        made_at: Some(Utc::now()),
+        samples_seen: Some(samples_seen),
+    };
+    answered(submit(dir, &Request::Decide { input, token: req.token }, ANSWER_WAIT).await?)
+}
+
+/// What asking for a rollback found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RollbackAsked {
+    /// The controller took the request; it sends all traffic to blue first.
+    Requested(String),
+    /// The run ended without green live: all traffic is on blue already.
+    AlreadyOver(Verdict),
+}
+
+/// Asks the run's controller to send all traffic back to blue. Refused for
+/// someone who may not, a run that went live (a rollback after go-live
+/// needs `lms cutover rollback --after-go-live` on the run's machine), and
+/// when no controller runs (`lms cutover rollback` on the run's machine
+/// becomes the controller for it).
+pub async fn ask_rollback(dir: &RunDir, token: Option<&str>, by: Option<&str>, reason: &str) -> Result<RollbackAsked> {
+    let by = grants::authorize(dir, token, by, Permission::Rollback)?;
+    if reason.trim().is_empty() {
+        return Err(CutoverError::invalid("rollback", "say why (a reason)"));
+    }
+    match verdict(dir)? {
+        Some(Verdict::GoLive) => {
+            return Err(CutoverError::DecisionRefused(
+                "the run went live: green serves all traffic and may have written data that blue must now read. Nothing was changed. \
+                 To roll back anyway, run `lms cutover rollback --after-go-live` on the run's machine"
+                    .into(),
+            ))
+        }
+        Some(v) => return Ok(RollbackAsked::AlreadyOver(v)),
+        None => {}
+    }
+    if !controller_running(dir) {
+        return Err(CutoverError::DecisionRefused(format!(
+            "no controller is running {}: nothing was queued. `lms cutover rollback --run {}` on the run's machine becomes the controller for the rollback",
+            dir.root.display(),
+            dir.root.display()
+        )));
+    }
+    let request = Request::Rollback { by, reason: reason.trim().to_string(), token: token.map(str::to_string) };
+    let answer = answered(submit(dir, &request, ANSWER_WAIT).await?)?;
+    if answer.accepted {
+        Ok(RollbackAsked::Requested(answer.message))
+    } else {
+        Err(CutoverError::DecisionRefused(answer.message))
+    }
+}
+
+fn answered(answer: Option<Answer>) -> Result<Answer> {
+    answer.ok_or_else(|| {
+        CutoverError::DecisionRefused(format!(
+            "the controller did not answer within {} s; the request was withdrawn (nothing was applied)",
+            ANSWER_WAIT.as_secs()
+        ))
+    })
+}
+
 /// The run's verdict, if it has one.
 pub fn verdict(dir: &RunDir) -> Result<Option<crate::engine::Verdict>> {
     Ok(crate::journal::read(dir.journal())?.state().verdict)
@@ -109,7 +241,11 @@ pub fn open_evidence(dir: &RunDir, n: u32) -> Result<(u32, usize)> {
     let plan = crate::plan::load(dir.plan())?;
     let state = crate::journal::read(dir.journal())?.state();
     let engine = Engine::new(plan);
-    match engine.next(&state, Utc::now()) {
+    // The step's own action: a status update going out first leaves the
+    // checkpoint open.
+    let now = Utc::now();
+    let action = engine.step_action_now(&state, now).unwrap_or_else(|| engine.next(&state, now));
+    match action {
         Action::AwaitCheckpoint { prompt, .. } if prompt.checkpoint == n => Ok((prompt.round, prompt.samples)),
         Action::Monitor { purpose: crate::engine::WindowPurpose::Hold { checkpoint, round }, .. }
             if checkpoint == n =>

@@ -19,6 +19,7 @@
 //! - [`engines`]: traffic drivers for production engines (HAProxy's
 //!   runtime API, nginx's upstream file and reload);
 //! - [`runner`]: the controller that journals, acts and waits;
+//! - [`dashboard`]: the war room's live page and its HTTP control API;
 //! - [`report`]: Markdown, JSON and HTML reports from the journal;
 //! - [`rehearse`]: the whole plan on one machine with time compressed.
 //!
@@ -28,6 +29,7 @@
 
 pub mod blackout;
 pub mod control;
+pub mod dashboard;
 pub mod drivers;
 pub mod engine;
 pub mod engines;

@@ -132,6 +132,28 @@ fn manual_checkpoint_waits_without_a_decision_and_keeps_sampling() {
     assert_eq!(sim.state.weights.green_weight().get(), 10);
 }
 
+/// While a status update goes out first, the checkpoint stays open to a
+/// person: what its step asks for is still the decision (the war room
+/// shows it, and a decision is taken), whatever comes next.
+#[test]
+fn a_checkpoint_stays_open_while_a_status_update_goes_out_first() {
+    let mut sim = Sim::new(phase29(), World::default());
+    sim.start();
+    sim.run_until(2000, |a| matches!(a, Action::AwaitCheckpoint { .. }));
+    sim.state.last_status_at = Some(sim.now - chrono::Duration::days(1));
+    assert!(
+        matches!(sim.engine.next(&sim.state, sim.now), Action::Notify { notice: Notice::Status { .. }, .. }),
+        "the status update is due first"
+    );
+    match sim.engine.step_action_now(&sim.state, sim.now) {
+        Some(Action::AwaitCheckpoint { prompt, auto: None, .. }) => assert_eq!(prompt.checkpoint, 1),
+        other => panic!("checkpoint 1 should still be open, got {other:?}"),
+    }
+    assert!(sim.engine.decide(&sim.state, &decision(1, Decision::Hold), sim.now).is_ok());
+    sim.state.rollback_requested = Some(("Release Commander".into(), "errors".into()));
+    assert!(sim.engine.step_action_now(&sim.state, sim.now).is_none(), "a rollback comes before any step");
+}
+
 #[test]
 fn hold_keeps_weights_extends_monitoring_then_proceeds() {
     let mut world = World::default();

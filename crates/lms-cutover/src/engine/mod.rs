@@ -126,6 +126,20 @@ impl Engine {
         }
     }
 
+    /// What the current timeline step asks for now, leaving aside what
+    /// the controller does first (a status update, an alert, re-asserted
+    /// weights): a checkpoint stays open to a person while its notices go
+    /// out. `None` once the run rolls back, aborts or has its verdict.
+    pub fn step_action_now(&self, state: &RunState, now: DateTime<Utc>) -> Option<Action> {
+        if state.verdict.is_some() || state.rollback.is_some() || state.rollback_requested.is_some() {
+            return None;
+        }
+        if self.abort_flow(state).is_some() {
+            return None;
+        }
+        self.current_step(state).map(|step| self.step_action(step, state, now))
+    }
+
     fn deploy_done(&self, state: &RunState) -> bool {
         self.plan.steps.iter().any(|s| matches!(s.action, StepAction::DeployGreen) && state.step_done(s.n))
     }

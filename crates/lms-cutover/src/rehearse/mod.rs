@@ -115,6 +115,8 @@ pub struct RehearseOptions {
     pub quiet: bool,
     /// Crash-test hook passed to the runner.
     pub stall_at: Option<String>,
+    /// Serve the war room's page on this address while the rehearsal runs.
+    pub dashboard: Option<std::net::SocketAddr>,
 }
 
 /// Rehearsal figures, written to `rehearsal.json` and into the report.
@@ -193,6 +195,14 @@ pub async fn rehearse(opts: RehearseOptions) -> Result<Outcome> {
     let root = std::fs::canonicalize(&dir.root)
         .map_err(|source| CutoverError::JournalIo { path: dir.root.clone(), source })?;
     let dir = RunDir::new(root);
+    let _dashboard = match opts.dashboard {
+        Some(addr) => {
+            let d = crate::dashboard::serve(dir.clone(), addr, crate::dashboard::Mode::Controller).await?;
+            eprintln!("war room: {}", d.url());
+            Some(d)
+        }
+        None => None,
+    };
 
     let ports = env::ports(opts.port_base)?;
     let exe = std::env::current_exe().map_err(|e| CutoverError::invalid("executable", e.to_string()))?;

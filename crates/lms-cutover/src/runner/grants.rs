@@ -128,6 +128,12 @@ fn save(dir: &RunDir, grants: &[Grant]) -> Result<()> {
     std::fs::rename(&tmp, &p).map_err(|e| io(&p, e))
 }
 
+/// The grant a token belongs to, if it is one issued for this run.
+pub fn holder(dir: &RunDir, token: &str) -> Result<Option<Grant>> {
+    let d = digest(token);
+    Ok(load(dir)?.into_iter().find(|g| g.token_sha256 == d))
+}
+
 /// Who is acting, as the journal records them: `Name (Role)` from a token
 /// when the run has grants, else `by` as given. Refused: a missing or
 /// unknown token, a `--by` that is not the token's holder, a role that may

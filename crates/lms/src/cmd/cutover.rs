@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use lms_cutover::engine::{DecisionInput, Verdict};
+use lms_cutover::engine::Verdict;
 use lms_cutover::plan::Decision;
 use lms_cutover::rehearse::{Fault, RehearseOptions};
 use lms_cutover::runner::console::{verdict_line, Console};
@@ -108,6 +109,9 @@ pub enum Action {
         /// Print only the verdict.
         #[arg(long)]
         quiet: bool,
+        /// Serve the war room's live page on this address (e.g. 127.0.0.1:8090).
+        #[arg(long, value_name = "ADDR")]
+        dashboard: Option<SocketAddr>,
     },
     /// Issue a per-person credential for a run, in one of the plan's roles (printed once; the run keeps only its hash).
     Grant {
@@ -158,6 +162,9 @@ pub enum Action {
         /// Do not read checkpoint decisions from the terminal.
         #[arg(long)]
         no_prompt: bool,
+        /// Serve the war room's live page on this address (loopback unless behind TLS).
+        #[arg(long, value_name = "ADDR")]
+        dashboard: Option<SocketAddr>,
     },
     /// Continue a run from its journal (after kill -9, a reboot, a stop).
     Resume {
@@ -169,6 +176,20 @@ pub enum Action {
         /// Do not read checkpoint decisions from the terminal.
         #[arg(long)]
         no_prompt: bool,
+        /// Serve the war room's live page on this address (loopback unless behind TLS).
+        #[arg(long, value_name = "ADDR")]
+        dashboard: Option<SocketAddr>,
+    },
+    /// Serve the war room's page of a run read-only from its journal (a run whose controller is gone, or to watch from elsewhere).
+    Dashboard {
+        /// The run directory.
+        #[arg(value_name = "RUN")]
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        at: RunRef,
+        /// Where to listen (loopback unless behind TLS).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8090")]
+        listen: SocketAddr,
     },
     /// Where a run stands.
     Status {
@@ -200,6 +221,9 @@ pub enum Action {
         /// (checkpoint.round.samples); default: the evidence at this moment.
         #[arg(long)]
         evidence: Option<String>,
+        /// Send it to the controller's war room at this URL (another host) instead of the local run directory.
+        #[arg(long, value_name = "URL")]
+        controller: Option<String>,
     },
     /// All traffic back to blue now. Works with the controller dead and
     /// from a fresh shell: everything it needs is in the run directory.
@@ -215,6 +239,9 @@ pub enum Action {
         /// have written data that blue must now read (blue must be healthy).
         #[arg(long)]
         after_go_live: bool,
+        /// Send it to the controller's war room at this URL (another host) instead of the local run directory.
+        #[arg(long, value_name = "URL", conflicts_with = "after_go_live")]
+        controller: Option<String>,
     },
     /// Confirm a manual step or a post-cutover checklist item.
     Confirm {
@@ -297,19 +324,6 @@ fn ended(result: lms_cutover::Result<Verdict>, dir: &RunDir) -> anyhow::Result<u
     }
 }
 
-/// Refuses at once when no controller runs the run (a request would only
-/// wait in the inbox and be applied later against newer evidence).
-fn require_controller(dir: &RunDir) -> anyhow::Result<()> {
-    if lms_cutover::runner::context::controller_running(dir) {
-        return Ok(());
-    }
-    bail!(
-        "no controller is running {}: nothing was queued. Start one with `lms cutover resume {}` (it shows the open checkpoint) and decide there or again from here",
-        dir.root.display(),
-        dir.root.display()
-    )
-}
-
 /// Who acts: their run credential, or a name on a run without credentials.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Who {
@@ -341,6 +355,17 @@ fn write_ratio(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Serves the war room beside the controller when asked, and says where.
+async fn war_room(dir: &RunDir, addr: Option<SocketAddr>) -> anyhow::Result<Option<lms_cutover::dashboard::Dashboard>> {
+    let Some(addr) = addr else { return Ok(None) };
+    let d = lms_cutover::dashboard::serve(dir.clone(), addr, lms_cutover::dashboard::Mode::Controller).await?;
+    eprintln!("war room: {}", d.url());
+    if !addr.ip().is_loopback() {
+        eprintln!("note: the war room listens beyond this machine: serve it behind TLS (credentials travel with every request)");
+    }
+    Ok(Some(d))
+}
+
 fn stall_at() -> Option<String> {
     std::env::var("LMS_CUTOVER_STALL_AT").ok().filter(|s| !s.is_empty())
 }
@@ -370,6 +395,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
             quiet,
             traffic,
             client_view,
+            dashboard,
         } => {
             let plan = match plan {
                 Some(p) => Some((
@@ -392,6 +418,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
                 client_view,
                 quiet,
                 stall_at: stall_at(),
+                dashboard,
             })
             .await;
             let outcome = match outcome {
@@ -464,7 +491,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
             print!("{}", needs::render(&plan.display().to_string(), &needs));
             Ok(if needs::missing(&needs).is_empty() { EXIT_GO_LIVE } else { EXIT_USAGE })
         }
-        Action::Run { plan, plan_flag, out, run_id, vars, by, override_blackout, reason, no_prompt } => {
+        Action::Run { plan, plan_flag, out, run_id, vars, by, override_blackout, reason, no_prompt, dashboard } => {
             let Some(plan) = plan.or(plan_flag) else { bail!("give the plan file: lms cutover run PLAN") };
             let text = std::fs::read_to_string(&plan).with_context(|| format!("reading {}", plan.display()))?;
             let parsed = lms_cutover::plan::parse(&text)?;
@@ -512,56 +539,85 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
                 stall_at: stall_at(),
             };
             eprintln!("run directory: {}", dir.root.display());
+            // Bound first: an address in use stops here, before step 1.
+            let _war_room = war_room(&dir, dashboard).await?;
             let runner = Runner::start(&text, &info, dir.clone(), blackout, Arc::new(Console::new(None)), opts)?;
             ended(runner.run().await, &dir)
         }
-        Action::Resume { run, by, no_prompt } => {
+        Action::Resume { run, by, no_prompt, dashboard } => {
             let dir = RunDir::new(run);
             let opts = RunOptions {
                 interactive: !no_prompt && std::io::stdin().is_terminal(),
                 operator: by,
                 stall_at: stall_at(),
             };
+            let _war_room = war_room(&dir, dashboard).await?;
             let runner = Runner::resume(dir.clone(), Arc::new(Console::new(None)), opts)?;
             ended(runner.run().await, &dir)
+        }
+        Action::Dashboard { dir, at, listen } => {
+            let dir = at.dir(dir)?;
+            let d = lms_cutover::dashboard::serve(dir.clone(), listen, lms_cutover::dashboard::Mode::ReadOnly).await?;
+            eprintln!("war room (read-only, from the journal of {}): {}", dir.root.display(), d.url());
+            if !listen.ip().is_loopback() {
+                eprintln!(
+                    "note: it listens beyond this machine: serve it behind TLS (credentials travel with every request)"
+                );
+            }
+            eprintln!("Ctrl-C stops it");
+            tokio::signal::ctrl_c().await?;
+            Ok(EXIT_GO_LIVE)
         }
         Action::Status { dir, at } => {
             print!("{}", lms_cutover::control::status(&at.dir(dir)?)?);
             Ok(EXIT_GO_LIVE)
         }
-        Action::Decide { at, checkpoint, decision, who, note, override_reason, evidence } => {
+        Action::Decide { at, checkpoint, decision, who, note, override_reason, evidence, controller } => {
+            if let Some(url) = controller {
+                let d = lms_cutover::dashboard::client::Decide {
+                    checkpoint,
+                    decision,
+                    note,
+                    override_reason,
+                    evidence,
+                    by: who.by.clone(),
+                };
+                let reply = lms_cutover::dashboard::client::decide(&url, who.token.as_deref(), &d).await?;
+                if !reply.accepted {
+                    bail!("refused ({}): {}", reply.status, reply.message);
+                }
+                println!("{}", reply.message);
+                return Ok(EXIT_GO_LIVE);
+            }
             let decision: Decision = decision.parse()?;
             let dir = at.dir(None)?;
-            let by = who.authorize(&dir, Permission::Decide)?;
-            require_controller(&dir)?;
-            let (round, samples) = lms_cutover::control::open_evidence(&dir, checkpoint)?;
-            let (round, samples_seen) =
-                match evidence.as_deref().map(lms_cutover::engine::checkpoint::parse_evidence_id) {
-                    Some(Ok((c, r, s))) if c == checkpoint => (r, s),
-                    Some(Ok((c, _, _))) => bail!("--evidence {c}.… is checkpoint {c}'s, not checkpoint {checkpoint}'s"),
-                    Some(Err(e)) => return Err(e.into()),
-                    None => (round, samples),
-                };
-            eprintln!("deciding on evidence {checkpoint}.{round}.{samples_seen}");
-            wait_answer(
-                &dir,
-                Request::Decide {
-                    input: DecisionInput {
-                        checkpoint,
-                        decision,
-                        by,
-                        note,
-                        override_reason,
-                        round: Some(round),
-                        made_at: Some(chrono::Utc::now()),
-                        samples_seen: Some(samples_seen),
-                    },
-                    token: who.token,
-                },
-            )
-            .await
+            let request = lms_cutover::control::DecideRequest {
+                checkpoint,
+                decision,
+                by: who.by,
+                token: who.token,
+                note,
+                override_reason,
+                evidence,
+            };
+            let answer = lms_cutover::control::decide(&dir, request).await?;
+            if !answer.accepted {
+                bail!("refused: {}", answer.message);
+            }
+            println!("{}", answer.message);
+            Ok(EXIT_GO_LIVE)
         }
-        Action::Rollback { at, who, reason, after_go_live } => {
+        Action::Rollback { at, who, reason, after_go_live, controller } => {
+            if let Some(url) = controller {
+                let reply =
+                    lms_cutover::dashboard::client::rollback(&url, who.token.as_deref(), who.by.as_deref(), &reason)
+                        .await?;
+                if !reply.accepted {
+                    bail!("refused ({}): {}", reply.status, reply.message);
+                }
+                println!("{}", reply.message);
+                return Ok(EXIT_ROLLED_BACK);
+            }
             let dir = at.dir(None)?;
             let by = who.authorize(&dir, Permission::Rollback)?;
             let finished = lms_cutover::control::verdict(&dir)?;
@@ -577,7 +633,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
                 }
                 (None, true) => bail!("the run has not gone live: roll back without --after-go-live"),
                 (None, false) if lms_cutover::runner::context::controller_running(&dir) => {
-                    wait_answer(&dir, Request::Rollback { by, reason, token: who.token }).await?;
+                    lms_cutover::control::ask_rollback(&dir, who.token.as_deref(), who.by.as_deref(), &reason).await?;
                     // The controller does it; wait until it records all traffic on blue.
                     let r = lms_cutover::control::wait_on_blue(&dir).await?;
                     let ms = r.on_blue_at.map_or(0, |t| (t - r.triggered_at).num_milliseconds());
@@ -607,7 +663,7 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
                 println!("{}", lms_cutover::control::confirm_item_after_run(&dir, id, &by, note)?);
                 return Ok(EXIT_GO_LIVE);
             }
-            require_controller(&dir)?;
+            lms_cutover::control::require_controller(&dir)?;
             wait_answer(&dir, Request::Confirm { step, item, by, note, token: who.token }).await
         }
         Action::Report { dir, at } => {

@@ -24,7 +24,9 @@
 //!   holidays, CSV report, maintenance mode, dashboard against the API),
 //!   `german` (a chosen language on every page), `cross_site` (a forged
 //!   form from another origin), `every_page` (each page as each role:
-//!   messages, fit, axe, screenshots; Swagger UI).
+//!   messages, fit, axe, screenshots; Swagger UI), `warroom` (the cutover
+//!   war room during a rehearsal: live updates, a checkpoint decided with
+//!   the commander's credential, refused with an observer's, a rollback).
 //!
 //! A journey is a `#[tokio::test]` that opens `Browser::start().await` and
 //! drops it at the end (the session closes on drop, also on a panic). The
@@ -46,3 +48,4 @@ mod german;
 mod hr;
 mod keyboard;
 mod manager;
+mod warroom;
