@@ -1,0 +1,173 @@
+//! The deploy driver against the fake: green's image set with one JSON
+//! patch pinned to the resourceVersion read (retried on conflict), the
+//! rollout followed through the Deployment's status as the fake's
+//! controller moves it, a rollout that never becomes available failing the
+//! step at the plan's timeout, scaling to zero, and a 403 naming the grant.
+
+use std::time::Duration;
+
+use lms_cutover::drivers::DeployDriver;
+use lms_cutover::engines::kubernetes::{deploy_driver, KubernetesDeploy};
+use lms_cutover::plan::model::{DeployKind, Environment};
+use lms_cutover::units::{PlanDuration, Slot};
+
+use crate::fake::{FakeApi, Rollout};
+use crate::{kubernetes, manifest};
+
+async fn deployments() -> FakeApi {
+    FakeApi::start(vec![
+        manifest("deployment-blue.yaml", "Deployment", "lms-blue"),
+        manifest("deployment-green.yaml", "Deployment", "lms-green"),
+    ])
+    .await
+}
+
+fn driver(fake: &FakeApi) -> KubernetesDeploy {
+    deploy_driver(&kubernetes(fake)).expect("driver").with_poll_interval(Duration::from_millis(5))
+}
+
+fn green_env() -> Environment {
+    Environment {
+        url: "http://lms-green.production.svc.cluster.local".into(),
+        health_path: "/api/health".into(),
+        command: Vec::new(),
+        env: Default::default(),
+        ready_timeout: PlanDuration::seconds(5).expect("d"),
+        artifact: None,
+        deploy: DeployKind::Kubernetes,
+        deploy_timeout: None,
+    }
+}
+
+fn image(fake: &FakeApi, name: &str) -> String {
+    fake.object("deployments", name)["spec"]["template"]["spec"]["containers"][0]["image"]
+        .as_str()
+        .expect("image")
+        .to_string()
+}
+
+#[tokio::test]
+async fn green_gets_its_image_and_the_rollout_is_followed_through_the_status() {
+    let fake = deployments().await;
+    let d = driver(&fake);
+    assert_eq!(d.name(), "kubernetes");
+    fake.clear_seen();
+    let started = d.start(Slot::Green, &green_env()).await.expect("image set");
+    assert!(started.detail.contains("registry.example.com/lms:3.0.1"), "{started:?}");
+    assert_eq!(image(&fake, "lms-green"), "registry.example.com/lms:3.0.1");
+    assert_eq!(fake.object("deployments", "lms-green")["metadata"]["generation"], 2);
+    let patches: Vec<_> = fake.seen().into_iter().filter(|s| s.method == "PATCH").collect();
+    assert_eq!(patches.len(), 1);
+    assert_eq!(patches[0].content_type.as_deref(), Some("application/json-patch+json"));
+
+    // The status moves through the rollout one read at a time.
+    let mut seen = Vec::new();
+    loop {
+        let (_, r) = d.rollout(Slot::Green).await.expect("read");
+        seen.push((r.observed, r.updated, r.available, r.current));
+        if r.complete() {
+            break;
+        }
+        assert!(seen.len() < 10, "never completed: {seen:?}");
+    }
+    assert_eq!(started.running, 4, "start's own read: generation 2 observed, a surge pod, none updated");
+    assert_eq!(
+        seen,
+        [(2, 1, 3, 4), (2, 2, 3, 4), (2, 3, 3, 3)],
+        "(observed, updated, available, pods): one pod more each read, old ones available until the end"
+    );
+
+    // Set again: nothing to change, and the rollout is complete at once.
+    let again = d.start(Slot::Green, &green_env()).await.expect("already");
+    assert!(again.detail.contains("already"), "{again:?}");
+    let ready = d.wait_ready(Slot::Green, PlanDuration::seconds(5).expect("d")).await.expect("ready");
+    assert!(ready.healthy && ready.detail.contains("rolled out"), "{ready:?}");
+    assert_eq!(image(&fake, "lms-blue"), "registry.example.com/lms:2.9.0", "blue untouched");
+}
+
+#[tokio::test]
+async fn wait_ready_follows_a_fresh_rollout_to_the_end() {
+    let fake = deployments().await;
+    let d = driver(&fake);
+    d.start(Slot::Green, &green_env()).await.expect("image set");
+    let ready = d.wait_ready(Slot::Green, PlanDuration::seconds(5).expect("d")).await.expect("ready");
+    assert!(ready.healthy, "{ready:?}");
+    assert_eq!(ready.version.as_deref(), Some("registry.example.com/lms:3.0.1"));
+    let reads = fake.seen().iter().filter(|s| s.method == "GET").count();
+    assert!(reads >= 5, "the status was polled through the rollout ({reads} reads)");
+}
+
+#[tokio::test]
+async fn a_rollout_that_never_becomes_available_fails_at_the_timeout() {
+    let fake = deployments().await;
+    fake.rollout("lms-green", Rollout::NeverAvailable);
+    let d = driver(&fake);
+    d.start(Slot::Green, &green_env()).await.expect("image set");
+    let report = d.wait_ready(Slot::Green, PlanDuration::new(chrono::TimeDelta::milliseconds(300)).expect("d")).await;
+    let report = report.expect("an answer, not an error");
+    assert!(!report.healthy, "{report:?}");
+    assert!(
+        report.detail.contains("not rolled out within") && report.detail.contains("1 of 3 replica(s) updated"),
+        "{report:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_rollout_the_controller_gave_up_on_fails_at_once() {
+    let fake = deployments().await;
+    fake.rollout("lms-green", Rollout::NeverAvailable);
+    let d = driver(&fake);
+    d.start(Slot::Green, &green_env()).await.expect("image set");
+    fake.edit("deployments", "lms-green", |o| {
+        o["status"]["conditions"] = serde_json::json!([{
+            "type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+            "message": "ReplicaSet \"lms-green-7d9\" has timed out progressing."
+        }]);
+    });
+    let report = d.wait_ready(Slot::Green, PlanDuration::seconds(30).expect("d")).await.expect("answer");
+    assert!(!report.healthy && report.detail.contains("ProgressDeadlineExceeded"), "{report:?}");
+}
+
+#[tokio::test]
+async fn a_conflicting_write_is_retried_from_a_fresh_read() {
+    let fake = deployments().await;
+    fake.other_writer("lms-green", 2);
+    let d = driver(&fake);
+    d.start(Slot::Green, &green_env()).await.expect("third time");
+    assert_eq!(image(&fake, "lms-green"), "registry.example.com/lms:3.0.1");
+    let patches = fake.seen().iter().filter(|s| s.method == "PATCH").count();
+    assert_eq!(patches, 3, "two failed their resourceVersion test (422), the third landed");
+}
+
+#[tokio::test]
+async fn a_denied_patch_names_the_grant() {
+    let fake = deployments().await;
+    fake.deny("patch", "deployments");
+    let e = driver(&fake).start(Slot::Green, &green_env()).await.expect_err("403").to_string();
+    for part in ["403", "verb \"patch\"", "\"deployments\"", "apiGroup \"apps\"", "lms-green", "controller-rbac.yaml"] {
+        assert!(e.contains(part), "{part} missing from: {e}");
+    }
+    assert_eq!(image(&fake, "lms-green"), "registry.example.com/lms:3.0.0", "nothing changed");
+}
+
+#[tokio::test]
+async fn green_is_scaled_to_zero_and_blue_only_when_the_plan_keeps_it_warm_for_a_time() {
+    let fake = deployments().await;
+    let d = driver(&fake);
+    let stopped = d.stop(Slot::Green).await.expect("scaled");
+    assert_eq!(fake.object("deployments", "lms-green")["spec"]["replicas"], 0);
+    assert!(stopped.detail.contains("scaled to 0"), "{stopped:?}");
+    let e = d.stop(Slot::Blue).await.expect_err("not asked").to_string();
+    assert!(e.contains("keep_warm"), "{e}");
+    assert_eq!(fake.object("deployments", "lms-blue")["spec"]["replicas"], 3);
+
+    let mut k = kubernetes(&fake);
+    if let Some(b) = k.blue.as_mut() {
+        b.keep_warm = Some(PlanDuration::minutes(30).expect("d"));
+    }
+    let d = deploy_driver(&k).expect("driver").with_poll_interval(Duration::from_millis(5));
+    d.stop(Slot::Blue).await.expect("scaled");
+    assert_eq!(fake.object("deployments", "lms-blue")["spec"]["replicas"], 0);
+    let ready = d.wait_ready(Slot::Blue, PlanDuration::seconds(5).expect("d")).await.expect("settled");
+    assert!(ready.healthy, "a Deployment at zero has finished rolling out: {ready:?}");
+}
