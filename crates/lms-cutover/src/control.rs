@@ -1,8 +1,13 @@
 //! Working with a run from outside its controller: find the latest run,
 //! describe where it stands (`status`), hand a request to its inbox and
-//! wait for the answer, stop green explicitly after a rollback.
+//! wait for the answer, stop green explicitly after a rollback, scale blue
+//! down after go-live and its keep-warm time.
 //!
 //! Reads the journal; never writes it (the controller is its single writer).
+
+mod scale_down;
+
+pub use scale_down::scale_down_blue;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

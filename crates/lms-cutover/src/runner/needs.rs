@@ -206,6 +206,7 @@ fn with_steps(plan: &Plan, path: &str) -> String {
             (Some("environments"), _) => matches!(a, StepAction::HealthCheck | StepAction::Traffic { .. }),
             (Some("database"), _) => matches!(a, StepAction::Backup | StepAction::Migrate | StepAction::PreChecks),
             (Some("traffic"), _) => matches!(a, StepAction::Traffic { .. } | StepAction::Monitor { .. }),
+            (Some("kubernetes"), _) => matches!(a, StepAction::DeployGreen | StepAction::Traffic { .. }),
             (Some("maintenance"), _) => matches!(a, StepAction::MaintenanceOn | StepAction::MaintenanceOff),
             (Some("prechecks"), _) => matches!(a, StepAction::PreChecks),
             (Some("verifications"), _) => matches!(a, StepAction::Validation),

@@ -171,3 +171,60 @@ async fn green_is_scaled_to_zero_and_blue_only_when_the_plan_keeps_it_warm_for_a
     let ready = d.wait_ready(Slot::Blue, PlanDuration::seconds(5).expect("d")).await.expect("settled");
     assert!(ready.healthy, "a Deployment at zero has finished rolling out: {ready:?}");
 }
+
+/// A health endpoint answering healthy with `version`, on a free port.
+fn health_server(version: &'static str) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 2048];
+            let _ = s.read(&mut buf);
+            let body = format!(r#"{{"status":"healthy","database":"connected","version":"{version}"}}"#);
+            let _ = s.write_all(
+                format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+                    .as_bytes(),
+            );
+        }
+    });
+    port
+}
+
+/// The plan's way: a `kubernetes` slot is rolled out, then awaited on its
+/// health URL with its version checked, like a `command` slot.
+#[tokio::test]
+async fn a_planned_kubernetes_slot_is_rolled_out_then_its_health_and_version_checked() {
+    use lms_cutover::local::deploy::LocalDeploy;
+    use lms_cutover::local::planned_deploy::PlannedDeploy;
+    use lms_cutover::units::VersionSpec;
+    let fake = deployments().await;
+    let port = health_server("3.0.0");
+    let mut green = green_env();
+    green.url = format!("http://127.0.0.1:{port}");
+    let mut blue = green.clone();
+    blue.deploy = DeployKind::External;
+    let dir = std::env::temp_dir().join(format!("lms-k8s-planned-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let expect: [VersionSpec; 2] = ["2.x".parse().expect("spec"), "3.0.0".parse().expect("spec")];
+    let local = LocalDeploy::new(dir.clone(), &blue, &green, expect, "3.0.0");
+    let planned = PlannedDeploy::new(local, dir, &blue, &green).with_kubernetes(driver(&fake));
+    let started = planned.start(Slot::Green, &green).await.expect("image set");
+    assert!(started.detail.contains("image registry.example.com/lms:3.0.1 set"), "{started:?}");
+    let ready = planned.wait_ready(Slot::Green, PlanDuration::seconds(5).expect("d")).await.expect("ready");
+    assert!(ready.healthy && ready.detail.contains("rolled out"), "{ready:?}");
+    assert_eq!(ready.version.as_deref(), Some("3.0.0"), "the version the slot reports, not the image tag");
+
+    fake.rollout("lms-green", Rollout::NeverAvailable);
+    fake.edit("deployments", "lms-green", |o| o["spec"]["template"]["metadata"]["labels"]["version"] = "3.0.2".into());
+    fake.edit("deployments", "lms-green", |o| {
+        let g = o["metadata"]["generation"].as_i64().unwrap_or(1);
+        o["metadata"]["generation"] = (g + 1).into();
+    });
+    let stuck = planned
+        .wait_ready(Slot::Green, PlanDuration::new(chrono::TimeDelta::milliseconds(200)).expect("d"))
+        .await
+        .expect("an answer");
+    assert!(!stuck.healthy && stuck.detail.contains("not rolled out within"), "the deploy step fails: {stuck:?}");
+}

@@ -6,6 +6,7 @@
 
 mod deploy;
 mod fake;
+mod scale_down;
 mod traffic;
 
 use fake::{FakeApi, NAMESPACE, TOKEN};
