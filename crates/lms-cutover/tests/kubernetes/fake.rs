@@ -94,20 +94,37 @@ fn status(code: StatusCode, reason: &str, message: String) -> Response {
 
 impl FakeApi {
     /// Starts the fake holding `objects` (each with `kind` and
-    /// `metadata.name`).
+    /// `metadata.name`), over plain HTTP.
     pub async fn start(objects: Vec<Value>) -> FakeApi {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        Self::serve(listener, url, objects)
+    }
+
+    /// Starts the fake over HTTPS with a certificate for `localhost` that
+    /// a CA made here issued; returns the fake and that CA (PEM).
+    pub async fn start_tls(objects: Vec<Value>) -> (FakeApi, String) {
+        let (ca_pem, config) = tls::server_config();
+        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("https://localhost:{}", tcp.local_addr().expect("addr").port());
+        let listener = tls::TlsListener { tcp, acceptor: tokio_rustls::TlsAcceptor::from(config) };
+        (Self::serve(listener, url, objects), ca_pem)
+    }
+
+    fn serve<L: axum::serve::Listener>(listener: L, url: String, objects: Vec<Value>) -> FakeApi
+    where
+        L::Addr: std::fmt::Debug,
+    {
         let store = Arc::new(Mutex::new(Store::default()));
-        let fake = FakeApi { url: String::new(), store: store.clone() };
+        let fake = FakeApi { url, store: store.clone() };
         for o in objects {
             fake.put(o);
         }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let app = axum::Router::new().fallback(handle).with_state(store.clone());
+        let app = axum::Router::new().fallback(handle).with_state(store);
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        FakeApi { url, store }
+        fake
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -488,4 +505,57 @@ fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), (StatusCode, String)> 
         }
     }
     Ok(())
+}
+
+/// HTTPS for the fake: a CA and a `localhost` certificate made with rcgen.
+mod tls {
+    use std::sync::Arc;
+
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+
+    /// The CA's PEM and a server configuration with the certificate it issued.
+    pub fn server_config() -> (String, Arc<rustls::ServerConfig>) {
+        let ca_key = KeyPair::generate().expect("key");
+        let mut ca = CertificateParams::new(Vec::<String>::new()).expect("params");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = ca.self_signed(&ca_key).expect("ca");
+        let leaf_key = KeyPair::generate().expect("key");
+        let leaf = CertificateParams::new(vec!["localhost".to_string()]).expect("params");
+        let leaf = leaf.signed_by(&leaf_key, &ca, &ca_key).expect("leaf");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![leaf.der().clone(), ca.der().clone()],
+                rustls_pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+            )
+            .expect("server config");
+        (ca.pem(), Arc::new(config))
+    }
+
+    /// Accepts TCP connections and completes their TLS handshakes; a
+    /// failed handshake (a client that does not trust the CA) is dropped.
+    pub struct TlsListener {
+        pub tcp: tokio::net::TcpListener,
+        pub acceptor: tokio_rustls::TlsAcceptor,
+    }
+
+    impl axum::serve::Listener for TlsListener {
+        type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+        type Addr = std::net::SocketAddr;
+
+        async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+            loop {
+                let Ok((tcp, addr)) = self.tcp.accept().await else { continue };
+                if let Ok(tls) = self.acceptor.accept(tcp).await {
+                    return (tls, addr);
+                }
+            }
+        }
+
+        fn local_addr(&self) -> std::io::Result<Self::Addr> {
+            self.tcp.local_addr()
+        }
+    }
 }

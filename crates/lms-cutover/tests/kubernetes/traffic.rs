@@ -274,3 +274,31 @@ async fn a_missing_route_is_named() {
     let e = driver(&fake, TrafficKind::GatewayApi).state().await.expect_err("404").to_string();
     assert!(e.contains("HTTPRoute \"lms\" not found in namespace \"production\""), "{e}");
 }
+
+#[tokio::test]
+async fn the_api_server_is_reached_over_tls_trusting_only_the_plans_ca() {
+    let (fake, ca_pem) = FakeApi::start_tls(vec![manifest("routes.yaml", "HTTPRoute", "lms")]).await;
+    let dir = std::env::temp_dir().join(format!("lms-k8s-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let ca = dir.join("ca.crt");
+    std::fs::write(&ca, ca_pem).expect("ca");
+    let mut k = kubernetes(&fake);
+    k.ca_file = Some(ca.display().to_string());
+    let d = traffic_driver(&traffic(TrafficKind::GatewayApi), Some(&k)).expect("driver").expect("kind");
+    assert_eq!(d.set_weights(w(90, 10)).await.expect("over TLS").weights, w(90, 10));
+
+    // Another CA: the handshake fails and nothing is changed.
+    let (_, other_ca) = FakeApi::start_tls(vec![]).await;
+    let other = dir.join("other-ca.crt");
+    std::fs::write(&other, other_ca).expect("ca");
+    k.ca_file = Some(other.display().to_string());
+    let d = traffic_driver(&traffic(TrafficKind::GatewayApi), Some(&k)).expect("driver").expect("kind");
+    let e = d.rollback().await.expect_err("untrusted").to_string();
+    assert!(e.contains(&fake.url), "{e}");
+    assert_eq!(http_route_weights(&fake)[1].1, 10, "nothing changed");
+
+    k.ca_file = Some("/nonexistent/ca.crt".into());
+    let Err(e) = traffic_driver(&traffic(TrafficKind::GatewayApi), Some(&k)) else { panic!("built without its CA") };
+    let e = e.to_string();
+    assert!(e.contains("/nonexistent/ca.crt"), "{e}");
+}
