@@ -6,7 +6,7 @@
 
 mod deploy;
 mod fake;
-mod scale_down;
+mod plan;
 mod traffic;
 
 use fake::{FakeApi, NAMESPACE, TOKEN};

@@ -181,7 +181,7 @@ impl KubernetesDeploy {
                 ops.push(json!({ "op": "add", "path": "/spec/replicas", "value": n }));
             }
         }
-        Ok((ops.len() > 1).then(|| Patch::Json(serde_json::Value::Array(ops))))
+        Ok((ops.len() > 1).then_some(Patch::Json(serde_json::Value::Array(ops))))
     }
 
     /// Writes a patch built from a fresh read, again after each conflict.

@@ -1,7 +1,8 @@
-//! `lms cutover scale-down-blue` on a run that went live: refused before
-//! the plan's keep-warm time has passed since go-live, and then blue's
-//! Deployment scaled to zero through the fake API server, recorded in the
-//! journal and the report.
+//! The example plan's sections wired to the drivers as a run builds them
+//! (`Resolved`, `local_drivers`) against the fake API server; and `lms
+//! cutover scale-down-blue` on a run that went live: refused before the
+//! plan's keep-warm time has passed since go-live, then blue's Deployment
+//! scaled to zero, recorded in the journal and the report.
 
 use std::collections::BTreeMap;
 
@@ -42,6 +43,7 @@ fn ended_run(fake: &FakeApi, went_live: chrono::DateTime<Utc>, verdict: Verdict)
     let env = |name: &str| {
         Some(match name {
             "LMS_DATABASE_URL" => "postgres://lms@db/lms".to_string(),
+            "LMS_GREEN_IMAGE" => "registry.example.com/lms:3.0.0-rc2".to_string(),
             n if n.ends_with("_URL") || n.ends_with("WEBHOOK") => "http://127.0.0.1:9".to_string(),
             _ => "x".to_string(),
         })
@@ -88,4 +90,30 @@ async fn a_run_that_did_not_go_live_keeps_blue() {
         .to_string();
     assert!(e.contains("did not go live"), "{e}");
     assert_eq!(fake.object("deployments", "lms-blue")["spec"]["replicas"], 3);
+}
+
+#[tokio::test]
+async fn a_run_of_the_example_plan_moves_the_route_and_deploys_green_on_the_cluster() {
+    use lms_cutover::runner::context::{local_drivers, Resolved};
+    use lms_cutover::units::{Slot, Weights};
+    let fake = FakeApi::start(vec![
+        manifest("routes.yaml", "HTTPRoute", "lms"),
+        manifest("deployment-green.yaml", "Deployment", "lms-green"),
+    ])
+    .await;
+    let at = Utc.with_ymd_and_hms(2026, 1, 10, 22, 0, 0).single().expect("time");
+    let dir = ended_run(&fake, at, Verdict::GoLive);
+    let plan = lms_cutover::plan::load(dir.plan()).expect("plan");
+    let info = RunInfo::load(&dir).expect("run.json");
+    let resolved = Resolved::new(&plan, &info).expect("resolved");
+    let drivers = local_drivers(&plan, &resolved, &dir, false).expect("drivers");
+    assert_eq!(drivers.traffic.name(), "gateway-api");
+    let split = Weights::new(90, 10).expect("weights");
+    assert_eq!(drivers.traffic.set_weights(split).await.expect("set").weights, split);
+    assert_eq!(fake.object("httproutes", "lms")["spec"]["rules"][0]["backendRefs"][1]["weight"], 10);
+    let started = drivers.deploy.start(Slot::Green, &resolved.green).await.expect("deployed");
+    assert!(started.detail.contains("registry.example.com/lms:3.0.0-rc2"), "the image the run captured: {started:?}");
+    let o = fake.object("deployments", "lms-green");
+    assert_eq!(o["spec"]["template"]["spec"]["containers"][0]["image"], "registry.example.com/lms:3.0.0-rc2");
+    assert_eq!(drivers.traffic.rollback().await.expect("rollback").weights, Weights::ALL_BLUE);
 }
