@@ -98,6 +98,19 @@ fn a_kubernetes_deploy_needs_its_deployment_and_nothing_of_a_command() {
         replace_once(GATEWAY, "keep_warm = \"24h\"", "keep_warm = \"24h\"\nimage = \"registry.example.com/lms:2.9.0\"");
     assert!(has(&errors(&text), line_of(&text, "lms:2.9.0"), "never sets its image"));
 
+    let text = replace_once(
+        GATEWAY,
+        "image = \"{{env:LMS_GREEN_IMAGE}}\"",
+        "image = \"{{env:LMS_GREEN_IMAGE}}\"\nmanifest = \"deploy/kubernetes/deployment-green.yaml\"",
+    );
+    assert!(has(&errors(&text), line_of(&text, "manifest = "), "not both"));
+    let text = replace_once(
+        GATEWAY,
+        "image = \"{{env:LMS_GREEN_IMAGE}}\"",
+        "manifest = \"deploy/kubernetes/deployment-green.yaml\"",
+    );
+    assert!(plan::parse(&text).is_ok(), "a manifest instead of an image");
+
     let text = replace_once(GATEWAY, "deployment = \"lms-green\"", "deployment = \"lms-blue\"");
     let second =
         text.lines().enumerate().filter(|(_, l)| l.starts_with("deployment = \"lms-blue\"")).nth(1).map(|(i, _)| i + 1);

@@ -60,6 +60,12 @@ pub struct KubernetesSlot {
     /// Deployment as it stands is rolled out again when not written).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// Green: a manifest file holding the Deployment (e.g.
+    /// `deploy/kubernetes/deployment-green.yaml`; other documents in it are
+    /// left alone), applied by the deploy step onto the Deployment that
+    /// exists: its labels, annotations and spec. Instead of `image`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
     /// The container whose image is set (the Deployment's only container
     /// when not written).
     #[serde(default, skip_serializing_if = "Option::is_none")]

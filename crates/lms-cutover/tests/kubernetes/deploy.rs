@@ -228,3 +228,41 @@ async fn a_planned_kubernetes_slot_is_rolled_out_then_its_health_and_version_che
         .expect("an answer");
     assert!(!stuck.healthy && stuck.detail.contains("not rolled out within"), "the deploy step fails: {stuck:?}");
 }
+
+#[tokio::test]
+async fn green_s_manifest_is_applied_onto_its_deployment_and_rolled_out() {
+    let fake = deployments().await;
+    let shipped = format!("{}/../../deploy/kubernetes/deployment-green.yaml", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&shipped)
+        .expect("manifest")
+        .replace("registry.example.com/lms:3.0.0", "registry.example.com/lms:3.0.1")
+        .replacen("replicas: 3", "replicas: 4", 1);
+    let file = std::env::temp_dir().join(format!("lms-k8s-manifest-{}.yaml", std::process::id()));
+    std::fs::write(&file, text).expect("write");
+    let mut k = kubernetes(&fake);
+    if let Some(g) = k.green.as_mut() {
+        g.image = None;
+        g.manifest = Some(file.display().to_string());
+    }
+    let d = deploy_driver(&k).expect("driver").with_poll_interval(Duration::from_millis(5));
+    fake.clear_seen();
+    let started = d.start(Slot::Green, &green_env()).await.expect("applied");
+    assert!(started.detail.contains("applied (generation 2)"), "{started:?}");
+    let o = fake.object("deployments", "lms-green");
+    assert_eq!(image(&fake, "lms-green"), "registry.example.com/lms:3.0.1");
+    assert_eq!(o["spec"]["replicas"], 4);
+    let seen = fake.seen();
+    assert!(seen.iter().all(|s| s.plural == "deployments"), "the manifest's PDB and Service are left alone: {seen:?}");
+    let patch = seen.iter().find(|s| s.method == "PATCH").expect("a write");
+    assert_eq!(patch.content_type.as_deref(), Some("application/merge-patch+json"));
+    let ready = d.wait_ready(Slot::Green, PlanDuration::seconds(5).expect("d")).await.expect("ready");
+    assert!(ready.healthy && ready.detail.contains("4 of 4"), "{ready:?}");
+
+    // A manifest that holds no Deployment of that name changes nothing.
+    if let Some(g) = k.green.as_mut() {
+        g.manifest = Some(shipped.replace("green", "blue"));
+    }
+    let e =
+        deploy_driver(&k).expect("driver").start(Slot::Green, &green_env()).await.expect_err("wrong file").to_string();
+    assert!(e.contains("holds no Deployment \"lms-green\"") && e.contains("Deployment/lms-blue"), "{e}");
+}

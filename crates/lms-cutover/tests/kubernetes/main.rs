@@ -55,6 +55,7 @@ pub fn kubernetes(fake: &FakeApi) -> Kubernetes {
         blue: Some(KubernetesSlot {
             deployment: "lms-blue".into(),
             image: None,
+            manifest: None,
             container: None,
             replicas: None,
             keep_warm: None,
@@ -62,6 +63,7 @@ pub fn kubernetes(fake: &FakeApi) -> Kubernetes {
         green: Some(KubernetesSlot {
             deployment: "lms-green".into(),
             image: Some("registry.example.com/lms:3.0.1".into()),
+            manifest: None,
             container: Some("lms".into()),
             replicas: None,
             keep_warm: None,

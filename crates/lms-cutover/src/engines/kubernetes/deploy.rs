@@ -1,6 +1,8 @@
 //! Deploying a slot as a Deployment: set its image (and replicas) with one
-//! JSON patch pinned to the resourceVersion that was read, wait for the
-//! rollout from the Deployment's status, and scale it to zero when asked.
+//! JSON patch pinned to the resourceVersion that was read — or apply the
+//! plan's manifest onto it with a merge patch pinned the same way — wait
+//! for the rollout from the Deployment's status, and scale it to zero when
+//! asked.
 //!
 //! A rollout is complete, as `kubectl rollout status` has it, when the
 //! controller has seen the latest spec (`status.observedGeneration >=
@@ -24,6 +26,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use serde_json::json;
 
 use super::client::{KubeClient, Patch, Patched, DEPLOYMENTS};
+use super::manifest;
 use super::traffic::ATTEMPTS;
 use crate::drivers::{DeployDriver, DeployStatus};
 use crate::error::Result;
@@ -256,6 +259,27 @@ impl DeployDriver for KubernetesDeploy {
     async fn start(&self, slot: Slot, _env: &Environment) -> Result<DeployStatus> {
         let s = self.slot(slot)?.clone();
         let what = self.what(&s.deployment);
+        if let Some(path) = &s.manifest {
+            let text = tokio::fs::read_to_string(path)
+                .await
+                .map_err(|e| err("deploy", format!("cannot read the manifest {path}: {e}")))?;
+            let wanted = manifest::deployment(&text, path, &s.deployment, self.client.namespace())
+                .map_err(|m| err("deploy", m))?;
+            let written = self
+                .write(&s.deployment, |d| {
+                    let version = d
+                        .metadata
+                        .resource_version
+                        .as_deref()
+                        .ok_or_else(|| err("deploy", format!("{what} has no resourceVersion")))?;
+                    Ok(Some(manifest::patch(&wanted, version)))
+                })
+                .await?;
+            let generation = written.and_then(|d| d.metadata.generation).unwrap_or(0);
+            let (_, r) = self.rollout(slot).await?;
+            let detail = format!("{what}: {path} applied (generation {generation})");
+            return Ok(DeployStatus { slot, running: count(r.current), ready: count(r.ready), detail });
+        }
         let written = self.write(&s.deployment, |d| self.image_patch(&s, d)).await?;
         let detail = match (&written, &s.image) {
             (Some(d), Some(image)) => {

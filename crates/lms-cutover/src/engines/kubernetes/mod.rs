@@ -14,7 +14,8 @@
 //!   the resourceVersion read, retry on conflict, read back; a rollback in
 //!   one write);
 //! - `gateway_api`, `istio`, `service`: each object's shape and split;
-//! - `deploy`: the Deployment's image, rollout and scale-down.
+//! - `deploy`: the Deployment's image (or `manifest`: a manifest applied
+//!   onto it), rollout and scale-down.
 //!
 //! Core resources are typed with `k8s-openapi`; the HTTPRoute and the
 //! VirtualService with the fields of their CRD schemas the drivers read,
@@ -26,6 +27,7 @@ pub mod client;
 pub mod deploy;
 pub mod gateway_api;
 pub mod istio;
+pub mod manifest;
 pub mod rbac;
 pub mod service;
 pub mod traffic;

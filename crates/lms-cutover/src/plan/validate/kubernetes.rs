@@ -252,6 +252,17 @@ pub(super) fn check(r: &mut Rules<'_, '_>, plan: &Plan) {
                 check_placeholders(r, image, &here("image"));
             }
         }
+        if let Some(m) = &s.manifest {
+            if slot == Slot::Blue {
+                r.at(&here("manifest"), "blue runs already: the controller never applies it; remove `manifest`".into());
+            } else if s.image.is_some() {
+                r.at(&here("manifest"), "write `image` or `manifest`, not both: the manifest names its image".into());
+            } else if m.trim().is_empty() {
+                r.at(&here("manifest"), "`manifest` is empty; write the path of the Deployment's manifest".into());
+            } else {
+                check_placeholders(r, m, &here("manifest"));
+            }
+        }
         if let Some(c) = &s.container {
             if !is_object_name(c) {
                 r.at(&here("container"), format!("container {c:?} is not a container name"));
