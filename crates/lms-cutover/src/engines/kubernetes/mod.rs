@@ -110,3 +110,31 @@ pub fn by_hand_rollback(t: &Traffic, k: Option<&Kubernetes>) -> String {
     };
     format!("send all traffic to blue on the cluster: {how}; this controller keeps retrying")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn traffic(kind: TrafficKind) -> Traffic {
+        let text = format!(
+            "kind = \"{}\"\npublic_url = \"https://lms.example.com\"\nroute = \"lms\"\nservice = \"lms\"\nblue = \"blue\"\ngreen = \"green\"\n",
+            kind.as_str()
+        );
+        let doc: toml_edit::ImDocument<String> = text.parse().expect("toml");
+        toml_edit::de::from_document(doc).expect("traffic")
+    }
+
+    #[test]
+    fn the_by_hand_rollback_names_the_object_and_the_namespace() {
+        let k = Kubernetes { namespace: Some("production".into()), ..Kubernetes::default() };
+        let gw = by_hand_rollback(&traffic(TrafficKind::GatewayApi), Some(&k));
+        assert!(gw.contains("kubectl -n production edit httproute lms") && gw.contains("blue weight 100"), "{gw}");
+        let svc = by_hand_rollback(&traffic(TrafficKind::KubernetesService), Some(&k));
+        assert!(
+            svc.contains(
+                r#"kubectl -n production patch service lms --type=merge -p '{"spec":{"selector":{"slot":"blue"}}}'"#
+            ),
+            "{svc}"
+        );
+    }
+}
