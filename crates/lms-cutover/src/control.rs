@@ -2,9 +2,14 @@
 //! describe where it stands (`status`), hand a request to its inbox and
 //! wait for the answer — a checkpoint decision ([`decide`]) or a rollback
 //! ([`ask_rollback`]), the same for the CLI and the war-room page —, stop
-//! green explicitly after a rollback.
+//! green explicitly after a rollback, scale blue down after go-live and its
+//! keep-warm time.
 //!
 //! Reads the journal; never writes it (the controller is its single writer).
+
+mod scale_down;
+
+pub use scale_down::scale_down_blue;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -6,6 +6,40 @@ const PHASE29: &str = include_str!("../../../examples/cutover/phase29.toml");
 const REHEARSAL: &str = include_str!("../../../examples/cutover/rehearsal.toml");
 const HAPROXY: &str = include_str!("../../../examples/cutover/haproxy.toml");
 const NGINX: &str = include_str!("../../../examples/cutover/nginx.toml");
+const K8S_GATEWAY_API: &str = include_str!("../../../examples/cutover/kubernetes-gateway-api.toml");
+const K8S_ISTIO: &str = include_str!("../../../examples/cutover/kubernetes-istio.toml");
+
+/// The seed's plan on Kubernetes, through the Gateway API and through
+/// Istio, with Prometheus gates and green deployed as a Deployment: valid,
+/// the same timeline, gates and checkpoints; `lms cutover env` lists the
+/// service account's token and CA files beside the variables.
+#[test]
+fn the_kubernetes_plans_are_the_seed_on_a_cluster() {
+    use lms_cutover::plan::kubernetes::{IN_CLUSTER_CA_FILE, IN_CLUSTER_TOKEN_FILE};
+    use lms_cutover::plan::model::{DeployKind, TrafficKind};
+    use lms_cutover::runner::needs::{needs, NeedKind};
+    let p = plan::parse(PHASE29).unwrap_or_else(|e| panic!("{e}"));
+    for (text, kind) in [(K8S_GATEWAY_API, TrafficKind::GatewayApi), (K8S_ISTIO, TrafficKind::Istio)] {
+        let k = plan::parse(text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(k.traffic.kind, kind);
+        assert_eq!(
+            (k.environments.blue.deploy, k.environments.green.deploy),
+            (DeployKind::Kubernetes, DeployKind::Kubernetes)
+        );
+        let cluster = k.kubernetes.as_ref().expect("[kubernetes]");
+        assert_eq!(cluster.green.as_ref().map(|g| g.deployment.as_str()), Some("lms-green"));
+        assert!(matches!(k.monitoring.source, Some(plan::model::MetricsSource::Prometheus { .. })));
+        assert_eq!((&k.steps, &k.thresholds, &k.checkpoints), (&p.steps, &p.thresholds, &p.checkpoints));
+        assert!(!text.contains("{{admin_url}}"), "no probe of the lms proxy's admin API");
+        let listed = needs(&k, &|_| None, false);
+        let find = |name: &str| listed.iter().find(|n| n.name == name).unwrap_or_else(|| panic!("{name} not listed"));
+        assert_eq!(find(IN_CLUSTER_TOKEN_FILE).kind, NeedKind::SecretFile);
+        assert!(find(IN_CLUSTER_TOKEN_FILE).required && !find(IN_CLUSTER_TOKEN_FILE).set);
+        assert_eq!(find(IN_CLUSTER_CA_FILE).kind, NeedKind::File);
+        assert!(find(IN_CLUSTER_TOKEN_FILE).used_in[0].contains("every rollback"));
+        assert_eq!(find("LMS_GREEN_IMAGE").kind, NeedKind::Placeholder);
+    }
+}
 
 /// The seed's plan through nginx with Prometheus gates: valid, the same
 /// timeline, gates and checkpoints.

@@ -64,6 +64,12 @@ pub enum Event {
         /// What the deploy driver reported.
         outcome: Outcome,
     },
+    /// Blue was scaled down after go-live and its keep-warm time
+    /// (`lms cutover scale-down-blue`).
+    BlueScaledDown {
+        /// What the deploy driver reported.
+        outcome: Outcome,
+    },
     /// Nobody confirmed a manual step within the plan's `manual_timeout`:
     /// the step failed.
     StepExpired {

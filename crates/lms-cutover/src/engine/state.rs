@@ -351,6 +351,7 @@ impl RunState {
                     self.green_stopped_at = Some(at);
                 }
             }
+            Event::BlueScaledDown { .. } => {}
             Event::GreenDeployed { step, outcome } => {
                 if outcome.ok {
                     self.green_deployed = true;

@@ -3,7 +3,9 @@
 //! (with a timeout; exit 0 is success; stdout and stderr kept in
 //! `<run_dir>/<slot>.deploy.log`, the last lines in the answer) and is then
 //! awaited on its health URL; an `external` slot is never started or
-//! stopped, only awaited on its health URL with its version checked.
+//! stopped, only awaited on its health URL with its version checked; a
+//! `kubernetes` slot goes to [`KubernetesDeploy`] (image, rollout), and
+//! once rolled out is awaited on its health URL like the others.
 //!
 //! This module knows commands and health URLs, not what a command deploys to.
 
@@ -13,6 +15,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::drivers::{DeployDriver, DeployStatus};
+use crate::engines::kubernetes::KubernetesDeploy;
 use crate::error::Result;
 use crate::local::deploy::LocalDeploy;
 use crate::local::{command, err, health, http_client};
@@ -29,6 +32,7 @@ pub struct PlannedDeploy {
     run_dir: PathBuf,
     kinds: [DeployKind; 2],
     timeouts: [Duration; 2],
+    kubernetes: Option<KubernetesDeploy>,
 }
 
 fn idx(slot: Slot) -> usize {
@@ -43,7 +47,25 @@ impl PlannedDeploy {
     /// health URL and expected version.
     pub fn new(local: LocalDeploy, run_dir: PathBuf, blue: &Environment, green: &Environment) -> Self {
         let timeout = |e: &Environment| e.deploy_timeout.map_or(DEFAULT_TIMEOUT, |t| t.to_std());
-        PlannedDeploy { local, run_dir, kinds: [blue.deploy, green.deploy], timeouts: [timeout(blue), timeout(green)] }
+        PlannedDeploy {
+            local,
+            run_dir,
+            kinds: [blue.deploy, green.deploy],
+            timeouts: [timeout(blue), timeout(green)],
+            kubernetes: None,
+        }
+    }
+
+    /// Deploys the `kubernetes` slots through `k`.
+    pub fn with_kubernetes(mut self, k: KubernetesDeploy) -> Self {
+        self.kubernetes = Some(k);
+        self
+    }
+
+    fn kube(&self, slot: Slot) -> Result<&KubernetesDeploy> {
+        self.kubernetes
+            .as_ref()
+            .ok_or_else(|| err("deploy", format!("{slot} is deployed on Kubernetes but the plan has no [kubernetes]")))
     }
 
     /// Where a `command` deploy's output goes.
@@ -114,6 +136,7 @@ impl DeployDriver for PlannedDeploy {
         match self.kinds[idx(slot)] {
             DeployKind::LocalProcess => self.local.start(slot, env).await,
             DeployKind::Command => self.run_command(slot, env).await,
+            DeployKind::Kubernetes => self.kube(slot)?.start(slot, env).await,
             DeployKind::External => Ok(DeployStatus {
                 slot,
                 running: 1,
@@ -127,12 +150,25 @@ impl DeployDriver for PlannedDeploy {
         match self.kinds[idx(slot)] {
             DeployKind::LocalProcess => self.local.wait_ready(slot, timeout).await,
             DeployKind::Command | DeployKind::External => Ok(self.await_health(slot, timeout).await),
+            DeployKind::Kubernetes => {
+                let started = tokio::time::Instant::now();
+                let rollout = self.kube(slot)?.wait_ready(slot, timeout).await?;
+                if !rollout.healthy {
+                    return Ok(rollout);
+                }
+                let spent = PlanDuration::new(chrono::TimeDelta::from_std(started.elapsed()).unwrap_or_default())
+                    .unwrap_or(PlanDuration::ZERO);
+                let left = PlanDuration::new(timeout.delta() - spent.delta()).unwrap_or(PlanDuration::ZERO);
+                let health = self.await_health(slot, left).await;
+                Ok(HealthReport { detail: format!("{}; {}", rollout.detail, health.detail), ..health })
+            }
         }
     }
 
     async fn status(&self, slot: Slot) -> Result<DeployStatus> {
         match self.kinds[idx(slot)] {
             DeployKind::LocalProcess => self.local.status(slot).await,
+            DeployKind::Kubernetes => self.kube(slot)?.status(slot).await,
             DeployKind::Command | DeployKind::External => {
                 let r = self.await_health(slot, PlanDuration::ZERO).await;
                 let up = u32::from(r.healthy);
@@ -144,6 +180,7 @@ impl DeployDriver for PlannedDeploy {
     async fn stop(&self, slot: Slot) -> Result<DeployStatus> {
         match self.kinds[idx(slot)] {
             DeployKind::LocalProcess => self.local.stop(slot).await,
+            DeployKind::Kubernetes => self.kube(slot)?.stop(slot).await,
             kind => Err(err(
                 "deploy",
                 format!(

@@ -5,6 +5,7 @@
 //! checklist, roles). It is data: it knows nothing of drivers, journals or
 //! the engine that executes it.
 
+pub mod kubernetes;
 pub mod model;
 pub mod placeholders;
 pub mod show;

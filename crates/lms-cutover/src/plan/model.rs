@@ -23,6 +23,10 @@ pub struct Plan {
     pub database: Database,
     /// `[traffic]`: the traffic controller.
     pub traffic: Traffic,
+    /// `[kubernetes]`: the API server and the slots' Deployments, for the
+    /// Kubernetes traffic kinds and `deploy = "kubernetes"`; absent when
+    /// the plan drives nothing on a cluster.
+    pub kubernetes: Option<Kubernetes>,
     /// `[monitoring]`: sampling and sufficiency rules of the gates.
     pub monitoring: Monitoring,
     /// `[maintenance]`: the LMS's own maintenance switch (steps 4 and 16).
@@ -157,6 +161,11 @@ pub enum DeployKind {
     /// The slot runs already (deployed by other means): only its readiness
     /// and version are checked; the controller never starts or stops it.
     External,
+    /// A Deployment on a cluster (`[kubernetes.<slot>]`): the controller
+    /// sets its image, waits for the rollout from its status, and scales
+    /// it to zero only when asked (green on `stop-green`, blue after its
+    /// keep-warm time).
+    Kubernetes,
 }
 
 fn default_health() -> String {
@@ -215,6 +224,36 @@ pub enum TrafficKind {
     /// and `nginx -t` / `nginx -s reload` (`upstream_file`, `upstream`,
     /// `blue`, `green`, optional `nginx` and `config`).
     Nginx,
+    /// The Gateway API: the weights of an `HTTPRoute`'s `backendRefs`
+    /// (`route`, `blue` and `green` Service names).
+    #[serde(rename = "gateway-api", alias = "gateway_api")]
+    GatewayApi,
+    /// Istio: the route weights of a `VirtualService` (`route`, `blue` and
+    /// `green` destination hosts or subsets).
+    Istio,
+    /// A plain Service whose selector is switched between blue's and
+    /// green's pods (`service`, `label`, `blue`, `green`): all or nothing.
+    #[serde(rename = "kubernetes-service", alias = "kubernetes_service")]
+    KubernetesService,
+}
+
+impl TrafficKind {
+    /// Whether the kind is driven through a Kubernetes API server.
+    pub fn is_kubernetes(self) -> bool {
+        matches!(self, TrafficKind::GatewayApi | TrafficKind::Istio | TrafficKind::KubernetesService)
+    }
+
+    /// The kind as the plan writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrafficKind::LmsProxy => "lms_proxy",
+            TrafficKind::Haproxy => "haproxy",
+            TrafficKind::Nginx => "nginx",
+            TrafficKind::GatewayApi => "gateway-api",
+            TrafficKind::Istio => "istio",
+            TrafficKind::KubernetesService => "kubernetes-service",
+        }
+    }
 }
 
 /// `[traffic]`. Which fields apply depends on `kind`; `validate` refuses
@@ -239,11 +278,15 @@ pub struct Traffic {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<String>,
     /// `haproxy`: blue's server name in that backend; `nginx`: blue's
-    /// server address (`host:port`) in the upstream.
+    /// server address (`host:port`) in the upstream; `gateway-api`: blue's
+    /// Service in the route's backendRefs; `istio`: blue's destination host
+    /// or subset; `kubernetes-service`: the selector label's value on
+    /// blue's pods.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blue: Option<String>,
     /// `haproxy`: green's server name in that backend; `nginx`: green's
-    /// server address (`host:port`) in the upstream.
+    /// server address (`host:port`) in the upstream; the Kubernetes kinds:
+    /// as for `blue`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub green: Option<String>,
     /// `nginx`: the include file holding the upstream block, which the
@@ -260,6 +303,19 @@ pub struct Traffic {
     /// compiled-in default when not written).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<String>,
+    /// `gateway-api`: the `HTTPRoute`'s name; `istio`: the
+    /// `VirtualService`'s name (in `[kubernetes] namespace`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+    /// `kubernetes-service`: the Service users reach, whose selector the
+    /// driver switches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// `kubernetes-service`: the selector's label that tells blue's pods
+    /// from green's (`slot` when not written); `blue` and `green` are its
+    /// values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// Environment variable holding the admin token, if any.
     #[serde(default)]
     pub admin_token_env: Option<String>,
@@ -268,6 +324,8 @@ pub struct Traffic {
     #[serde(default)]
     pub admin_token_file: Option<String>,
 }
+
+pub use super::kubernetes::{Kubernetes, KubernetesSlot};
 
 /// `[monitoring.source]`: a metrics system the gates read instead of the
 /// traffic controller.

@@ -18,6 +18,8 @@ use crate::error::{CutoverError, Diagnostic, Diagnostics, Result};
 use crate::plan::model::*;
 use crate::units::PlanDuration;
 
+mod kubernetes;
+
 /// Placeholders a plan may use in commands, URLs and paths; resolved by the
 /// drivers at run time. `{{env:NAME}}` reads an environment variable.
 pub const PLACEHOLDERS: &[&str] = &[
@@ -142,6 +144,7 @@ const SECTIONS: &[&str] = &[
     "environments",
     "database",
     "traffic",
+    "kubernetes",
     "monitoring",
     "maintenance",
     "notify",
@@ -175,6 +178,7 @@ fn read(cx: &mut Cx<'_>, root: &Table) -> Option<Plan> {
     let environments = one(cx, root, "environments");
     let database = one(cx, root, "database");
     let traffic = one(cx, root, "traffic");
+    let kubernetes = optional(cx, root, "kubernetes");
     let monitoring = one(cx, root, "monitoring");
     let maintenance = one(cx, root, "maintenance");
     let notify = one(cx, root, "notify");
@@ -200,6 +204,7 @@ fn read(cx: &mut Cx<'_>, root: &Table) -> Option<Plan> {
         environments: environments?,
         database: database?,
         traffic: traffic?,
+        kubernetes: kubernetes?,
         monitoring: monitoring?,
         maintenance: maintenance?,
         notify: notify?,
@@ -249,6 +254,18 @@ fn one<T: DeserializeOwned>(cx: &mut Cx<'_>, root: &Table, key: &str) -> Option<
         }
         None => {
             cx.push(None, format!("missing section [{key}]"));
+            None
+        }
+    }
+}
+
+/// A section that may be left out.
+fn optional<T: DeserializeOwned>(cx: &mut Cx<'_>, root: &Table, key: &str) -> Option<Option<T>> {
+    match root.get(key) {
+        None => Some(None),
+        Some(item) if item.is_table() => item_as(cx, &format!("[{key}]"), item).map(Some),
+        Some(item) => {
+            cx.push(item.span(), format!("`{key}` must be a table: write [{key}]"));
             None
         }
     }
@@ -650,6 +667,7 @@ fn check_rules(cx: &mut Cx<'_>, root: &Table, plan: &Plan) {
     check_url(&mut r, &plan.environments.blue.url, &[K("environments"), K("blue"), K("url")]);
     check_url(&mut r, &plan.environments.green.url, &[K("environments"), K("green"), K("url")]);
     check_traffic(&mut r, &plan.traffic);
+    kubernetes::check(&mut r, plan);
     if plan.traffic.kind == TrafficKind::Nginx && plan.monitoring.source.is_none() {
         // The gates would otherwise read window statistics from the traffic
         // driver, which open-source nginx cannot give (no per-server counters).
@@ -662,7 +680,7 @@ fn check_rules(cx: &mut Cx<'_>, root: &Table, plan: &Plan) {
     if let Some(w) = &plan.notify.webhook {
         check_url(&mut r, w, &[K("notify"), K("webhook")]);
     }
-    if plan.environments.green.command.is_empty() {
+    if plan.environments.green.command.is_empty() && plan.environments.green.deploy == DeployKind::LocalProcess {
         r.at(&[K("environments"), K("green")], "green needs a `command` that starts it".into());
     }
     for (slot, env) in [("blue", &plan.environments.blue), ("green", &plan.environments.green)] {
@@ -819,6 +837,7 @@ fn check_traffic(r: &mut Rules<'_, '_>, t: &Traffic) {
                 }
             }
             refuse_nginx_fields(r, t, "lms_proxy");
+            kubernetes::refuse_fields(r, t);
         }
         TrafficKind::Nginx => {
             let needed = [
@@ -865,6 +884,7 @@ fn check_traffic(r: &mut Rules<'_, '_>, t: &Traffic) {
                 );
             }
             refuse_proxy_fields(r, t, "nginx", "`upstream_file` and `nginx -s reload`");
+            kubernetes::refuse_fields(r, t);
         }
         TrafficKind::Haproxy => {
             let needed = [
@@ -889,6 +909,10 @@ fn check_traffic(r: &mut Rules<'_, '_>, t: &Traffic) {
             }
             refuse_proxy_fields(r, t, "haproxy", "`socket`");
             refuse_nginx_fields(r, t, "haproxy");
+            kubernetes::refuse_fields(r, t);
+        }
+        TrafficKind::GatewayApi | TrafficKind::Istio | TrafficKind::KubernetesService => {
+            kubernetes::check_traffic(r, t);
         }
     }
 }

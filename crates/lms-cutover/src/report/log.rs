@@ -115,6 +115,14 @@ pub fn rows(records: &[Record]) -> Vec<LogRow> {
                 };
                 out.push(line(r, "green", text, outcome.ok));
             }
+            Event::BlueScaledDown { outcome } => {
+                let text = if outcome.ok {
+                    format!("blue scaled down (scale-down-blue): {}", outcome.detail)
+                } else {
+                    format!("scaling blue down failed: {}", outcome.detail)
+                };
+                out.push(line(r, "blue", text, outcome.ok));
+            }
             Event::GreenDeployed { outcome, .. } => {
                 let text = if outcome.ok {
                     "green started and ready".to_string()

@@ -265,6 +265,9 @@ impl Runner {
                             of(&t.upstream_file)
                         )
                     }
+                    TrafficKind::GatewayApi | TrafficKind::Istio | TrafficKind::KubernetesService => {
+                        crate::engines::kubernetes::by_hand_rollback(t, self.resolved.kubernetes.as_ref())
+                    }
                     TrafficKind::Haproxy => {
                         let of = |v: &Option<String>| v.clone().unwrap_or_default();
                         let (b, blue, green) = (of(&t.backend), of(&t.blue), of(&t.green));

@@ -273,6 +273,8 @@ pub struct Resolved {
     pub metrics_source: Option<crate::plan::model::MetricsSource>,
     /// The `command` steps' argv and environment, by step, resolved.
     pub step_commands: BTreeMap<u32, (Vec<String>, BTreeMap<String, String>)>,
+    /// The API server and the slots' Deployments, placeholders resolved.
+    pub kubernetes: Option<crate::plan::model::Kubernetes>,
 }
 
 impl Resolved {
@@ -304,6 +306,7 @@ impl Resolved {
             traffic,
             maintenance: resolve_value(&plan.maintenance.switch, info)?,
             metrics_source: resolve_value(&plan.monitoring.source, info)?,
+            kubernetes: resolve_value(&plan.kubernetes, info)?,
             prechecks: resolve_value(&plan.prechecks, info)?,
             verifications: resolve_value(&plan.verifications, info)?,
             webhook: plan.notify.webhook.as_ref().map(|w| resolve_value(w, info)).transpose()?,
@@ -352,9 +355,24 @@ fn default_migrate(green: &Environment, url: &str, action: &str) -> Vec<String> 
     vec![artifact, "migrate".into(), action.into(), "--database-url".into(), url.into()]
 }
 
-/// The traffic driver the plan's `[traffic] kind` names.
+/// The traffic driver the plan's `[traffic] kind` names (a Kubernetes kind
+/// with the in-cluster defaults: see [`traffic_driver_on`]).
 pub fn traffic_driver(t: &Traffic, admin_token: Option<String>) -> Result<std::sync::Arc<dyn TrafficDriver>> {
+    traffic_driver_on(t, admin_token, None)
+}
+
+/// The traffic driver the plan's `[traffic] kind` names, a Kubernetes kind
+/// reaching the API server as `kubernetes` (the plan's `[kubernetes]`) says.
+pub fn traffic_driver_on(
+    t: &Traffic,
+    admin_token: Option<String>,
+    kubernetes: Option<&crate::plan::model::Kubernetes>,
+) -> Result<std::sync::Arc<dyn TrafficDriver>> {
     Ok(match t.kind {
+        TrafficKind::GatewayApi | TrafficKind::Istio | TrafficKind::KubernetesService => {
+            crate::engines::kubernetes::traffic_driver(t, kubernetes)?
+                .ok_or_else(|| CutoverError::invalid("plan", "not a Kubernetes traffic kind"))?
+        }
         TrafficKind::LmsProxy => std::sync::Arc::new(ProxyTraffic::new(&t.admin_url, admin_token)?),
         TrafficKind::Nginx => {
             let field = |name: &str, v: &Option<String>| {
@@ -388,7 +406,7 @@ pub fn traffic_driver(t: &Traffic, admin_token: Option<String>) -> Result<std::s
 /// The local drivers for a resolved plan.
 pub fn local_drivers(plan: &Plan, r: &Resolved, dir: &RunDir, demo_accounts: bool) -> Result<Drivers> {
     let token = r.admin_token()?;
-    let traffic = traffic_driver(&r.traffic, token.clone())?;
+    let traffic = traffic_driver_on(&r.traffic, token.clone(), r.kubernetes.as_ref())?;
     let migrate = if r.database.migrate.is_empty() {
         default_migrate(&r.green, &r.database.url, "up")
     } else {
@@ -407,7 +425,12 @@ pub fn local_drivers(plan: &Plan, r: &Resolved, dir: &RunDir, demo_accounts: boo
         OWN_VERSION,
     );
     let green_pid = deploy.pid_file(Slot::Green);
-    let deploy = crate::local::planned_deploy::PlannedDeploy::new(deploy, dir.root.clone(), &r.blue, &r.green);
+    let mut deploy = crate::local::planned_deploy::PlannedDeploy::new(deploy, dir.root.clone(), &r.blue, &r.green);
+    if let Some(k) = &r.kubernetes {
+        if [&r.blue, &r.green].iter().any(|e| e.deploy == crate::plan::model::DeployKind::Kubernetes) {
+            deploy = deploy.with_kubernetes(crate::engines::kubernetes::deploy_driver(k)?);
+        }
+    }
     Ok(Drivers {
         traffic: Box::new(std::sync::Arc::clone(&traffic)),
         deploy: Box::new(deploy),

@@ -20,6 +20,8 @@ pub enum NeedKind {
     Secret,
     /// A file holding a secret, read when needed.
     SecretFile,
+    /// A file read when needed that holds no secret (a CA certificate).
+    File,
 }
 
 /// One value the plan needs.
@@ -67,6 +69,7 @@ pub fn needs(plan: &Plan, env: &dyn Fn(&str) -> Option<String>, demo_accounts: b
             used_in: vec![format!("traffic.admin_token_env: {traffic_steps}, and every rollback")],
         });
     }
+    out.extend(kubernetes_needs(plan, &traffic_steps));
     let smoke_steps = steps_doing(plan, |a| matches!(a, StepAction::Smoke));
     if !demo_accounts && !plan.smoke.is_empty() && !smoke_steps.is_empty() {
         let used = format!("smoke suite ({})", steps_text(&smoke_steps));
@@ -100,6 +103,61 @@ pub fn needs(plan: &Plan, env: &dyn Fn(&str) -> Option<String>, demo_accounts: b
     out
 }
 
+/// What a plan on a cluster reads when it acts: the API token file, the
+/// CA file of an `https` API server, and the service account's namespace
+/// file when `[kubernetes]` names no namespace (paths given as
+/// placeholders are listed as those).
+fn kubernetes_needs(plan: &Plan, traffic_steps: &str) -> Vec<Need> {
+    use crate::plan::kubernetes::{
+        IN_CLUSTER_API_SERVER, IN_CLUSTER_CA_FILE, IN_CLUSTER_NAMESPACE_FILE, IN_CLUSTER_TOKEN_FILE,
+    };
+    use crate::plan::model::DeployKind;
+    let deploys =
+        [&plan.environments.blue, &plan.environments.green].iter().any(|e| e.deploy == DeployKind::Kubernetes);
+    if !plan.traffic.kind.is_kubernetes() && !deploys {
+        return Vec::new();
+    }
+    let mut users = Vec::new();
+    if plan.traffic.kind.is_kubernetes() {
+        users.push(format!("[traffic] kind \"{}\": {traffic_steps}, and every rollback", plan.traffic.kind.as_str()));
+    }
+    if deploys {
+        let steps = steps_doing(plan, |a| matches!(a, StepAction::DeployGreen));
+        users.push(format!("deploy = \"kubernetes\" ({}), stop-green, scale-down-blue", steps_text(&steps)));
+    }
+    let used = users.join("; ");
+    let k = plan.kubernetes.clone().unwrap_or_default();
+    let readable = |f: &str| std::fs::read_to_string(f).is_ok_and(|t| !t.trim().is_empty());
+    let mut out = Vec::new();
+    let mut file = |path: String, kind: NeedKind, what: &str| {
+        if !path.contains("{{") {
+            out.push(Need {
+                set: readable(&path),
+                name: path,
+                kind,
+                required: true,
+                used_in: vec![format!("{what}: {used}")],
+            });
+        }
+    };
+    file(
+        k.token_file.clone().unwrap_or_else(|| IN_CLUSTER_TOKEN_FILE.into()),
+        NeedKind::SecretFile,
+        "kubernetes.token_file (the API server's bearer token)",
+    );
+    if k.api_server.as_deref().unwrap_or(IN_CLUSTER_API_SERVER).starts_with("https://") {
+        file(
+            k.ca_file.clone().unwrap_or_else(|| IN_CLUSTER_CA_FILE.into()),
+            NeedKind::File,
+            "kubernetes.ca_file (the CA of the API server's certificate)",
+        );
+    }
+    if k.namespace.is_none() {
+        file(IN_CLUSTER_NAMESPACE_FILE.into(), NeedKind::File, "the namespace ([kubernetes] names none)");
+    }
+    out
+}
+
 /// The required needs that are not met, for an error before step 1.
 pub fn missing(needs: &[Need]) -> Vec<&Need> {
     needs.iter().filter(|n| n.required && !n.set).collect()
@@ -120,6 +178,7 @@ pub fn render(plan_name: &str, needs: &[Need]) -> String {
             NeedKind::Placeholder => "value",
             NeedKind::Secret => "secret",
             NeedKind::SecretFile => "secret file",
+            NeedKind::File => "file",
         };
         s.push_str(&format!("  {:<width$}  {status:<8}  {kind:<12}  {}\n", n.name, n.used_in.join("; ")));
     }
@@ -147,6 +206,7 @@ fn with_steps(plan: &Plan, path: &str) -> String {
             (Some("environments"), _) => matches!(a, StepAction::HealthCheck | StepAction::Traffic { .. }),
             (Some("database"), _) => matches!(a, StepAction::Backup | StepAction::Migrate | StepAction::PreChecks),
             (Some("traffic"), _) => matches!(a, StepAction::Traffic { .. } | StepAction::Monitor { .. }),
+            (Some("kubernetes"), _) => matches!(a, StepAction::DeployGreen | StepAction::Traffic { .. }),
             (Some("maintenance"), _) => matches!(a, StepAction::MaintenanceOn | StepAction::MaintenanceOff),
             (Some("prechecks"), _) => matches!(a, StepAction::PreChecks),
             (Some("verifications"), _) => matches!(a, StepAction::Validation),

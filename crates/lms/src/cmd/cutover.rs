@@ -275,6 +275,15 @@ pub enum Action {
         #[command(flatten)]
         at: RunRef,
     },
+    /// Scale blue's Deployment to zero after go-live, once the plan's
+    /// `[kubernetes.blue] keep_warm` has passed.
+    ScaleDownBlue {
+        /// The run directory.
+        #[arg(value_name = "RUN")]
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        at: RunRef,
+    },
     /// Validate a plan and print its timeline as the seed's table.
     Show {
         /// The plan (default: the built-in rehearsal plan).
@@ -678,6 +687,11 @@ pub async fn run(a: CutoverArgs) -> anyhow::Result<u8> {
         Action::StopGreen { dir, at } => {
             let dir = at.dir(dir)?;
             println!("green: {}", lms_cutover::control::stop_green(&dir).await?);
+            Ok(EXIT_GO_LIVE)
+        }
+        Action::ScaleDownBlue { dir, at } => {
+            let dir = at.dir(dir)?;
+            println!("blue: {}", lms_cutover::control::scale_down_blue(&dir, chrono::Utc::now()).await?);
             Ok(EXIT_GO_LIVE)
         }
         Action::Validate { plan } => {
