@@ -15,9 +15,9 @@ use lms_store::{employees, Conn, Db};
 /// What `new` would count for the caller and leave of their balance, and
 /// what would refuse it; nothing is stored. `submit` decides with the same
 /// computation.
-pub async fn quote(db: &Db, caller: &Caller, new: &NewRequest) -> Result<Quote> {
+pub async fn quote(db: &Db, caller: &Caller, new: &NewRequest, today: chrono::NaiveDate) -> Result<Quote> {
     let mut c = db.acquire().await?;
-    Ok(requests::quote(&mut c.conn(), caller.actor.id, new).await?)
+    Ok(requests::quote(&mut c.conn(), caller.actor.id, new, today).await?)
 }
 
 /// Submits `new` for the caller; the approvers are told.

@@ -1,5 +1,6 @@
-//! Leave types (HR admins): create and change; each audited. A retired
-//! type (`active = false`) takes no new requests and keeps its history.
+//! Leave types (HR admins): create and change them and their request rules;
+//! each audited. A retired type (`active = false`) takes no new requests and
+//! keeps its history.
 
 use crate::audit::{record, Audited};
 use crate::error::Result;
@@ -46,4 +47,29 @@ pub async fn update(
     record(&mut tx.conn(), &caller.audit(), what, now).await?;
     tx.commit().await?;
     Ok(after)
+}
+
+/// Sets leave type `id`'s request rules (length, notice, negative limit,
+/// document flag); audited with the rules before and after.
+pub async fn set_rules(
+    db: &Db,
+    caller: &Caller,
+    id: i64,
+    rules: &lms_core::TypeRules,
+    now: DateTime<Utc>,
+) -> Result<lms_core::TypeRules> {
+    caller.require_hr()?;
+    let mut tx = db.begin().await?;
+    leave_types::get(&mut tx.conn(), id).await?.ok_or_else(|| StoreError::NotFound(format!("leave type {id}")))?;
+    let before = leave_types::rules(&mut tx.conn(), id).await?;
+    leave_types::set_rules(&mut tx.conn(), id, rules, caller.actor.id, now).await?;
+    let what = Audited {
+        action: "leave_type.rules",
+        entity: ("leave_type", id.to_string()),
+        before: Some(&before),
+        after: Some(rules),
+    };
+    record(&mut tx.conn(), &caller.audit(), what, now).await?;
+    tx.commit().await?;
+    Ok(*rules)
 }

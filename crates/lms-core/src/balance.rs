@@ -58,12 +58,26 @@ impl Balance {
         leave_type: &str,
         year: i32,
     ) -> Result<(), DomainError> {
-        if deducts && requested > self.available() {
+        self.check_fits_within(requested, deducts, LeaveAmount::ZERO, leave_type, year)
+    }
+
+    /// Checks that `requested` fits when the balance may go down to
+    /// `-negative_limit`; `available` in the error counts that limit in.
+    pub fn check_fits_within(
+        &self,
+        requested: LeaveAmount,
+        deducts: bool,
+        negative_limit: LeaveAmount,
+        leave_type: &str,
+        year: i32,
+    ) -> Result<(), DomainError> {
+        let available = self.available() + negative_limit;
+        if deducts && requested > available {
             return Err(DomainError::InsufficientBalance {
                 leave_type: leave_type.to_string(),
                 year,
                 requested: requested.to_string(),
-                available: self.available().to_string(),
+                available: available.to_string(),
             });
         }
         Ok(())

@@ -16,6 +16,14 @@ pub enum DomainError {
     InvalidLeaveYearStart(u32),
     #[error("{0}")]
     InvalidSchedule(String),
+    #[error("{0}")]
+    InvalidRule(String),
+    #[error(
+        "the request covers {days} consecutive days; this leave type allows at most {max} in one request: split it"
+    )]
+    TooLong { days: i64, max: u32 },
+    #[error("this leave type needs {min} days' notice: the earliest start asked for today is {earliest}")]
+    TooShortNotice { min: u32, earliest: String },
     #[error("the request overlaps your {status} request #{id} ({start}..{end})")]
     Overlap { id: i64, status: String, start: String, end: String },
     #[error("the request needs {requested} days of '{leave_type}' but only {available} are available in {year}")]
@@ -71,6 +79,9 @@ impl DomainError {
             DomainError::SpansLeaveYears { .. } => "spans_leave_years",
             DomainError::InvalidLeaveYearStart(_) => "invalid_leave_year_start",
             DomainError::InvalidSchedule(_) => "invalid_schedule",
+            DomainError::InvalidRule(_) => "invalid_rule",
+            DomainError::TooLong { .. } => "too_long",
+            DomainError::TooShortNotice { .. } => "too_short_notice",
             DomainError::Overlap { .. } => "overlapping_request",
             DomainError::InsufficientBalance { .. } => "insufficient_balance",
             DomainError::UnknownLeaveType(_) => "unknown_leave_type",

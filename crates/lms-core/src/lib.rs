@@ -21,6 +21,7 @@ pub mod request;
 pub mod role;
 pub mod schedule;
 pub mod text;
+pub mod type_rules;
 
 pub use amount::LeaveAmount;
 pub use balance::{Balance, EntitlementChange, LedgerKind};
@@ -34,6 +35,7 @@ pub use policy::{Actor, RequestAccess};
 pub use request::{Comment, LeaveStatus, NewRequest, RequestAction, MAX_COMMENT_CHARS, MAX_REASON_CHARS};
 pub use role::Role;
 pub use schedule::{Counter, LeaveCost, LeaveUnit, ScheduleHistory, WorkingSchedule};
+pub use type_rules::TypeRules;
 
 /// The product version, shown by health, status, metrics and the UI.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -94,6 +94,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .routes(routes!(employees::get, employees::update))
         .routes(routes!(leave_types::list, leave_types::create))
         .routes(routes!(leave_types::update))
+        .routes(routes!(leave_types::rules, leave_types::set_rules))
         .routes(routes!(allowances::list, allowances::allocate))
         .routes(routes!(allowances::adjust))
         .routes(routes!(holidays::list, holidays::create))

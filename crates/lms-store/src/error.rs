@@ -27,6 +27,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("io error: {0}")]
     Io(#[from] std::io::Error),
+    /// A stored value this build cannot read.
+    #[error("stored data cannot be read: {0}")]
+    Corrupt(String),
 }
 
 impl StoreError {

@@ -86,3 +86,39 @@ pub async fn update(c: &mut Conn<'_>, id: i64, ch: &LeaveTypeChanges, now: DateT
         ch.active.unwrap_or(cur.active),
         now, id)?)
 }
+
+/// The settings key holding leave type `id`'s request rules. Kept in
+/// `settings` rather than in columns of `leave_types` so that this release
+/// runs on the schema of the release before it (a cutover rehearsal's
+/// stand-in for blue).
+fn rules_key(id: i64) -> String {
+    format!("leave_type_rules:{id}")
+}
+
+/// Leave type `id`'s request rules (none set: the default, no limits). A
+/// stored value this build cannot read is an error, never "no rules".
+pub async fn rules(c: &mut Conn<'_>, id: i64) -> Result<lms_core::TypeRules> {
+    match q!(opt c, (String,), "SELECT value FROM settings WHERE key = $1", rules_key(id))? {
+        None => Ok(lms_core::TypeRules::default()),
+        Some((json,)) => serde_json::from_str(&json)
+            .map_err(|e| StoreError::Corrupt(format!("the rules of leave type {id} cannot be read: {e}"))),
+    }
+}
+
+/// Stores leave type `id`'s request rules (the default clears them).
+pub async fn set_rules(
+    c: &mut Conn<'_>,
+    id: i64,
+    rules: &lms_core::TypeRules,
+    by: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let key = rules_key(id);
+    q!(exec c, "DELETE FROM settings WHERE key = $1", &key)?;
+    if *rules != lms_core::TypeRules::default() {
+        let json = serde_json::to_string(rules).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        q!(exec c, "INSERT INTO settings (key, value, updated_at, updated_by) VALUES ($1, $2, $3, $4)",
+            &key, json, now, by)?;
+    }
+    Ok(())
+}

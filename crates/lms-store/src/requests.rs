@@ -148,7 +148,7 @@ pub async fn approvals(
 /// submissions are checked against each other's days.
 pub async fn submit(c: &mut Conn<'_>, employee_id: i64, new: &NewRequest, now: DateTime<Utc>) -> Result<LeaveRequest> {
     employees::lock(c, employee_id).await?;
-    let quote = quote(c, employee_id, new).await?;
+    let quote = quote(c, employee_id, new, now.date_naive()).await?;
     if let Some(problem) = quote.problem {
         return Err(problem.into());
     }
@@ -184,14 +184,18 @@ pub struct Quote {
     pub available_after: i64,
     /// The person's pending or approved requests that overlap the range.
     pub overlaps: Vec<LeaveRequest>,
+    /// The leave type expects a supporting document (shown, not enforced).
+    pub document_required: bool,
+    /// Millidays the balance may go below zero for this type.
+    pub negative_limit: i64,
     /// What would refuse the submission, first of: no working day, an
-    /// overlap, not enough balance.
+    /// overlap, the type's length or notice rule, not enough balance.
     #[serde(skip)]
     pub problem: Option<DomainError>,
 }
 
-/// Quotes `new` for `employee_id` without storing anything.
-pub async fn quote(c: &mut Conn<'_>, employee_id: i64, new: &NewRequest) -> Result<Quote> {
+/// Quotes `new` for `employee_id`, asked on `today`, without storing anything.
+pub async fn quote(c: &mut Conn<'_>, employee_id: i64, new: &NewRequest, today: NaiveDate) -> Result<Quote> {
     let code = new.leave_type.as_str();
     let lt = match leave_types::by_code(c, code).await? {
         Some(t) if t.active => t,
@@ -224,9 +228,14 @@ pub async fn quote(c: &mut Conn<'_>, employee_id: i64, new: &NewRequest) -> Resu
             end: o.end_date.to_string(),
         });
     }
+    let rules = leave_types::rules(c, lt.id).await?;
+    if problem.is_none() {
+        problem = rules.check(&new.range, today).err();
+    }
     let balance = ledger::balance(c, employee_id, lt.id, new.year).await?;
     if problem.is_none() {
-        problem = balance.check_fits(amount, lt.deducts_balance, &lt.code, new.year).err();
+        problem =
+            balance.check_fits_within(amount, lt.deducts_balance, rules.negative_limit(), &lt.code, new.year).err();
     }
     let before = balance.available().millidays();
     Ok(Quote {
@@ -241,6 +250,8 @@ pub async fn quote(c: &mut Conn<'_>, employee_id: i64, new: &NewRequest) -> Resu
         available_before: before,
         available_after: if lt.deducts_balance { before - amount.millidays() } else { before },
         overlaps,
+        document_required: rules.document_required(),
+        negative_limit: rules.negative_limit().millidays(),
         problem,
     })
 }

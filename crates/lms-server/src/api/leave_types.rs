@@ -1,4 +1,5 @@
-//! Leave types: everyone may list them; HR admins create and update them.
+//! Leave types: everyone may list them and read their request rules; HR
+//! admins create and update them and set their rules.
 
 use super::dto::Page;
 use super::text::name;
@@ -159,4 +160,76 @@ pub async fn update(
     };
     let after = lms_app::leave_types::update(state.db(), &caller, id, &changes, Utc::now()).await?;
     Ok(Json(after.into()))
+}
+
+/// A leave type's request rules.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"max_consecutive_days": 10, "min_notice_days": 14, "negative_limit_days": 2.5, "document_required": false}))]
+pub struct LeaveTypeRulesDto {
+    /// The most calendar days one request may cover (1–366); null: no limit.
+    #[schema(minimum = 1, maximum = 366)]
+    pub max_consecutive_days: Option<u32>,
+    /// The least notice, in days between today and the first day (0–366); null: none.
+    #[schema(minimum = 0, maximum = 366)]
+    pub min_notice_days: Option<u32>,
+    /// How far below zero the balance may go, in days (0–366).
+    #[schema(minimum = 0, maximum = 366)]
+    #[serde(default)]
+    pub negative_limit_days: f64,
+    /// A supporting document is expected (a flag shown to the person and
+    /// their approver; no file is kept).
+    #[serde(default)]
+    pub document_required: bool,
+}
+
+impl From<lms_core::TypeRules> for LeaveTypeRulesDto {
+    fn from(r: lms_core::TypeRules) -> Self {
+        LeaveTypeRulesDto {
+            max_consecutive_days: r.max_consecutive_days(),
+            min_notice_days: r.min_notice_days(),
+            negative_limit_days: super::dto::days(r.negative_limit().millidays()),
+            document_required: r.document_required(),
+        }
+    }
+}
+
+/// A leave type's request rules (anyone signed in: they decide whether a
+/// request is accepted).
+#[utoipa::path(get, path = "/leave-types/{id}/rules", operation_id = "get_leave_type_rules", tag = "hr", params(("id" = i64, Path)),
+    responses((status = 200, body = LeaveTypeRulesDto), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn rules(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<LeaveTypeRulesDto>> {
+    let mut c = state.db().acquire().await?;
+    leave_types::get(&mut c.conn(), id).await?.ok_or_else(|| ApiError::not_found(format!("leave type {id}")))?;
+    Ok(Json(leave_types::rules(&mut c.conn(), id).await?.into()))
+}
+
+/// Sets a leave type's request rules, replacing the ones before (HR admins).
+#[utoipa::path(put, path = "/leave-types/{id}/rules", operation_id = "set_leave_type_rules", tag = "hr", params(("id" = i64, Path)), request_body = LeaveTypeRulesDto,
+    responses((status = 200, body = LeaveTypeRulesDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn set_rules(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<LeaveTypeRulesDto>,
+) -> ApiResult<Json<LeaveTypeRulesDto>> {
+    let caller = ctx.caller(user.actor());
+    caller.require_hr()?;
+    if !(0.0..=366.0).contains(&body.negative_limit_days) {
+        return Err(ApiError::unprocessable("invalid_rule", "negative_limit_days must be between 0 and 366"));
+    }
+    let rules = lms_core::TypeRules::new(
+        body.max_consecutive_days,
+        body.min_notice_days,
+        LeaveAmount::from_days_f64(body.negative_limit_days)?,
+        body.document_required,
+    )?;
+    let saved = lms_app::leave_types::set_rules(state.db(), &caller, id, &rules, Utc::now()).await?;
+    Ok(Json(saved.into()))
 }

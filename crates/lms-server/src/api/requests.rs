@@ -101,6 +101,10 @@ pub struct QuoteDto {
     pub available_after: f64,
     /// The caller's pending or approved requests that overlap.
     pub overlaps: Vec<RequestDto>,
+    /// The leave type expects a supporting document (a flag; no file is kept).
+    pub document_required: bool,
+    /// How far below zero this type's balance may go, in days.
+    pub negative_limit_days: f64,
     /// Whether submitting it now would be accepted.
     pub acceptable: bool,
     /// Why not, in the error shape a submission would answer with.
@@ -133,7 +137,7 @@ pub async fn quote(
         q.half_day_end.unwrap_or(false),
         None,
     )?;
-    let quote = lms_app::leave::quote(state.db(), &ctx.caller(user.actor()), &new).await?;
+    let quote = lms_app::leave::quote(state.db(), &ctx.caller(user.actor()), &new, Utc::now().date_naive()).await?;
     let problem = quote.problem.clone().map(|p| {
         let e = ApiError::from(p);
         crate::error::ErrorDetail { code: e.code, message: e.message }
@@ -149,6 +153,8 @@ pub async fn quote(
         available_before: super::dto::days(quote.available_before),
         available_after: super::dto::days(quote.available_after),
         overlaps: quote.overlaps.into_iter().map(RequestDto::from).collect(),
+        document_required: quote.document_required,
+        negative_limit_days: super::dto::days(quote.negative_limit),
         acceptable: problem.is_none(),
         problem,
     }))

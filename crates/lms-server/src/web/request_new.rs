@@ -119,7 +119,7 @@ async fn quote_for(viewer: &Viewer, types: &[LeaveType], f: &RequestFields) -> Q
         Ok(n) => n,
         Err(e) => return QuoteFragment { c, quote: None, error: Some(e) },
     };
-    match lms_app::leave::quote(viewer.state.db(), &viewer.caller(), &new).await {
+    match lms_app::leave::quote(viewer.state.db(), &viewer.caller(), &new, chrono::Utc::now().date_naive()).await {
         Ok(q) => QuoteFragment { c, quote: Some(QuoteView::new(viewer.lang(), types, q)), error: None },
         Err(e) => {
             let e = ApiError::from(e);

@@ -10,7 +10,8 @@ crate::both_backends!(
     people_are_managed_and_never_deleted,
     leave_types_and_allowances_form_a_ledger,
     holidays_are_managed,
-    maintenance_mode_pauses_writes
+    maintenance_mode_pauses_writes,
+    leave_type_rules_decide_submissions
 );
 
 async fn people_are_managed_and_never_deleted(backend: Backend) {
@@ -187,4 +188,96 @@ async fn maintenance_mode_pauses_writes(backend: Backend) {
     let (_, a) = hr.get("/api/v1/audit-events?entity_type=settings").await;
     let actions: Vec<&str> = a["items"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
     assert_eq!(actions, vec!["maintenance.off", "maintenance.on"]);
+}
+
+/// A leave type's request rules (docs/LEAVE-RULES.md): the longest request,
+/// the least notice, how far below zero the balance may go, a document flag.
+async fn leave_type_rules_decide_submissions(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let hr = app.login("hr@demo.local").await;
+    let emp = app.login("employee1@demo.local").await;
+    let y = next_year();
+    let (s, t) =
+        hr.post("/api/v1/leave-types", json!({"code": "study", "name": "Study leave", "deducts_balance": true})).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let rules = format!("/api/v1/leave-types/{}/rules", t["id"]);
+    let (s, r) = emp.get(&rules).await;
+    assert_eq!(s, StatusCode::OK, "anyone signed in reads the rules");
+    assert_eq!(
+        r,
+        json!({"max_consecutive_days": null, "min_notice_days": null, "negative_limit_days": 0.0, "document_required": false})
+    );
+    let (s, _) = hr.get("/api/v1/leave-types/424242/rules").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Bad rules are refused with what to fix, and nothing is written.
+    let audit_before = app.count("audit_events").await;
+    for (body, needle) in [
+        (json!({"max_consecutive_days": 0}), "max_consecutive_days must be between 1 and 366"),
+        (json!({"min_notice_days": 400}), "min_notice_days must be between 0 and 366"),
+        (json!({"negative_limit_days": -1}), "negative_limit_days must be between 0 and 366"),
+        (json!({"negative_limit_days": 0.0001}), "three decimals"),
+    ] {
+        let (s, e) = hr.put(&rules, body.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap_or("").contains(needle), "{body}: {e}");
+    }
+    let (s, _) = hr.put(&rules, json!({"max_days": 3})).await;
+    assert!(s.is_client_error(), "an unknown field is refused");
+    assert_eq!(app.count("audit_events").await, audit_before, "nothing written");
+
+    // Worked example: one day allocated, at most 3 consecutive days, the
+    // balance may go 2 days below zero, a document expected.
+    let (s, _) = hr
+        .post("/api/v1/allowances", json!({"employee_id": EMPLOYEE1, "leave_type": "study", "year": y, "days": 1}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let set = json!({"max_consecutive_days": 3, "min_notice_days": null, "negative_limit_days": 2, "document_required": true});
+    let (s, r) = hr.put(&rules, set).await;
+    assert_eq!(
+        (s, r["max_consecutive_days"].as_u64(), r["negative_limit_days"].as_f64()),
+        (StatusCode::OK, Some(3), Some(2.0)),
+        "{r}"
+    );
+    let (s, e) =
+        emp.post("/api/v1/leave-requests", request("study", monday(10), monday(10) + chrono::Duration::days(4))).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("too_long")), "{e}");
+    assert!(e["error"]["message"].as_str().unwrap_or("").contains("at most 3"), "{e}");
+    let (_, q) = emp
+        .get(&format!(
+            "/api/v1/leave-requests/quote?leave_type=study&start_date={}&end_date={}",
+            monday(10),
+            monday(10) + chrono::Duration::days(2)
+        ))
+        .await;
+    assert_eq!(
+        (q["acceptable"].as_bool(), q["document_required"].as_bool(), q["negative_limit_days"].as_f64()),
+        (Some(true), Some(true), Some(2.0)),
+        "{q}"
+    );
+    let (s, e) =
+        emp.post("/api/v1/leave-requests", request("study", monday(10), monday(10) + chrono::Duration::days(2))).await;
+    assert_eq!(s, StatusCode::CREATED, "3 days on a 1-day balance, 2 below zero allowed: {e}");
+    let (s, e) = emp.post("/api/v1/leave-requests", request("study", monday(12), monday(12))).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("insufficient_balance")),
+        "{e}"
+    );
+    assert!(e["error"]["message"].as_str().unwrap_or("").contains("only 0 are available"), "{e}");
+
+    // Notice: a year's notice refuses a start five weeks away, naming the earliest date.
+    let (s, _) = hr.put(&rules, json!({"min_notice_days": 366})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, e) = emp.post("/api/v1/leave-requests", request("study", monday(14), monday(14))).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("too_short_notice")), "{e}");
+    let earliest = (chrono::Utc::now().date_naive() + chrono::Duration::days(366)).to_string();
+    assert!(e["error"]["message"].as_str().unwrap_or("").contains(&earliest), "{e}");
+
+    // Each change is audited with the rules before and after; clearing them is one too.
+    let (s, r) = hr.put(&rules, json!({})).await;
+    assert_eq!((s, r["min_notice_days"].is_null()), (StatusCode::OK, true));
+    let (_, audit) = hr.get(&format!("/api/v1/audit-events?entity_type=leave_type&entity_id={}", t["id"])).await;
+    let n = audit["items"].as_array().map_or(0, |a| a.iter().filter(|e| e["action"] == "leave_type.rules").count());
+    assert_eq!(n, 3, "{audit}");
 }

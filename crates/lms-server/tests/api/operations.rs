@@ -164,6 +164,8 @@ const API_OPERATIONS: &[&str] = &[
     "GET /api/v1/leave-types",
     "POST /api/v1/leave-types",
     "PATCH /api/v1/leave-types/{id}",
+    "GET /api/v1/leave-types/{id}/rules",
+    "PUT /api/v1/leave-types/{id}/rules",
     "GET /api/v1/me",
     "GET /api/v1/me/balances",
     "GET /api/v1/me/tokens",
