@@ -1,5 +1,5 @@
 //! HR: leave settings — leave types (create, rename, what they count, the
-//! default allowance, retire), the holidays of a year (add, remove), and
+//! default allowance, retire, their request rules), the holidays of a year (add, remove), and
 //! maintenance mode on or off. Each change is the use case the API calls.
 
 use super::hr_allowances::parse_days;
@@ -31,6 +31,10 @@ struct TypeRow {
     approval: bool,
     allowance: String,
     active: bool,
+    max_days: String,
+    notice: String,
+    negative: String,
+    document: bool,
 }
 
 struct HolidayRow {
@@ -52,8 +56,15 @@ struct SettingsPage {
     error: Option<String>,
 }
 
-const DONE: &[&str] =
-    &["type-created", "type-saved", "holiday-added", "holiday-removed", "maintenance-on", "maintenance-off"];
+const DONE: &[&str] = &[
+    "type-created",
+    "type-saved",
+    "rules-saved",
+    "holiday-added",
+    "holiday-removed",
+    "maintenance-on",
+    "maintenance-off",
+];
 
 fn year_of(raw: &str) -> i32 {
     let now = Utc::now().year();
@@ -69,6 +80,10 @@ async fn load(
     let lang = viewer.lang();
     let mut c = viewer.state.db().acquire().await?;
     let types = leave_types::list(&mut c.conn(), true).await?;
+    let mut rules = Vec::with_capacity(types.len());
+    for t in &types {
+        rules.push(leave_types::rules(&mut c.conn(), t.id).await?);
+    }
     let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
     let to = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
     let days = holidays::list(&mut c.conn(), from, to).await?;
@@ -78,7 +93,8 @@ async fn load(
         c: viewer.chrome("settings"),
         types: types
             .into_iter()
-            .map(|t| TypeRow {
+            .zip(rules)
+            .map(|(t, r)| TypeRow {
                 id: t.id,
                 code: t.code,
                 name: t.name,
@@ -86,6 +102,13 @@ async fn load(
                 approval: t.requires_approval,
                 allowance: t.default_allowance.map(|a| lang.millis(a)).unwrap_or_default(),
                 active: t.active,
+                max_days: r.max_consecutive_days().map(|d| d.to_string()).unwrap_or_default(),
+                notice: r.min_notice_days().map(|d| d.to_string()).unwrap_or_default(),
+                negative: match r.negative_limit().millidays() {
+                    0 => String::new(),
+                    m => lang.millis(m),
+                },
+                document: r.document_required(),
             })
             .collect(),
         year,
@@ -191,6 +214,52 @@ pub async fn update_type(viewer: Viewer, Path(id): Path<String>, PageForm(f): Pa
         };
         lms_app::leave_types::update(viewer.state.db(), &viewer.caller(), id, &changes, Utc::now()).await?;
         Ok("type-saved")
+    };
+    after(&viewer, Utc::now().year(), outcome.await).await
+}
+
+#[derive(Deserialize)]
+pub struct RulesForm {
+    #[serde(rename = "_csrf", default)]
+    token: String,
+    #[serde(default)]
+    max_days: String,
+    #[serde(default)]
+    notice: String,
+    #[serde(default)]
+    negative: String,
+    document: Option<String>,
+}
+
+/// A whole number of days from a form field; empty is none.
+fn form_days(raw: &str, what: &str) -> Result<Option<u32>, ApiError> {
+    match raw.trim() {
+        "" => Ok(None),
+        s => s.parse::<u32>().map(Some).map_err(|_| {
+            ApiError::unprocessable("invalid_rule", format!("{what} must be a whole number of days, or empty"))
+        }),
+    }
+}
+
+/// `POST /hr/leave-types/{id}/rules`
+pub async fn update_rules(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<RulesForm>) -> Response {
+    let id = match viewer.hr_target(&f.token, &id) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    let outcome = async {
+        let negative = match f.negative.trim() {
+            "" => lms_core::LeaveAmount::ZERO,
+            raw => parse_days(raw)?,
+        };
+        let rules = lms_core::TypeRules::new(
+            form_days(&f.max_days, "the longest request")?,
+            form_days(&f.notice, "the notice")?,
+            negative,
+            f.document.is_some(),
+        )?;
+        lms_app::leave_types::set_rules(viewer.state.db(), &viewer.caller(), id, &rules, Utc::now()).await?;
+        Ok("rules-saved")
     };
     after(&viewer, Utc::now().year(), outcome.await).await
 }

@@ -58,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/hr/settings", get(hr_settings::page))
         .route("/hr/leave-types", post(hr_settings::create_type))
         .route("/hr/leave-types/{id}", post(hr_settings::update_type))
+        .route("/hr/leave-types/{id}/rules", post(hr_settings::update_rules))
         .route("/hr/holidays", post(hr_settings::add_holiday))
         .route("/hr/holidays/{id}/delete", post(hr_settings::remove_holiday))
         .route("/hr/maintenance", post(hr_settings::maintenance))

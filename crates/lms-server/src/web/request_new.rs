@@ -72,6 +72,7 @@ pub struct QuoteView {
     pub before: String,
     pub after: String,
     pub overlaps: Vec<RequestRow>,
+    pub document_required: bool,
     pub problem: Option<String>,
 }
 
@@ -87,6 +88,7 @@ impl QuoteView {
             before: lang.millis(q.available_before),
             after: lang.millis(q.available_after),
             overlaps: q.overlaps.iter().map(|r| RequestRow::new(lang, types, r)).collect(),
+            document_required: q.document_required,
             problem,
         }
     }

@@ -344,3 +344,12 @@ profile-token-days = Gültig für Tage
 profile-token-create = Token anlegen
 error-invalid-expiry = Ein Token gilt 1 bis 3650 Tage (oder leer lassen: bis zum Widerruf).
 error-too-many-tokens = Sie haben 20 gültige Tokens, mehr geht nicht; widerrufen Sie zuerst eines.
+
+settings-type-rules = Antragsregeln
+settings-type-max-days = Längster Antrag (Kalendertage)
+settings-type-notice = Vorlauf (Tage)
+settings-type-negative = Darf ins Minus gehen um (Tage)
+settings-type-document = Nachweis erwartet
+settings-type-rules-save = Regeln speichern
+done-rules-saved = Die Regeln sind gespeichert.
+quote-document = Für diese Abwesenheitsart wird ein Nachweis erwartet.

@@ -344,3 +344,12 @@ profile-token-days = Days it lasts
 profile-token-create = Create token
 error-invalid-expiry = A token lasts 1 to 3650 days (or leave it empty: until revoked).
 error-too-many-tokens = You have 20 live tokens, the most allowed; revoke one first.
+
+settings-type-rules = Request rules
+settings-type-max-days = Longest request (calendar days)
+settings-type-notice = Notice (days)
+settings-type-negative = May go below zero by (days)
+settings-type-document = Document expected
+settings-type-rules-save = Save rules
+done-rules-saved = The rules are saved.
+quote-document = This leave type expects a supporting document.

@@ -2,14 +2,15 @@
 //! nothing written), an adjustment with its reason as a ledger line (none
 //! without a reason), a holiday that changes the calendar and the next
 //! quote, maintenance mode (banner, writes refused on pages and API, then
-//! off), the dashboard's figures equal to the API's, a chosen language.
+//! off), the dashboard's figures equal to the API's, a chosen language, a
+//! leave type's request rules that the next quote applies.
 
 use super::{assert_translated, Page};
 use crate::support::{monday, TestApp};
 use chrono::Duration;
 use reqwest::StatusCode;
 
-crate::both_backends!(people_and_allowances, holidays_maintenance_dashboard, chosen_language);
+crate::both_backends!(people_and_allowances, holidays_maintenance_dashboard, chosen_language, leave_type_rules);
 
 async fn people_and_allowances(backend: lms_store::Backend) {
     let app = TestApp::spawn(backend).await;
@@ -163,4 +164,55 @@ async fn chosen_language(backend: lms_store::Backend) {
     let out = ada.post_form("/", "/sign-out", &[]).await;
     assert_eq!(out.location(), "/sign-in?signed_out=1&lang=de");
     assert!(ada.get(out.location()).await.body.contains("Sie sind abgemeldet."));
+}
+
+/// HR sets a leave type's rules on the settings page; the employee's next
+/// quote applies them; a value that is not a number is refused with what
+/// to fix and nothing changes.
+async fn leave_type_rules(backend: lms_store::Backend) {
+    let app = TestApp::spawn(backend).await;
+    let hr = Page::signed_in(&app, "hr@demo.local").await;
+    let ada = Page::signed_in(&app, "employee1@demo.local").await;
+    let api = app.login("hr@demo.local").await;
+    let (_, types) = api.get("/api/v1/leave-types").await;
+    let annual = types["items"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["code"] == "annual"))
+        .map(|t| t["id"].clone())
+        .expect("annual");
+    let form = format!("/hr/leave-types/{annual}/rules");
+    let bad = hr.post_form("/hr/settings", &form, &[("max_days", "three")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("must be a whole number of days"), "{}", bad.body);
+    let (_, before) = api.get(&format!("/api/v1/leave-types/{annual}/rules")).await;
+    assert!(before["max_consecutive_days"].is_null(), "nothing written: {before}");
+
+    let saved = hr
+        .post_form("/hr/settings", &form, &[("max_days", "2"), ("notice", ""), ("negative", "1,5"), ("document", "on")])
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let page = hr.get("/hr/settings?done=rules-saved").await;
+    assert!(page.body.contains("The rules are saved."), "{}", page.body);
+    assert!(
+        page.body.contains(&format!("id=\"tm-{annual}\" name=\"max_days\" inputmode=\"numeric\" value=\"2\"")),
+        "{}",
+        page.body
+    );
+    let (_, after) = api.get(&format!("/api/v1/leave-types/{annual}/rules")).await;
+    assert_eq!(
+        (
+            after["max_consecutive_days"].as_u64(),
+            after["negative_limit_days"].as_f64(),
+            after["document_required"].as_bool()
+        ),
+        (Some(2), Some(1.5), Some(true)),
+        "{after}"
+    );
+
+    let (mon, wed) = (monday(30), monday(30) + Duration::days(2));
+    let q = ada.get(&format!("/requests/quote?leave_type=annual&start_date={mon}&end_date={wed}")).await;
+    assert!(q.body.contains("expects a supporting document"), "{}", q.body);
+    assert!(q.body.contains("at most 2"), "three days are refused: {}", q.body);
+    assert_translated(&q, "the quote");
+    assert_translated(&page, "the settings page");
 }
