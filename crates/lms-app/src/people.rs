@@ -1,4 +1,4 @@
-//! People (HR admins): create and change. The rules: a manager must be an
+//! People (HR admins): create and change them and their working schedules. The rules: a manager must be an
 //! active person and may not report (directly or not) to the one they
 //! manage; no one deactivates themselves or drops their own hr-admin role;
 //! a password reset or a deactivation ends every way in (sessions and API
@@ -91,4 +91,38 @@ async fn check_manager(c: &mut Conn<'_>, employee: Option<i64>, manager: Option<
         }
     }
     Ok(())
+}
+
+/// Replaces person `id`'s working schedules (each valid from its date; an
+/// empty list is full time again); audited with the schedules before and after.
+pub async fn set_schedules(
+    db: &Db,
+    caller: &Caller,
+    id: i64,
+    schedules: &[lms_store::schedules::StoredSchedule],
+    now: DateTime<Utc>,
+) -> Result<Vec<lms_store::schedules::StoredSchedule>> {
+    caller.require_hr()?;
+    // Only schedules the domain accepts are stored.
+    if !schedules.is_empty() {
+        let entries = schedules
+            .iter()
+            .map(|s| Ok((s.valid_from, lms_core::WorkingSchedule::new(s.minutes)?)))
+            .collect::<std::result::Result<Vec<_>, DomainError>>()?;
+        lms_core::ScheduleHistory::new(entries)?;
+    }
+    let mut tx = db.begin().await?;
+    employees::require(&mut tx.conn(), id).await?;
+    let before = lms_store::schedules::stored(&mut tx.conn(), id).await?;
+    lms_store::schedules::set(&mut tx.conn(), id, schedules, caller.actor.id, now).await?;
+    let after = lms_store::schedules::stored(&mut tx.conn(), id).await?;
+    let what = Audited {
+        action: "employee.schedules",
+        entity: ("employee", id.to_string()),
+        before: Some(&before),
+        after: Some(&after),
+    };
+    record(&mut tx.conn(), &caller.audit(), what, now).await?;
+    tx.commit().await?;
+    Ok(after)
 }

@@ -92,6 +92,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::approvals))
         .routes(routes!(employees::list, employees::create))
         .routes(routes!(employees::get, employees::update))
+        .routes(routes!(employees::schedules, employees::set_schedules))
         .routes(routes!(leave_types::list, leave_types::create))
         .routes(routes!(leave_types::update))
         .routes(routes!(leave_types::rules, leave_types::set_rules))

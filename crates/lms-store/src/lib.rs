@@ -24,6 +24,7 @@ pub mod migrations;
 pub mod notifications;
 pub mod reports;
 pub mod requests;
+pub mod schedules;
 pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -203,13 +203,16 @@ pub async fn quote(c: &mut Conn<'_>, employee_id: i64, new: &NewRequest, today: 
     };
     let (start, end) = (new.range.start(), new.range.end());
     let days = holidays::list(c, start, end).await?;
-    let calendar = lms_core::WorkCalendar::new(days.iter().map(|h| h.day));
+    // The person's own schedules (full time Monday–Friday when none is set).
+    let schedules = crate::schedules::history(c, employee_id).await?;
+    let calendar = lms_core::Counter::new(schedules, days.iter().map(|h| h.day));
     let weekend = |d: &NaiveDate| matches!(chrono::Datelike::weekday(d), chrono::Weekday::Sat | chrono::Weekday::Sun);
     let weekend_days = new.range.days().filter(weekend).count() as i64;
     let holidays: Vec<_> = days.into_iter().filter(|h| !weekend(&h.day)).collect();
     let mut problem = None;
-    let amount = match calendar.request_amount(&new.range, new.half_day_start, new.half_day_end) {
-        Ok(a) => a,
+    let amount = match calendar.cost(&new.range, lms_core::LeaveUnit::Days, new.half_day_start, new.half_day_end) {
+        Ok(lms_core::LeaveCost::Days(a)) => a,
+        Ok(lms_core::LeaveCost::Minutes(_)) => lms_core::LeaveAmount::ZERO,
         Err(e) => {
             problem = Some(e);
             lms_core::LeaveAmount::ZERO
@@ -244,7 +247,7 @@ pub async fn quote(c: &mut Conn<'_>, employee_id: i64, new: &NewRequest, today: 
         deducts_balance: lt.deducts_balance,
         year: new.year,
         amount: amount.millidays(),
-        working_days: calendar.working_days(&new.range),
+        working_days: new.range.days().filter(|d| calendar.is_working_day(*d)).count() as i64,
         weekend_days,
         holidays,
         available_before: before,

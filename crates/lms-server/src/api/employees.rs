@@ -177,3 +177,84 @@ pub async fn update(
         lms_app::people::update(state.db(), &caller, id, &changes, password_hash.as_deref(), Utc::now()).await?;
     Ok(Json(after.into()))
 }
+
+/// One working schedule: from which day, and the minutes worked on each
+/// weekday, Monday first (0: not a working day).
+#[derive(serde::Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleDto {
+    pub valid_from: NaiveDate,
+    /// Seven numbers, Monday to Sunday, each 0 to 1440; at least one above 0.
+    #[schema(min_items = 7, max_items = 7)]
+    pub minutes: Vec<u32>,
+}
+
+/// A person's working schedules, each valid until the next one starts; an
+/// empty list means full time, Monday to Friday, 8 hours.
+#[derive(serde::Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"schedules": [{"valid_from": "2026-01-01", "minutes": [480, 480, 480, 0, 0, 0, 0]}]}))]
+pub struct SchedulesDto {
+    #[schema(max_items = 100)]
+    pub schedules: Vec<ScheduleDto>,
+}
+
+fn to_dto(stored: Vec<lms_store::schedules::StoredSchedule>) -> SchedulesDto {
+    SchedulesDto {
+        schedules: stored
+            .into_iter()
+            .map(|s| ScheduleDto { valid_from: s.valid_from, minutes: s.minutes.to_vec() })
+            .collect(),
+    }
+}
+
+/// A person's working schedules (HR admins, or the person themself); the
+/// days a request counts follow them.
+#[utoipa::path(get, path = "/employees/{id}/schedules", operation_id = "get_employee_schedules", tag = "hr", params(("id" = i64, Path)),
+    responses((status = 200, body = SchedulesDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody)))]
+pub async fn schedules(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<SchedulesDto>> {
+    if id != user.id() {
+        user.require_hr()?;
+    }
+    let mut c = state.db().acquire().await?;
+    employees::require(&mut c.conn(), id).await?;
+    Ok(Json(to_dto(lms_store::schedules::stored(&mut c.conn(), id).await?)))
+}
+
+/// Replaces a person's working schedules (HR admins).
+#[utoipa::path(put, path = "/employees/{id}/schedules", operation_id = "set_employee_schedules", tag = "hr", params(("id" = i64, Path)), request_body = SchedulesDto,
+    responses((status = 200, body = SchedulesDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn set_schedules(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<SchedulesDto>,
+) -> ApiResult<Json<SchedulesDto>> {
+    let caller = ctx.caller(user.actor());
+    caller.require_hr()?;
+    if body.schedules.len() > 100 {
+        return Err(crate::ApiError::unprocessable("invalid_schedule", "at most 100 schedules per person"));
+    }
+    let stored = body
+        .schedules
+        .iter()
+        .map(|s| {
+            let minutes: [u32; 7] = s.minutes.as_slice().try_into().map_err(|_| {
+                crate::ApiError::unprocessable(
+                    "invalid_schedule",
+                    format!("a schedule has 7 numbers of minutes, Monday to Sunday; {} were given", s.minutes.len()),
+                )
+            })?;
+            Ok(lms_store::schedules::StoredSchedule { valid_from: s.valid_from, minutes })
+        })
+        .collect::<Result<Vec<_>, crate::ApiError>>()?;
+    let saved = lms_app::people::set_schedules(state.db(), &caller, id, &stored, Utc::now()).await?;
+    Ok(Json(to_dto(saved)))
+}

@@ -11,7 +11,8 @@ crate::both_backends!(
     leave_types_and_allowances_form_a_ledger,
     holidays_are_managed,
     maintenance_mode_pauses_writes,
-    leave_type_rules_decide_submissions
+    leave_type_rules_decide_submissions,
+    working_schedules_decide_what_a_request_counts
 );
 
 async fn people_are_managed_and_never_deleted(backend: Backend) {
@@ -280,4 +281,75 @@ async fn leave_type_rules_decide_submissions(backend: Backend) {
     let (_, audit) = hr.get(&format!("/api/v1/audit-events?entity_type=leave_type&entity_id={}", t["id"])).await;
     let n = audit["items"].as_array().map_or(0, |a| a.iter().filter(|e| e["action"] == "leave_type.rules").count());
     assert_eq!(n, 3, "{audit}");
+}
+
+/// A person's working schedules (docs/LEAVE-RULES.md): a request counts the
+/// days their schedule valid on each day works, minus holidays.
+async fn working_schedules_decide_what_a_request_counts(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let hr = app.login("hr@demo.local").await;
+    let emp = app.login("employee1@demo.local").await;
+    let path = format!("/api/v1/employees/{EMPLOYEE1}/schedules");
+    let quote = |a: chrono::NaiveDate, b: chrono::NaiveDate| {
+        format!("/api/v1/leave-requests/quote?leave_type=annual&start_date={a}&end_date={b}")
+    };
+    let week = |w: u32| (monday(w), monday(w) + chrono::Duration::days(4));
+    let (_, q) = emp.get(&quote(week(10).0, week(10).1)).await;
+    assert_eq!(q["days"].as_f64(), Some(5.0), "full time until a schedule is set: {q}");
+
+    let audit_before = app.count("audit_events").await;
+    for (body, needle) in [
+        (
+            json!({"schedules": [{"valid_from": "2020-01-01", "minutes": [0, 0, 0, 0, 0, 0, 0]}]}),
+            "at least one working day",
+        ),
+        (json!({"schedules": [{"valid_from": "2020-01-01", "minutes": [480, 480, 480, 480, 480, 0]}]}), "7 numbers"),
+        (
+            json!({"schedules": [{"valid_from": "2020-01-01", "minutes": [1500, 0, 0, 0, 0, 0, 0]}]}),
+            "do not fit in a day",
+        ),
+        (
+            json!({"schedules": [{"valid_from": "2020-01-01", "minutes": [480, 0, 0, 0, 0, 0, 0]}, {"valid_from": "2020-01-01", "minutes": [240, 0, 0, 0, 0, 0, 0]}]}),
+            "two schedules start on 2020-01-01",
+        ),
+    ] {
+        let (s, e) = hr.put(&path, body.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap_or("").contains(needle), "{body}: {e}");
+    }
+    assert_eq!(app.count("audit_events").await, audit_before, "nothing written");
+
+    // Monday–Wednesday 8 h, then from week 20 Monday–Friday 4 h.
+    let change = monday(20);
+    let body = json!({"schedules": [
+        {"valid_from": change, "minutes": [240, 240, 240, 240, 240, 0, 0]},
+        {"valid_from": "2020-01-01", "minutes": [480, 480, 480, 0, 0, 0, 0]},
+    ]});
+    let (s, saved) = hr.put(&path, body).await;
+    assert_eq!(s, StatusCode::OK, "{saved}");
+    assert_eq!(saved["schedules"][0]["valid_from"], "2020-01-01", "kept oldest first: {saved}");
+    let (s, mine) = emp.get(&path).await;
+    assert_eq!(
+        (s, mine["schedules"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(2)),
+        "the person reads their own"
+    );
+    let (_, q) = emp.get(&quote(week(10).0, week(10).1)).await;
+    assert_eq!((q["days"].as_f64(), q["working_days"].as_i64()), (Some(3.0), Some(3)), "Mon–Wed only: {q}");
+    // Wednesday of week 19 to Tuesday of week 20: Wed (old schedule) + Mon, Tue (new one).
+    let (_, q) = emp.get(&quote(monday(19) + chrono::Duration::days(2), change + chrono::Duration::days(1))).await;
+    assert_eq!(q["days"].as_f64(), Some(3.0), "the schedule valid on each day: {q}");
+    let (_, q) = emp.get(&quote(monday(19) + chrono::Duration::days(3), monday(19) + chrono::Duration::days(4))).await;
+    assert_eq!(q["problem"]["code"], "no_working_days", "Thursday and Friday are not worked then: {q}");
+    let (s, r) = emp.post("/api/v1/leave-requests", request("annual", week(11).0, week(11).1)).await;
+    assert_eq!((s, r["days"].as_f64()), (StatusCode::CREATED, Some(3.0)), "the submission counts the same: {r}");
+
+    // An empty list is full time again; each change is audited.
+    let (s, _) = hr.put(&path, json!({"schedules": []})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, q) = emp.get(&quote(week(12).0, week(12).1)).await;
+    assert_eq!(q["days"].as_f64(), Some(5.0), "{q}");
+    let (_, audit) = hr.get(&format!("/api/v1/audit-events?entity_type=employee&entity_id={EMPLOYEE1}")).await;
+    let n = audit["items"].as_array().map_or(0, |a| a.iter().filter(|e| e["action"] == "employee.schedules").count());
+    assert_eq!(n, 2, "{audit}");
 }

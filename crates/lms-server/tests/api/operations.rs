@@ -165,6 +165,8 @@ const API_OPERATIONS: &[&str] = &[
     "POST /api/v1/leave-types",
     "PATCH /api/v1/leave-types/{id}",
     "GET /api/v1/leave-types/{id}/rules",
+    "GET /api/v1/employees/{id}/schedules",
+    "PUT /api/v1/employees/{id}/schedules",
     "PUT /api/v1/leave-types/{id}/rules",
     "GET /api/v1/me",
     "GET /api/v1/me/balances",
