@@ -116,11 +116,13 @@ pub async fn set_schedules(
     let before = lms_store::schedules::stored(&mut tx.conn(), id).await?;
     lms_store::schedules::set(&mut tx.conn(), id, schedules, caller.actor.id, now).await?;
     let after = lms_store::schedules::stored(&mut tx.conn(), id).await?;
+    // An audit record's before and after are objects.
+    let (was, is) = (serde_json::json!({ "schedules": before }), serde_json::json!({ "schedules": after }));
     let what = Audited {
         action: "employee.schedules",
         entity: ("employee", id.to_string()),
-        before: Some(&before),
-        after: Some(&after),
+        before: Some(&was),
+        after: Some(&is),
     };
     record(&mut tx.conn(), &caller.audit(), what, now).await?;
     tx.commit().await?;

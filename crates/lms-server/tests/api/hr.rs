@@ -350,6 +350,12 @@ async fn working_schedules_decide_what_a_request_counts(backend: Backend) {
     let (_, q) = emp.get(&quote(week(12).0, week(12).1)).await;
     assert_eq!(q["days"].as_f64(), Some(5.0), "{q}");
     let (_, audit) = hr.get(&format!("/api/v1/audit-events?entity_type=employee&entity_id={EMPLOYEE1}")).await;
-    let n = audit["items"].as_array().map_or(0, |a| a.iter().filter(|e| e["action"] == "employee.schedules").count());
-    assert_eq!(n, 2, "{audit}");
+    let events: Vec<&serde_json::Value> = audit["items"]
+        .as_array()
+        .map(|a| a.iter().filter(|e| e["action"] == "employee.schedules").collect())
+        .unwrap_or_default();
+    assert_eq!(events.len(), 2, "{audit}");
+    // Before and after are objects, as every audit record's are.
+    assert_eq!(events[1]["after"]["schedules"].as_array().map(Vec::len), Some(2), "{audit}");
+    assert_eq!(events[0]["after"]["schedules"].as_array().map(Vec::len), Some(0), "{audit}");
 }
