@@ -152,35 +152,14 @@ impl Split for GatewayApiSplit {
     }
 
     fn weights(&self, o: &HttpRoute) -> Result<Weights, String> {
-        let mut found: Option<(i32, i32)> = None;
-        for p in self.places(o)? {
+        let pairs = self.places(o)?.into_iter().map(|p| {
             let refs = &o.spec.rules[p.rule].backend_refs;
-            let pair = (refs[p.blue].weight.unwrap_or(DEFAULT_WEIGHT), refs[p.green].weight.unwrap_or(DEFAULT_WEIGHT));
-            match found {
-                Some(first) if first != pair => {
-                    return Err(format!(
-                        "its rules disagree: one splits {} {} / {} {}, rule {} {} {} / {} {}",
-                        self.blue,
-                        first.0,
-                        self.green,
-                        first.1,
-                        p.rule + 1,
-                        self.blue,
-                        pair.0,
-                        self.green,
-                        pair.1
-                    ))
-                }
-                _ => found = Some(pair),
-            }
-        }
-        let (b, g) = found.unwrap_or((0, 0));
-        Weights::new(i64::from(b), i64::from(g)).map_err(|_| {
-            format!(
-                "backendRef {:?} weight {b} and {:?} weight {g} do not sum to 100 as blue and green percentages",
-                self.blue, self.green
+            (
+                p.rule + 1,
+                (refs[p.blue].weight.unwrap_or(DEFAULT_WEIGHT), refs[p.green].weight.unwrap_or(DEFAULT_WEIGHT)),
             )
-        })
+        });
+        super::traffic::agreed_weights(pairs, "rules", "backendRef", &self.blue, &self.green)
     }
 
     fn backends(&self, o: &HttpRoute) -> Vec<BackendState> {

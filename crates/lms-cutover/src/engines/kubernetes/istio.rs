@@ -177,32 +177,12 @@ impl Split for IstioSplit {
     }
 
     fn weights(&self, o: &VirtualService) -> Result<Weights, String> {
-        let mut found: Option<(i32, i32)> = None;
-        for p in self.places(o)? {
+        let pairs = self.places(o)?.into_iter().map(|p| {
             let route = &o.spec.http[p.http].route;
             let weight = |at: usize| route[at].weight.unwrap_or(if route.len() == 1 { 100 } else { 0 });
-            let pair = (weight(p.blue), weight(p.green));
-            match found {
-                Some(first) if first != pair => {
-                    return Err(format!(
-                        "its http routes disagree: one splits {} / {}, route {} {} / {}",
-                        first.0,
-                        first.1,
-                        p.http + 1,
-                        pair.0,
-                        pair.1
-                    ))
-                }
-                _ => found = Some(pair),
-            }
-        }
-        let (b, g) = found.unwrap_or((0, 0));
-        Weights::new(i64::from(b), i64::from(g)).map_err(|_| {
-            format!(
-                "destination {:?} weight {b} and {:?} weight {g} do not sum to 100 as blue and green percentages",
-                self.blue, self.green
-            )
-        })
+            (p.http + 1, (weight(p.blue), weight(p.green)))
+        });
+        super::traffic::agreed_weights(pairs, "http routes", "destination", &self.blue, &self.green)
     }
 
     fn backends(&self, o: &VirtualService) -> Vec<BackendState> {

@@ -30,6 +30,36 @@ use crate::units::Weights;
 /// Reads and writes of one change before conflicts make it give up.
 pub const ATTEMPTS: usize = 5;
 
+/// The split in force when an object carries it in several places (rules,
+/// http routes): every place must give the same blue/green pair, and the
+/// pair must be two percentages summing to 100. `places` yields each
+/// place's number (1-based, for the message) and pair; `where_` names the
+/// places ("rules", "http routes"), `what` the backends ("backendRef").
+pub(crate) fn agreed_weights(
+    places: impl IntoIterator<Item = (usize, (i32, i32))>,
+    where_: &str,
+    what: &str,
+    blue: &str,
+    green: &str,
+) -> std::result::Result<Weights, String> {
+    let mut found: Option<(i32, i32)> = None;
+    for (n, pair) in places {
+        match found {
+            Some(first) if first != pair => {
+                return Err(format!(
+                    "its {where_} disagree: one splits {blue} {} / {green} {}, number {n} {blue} {} / {green} {}",
+                    first.0, first.1, pair.0, pair.1
+                ))
+            }
+            _ => found = Some(pair),
+        }
+    }
+    let (b, g) = found.unwrap_or((0, 0));
+    Weights::new(i64::from(b), i64::from(g)).map_err(|_| {
+        format!("{what} {blue:?} weight {b} and {green:?} weight {g} do not sum to 100 as blue and green percentages")
+    })
+}
+
 /// How one kind of object holds the blue/green split.
 pub trait Split: Send + Sync + 'static {
     /// The object as read (typed after its schema, keeping unknown fields).
@@ -182,5 +212,20 @@ impl<S: Split> TrafficDriver for KubernetesTraffic<S> {
                 self.split.resource().kind
             ),
         ))
+    }
+}
+
+#[cfg(test)]
+mod agreed_weights_tests {
+    use super::agreed_weights;
+
+    #[test]
+    fn every_place_gives_the_same_split_of_one_hundred() {
+        let w = agreed_weights([(1, (90, 10)), (2, (90, 10))], "rules", "backendRef", "lms-blue", "lms-green");
+        assert_eq!(w.map(|w| w.green_weight().get()), Ok(10));
+        let e = agreed_weights([(1, (90, 10)), (2, (50, 50))], "rules", "backendRef", "b", "g").expect_err("disagree");
+        assert_eq!(e, "its rules disagree: one splits b 90 / g 10, number 2 b 50 / g 50");
+        let e = agreed_weights([(1, (1, 1))], "http routes", "destination", "b", "g").expect_err("not 100");
+        assert!(e.contains("destination \"b\" weight 1 and \"g\" weight 1 do not sum to 100"), "{e}");
     }
 }
