@@ -227,26 +227,13 @@ fn a_manual_step_nobody_confirms_fails_at_the_plans_deadline() {
     let out = scratch("rehearse-manual-deadline");
     let plan = lms_plan_text_with_deadline()
         .replacen("auto_confirm_manual = true", "auto_confirm_manual = false", 1)
-        .replacen(
-            "do = { kind = \"announce\", message = \"War room open: #lms-golive-war-room. Team check-in.\" }",
-            "do = { kind = \"manual\" }",
-            1,
-        )
+        .replacen(STEP_1_ANNOUNCE, "do = { kind = \"manual\" }", 1)
         .replacen("manual_timeout = \"30m\"", "manual_timeout = \"1m\"", 1);
     assert!(
         plan.contains("manual_timeout = \"1m\"") && plan.contains("kind = \"manual\""),
         "the rehearsal plan changed"
     );
-    let plan_path = out.join("plan.toml");
-    std::fs::write(&plan_path, plan).expect("plan");
-    let o = lms()
-        .args(["cutover", "rehearse", "--port-base", "0", "--rate", "20", "--quiet", "--plan"])
-        .arg(&plan_path)
-        .arg("--out")
-        .arg(out.join("runs"))
-        .output()
-        .expect("run rehearse");
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let (o, text) = rehearse_plan(&out, &plan);
     assert_eq!(o.status.code(), Some(2), "aborted before any traffic moved:\n{text}");
     assert!(text.contains("nobody confirmed it within 1m"), "{text}");
     let j = journal(&only_run_dir(&out.join("runs")));
@@ -571,21 +558,12 @@ fn killed_controller_resumes_without_repeating_steps() {
 fn a_command_step_runs_with_placeholders_and_its_output_is_journaled() {
     let out = scratch("rehearse-command");
     let plan = lms_plan_text().replacen(
-        "do = { kind = \"announce\", message = \"War room open: #lms-golive-war-room. Team check-in.\" }",
+        STEP_1_ANNOUNCE,
         r#"do = { kind = "command", argv = ["sh", "-c", "echo \"deploying $WHAT {{version}}\" > {{run_dir}}/step1.txt; echo rollout complete"], env = { WHAT = "lms" } }"#,
         1,
     );
     assert!(plan.contains("kind = \"command\""), "the rehearsal plan changed");
-    let plan_path = out.join("plan.toml");
-    std::fs::write(&plan_path, plan).expect("plan");
-    let o = lms()
-        .args(["cutover", "rehearse", "--port-base", "0", "--rate", "20", "--quiet", "--plan"])
-        .arg(&plan_path)
-        .arg("--out")
-        .arg(out.join("runs"))
-        .output()
-        .expect("run rehearse");
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let (o, text) = rehearse_plan(&out, &plan);
     assert!(o.status.success(), "{text}");
     let run = only_run_dir(&out.join("runs"));
     let written = std::fs::read_to_string(run.join("step1.txt")).expect("the command ran in the run's context");
@@ -606,10 +584,23 @@ fn a_command_step_runs_with_placeholders_and_its_output_is_journaled() {
 fn a_command_step_past_its_timeout_fails_and_the_run_aborts() {
     let out = scratch("rehearse-command-timeout");
     let plan = lms_plan_text().replacen(
-        "do = { kind = \"announce\", message = \"War room open: #lms-golive-war-room. Team check-in.\" }",
+        STEP_1_ANNOUNCE,
         r#"do = { kind = "command", argv = ["sleep", "30"], timeout = "1s" }"#,
         1,
     );
+    let (o, text) = rehearse_plan(&out, &plan);
+    assert_eq!(o.status.code(), Some(2), "aborted before traffic moved:\n{text}");
+    assert!(text.contains("`sleep 30` took longer than 1 s; it was stopped"), "{text}");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Step 1 of the rehearsal plan as shipped (a test swaps in another action).
+const STEP_1_ANNOUNCE: &str =
+    "do = { kind = \"announce\", message = \"War room open: #lms-golive-war-room. Team check-in.\" }";
+
+/// Rehearses `plan` (written to `<out>/plan.toml`, runs under `<out>/runs`)
+/// at 20 reads/s; the exit and everything it printed.
+fn rehearse_plan(out: &std::path::Path, plan: &str) -> (std::process::Output, String) {
     let plan_path = out.join("plan.toml");
     std::fs::write(&plan_path, plan).expect("plan");
     let o = lms()
@@ -620,7 +611,5 @@ fn a_command_step_past_its_timeout_fails_and_the_run_aborts() {
         .output()
         .expect("run rehearse");
     let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    assert_eq!(o.status.code(), Some(2), "aborted before traffic moved:\n{text}");
-    assert!(text.contains("`sleep 30` took longer than 1 s; it was stopped"), "{text}");
-    let _ = std::fs::remove_dir_all(&out);
+    (o, text)
 }
