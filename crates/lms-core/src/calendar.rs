@@ -78,11 +78,7 @@ impl WorkCalendar {
         half_day_start: bool,
         half_day_end: bool,
     ) -> Result<LeaveAmount, DomainError> {
-        use crate::schedule::{LeaveCost, LeaveUnit};
-        match self.counter.cost(range, LeaveUnit::Days, half_day_start, half_day_end)? {
-            LeaveCost::Days(amount) => Ok(amount),
-            LeaveCost::Minutes(_) => Err(DomainError::InvalidAmount("a day count came back in minutes".into())),
-        }
+        self.counter.days(range, half_day_start, half_day_end)
     }
 }
 

@@ -138,6 +138,12 @@ impl Counter {
         self.working_minutes(date) > 0
     }
 
+    /// What `range` costs in working days (see [`Counter::cost`]).
+    pub fn days(&self, range: &DateRange, half_start: bool, half_end: bool) -> Result<LeaveAmount, DomainError> {
+        let (millidays, _) = self.count(range, half_start, half_end)?;
+        Ok(LeaveAmount::from_millidays(millidays))
+    }
+
     /// What `range` costs in `unit`: each working day is one day (a half
     /// when it is the first day with `half_start` or the last with
     /// `half_end`; a one-day range with either flag is a half), or its
@@ -150,6 +156,15 @@ impl Counter {
         half_start: bool,
         half_end: bool,
     ) -> Result<LeaveCost, DomainError> {
+        let (millidays, minutes) = self.count(range, half_start, half_end)?;
+        Ok(match unit {
+            LeaveUnit::Days => LeaveCost::Days(LeaveAmount::from_millidays(millidays)),
+            LeaveUnit::Hours => LeaveCost::Minutes(minutes),
+        })
+    }
+
+    /// Millidays and minutes `range` costs.
+    fn count(&self, range: &DateRange, half_start: bool, half_end: bool) -> Result<(i64, u32), DomainError> {
         let mut millidays = 0i64;
         let mut minutes = 0u32;
         let mut worked = false;
@@ -167,10 +182,7 @@ impl Counter {
         if !worked {
             return Err(DomainError::NoWorkingDays { start: range.start().to_string(), end: range.end().to_string() });
         }
-        Ok(match unit {
-            LeaveUnit::Days => LeaveCost::Days(LeaveAmount::from_millidays(millidays)),
-            LeaveUnit::Hours => LeaveCost::Minutes(minutes),
-        })
+        Ok((millidays, minutes))
     }
 }
 

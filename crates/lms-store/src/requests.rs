@@ -210,9 +210,8 @@ pub async fn quote(c: &mut Conn<'_>, employee_id: i64, new: &NewRequest, today: 
     let weekend_days = new.range.days().filter(weekend).count() as i64;
     let holidays: Vec<_> = days.into_iter().filter(|h| !weekend(&h.day)).collect();
     let mut problem = None;
-    let amount = match calendar.cost(&new.range, lms_core::LeaveUnit::Days, new.half_day_start, new.half_day_end) {
-        Ok(lms_core::LeaveCost::Days(a)) => a,
-        Ok(lms_core::LeaveCost::Minutes(_)) => lms_core::LeaveAmount::ZERO,
+    let amount = match calendar.days(&new.range, new.half_day_start, new.half_day_end) {
+        Ok(a) => a,
         Err(e) => {
             problem = Some(e);
             lms_core::LeaveAmount::ZERO

@@ -56,16 +56,8 @@ pub async fn start(
             for t in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
                 std::fs::create_dir_all(home.join("tmp").join(t)).map_err(|e| err(e.to_string()))?;
             }
-            let file = |p: &str| format!("127.0.0.1:{p}");
-            write(
-                &home.join("upstream.conf"),
-                &upstream::render(
-                    NGINX_UPSTREAM,
-                    &file(&blue.to_string()),
-                    &file(&green.to_string()),
-                    Weights::ALL_BLUE,
-                ),
-            )?;
+            let (b, g) = (format!("127.0.0.1:{blue}"), format!("127.0.0.1:{green}"));
+            write(&home.join("upstream.conf"), &upstream::render(NGINX_UPSTREAM, &b, &g, Weights::ALL_BLUE))?;
             let config = home.join("nginx.conf");
             write(&config, &nginx_config(&home, public))?;
             let argv = vec![
