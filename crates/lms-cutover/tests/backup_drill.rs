@@ -52,7 +52,7 @@ const DRILL_REQUEST: &str = "backup-drill-";
 const APPENDED: [(&str, &str); 2] = [("ledger_entries", DRILL_REASON), ("audit_events", DRILL_REQUEST)];
 
 fn small() -> ConnectOptions {
-    ConnectOptions { max_connections: 4, acquire_timeout: Duration::from_secs(10) }
+    ConnectOptions { max_connections: 4, acquire_timeout: Duration::from_secs(10), ..Default::default() }
 }
 
 // ---------------------------------------------------------------- cleanup
@@ -194,8 +194,8 @@ fn ident(name: &str) -> String {
 impl Reader {
     fn of(db: &Db) -> Reader {
         match db {
-            Db::Pg(p) => Reader::Pg(p.clone()),
-            Db::Sqlite(p, _) => Reader::Sqlite(p.clone()),
+            Db::Pg(p, _) => Reader::Pg(p.clone()),
+            Db::Sqlite(p, ..) => Reader::Sqlite(p.clone()),
         }
     }
 

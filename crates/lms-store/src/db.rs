@@ -1,6 +1,7 @@
 //! The connection to PostgreSQL or SQLite, chosen by URL, and the
 //! backend-neutral handles (`Conn`, `Tx`, `PoolConn`) that [`q!`] runs on.
 
+use crate::migrations::SchemaCap;
 use crate::{Result, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -37,8 +38,8 @@ impl Backend {
 /// (e.g. blue and green on one file).
 #[derive(Debug, Clone)]
 pub enum Db {
-    Pg(PgPool),
-    Sqlite(SqlitePool, WriteLock),
+    Pg(PgPool, SchemaCap),
+    Sqlite(SqlitePool, WriteLock, SchemaCap),
 }
 
 /// The in-process queue of SQLite writers.
@@ -69,11 +70,15 @@ pub enum PoolConn {
 pub struct ConnectOptions {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// Which of this build's migrations the instance counts on: all, or
+    /// (standing in for the release before) all but the newest. A feature
+    /// whose migration is beyond the cap stays off ([`Db::counts`]).
+    pub schema: SchemaCap,
 }
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        ConnectOptions { max_connections: 16, acquire_timeout: Duration::from_secs(3) }
+        ConnectOptions { max_connections: 16, acquire_timeout: Duration::from_secs(3), schema: SchemaCap::All }
     }
 }
 
@@ -107,7 +112,7 @@ impl Db {
                 .test_before_acquire(false)
                 .connect_with(co)
                 .await?;
-            Ok(Db::Pg(pool))
+            Ok(Db::Pg(pool, opts.schema))
         } else if let Some(path) = url.strip_prefix("sqlite://") {
             let path = path.split('?').next().unwrap_or(path);
             if path.is_empty() || path == ":memory:" {
@@ -139,7 +144,7 @@ impl Db {
                 .test_before_acquire(false)
                 .connect_with(co)
                 .await?;
-            Ok(Db::Sqlite(pool, WriteLock::default()))
+            Ok(Db::Sqlite(pool, WriteLock::default(), opts.schema))
         } else {
             Err(StoreError::BadUrl(format!(
                 "{url}: use postgres://user@host/db, sqlite:///absolute/path.db or sqlite://relative/path.db"
@@ -147,20 +152,29 @@ impl Db {
         }
     }
 
+    /// Whether this instance counts on migration `version` (a feature
+    /// that needs it stays off when it does not: docs/MIGRATIONS.md).
+    pub fn counts(&self, version: i64) -> bool {
+        let cap = match self {
+            Db::Pg(_, cap) | Db::Sqlite(_, _, cap) => *cap,
+        };
+        crate::migrations::counts(self, cap, version)
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
-            Db::Pg(_) => Backend::Postgres,
+            Db::Pg(..) => Backend::Postgres,
             Db::Sqlite(..) => Backend::Sqlite,
         }
     }
 
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Pg(p) => Tx::Pg(p.begin().await?),
+            Db::Pg(p, _) => Tx::Pg(p.begin().await?),
             // IMMEDIATE takes SQLite's write lock up front (waiting on the busy
             // timeout), so a transaction that reads and then writes can never
             // fail with a stale snapshot when another one committed in between.
-            Db::Sqlite(p, lock) => {
+            Db::Sqlite(p, lock, _) => {
                 file_present(p)?;
                 let guard = lock.clone().lock_owned().await;
                 Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, Some(guard))
@@ -170,8 +184,8 @@ impl Db {
 
     pub async fn acquire(&self) -> Result<PoolConn> {
         Ok(match self {
-            Db::Pg(p) => PoolConn::Pg(p.acquire().await?),
-            Db::Sqlite(p, _) => {
+            Db::Pg(p, _) => PoolConn::Pg(p.acquire().await?),
+            Db::Sqlite(p, ..) => {
                 file_present(p)?;
                 PoolConn::Sqlite(p.acquire().await?)
             }
@@ -188,15 +202,15 @@ impl Db {
     /// Pool size and idle connections, for metrics.
     pub fn pool_stats(&self) -> (u32, usize) {
         match self {
-            Db::Pg(p) => (p.size(), p.num_idle()),
-            Db::Sqlite(p, _) => (p.size(), p.num_idle()),
+            Db::Pg(p, _) => (p.size(), p.num_idle()),
+            Db::Sqlite(p, ..) => (p.size(), p.num_idle()),
         }
     }
 
     pub async fn close(&self) {
         match self {
-            Db::Pg(p) => p.close().await,
-            Db::Sqlite(p, _) => p.close().await,
+            Db::Pg(p, _) => p.close().await,
+            Db::Sqlite(p, ..) => p.close().await,
         }
     }
 }

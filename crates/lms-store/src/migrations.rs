@@ -34,7 +34,7 @@ impl MigrationStatus {
 
 fn migrator(db: &Db) -> &'static Migrator {
     match db {
-        Db::Pg(_) => &PG,
+        Db::Pg(..) => &PG,
         Db::Sqlite(..) => &SQLITE,
     }
 }
@@ -81,6 +81,11 @@ impl SchemaCap {
     }
 }
 
+/// Whether an instance capped at `cap` counts on migration `version`.
+pub(crate) fn counts(db: &Db, cap: SchemaCap, version: i64) -> bool {
+    cap.limit(migrator(db)).is_none_or(|limit| version <= limit)
+}
+
 /// Applies every pending migration.
 pub async fn up(db: &Db) -> Result<()> {
     up_to(db, SchemaCap::All).await
@@ -103,8 +108,8 @@ pub async fn up_to(db: &Db, cap: SchemaCap) -> Result<()> {
         }
     };
     match db {
-        Db::Pg(p) => m.run(p).await?,
-        Db::Sqlite(p, _) => m.run(p).await?,
+        Db::Pg(p, _) => m.run(p).await?,
+        Db::Sqlite(p, ..) => m.run(p).await?,
     }
     Ok(())
 }
@@ -125,7 +130,7 @@ pub async fn status_capped(db: &Db, cap: SchemaCap) -> Result<MigrationStatus> {
         .collect();
     let mut c = db.acquire().await?;
     let exists_sql = match db {
-        Db::Pg(_) => {
+        Db::Pg(..) => {
             "SELECT CAST(COUNT(*) AS BIGINT) FROM information_schema.tables WHERE table_name = '_sqlx_migrations'"
         }
         Db::Sqlite(..) => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
@@ -191,6 +196,21 @@ pub fn check_embedded() -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_capped_instance_counts_only_the_migrations_under_its_cap() {
+        let dir = std::env::temp_dir().join(format!("lms-cap-{}", std::process::id()));
+        let url = format!("sqlite://{}/cap.db", dir.display());
+        let newest = SQLITE.iter().map(|m| m.version).max().unwrap_or(0);
+        let oldest = SQLITE.iter().map(|m| m.version).min().unwrap_or(0);
+        let all = Db::connect(&url, &Default::default()).await.expect("open");
+        assert!(all.counts(newest) && all.counts(oldest));
+        let opts = crate::db::ConnectOptions { schema: SchemaCap::Previous, ..Default::default() };
+        let previous = Db::connect(&url, &opts).await.expect("open");
+        assert!(!previous.counts(newest), "the newest migration is beyond the cap");
+        assert!(previous.counts(oldest));
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     #[test]
     fn embedded_migrations_only_expand() {

@@ -20,7 +20,17 @@ pub struct DbArgs {
 
 impl DbArgs {
     pub async fn connect(&self, max_connections: u32) -> anyhow::Result<Db> {
-        Db::connect(&self.database_url, &ConnectOptions { max_connections, ..Default::default() })
+        self.connect_capped(max_connections, Default::default()).await
+    }
+
+    /// [`DbArgs::connect`] for an instance that counts only the migrations
+    /// up to `schema`.
+    pub async fn connect_capped(
+        &self,
+        max_connections: u32,
+        schema: lms_store::migrations::SchemaCap,
+    ) -> anyhow::Result<Db> {
+        Db::connect(&self.database_url, &ConnectOptions { max_connections, schema, ..Default::default() })
             .await
             .with_context(|| format!("cannot open the database at {}", redact(&self.database_url)))
     }

@@ -65,7 +65,7 @@ pub struct ServeArgs {
 }
 
 pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
-    let db = a.db.connect(a.db_pool).await?;
+    let db = a.db.connect_capped(a.db_pool, a.schema).await?;
     let status = migrations::status_capped(&db, a.schema).await?;
     if !status.is_current() {
         if a.migrate || a.demo {
