@@ -12,6 +12,7 @@
 
 pub mod allowances;
 mod audit;
+pub mod entitlements;
 pub mod error;
 pub mod holidays;
 pub mod leave;
@@ -66,20 +67,22 @@ impl Caller {
 pub enum By<'a> {
     Caller(&'a Caller),
     CommandLine,
+    /// A scheduled job of the server itself, recorded as `job`.
+    Job,
 }
 
 impl By<'_> {
     pub(crate) fn require_hr(&self) -> error::Result<()> {
         match self {
             By::Caller(caller) => caller.require_hr(),
-            By::CommandLine => Ok(()),
+            By::CommandLine | By::Job => Ok(()),
         }
     }
 
     pub(crate) fn actor_id(&self) -> Option<i64> {
         match self {
             By::Caller(caller) => Some(caller.actor.id),
-            By::CommandLine => None,
+            By::CommandLine | By::Job => None,
         }
     }
 
@@ -87,6 +90,7 @@ impl By<'_> {
         match self {
             By::Caller(caller) => caller.audit(),
             By::CommandLine => AuditContext { actor_id: None, request_id: "cli".into(), client_addr: "cli".into() },
+            By::Job => AuditContext { actor_id: None, request_id: "job".into(), client_addr: "job".into() },
         }
     }
 }

@@ -11,29 +11,62 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LedgerKind {
-    /// The yearly allowance, written once per employee, type and year.
+    /// The yearly allowance, written once per employee, type and year (by
+    /// HR, or by the entitlement job from a policy, pro-rata for joiners).
     Allocation,
-    /// An HR correction, positive or negative, always with a reason.
+    /// An HR change, positive or negative, always with a reason.
     Adjustment,
+    /// An HR fix of a wrong line, always with a reason naming it.
+    Correction,
+    /// One month's accrual (the entitlement job).
+    Accrual,
+    /// The difference a leaving date makes to the year's allocation (the
+    /// entitlement job).
+    ProRata,
+    /// Unused days brought from the year before (the entitlement job).
+    CarryOver,
+    /// Carried days not used by their expiry date (the entitlement job).
+    Expiry,
 }
 
 impl LedgerKind {
+    pub const ALL: [LedgerKind; 7] = [
+        LedgerKind::Allocation,
+        LedgerKind::Adjustment,
+        LedgerKind::Correction,
+        LedgerKind::Accrual,
+        LedgerKind::ProRata,
+        LedgerKind::CarryOver,
+        LedgerKind::Expiry,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             LedgerKind::Allocation => "allocation",
             LedgerKind::Adjustment => "adjustment",
+            LedgerKind::Correction => "correction",
+            LedgerKind::Accrual => "accrual",
+            LedgerKind::ProRata => "pro_rata",
+            LedgerKind::CarryOver => "carry_over",
+            LedgerKind::Expiry => "expiry",
         }
+    }
+
+    /// Whether only the entitlement job writes lines of this kind.
+    pub fn written_by_job(self) -> bool {
+        matches!(self, LedgerKind::Accrual | LedgerKind::ProRata | LedgerKind::CarryOver | LedgerKind::Expiry)
     }
 }
 
 impl FromStr for LedgerKind {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, DomainError> {
-        match s {
-            "allocation" => Ok(LedgerKind::Allocation),
-            "adjustment" => Ok(LedgerKind::Adjustment),
-            other => Err(DomainError::InvalidAmount(format!("unknown ledger kind {other}"))),
-        }
+        LedgerKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            DomainError::InvalidAmount(format!(
+                "unknown ledger kind {s}; use one of: {}",
+                LedgerKind::ALL.map(LedgerKind::as_str).join(", ")
+            ))
+        })
     }
 }
 
@@ -124,9 +157,16 @@ impl EntitlementChange {
             LedgerKind::Allocation if amount < LeaveAmount::ZERO => {
                 return Err(DomainError::EntitlementAmount("an allocation cannot be negative"))
             }
-            LedgerKind::Adjustment if reason.is_empty() => return Err(DomainError::ReasonRequired),
-            LedgerKind::Adjustment if amount == LeaveAmount::ZERO => {
+            LedgerKind::Adjustment | LedgerKind::Correction if reason.is_empty() => {
+                return Err(DomainError::ReasonRequired)
+            }
+            LedgerKind::Adjustment | LedgerKind::Correction if amount == LeaveAmount::ZERO => {
                 return Err(DomainError::EntitlementAmount("an adjustment of zero days changes nothing"))
+            }
+            k if k.written_by_job() => {
+                return Err(DomainError::EntitlementAmount(
+                    "accrual, pro-rata, carry-over and expiry lines are written by the entitlement job from the policy; post an adjustment or a correction instead",
+                ))
             }
             _ => {}
         }
@@ -174,5 +214,13 @@ mod entitlement_tests {
         );
         let ok = EntitlementChange::parse(LedgerKind::Adjustment, days(-2), Some(" carried ")).expect("valid");
         assert_eq!((ok.kind(), ok.amount(), ok.reason()), (LedgerKind::Adjustment, days(-2), "carried"));
+        assert_eq!(code(EntitlementChange::parse(LedgerKind::Correction, days(1), None)), Some("reason_required"));
+        assert_eq!(code(EntitlementChange::parse(LedgerKind::Correction, days(-1), Some("line 7 was wrong"))), None);
+        for job in [LedgerKind::Accrual, LedgerKind::ProRata, LedgerKind::CarryOver, LedgerKind::Expiry] {
+            assert_eq!(code(EntitlementChange::parse(job, days(1), Some("x"))), Some("invalid_amount"), "{job:?}");
+        }
+        for k in LedgerKind::ALL {
+            assert_eq!(k.as_str().parse::<LedgerKind>().ok(), Some(k));
+        }
     }
 }

@@ -15,7 +15,7 @@
 //!
 //! Pure: knows nothing of the job that writes the lines or of storage.
 
-use crate::{DateRange, DomainError, LeaveAmount, LeaveYearStart};
+use crate::{DateRange, DomainError, LeaveAmount, LeaveYearStart, LedgerKind};
 use chrono::{Datelike, Months, NaiveDate};
 
 /// When monthly accrual is credited.
@@ -66,6 +66,46 @@ impl Policy {
         }
         Ok(Policy { allowance, accrual, carry_over_cap, carry_over_months })
     }
+    pub fn allowance(&self) -> LeaveAmount {
+        self.allowance
+    }
+    pub fn accrual(&self) -> Accrual {
+        self.accrual
+    }
+    pub fn carry_over_cap(&self) -> LeaveAmount {
+        self.carry_over_cap
+    }
+    pub fn carry_over_months(&self) -> u32 {
+        self.carry_over_months
+    }
+}
+
+impl Accrual {
+    pub const ALL: [Accrual; 4] = [
+        Accrual::Yearly,
+        Accrual::Monthly(AccrualDay::FirstOfMonth),
+        Accrual::Monthly(AccrualDay::LastOfMonth),
+        Accrual::Monthly(AccrualDay::Anniversary),
+    ];
+
+    /// `yearly`, `monthly-first`, `monthly-last` or `monthly-anniversary`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Accrual::Yearly => "yearly",
+            Accrual::Monthly(AccrualDay::FirstOfMonth) => "monthly-first",
+            Accrual::Monthly(AccrualDay::LastOfMonth) => "monthly-last",
+            Accrual::Monthly(AccrualDay::Anniversary) => "monthly-anniversary",
+        }
+    }
+}
+
+impl std::str::FromStr for Accrual {
+    type Err = DomainError;
+    fn from_str(s: &str) -> Result<Self, DomainError> {
+        Accrual::ALL.into_iter().find(|a| a.as_str() == s).ok_or(DomainError::EntitlementAmount(
+            "accrual must be yearly, monthly-first, monthly-last or monthly-anniversary",
+        ))
+    }
 }
 
 /// When a person is employed: from `start`, until `end` (their last day) if they leave.
@@ -84,22 +124,16 @@ impl Employment {
         Ok(Employment { start, end })
     }
 
+    pub fn start(&self) -> NaiveDate {
+        self.start
+    }
+    pub fn end(&self) -> Option<NaiveDate> {
+        self.end
+    }
+
     fn employed_on(&self, d: NaiveDate) -> bool {
         d >= self.start && self.end.is_none_or(|e| d <= e)
     }
-}
-
-/// Why a line is in the ledger.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineKind {
-    /// The yearly allowance (pro-rata when employed part of the year).
-    Allocation,
-    /// One month's accrual.
-    Accrual,
-    /// Unused days brought from the year before.
-    CarryOver,
-    /// Carried days not used by their expiry date.
-    Expiry,
 }
 
 /// A ledger line a job writes once, by its key.
@@ -109,7 +143,7 @@ pub struct Line {
     /// `carry-over`, `expiry`.
     pub key: String,
     /// Why.
-    pub kind: LineKind,
+    pub kind: LedgerKind,
     /// The day it counts from.
     pub valid_from: NaiveDate,
     /// How much (negative for an expiry).
@@ -151,7 +185,7 @@ pub fn entitlement_lines(
                 let millidays = i64::try_from((exact + i128::from(total) - 1) / i128::from(total)).unwrap_or(i64::MAX);
                 up_to_half_day(millidays).min(policy.allowance)
             };
-            vec![Line { key: "allocation".into(), kind: LineKind::Allocation, valid_from, amount }]
+            vec![Line { key: "allocation".into(), kind: LedgerKind::Allocation, valid_from, amount }]
         }
         Accrual::Monthly(day) => {
             let mut lines = Vec::new();
@@ -169,7 +203,7 @@ pub fn entitlement_lines(
                 let amount = LeaveAmount::from_millidays(cumulative(k) - cumulative(k - 1));
                 lines.push(Line {
                     key: format!("accrual:{:04}-{:02}", month_start.year(), month_start.month()),
-                    kind: LineKind::Accrual,
+                    kind: LedgerKind::Accrual,
                     valid_from: on,
                     amount,
                 });
@@ -177,6 +211,42 @@ pub fn entitlement_lines(
             lines
         }
     }
+}
+
+/// The lines still to write, given the `written` lines of the same person,
+/// type and year by key (`allocation` for any allocation, the job's or
+/// HR's): those whose key is absent, and — for a person leaving in the
+/// year — a pro-rata line settling the allocation already written against
+/// the share the leaving date gives (key `pro-rata:<leaving date>`, so a
+/// second run, or a run after a crash, writes it once).
+pub fn to_write(
+    due: Vec<Line>,
+    written: &std::collections::HashMap<String, LeaveAmount>,
+    employment: &Employment,
+) -> Vec<Line> {
+    let mut out = Vec::new();
+    for line in due {
+        match written.get(&line.key) {
+            None => out.push(line),
+            Some(_) if line.kind == LedgerKind::Allocation => {
+                let Some(end) = employment.end else { continue };
+                let key = format!("pro-rata:{end}");
+                if written.contains_key(&key) {
+                    continue;
+                }
+                let so_far: LeaveAmount = written
+                    .iter()
+                    .filter(|(k, _)| *k == "allocation" || k.starts_with("pro-rata:"))
+                    .fold(LeaveAmount::ZERO, |sum, (_, a)| sum + *a);
+                let diff = line.amount - so_far;
+                if diff != LeaveAmount::ZERO {
+                    out.push(Line { key, kind: LedgerKind::ProRata, valid_from: end, amount: diff });
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    out
 }
 
 /// The day in the month starting `month_start` on which accrual is credited.
@@ -200,7 +270,7 @@ pub fn carry_over(policy: &Policy, year_start: LeaveYearStart, year: i32, unused
         return None;
     }
     let valid_from = year_start.first_day(year.checked_add(1)?)?;
-    Some(Line { key: "carry-over".into(), kind: LineKind::CarryOver, valid_from, amount: carried })
+    Some(Line { key: "carry-over".into(), kind: LedgerKind::CarryOver, valid_from, amount: carried })
 }
 
 /// The day carried days expire in year `year` (they count until the day before).
@@ -224,7 +294,7 @@ pub fn expiry(
     }
     Some(Line {
         key: "expiry".into(),
-        kind: LineKind::Expiry,
+        kind: LedgerKind::Expiry,
         valid_from: expiry_date(policy, year_start, year)?,
         amount: -unused,
     })
@@ -302,6 +372,39 @@ mod tests {
         assert_eq!((expired.amount, expired.valid_from), (-days(3), d("2027-04-01")));
         assert_eq!(expiry(&policy, year, 2027, days(5), days(6)), None, "all used");
         assert_eq!(carry_over(&policy, year, 2026, LeaveAmount::ZERO), None);
+    }
+
+    #[test]
+    fn a_leaver_settles_the_allocation_once() {
+        // 25 days for 2026 written on 1 January; the person leaves on
+        // 30 June: 181 of 365 days → 12.397, rounded up to 12.5; the
+        // pro-rata line takes 12.5 back, once.
+        let policy = Policy::new(days(25), Accrual::Yearly, days(0), 1).expect("policy");
+        let year = LeaveYearStart::default();
+        let leaving = Employment::new(d("2020-01-01"), Some(d("2026-06-30"))).expect("employment");
+        let due = entitlement_lines(&policy, &leaving, year, 2026, d("2026-07-01"));
+        assert_eq!(due[0].amount, LeaveAmount::from_millidays(12_500));
+        let mut written = std::collections::HashMap::from([("allocation".to_string(), days(25))]);
+        let lines = to_write(due.clone(), &written, &leaving);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(
+            (lines[0].key.as_str(), lines[0].kind, lines[0].amount, lines[0].valid_from),
+            ("pro-rata:2026-06-30", LedgerKind::ProRata, -LeaveAmount::from_millidays(12_500), d("2026-06-30"))
+        );
+        written.insert(lines[0].key.clone(), lines[0].amount);
+        assert_eq!(to_write(due.clone(), &written, &leaving), Vec::new(), "a second run writes nothing");
+        // Someone staying gets nothing more once the allocation is there.
+        let staying = Employment::new(d("2020-01-01"), None).expect("employment");
+        let due = entitlement_lines(&policy, &staying, year, 2026, d("2026-07-01"));
+        assert_eq!(to_write(due, &written, &staying), Vec::new());
+    }
+
+    #[test]
+    fn accrual_names_round_trip() {
+        for a in Accrual::ALL {
+            assert_eq!(a.as_str().parse::<Accrual>().ok(), Some(a));
+        }
+        assert!("weekly".parse::<Accrual>().is_err());
     }
 
     proptest! {

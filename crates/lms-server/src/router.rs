@@ -3,7 +3,8 @@
 //! and the middleware stack.
 
 use crate::api::{
-    allowances, audit, auth, dashboard, employees, holidays, leave_types, me, notifications, reports, requests,
+    allowances, audit, auth, dashboard, employees, holidays, leave_types, me, notifications, policies, reports,
+    requests,
 };
 use crate::context::request_context;
 use crate::error::ErrorResponses;
@@ -25,6 +26,7 @@ use utoipa_axum::routes;
         (name = "me", description = "The logged-in user"),
         (name = "leave requests", description = "Submit, decide, cancel, history"),
         (name = "hr", description = "People, leave types, allowances, holidays"),
+        (name = "policies", description = "Entitlement policies, the entitlement job, balances on any day"),
         (name = "reports", description = "Leave usage"),
         (name = "notifications", description = "In-app notifications"),
         (name = "admin", description = "Dashboard, audit log, maintenance"),
@@ -98,6 +100,15 @@ fn v1() -> OpenApiRouter<AppState> {
         .routes(routes!(leave_types::rules, leave_types::set_rules))
         .routes(routes!(allowances::list, allowances::allocate))
         .routes(routes!(allowances::adjust))
+        .routes(routes!(allowances::correct))
+        .routes(routes!(policies::list, policies::create))
+        .routes(routes!(policies::update, policies::delete))
+        .routes(routes!(policies::assignments, policies::assign))
+        .routes(routes!(policies::unassign))
+        .routes(routes!(policies::run))
+        .routes(routes!(policies::runs))
+        .routes(routes!(policies::set_leaving_date))
+        .routes(routes!(policies::balances_on))
         .routes(routes!(holidays::list, holidays::create))
         .routes(routes!(holidays::update, holidays::delete))
         .routes(routes!(reports::leave_usage))

@@ -69,3 +69,20 @@ pub async fn set_language(c: &mut Conn<'_>, employee_id: i64, tag: Option<&str>,
     }
     Ok(())
 }
+
+/// The key of the leave year's first month (1–12; January when absent).
+pub const LEAVE_YEAR_START: &str = "leave_year_start";
+
+/// The leave year's first month (January when none is set).
+pub async fn leave_year_start(c: &mut Conn<'_>) -> Result<lms_core::LeaveYearStart> {
+    let v = q!(opt c, (String,), "SELECT value FROM settings WHERE key = $1", LEAVE_YEAR_START)?;
+    match v {
+        None => Ok(lms_core::LeaveYearStart::default()),
+        Some((v,)) => v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .and_then(|m| lms_core::LeaveYearStart::new(m).ok())
+            .ok_or_else(|| crate::StoreError::Corrupt(format!("the leave year's first month {v:?} is not 1–12"))),
+    }
+}

@@ -105,3 +105,17 @@ pub async fn adjust(
 ) -> ApiResult<(StatusCode, Json<Balances>)> {
     write(state, ctx, user, body, LedgerKind::Adjustment).await
 }
+
+/// Corrects a wrong ledger line, with a reason naming it (HR admins): a new
+/// line of kind `correction`; lines are never edited.
+#[utoipa::path(post, path = "/allowances/corrections", tag = "hr", request_body = LedgerChange,
+    responses((status = 201, body = Balances), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn correct(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<LedgerChange>,
+) -> ApiResult<(StatusCode, Json<Balances>)> {
+    write(state, ctx, user, body, LedgerKind::Correction).await
+}

@@ -11,6 +11,7 @@ pub mod holidays;
 pub mod leave_types;
 pub mod me;
 pub mod notifications;
+pub mod policies;
 pub mod reports;
 pub mod requests;
 pub mod schema;

@@ -186,6 +186,10 @@ async fn resource_routes_matrix(backend: Backend) {
         ("GET", "/api/v1/audit-events".into(), hr_only_read),
         ("GET", "/api/v1/allowances?employee_id=5".into(), hr_only_read),
         ("GET", "/api/v1/reports/leave-usage".into(), [ANON, 403, 403, 200, 200, 200]),
+        ("GET", "/api/v1/policies".into(), everyone),
+        ("GET", "/api/v1/policies/1/assignments".into(), [ANON, 403, 403, 403, 403, 404]),
+        ("GET", "/api/v1/entitlements/runs".into(), hr_only_read),
+        ("GET", "/api/v1/employees/5/balances-on?date=2026-06-01".into(), hr_only_read),
     ];
     for (method, path, expected) in reads {
         for ((who, user), want) in a.all().into_iter().zip(expected) {
@@ -213,6 +217,26 @@ async fn resource_routes_matrix(backend: Backend) {
             json!({"employee_id": 5, "leave_type": "annual", "year": y, "days": 3, "reason": "x"}),
         ),
         ("PUT", "/api/v1/admin/maintenance", json!({"enabled": false})),
+        (
+            "POST",
+            "/api/v1/allowances/corrections",
+            json!({"employee_id": 5, "leave_type": "annual", "year": y, "days": -1, "reason": "x"}),
+        ),
+        (
+            "POST",
+            "/api/v1/policies",
+            json!({"leave_type": "annual", "name": "A", "allowance_days": 1, "accrual": "yearly"}),
+        ),
+        (
+            "PUT",
+            "/api/v1/policies/1",
+            json!({"leave_type": "annual", "name": "A", "allowance_days": 1, "accrual": "yearly"}),
+        ),
+        ("DELETE", "/api/v1/policies/1", json!({})),
+        ("POST", "/api/v1/policies/1/assignments", json!({"department": "Research", "valid_from": "2026-01-01"})),
+        ("DELETE", "/api/v1/policy-assignments/1", json!({})),
+        ("POST", "/api/v1/entitlements/run", json!({})),
+        ("PUT", "/api/v1/employees/5/leaving-date", json!({"leaving_date": null})),
     ];
     for (method, path, body) in writes {
         for ((who, user), want) in a.all().into_iter().zip(hr_only_write) {

@@ -10,6 +10,7 @@ mod hr;
 mod instances;
 mod operations;
 mod pages;
+mod policies;
 mod races;
 mod reports;
 mod validation;

@@ -177,6 +177,18 @@ const API_OPERATIONS: &[&str] = &[
     "POST /api/v1/notifications/{id}/read",
     "GET /api/v1/reports/leave-usage",
     "GET /api/v1/status",
+    "POST /api/v1/allowances/corrections",
+    "GET /api/v1/policies",
+    "POST /api/v1/policies",
+    "PUT /api/v1/policies/{id}",
+    "DELETE /api/v1/policies/{id}",
+    "GET /api/v1/policies/{id}/assignments",
+    "POST /api/v1/policies/{id}/assignments",
+    "DELETE /api/v1/policy-assignments/{id}",
+    "POST /api/v1/entitlements/run",
+    "GET /api/v1/entitlements/runs",
+    "PUT /api/v1/employees/{id}/leaving-date",
+    "GET /api/v1/employees/{id}/balances-on",
 ];
 
 async fn openapi_and_docs_are_served(backend: Backend) {

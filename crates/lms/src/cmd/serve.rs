@@ -62,6 +62,12 @@ pub struct ServeArgs {
     /// /metrics are spared.
     #[arg(long, hide = true, value_name = "FAULT")]
     pub inject_fault: Option<lms_server::ops::fault::Fault>,
+    /// How often the entitlement job writes the ledger lines the policies
+    /// make due (accrual, carry-over, expiry, pro-rata), in minutes; 0 turns
+    /// it off on this instance. It also runs at start, catching up after
+    /// downtime; several instances may run it (each line is written once).
+    #[arg(long, env = "LMS_ENTITLEMENT_JOB_MINUTES", default_value_t = 60)]
+    pub entitlement_job_minutes: u64,
 }
 
 pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
@@ -127,7 +133,12 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
     let shutdown = lms_server::shutdown_signal().context("cannot install the signal handlers")?;
     tracing::info!(%addr, slot = %a.slot, version = lms_core::VERSION, backend = db.backend().as_str(), "LMS listening");
     println!("LMS {} ({}) listening on http://{addr}  [slot {}]", lms_core::VERSION, db.backend().as_str(), a.slot);
+    let job = tokio::spawn(lms_app::entitlements::schedule(
+        db.clone(),
+        Duration::from_secs(a.entitlement_job_minutes.saturating_mul(60)),
+    ));
     lms_server::run(listener, AppState::new(db.clone(), config), shutdown).await?;
+    job.abort();
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -1,0 +1,46 @@
+-- Entitlement policies per leave type and whom they apply to (a department
+-- or a person, with dates of validity); the lines the entitlement job
+-- writes, dated (valid_from) and keyed (line_key: allocation,
+-- accrual:2026-05, carry-over, expiry, pro-rata:<leaving date>) so that a
+-- second run writes nothing; a person's leaving date (pro-rata for
+-- leavers); the job's reports. Expand only: new tables, nullable columns
+-- and an index the release before ignores (its lines have no key).
+ALTER TABLE ledger_entries ADD COLUMN valid_from TEXT;
+ALTER TABLE ledger_entries ADD COLUMN line_key TEXT;
+CREATE UNIQUE INDEX ledger_line_key_idx ON ledger_entries(employee_id, leave_type_id, year, line_key)
+    WHERE line_key IS NOT NULL;
+ALTER TABLE employees ADD COLUMN leaving_date TEXT;
+
+CREATE TABLE entitlement_policies (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    leave_type_id BIGINT NOT NULL REFERENCES leave_types(id),
+    name TEXT NOT NULL UNIQUE,
+    allowance BIGINT NOT NULL CHECK (allowance >= 0),
+    accrual TEXT NOT NULL,
+    carry_over_cap BIGINT NOT NULL DEFAULT 0 CHECK (carry_over_cap >= 0),
+    carry_over_months INTEGER NOT NULL DEFAULT 3 CHECK (carry_over_months BETWEEN 1 AND 12),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+CREATE TABLE policy_assignments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    policy_id BIGINT NOT NULL REFERENCES entitlement_policies(id),
+    department TEXT,
+    employee_id BIGINT REFERENCES employees(id),
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    created_at TEXT NOT NULL,
+    CHECK ((department IS NULL) <> (employee_id IS NULL))
+);
+CREATE INDEX policy_assignments_policy_idx ON policy_assignments(policy_id);
+
+CREATE TABLE entitlement_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    as_of TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    started_by BIGINT REFERENCES employees(id),
+    lines_written BIGINT NOT NULL,
+    report TEXT NOT NULL
+);
