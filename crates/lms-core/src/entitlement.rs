@@ -408,6 +408,37 @@ mod tests {
     }
 
     proptest! {
+        /// The job twice is the job once: after writing what `to_write`
+        /// gives, for any policy, employment (joiners, leavers) and day,
+        /// nothing more is due; and a later day never takes back a line.
+        #[test]
+        fn a_second_run_writes_nothing(
+            allowance in 0i64..40_000,
+            accrual in 0usize..4,
+            start_offset in -400i64..400,
+            leaves_after in proptest::option::of(0i64..500),
+            run_offset in 0i64..400,
+            month in 1u32..=12,
+        ) {
+            let ys = LeaveYearStart::new(month).expect("month");
+            let first = ys.first_day(2026).expect("first day");
+            let start = first + chrono::Duration::days(start_offset);
+            let employment = Employment::new(start, leaves_after.map(|n| start + chrono::Duration::days(n))).expect("employment");
+            let policy = Policy::new(LeaveAmount::from_millidays(allowance), Accrual::ALL[accrual], LeaveAmount::ZERO, 1).expect("policy");
+            let as_of = first + chrono::Duration::days(run_offset);
+            let mut written = std::collections::HashMap::new();
+            let first_run = to_write(entitlement_lines(&policy, &employment, ys, 2026, as_of), &written, &employment);
+            for l in &first_run {
+                prop_assert!(written.insert(l.key.clone(), l.amount).is_none(), "one line per key");
+            }
+            let again = to_write(entitlement_lines(&policy, &employment, ys, 2026, as_of), &written, &employment);
+            prop_assert_eq!(again, Vec::new());
+            let later = entitlement_lines(&policy, &employment, ys, 2026, as_of + chrono::Duration::days(60));
+            for l in &first_run {
+                prop_assert!(later.iter().any(|x| x.key == l.key && x.amount == l.amount), "{:?} stays due", l);
+            }
+        }
+
         /// Pro-rata is a whole number of half days, never above the
         /// allowance, never below the exact share; monthly accrual over a
         /// whole employed year is the allowance exactly; the keys of a

@@ -7,7 +7,11 @@ use chrono::Duration;
 use lms_store::Backend;
 use reqwest::StatusCode;
 
-crate::both_backends!(two_approvals_one_wins, concurrent_submissions_never_overdraw);
+crate::both_backends!(
+    two_approvals_one_wins,
+    concurrent_submissions_never_overdraw,
+    concurrent_entitlement_runs_write_each_line_once
+);
 
 async fn two_approvals_one_wins(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -61,4 +65,45 @@ async fn concurrent_submissions_never_overdraw(backend: Backend) {
     assert_eq!(created, 5);
     let bal = emp.balance(next_year(), "annual").await;
     assert_eq!((bal["pending"].as_f64(), bal["available"].as_f64()), (Some(25.0), Some(0.0)));
+}
+
+/// Four runs of the entitlement job at once (two instances' schedules and
+/// two HR clicks): every line due is written exactly once between them.
+async fn concurrent_entitlement_runs_write_each_line_once(backend: Backend) {
+    use chrono::Datelike;
+    use serde_json::json;
+    let app = TestApp::spawn(backend).await;
+    let hr = app.login("hr@demo.local").await;
+    let (s, _) =
+        hr.post("/api/v1/leave-types", json!({"code": "study", "name": "Study", "deducts_balance": true})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let policy = json!({"leave_type": "study", "name": "Study", "allowance_days": 12, "accrual": "monthly-last"});
+    let (s, p) = hr.post("/api/v1/policies", policy).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let assignment = json!({"department": "Engineering", "valid_from": "2000-01-01"});
+    let (s, _) = hr.post(&format!("/api/v1/policies/{}/assignments", p["id"]), assignment).await;
+    assert_eq!(s, StatusCode::CREATED);
+    // The four people of Engineering joined two years ago: by the end of
+    // last year, 12 accruals each in each of the last two years.
+    let as_of = format!("{}-12-31", chrono::Utc::now().year() - 1);
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let (hr, as_of) = (hr.clone(), as_of.clone());
+            tokio::spawn(async move { hr.post("/api/v1/entitlements/run", json!({"as_of": as_of})).await })
+        })
+        .collect();
+    let mut written = 0;
+    for r in runs {
+        let (s, report) = r.await.expect("run");
+        assert_eq!(s, StatusCode::OK, "{report}");
+        written += report["lines_written"].as_u64().unwrap_or(0);
+    }
+    assert_eq!(written, 4 * 2 * 12, "between them, every line once");
+    let (_, b) = hr.get(&format!("/api/v1/employees/3/balances-on?date={as_of}")).await;
+    let study = b.as_array().and_then(|a| a.iter().find(|l| l["leave_type"] == "study").cloned()).expect("study");
+    assert_eq!(
+        (study["lines"].as_array().map(Vec::len), study["entitled_days"].as_f64()),
+        (Some(12), Some(12.0)),
+        "{study}"
+    );
 }
