@@ -18,6 +18,7 @@ mod home;
 mod hr_allowances;
 mod hr_audit;
 mod hr_people;
+mod hr_policies;
 mod hr_reports;
 mod hr_settings;
 pub mod i18n;
@@ -62,6 +63,12 @@ pub fn routes() -> Router<AppState> {
         .route("/hr/holidays", post(hr_settings::add_holiday))
         .route("/hr/holidays/{id}/delete", post(hr_settings::remove_holiday))
         .route("/hr/maintenance", post(hr_settings::maintenance))
+        .route("/hr/policies", get(hr_policies::page).post(hr_policies::create))
+        .route("/hr/policies/{id}", post(hr_policies::update))
+        .route("/hr/policies/{id}/delete", post(hr_policies::delete))
+        .route("/hr/policies/{id}/assignments", post(hr_policies::assign))
+        .route("/hr/policy-assignments/{id}/delete", post(hr_policies::unassign))
+        .route("/hr/entitlements/run", post(hr_policies::run))
         .route("/hr/reports", get(hr_reports::page))
         .route("/hr/audit", get(hr_audit::page))
         .route("/profile", get(profile::page))

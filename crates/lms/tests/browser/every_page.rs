@@ -104,6 +104,7 @@ async fn every_page_as_each_role_is_english_fits_and_passes_axe() {
         ("person", ada.clone(), "Ada Byrne"),
         ("allowances", format!("{ada}/allowances"), "Allowances: Ada Byrne"),
         ("settings", "/hr/settings".into(), "Leave settings"),
+        ("policies", "/hr/policies".into(), "Entitlement policies"),
         ("reports", "/hr/reports".into(), "Reports: leave usage"),
         ("audit", "/hr/audit".into(), "Audit log"),
     ]);

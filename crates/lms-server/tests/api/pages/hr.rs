@@ -3,14 +3,21 @@
 //! without a reason), a holiday that changes the calendar and the next
 //! quote, maintenance mode (banner, writes refused on pages and API, then
 //! off), the dashboard's figures equal to the API's, a chosen language, a
-//! leave type's request rules that the next quote applies.
+//! leave type's request rules that the next quote applies, an entitlement
+//! policy assigned to a department and the job run from the page.
 
 use super::{assert_translated, Page};
 use crate::support::{monday, TestApp};
 use chrono::Duration;
 use reqwest::StatusCode;
 
-crate::both_backends!(people_and_allowances, holidays_maintenance_dashboard, chosen_language, leave_type_rules);
+crate::both_backends!(
+    people_and_allowances,
+    holidays_maintenance_dashboard,
+    chosen_language,
+    leave_type_rules,
+    entitlement_policies
+);
 
 async fn people_and_allowances(backend: lms_store::Backend) {
     let app = TestApp::spawn(backend).await;
@@ -215,4 +222,75 @@ async fn leave_type_rules(backend: lms_store::Backend) {
     assert!(q.body.contains("at most 2"), "three days are refused: {}", q.body);
     assert_translated(&q, "the quote");
     assert_translated(&page, "the settings page");
+}
+
+/// A policy made, refused with what to fix, assigned to a department and
+/// to a person, and the job run from the page: its report shows, and the
+/// person's balance has the lines.
+async fn entitlement_policies(backend: lms_store::Backend) {
+    let app = TestApp::spawn(backend).await;
+    let hr = Page::signed_in(&app, "hr@demo.local").await;
+    let api = app.login("hr@demo.local").await;
+    let new = [
+        ("name", "Study, monthly"),
+        ("leave_type", "unpaid"),
+        ("allowance", "12"),
+        ("accrual", "monthly-first"),
+        ("cap", "2"),
+        ("months", "3"),
+    ];
+    let bad = hr
+        .post_form(
+            "/hr/policies",
+            "/hr/policies",
+            &[("name", "X"), ("leave_type", "unpaid"), ("allowance", "lots"), ("accrual", "yearly")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("Enter a number of days"), "{}", bad.body);
+    let (_, none) = api.get("/api/v1/policies").await;
+    assert_eq!(none.as_array().map(Vec::len), Some(0), "nothing written: {none}");
+    let created = hr.post_form("/hr/policies", "/hr/policies", &new).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let (_, list) = api.get("/api/v1/policies").await;
+    let id = list[0]["id"].as_i64().expect("id");
+    assert_eq!(
+        (list[0]["allowance_days"].as_f64(), list[0]["accrual"].as_str()),
+        (Some(12.0), Some("monthly-first")),
+        "{list}"
+    );
+    let assignments = format!("/hr/policies/{id}/assignments");
+    let both = hr
+        .post_form(
+            "/hr/policies",
+            &assignments,
+            &[("department", "Engineering"), ("email", "employee4@demo.local"), ("from", "2020-01-01")],
+        )
+        .await;
+    assert_eq!(both.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", both.body);
+    let dept =
+        hr.post_form("/hr/policies", &assignments, &[("department", "Engineering"), ("from", "2020-01-01")]).await;
+    assert_eq!(dept.status, StatusCode::SEE_OTHER, "{}", dept.body);
+    let person =
+        hr.post_form("/hr/policies", &assignments, &[("email", "employee4@demo.local"), ("from", "2020-01-01")]).await;
+    assert_eq!(person.status, StatusCode::SEE_OTHER, "{}", person.body);
+    let ran = hr.post_form("/hr/policies", "/hr/entitlements/run", &[]).await;
+    assert_eq!(ran.status, StatusCode::SEE_OTHER, "{}", ran.body);
+    let page = hr.get("/hr/policies?done=job-run").await;
+    assert!(page.body.contains("The entitlement job ran"), "{}", page.body);
+    assert!(
+        page.body.contains("Dan Novak") && page.body.contains("Engineering"),
+        "both assignments show: {}",
+        page.body
+    );
+    let (_, runs) = api.get("/api/v1/entitlements/runs").await;
+    let written = runs[0]["lines_written"].as_i64().unwrap_or(0);
+    assert!(written > 0, "{runs}");
+    assert!(page.body.contains(&format!("<td>{written}</td>")), "the run's report: {}", page.body);
+    assert_translated(&page, "the policies page");
+    let german = Page::signed_in(&app, "hr@demo.local").await;
+    german.post_form("/profile", "/profile/language", &[("language", "de")]).await;
+    let de = german.get("/hr/policies").await;
+    assert!(de.body.contains("Anspruchsregeln"), "{}", de.body);
+    assert_translated(&de, "the policies page in German");
 }

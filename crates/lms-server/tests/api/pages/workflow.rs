@@ -146,6 +146,7 @@ async fn pages_by_role(backend: lms_store::Backend) {
         "/hr/people/3",
         "/hr/people/3/allowances",
         "/hr/settings",
+        "/hr/policies",
         "/hr/reports",
         "/hr/audit",
     ];
