@@ -17,7 +17,8 @@ use lms_store::{employees, Conn, Db};
 /// computation.
 pub async fn quote(db: &Db, caller: &Caller, new: &NewRequest, today: chrono::NaiveDate) -> Result<Quote> {
     let mut c = db.acquire().await?;
-    Ok(requests::quote(&mut c.conn(), caller.actor.id, new, today).await?)
+    let calendars = crate::locations::calendars(db);
+    Ok(requests::quote(&mut c.conn(), caller.actor.id, new, calendars, today).await?)
 }
 
 /// Submits `new` for the caller; the approvers are told.
@@ -29,7 +30,8 @@ pub async fn submit(
     events: &dyn Events,
 ) -> Result<LeaveRequest> {
     let mut tx = db.begin().await?;
-    let r = requests::submit(&mut tx.conn(), caller.actor.id, new, now).await?;
+    let calendars = crate::locations::calendars(db);
+    let r = requests::submit(&mut tx.conn(), caller.actor.id, new, calendars, now).await?;
     let audit = caller.audit();
     record(
         &mut tx.conn(),

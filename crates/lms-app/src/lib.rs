@@ -1,7 +1,8 @@
 //! The LMS's use cases: what submitting, approving, rejecting and cancelling
 //! leave does — one transaction holding the change, its audit record and its
 //! notifications, then the event told to whoever counts them — and the HR
-//! steps: people, allowances, leave types, holidays, maintenance mode. Every front
+//! steps: people, allowances, leave types, holidays, locations and their
+//! holiday calendars, maintenance mode. Every front
 //! door (the JSON API today, the web pages next) calls these functions, so
 //! no two of them can disagree about what a step does.
 //!
@@ -17,6 +18,7 @@ pub mod error;
 pub mod holidays;
 pub mod leave;
 pub mod leave_types;
+pub mod locations;
 pub mod maintenance;
 pub mod notifications;
 pub mod people;

@@ -18,6 +18,8 @@ pub enum DomainError {
     InvalidSchedule(String),
     #[error("{0}")]
     InvalidRule(String),
+    #[error("line {line}: {message}")]
+    CalendarFile { line: usize, message: String },
     #[error(
         "the request covers {days} consecutive days; this leave type allows at most {max} in one request: split it"
     )]
@@ -80,6 +82,7 @@ impl DomainError {
             DomainError::InvalidLeaveYearStart(_) => "invalid_leave_year_start",
             DomainError::InvalidSchedule(_) => "invalid_schedule",
             DomainError::InvalidRule(_) => "invalid_rule",
+            DomainError::CalendarFile { .. } => "invalid_calendar_file",
             DomainError::TooLong { .. } => "too_long",
             DomainError::TooShortNotice { .. } => "too_short_notice",
             DomainError::Overlap { .. } => "overlapping_request",

@@ -3,8 +3,8 @@
 //! and the middleware stack.
 
 use crate::api::{
-    allowances, audit, auth, dashboard, employees, holidays, leave_types, me, notifications, policies, reports,
-    requests,
+    allowances, audit, auth, dashboard, employees, holidays, leave_types, locations, me, notifications, policies,
+    reports, requests,
 };
 use crate::context::request_context;
 use crate::error::ErrorResponses;
@@ -25,7 +25,7 @@ use utoipa_axum::routes;
         (name = "auth", description = "Login, logout, API tokens"),
         (name = "me", description = "The logged-in user"),
         (name = "leave requests", description = "Submit, decide, cancel, history"),
-        (name = "hr", description = "People, leave types, allowances, holidays"),
+        (name = "hr", description = "People, leave types, allowances, holidays, locations and their holiday calendars"),
         (name = "policies", description = "Entitlement policies, the entitlement job, balances on any day"),
         (name = "reports", description = "Leave usage"),
         (name = "notifications", description = "In-app notifications"),
@@ -111,6 +111,12 @@ fn v1() -> OpenApiRouter<AppState> {
         .routes(routes!(policies::balances_on))
         .routes(routes!(holidays::list, holidays::create))
         .routes(routes!(holidays::update, holidays::delete))
+        .routes(routes!(locations::list, locations::create))
+        .routes(routes!(locations::get, locations::update, locations::delete))
+        .routes(routes!(locations::holidays, locations::add_holiday))
+        .routes(routes!(locations::update_holiday, locations::delete_holiday))
+        .routes(routes!(locations::import))
+        .routes(routes!(locations::person_location, locations::set_person_location))
         .routes(routes!(reports::leave_usage))
         .routes(routes!(dashboard::dashboard))
         .routes(routes!(notifications::list))

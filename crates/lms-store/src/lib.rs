@@ -21,6 +21,7 @@ pub mod error;
 pub mod holidays;
 pub mod leave_types;
 pub mod ledger;
+pub mod locations;
 pub mod migrations;
 pub mod notifications;
 pub mod policies;

@@ -2,6 +2,7 @@
 //! balance under the employee's row lock) and status transitions (a
 //! conditional update, so two concurrent decisions cannot both win).
 
+use crate::locations::Calendars;
 use crate::{employees, holidays, leave_types, ledger, Conn, Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use lms_core::{Actor, DomainError, LeaveStatus, NewRequest, RequestAccess, RequestAction};
@@ -145,10 +146,17 @@ pub async fn approvals(
 
 /// Validates and stores a new pending request for `employee_id`. Runs inside
 /// the caller's transaction and takes the employee's lock first, so concurrent
-/// submissions are checked against each other's days.
-pub async fn submit(c: &mut Conn<'_>, employee_id: i64, new: &NewRequest, now: DateTime<Utc>) -> Result<LeaveRequest> {
+/// submissions are checked against each other's days. `calendars`: which
+/// holiday calendars the instance reads (the person's location's or the company's).
+pub async fn submit(
+    c: &mut Conn<'_>,
+    employee_id: i64,
+    new: &NewRequest,
+    calendars: Calendars,
+    now: DateTime<Utc>,
+) -> Result<LeaveRequest> {
     employees::lock(c, employee_id).await?;
-    let quote = quote(c, employee_id, new, now.date_naive()).await?;
+    let quote = quote(c, employee_id, new, calendars, now.date_naive()).await?;
     if let Some(problem) = quote.problem {
         return Err(problem.into());
     }
@@ -177,8 +185,12 @@ pub struct Quote {
     pub working_days: i64,
     /// Saturdays and Sundays in the range, not counted.
     pub weekend_days: i64,
-    /// Holidays on weekdays in the range, not counted.
+    /// Holidays on the person's working days (by their schedule) in the
+    /// range, not counted; holidays on days they do not work cost nothing
+    /// and are not listed.
     pub holidays: Vec<holidays::Holiday>,
+    /// The location whose calendar applied; `None`: the company-wide calendar.
+    pub location: Option<crate::locations::Location>,
     /// Millidays available before and after this request.
     pub available_before: i64,
     pub available_after: i64,
@@ -195,20 +207,29 @@ pub struct Quote {
 }
 
 /// Quotes `new` for `employee_id`, asked on `today`, without storing anything.
-pub async fn quote(c: &mut Conn<'_>, employee_id: i64, new: &NewRequest, today: NaiveDate) -> Result<Quote> {
+pub async fn quote(
+    c: &mut Conn<'_>,
+    employee_id: i64,
+    new: &NewRequest,
+    calendars: Calendars,
+    today: NaiveDate,
+) -> Result<Quote> {
     let code = new.leave_type.as_str();
     let lt = match leave_types::by_code(c, code).await? {
         Some(t) if t.active => t,
         _ => return Err(DomainError::UnknownLeaveType(code.to_string()).into()),
     };
     let (start, end) = (new.range.start(), new.range.end());
-    let days = holidays::list(c, start, end).await?;
+    // The person's location's calendar, or the company's.
+    let applied = crate::locations::calendar_of(c, employee_id, calendars, start, end).await?;
+    let days = applied.holidays;
     // The person's own schedules (full time Monday–Friday when none is set).
     let schedules = crate::schedules::history(c, employee_id).await?;
-    let calendar = lms_core::Counter::new(schedules, days.iter().map(|h| h.day));
+    let scheduled = |d: &NaiveDate| schedules.on(*d).minutes_on(*d) > 0;
+    let holidays: Vec<_> = days.iter().filter(|h| scheduled(&h.day)).cloned().collect();
+    let calendar = lms_core::Counter::new(schedules.clone(), days.iter().map(|h| h.day));
     let weekend = |d: &NaiveDate| matches!(chrono::Datelike::weekday(d), chrono::Weekday::Sat | chrono::Weekday::Sun);
     let weekend_days = new.range.days().filter(weekend).count() as i64;
-    let holidays: Vec<_> = days.into_iter().filter(|h| !weekend(&h.day)).collect();
     let mut problem = None;
     let amount = match calendar.days(&new.range, new.half_day_start, new.half_day_end) {
         Ok(a) => a,
@@ -249,6 +270,7 @@ pub async fn quote(c: &mut Conn<'_>, employee_id: i64, new: &NewRequest, today: 
         working_days: new.range.days().filter(|d| calendar.is_working_day(*d)).count() as i64,
         weekend_days,
         holidays,
+        location: applied.location,
         available_before: before,
         available_after: if lt.deducts_balance { before - amount.millidays() } else { before },
         overlaps,

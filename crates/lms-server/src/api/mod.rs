@@ -9,6 +9,7 @@ pub mod dto;
 pub mod employees;
 pub mod holidays;
 pub mod leave_types;
+pub mod locations;
 pub mod me;
 pub mod notifications;
 pub mod policies;

@@ -93,8 +93,11 @@ pub struct QuoteDto {
     pub working_days: i64,
     /// Saturdays and Sundays in the range (not counted).
     pub weekend_days: i64,
-    /// Holidays on weekdays in the range (not counted).
+    /// Holidays on the caller's working days in the range (not counted;
+    /// one on a day their schedule does not work costs nothing and is not listed).
     pub holidays: Vec<HolidayDay>,
+    /// The holiday calendar applied: the caller's location's, or (`location_id` null) the company-wide one.
+    pub calendar: QuoteCalendar,
     /// Whether the type is counted against a balance.
     pub deducts_balance: bool,
     pub available_before: f64,
@@ -109,6 +112,14 @@ pub struct QuoteDto {
     pub acceptable: bool,
     /// Why not, in the error shape a submission would answer with.
     pub problem: Option<crate::error::ErrorDetail>,
+}
+
+/// Which holiday calendar a quote applied.
+#[derive(Serialize, ToSchema)]
+pub struct QuoteCalendar {
+    /// The caller's location; null: the company-wide calendar (no location).
+    pub location_id: Option<i64>,
+    pub location_name: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -149,6 +160,10 @@ pub async fn quote(
         working_days: quote.working_days,
         weekend_days: quote.weekend_days,
         holidays: quote.holidays.into_iter().map(|h| HolidayDay { date: h.day, name: h.name }).collect(),
+        calendar: QuoteCalendar {
+            location_id: quote.location.as_ref().map(|l| l.id),
+            location_name: quote.location.map(|l| l.name),
+        },
         deducts_balance: quote.deducts_balance,
         available_before: super::dto::days(quote.available_before),
         available_after: super::dto::days(quote.available_after),

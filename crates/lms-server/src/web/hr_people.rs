@@ -172,6 +172,8 @@ struct PersonPage {
     f: PersonFields,
     managers: Vec<(i64, String)>,
     roles: Vec<(&'static str, String)>,
+    /// The locations, the person's one marked (`None`: no locations on this instance, or a new person).
+    location: Option<Vec<(i64, String, bool)>>,
     error: Option<String>,
     done: Option<String>,
 }
@@ -196,8 +198,12 @@ async fn person_page(
         .into_iter()
         .map(|r| (r.as_str(), lang.t(&format!("role-{}", r.as_str()))))
         .collect();
+    let location = match id {
+        Some(id) => super::hr_locations::person_choice(viewer, id).await?,
+        None => None,
+    };
     let c = viewer.chrome("people");
-    Ok(PersonPage { c, id, f, managers, roles, error, done })
+    Ok(PersonPage { c, id, f, managers, roles, location, error, done })
 }
 
 /// `GET /hr/people/new`
@@ -272,7 +278,7 @@ pub async fn edit_form(viewer: Viewer, Path(id): Path<String>, Query(d): Query<D
             let mut c = viewer.state.db().acquire().await?;
             employees::require(&mut c.conn(), id).await?
         };
-        let done = done_banner(lang, d.done.as_deref(), &["created", "saved", "password"]);
+        let done = done_banner(lang, d.done.as_deref(), &["created", "saved", "password", "location"]);
         person_page(&viewer, Some(id), PersonFields::of(&person), None, done).await
     };
     viewer.respond(page.await)

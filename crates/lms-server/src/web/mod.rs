@@ -17,6 +17,7 @@ mod dashboard;
 mod home;
 mod hr_allowances;
 mod hr_audit;
+mod hr_locations;
 mod hr_people;
 mod hr_policies;
 mod hr_reports;
@@ -69,6 +70,13 @@ pub fn routes() -> Router<AppState> {
         .route("/hr/policies/{id}/assignments", post(hr_policies::assign))
         .route("/hr/policy-assignments/{id}/delete", post(hr_policies::unassign))
         .route("/hr/entitlements/run", post(hr_policies::run))
+        .route("/hr/locations", get(hr_locations::page).post(hr_locations::create))
+        .route("/hr/locations/{id}", post(hr_locations::rename))
+        .route("/hr/locations/{id}/delete", post(hr_locations::delete))
+        .route("/hr/locations/{id}/holidays", post(hr_locations::add_holiday))
+        .route("/hr/locations/{id}/holidays/{holiday_id}/delete", post(hr_locations::remove_holiday))
+        .route("/hr/locations/{id}/import", post(hr_locations::import))
+        .route("/hr/people/{id}/location", post(hr_locations::set_person_location))
         .route("/hr/reports", get(hr_reports::page))
         .route("/hr/audit", get(hr_audit::page))
         .route("/profile", get(profile::page))

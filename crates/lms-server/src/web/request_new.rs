@@ -68,6 +68,8 @@ pub struct QuoteView {
     pub working_days: i64,
     pub weekend_days: i64,
     pub holidays: Vec<String>,
+    /// The location whose holiday calendar applied (none: the company's).
+    pub location: Option<String>,
     pub deducts: bool,
     pub before: String,
     pub after: String,
@@ -84,6 +86,7 @@ impl QuoteView {
             working_days: q.working_days,
             weekend_days: q.weekend_days,
             holidays: q.holidays.iter().map(|h| format!("{} ({})", h.name, lang.date(h.day))).collect(),
+            location: q.location.map(|l| l.name),
             deducts: q.deducts_balance,
             before: lang.millis(q.available_before),
             after: lang.millis(q.available_after),

@@ -168,6 +168,11 @@ async fn resource_routes_matrix(backend: Backend) {
     let everyone = [ANON, 200, 200, 200, 200, 200];
     let hr_only_read = [ANON, 403, 403, 403, 403, 200];
     let hr_only_write = [ANON, 403, 403, 403, 403, 0];
+    // A location with a holiday (id 1 each) for the location routes.
+    let (s, l) = a.hr.post("/api/v1/locations", json!({"name": "Matrix"})).await;
+    assert_eq!((s, l["id"].as_i64()), (StatusCode::CREATED, Some(1)), "{l}");
+    let (s, h) = a.hr.post("/api/v1/locations/1/holidays", json!({"date": monday(3), "name": "Local"})).await;
+    assert_eq!((s, h["id"].as_i64()), (StatusCode::CREATED, Some(1)), "{h}");
     let reads: Vec<(&str, String, [u16; 6])> = vec![
         ("GET", "/api/v1/me".into(), everyone),
         ("GET", format!("/api/v1/me/balances?year={y}"), everyone),
@@ -177,6 +182,10 @@ async fn resource_routes_matrix(backend: Backend) {
         ("GET", "/api/v1/leave-types".into(), everyone),
         ("GET", "/api/v1/leave-types/1/rules".into(), everyone),
         ("GET", "/api/v1/holidays".into(), everyone),
+        ("GET", "/api/v1/locations".into(), everyone),
+        ("GET", "/api/v1/locations/1".into(), everyone),
+        ("GET", "/api/v1/locations/1/holidays".into(), everyone),
+        ("GET", "/api/v1/employees/5/location".into(), hr_only_read),
         ("GET", "/api/v1/me/tokens".into(), everyone),
         ("GET", "/api/v1/admin/maintenance".into(), everyone),
         ("GET", "/api/v1/employees".into(), hr_only_read),
@@ -210,6 +219,14 @@ async fn resource_routes_matrix(backend: Backend) {
         ("PUT", "/api/v1/leave-types/1/rules", json!({"max_consecutive_days": 5})),
         ("POST", "/api/v1/holidays", json!({"date": monday(3), "name": "Extra"})),
         ("PUT", "/api/v1/holidays/1", json!({"date": monday(3), "name": "Moved"})),
+        ("POST", "/api/v1/locations", json!({"name": "Elsewhere"})),
+        ("PUT", "/api/v1/locations/1", json!({"name": "Renamed"})),
+        ("DELETE", "/api/v1/locations/1", json!({})),
+        ("POST", "/api/v1/locations/1/holidays", json!({"date": monday(4), "name": "Extra"})),
+        ("PUT", "/api/v1/locations/1/holidays/1", json!({"date": monday(4), "name": "Moved"})),
+        ("DELETE", "/api/v1/locations/1/holidays/1", json!({})),
+        ("POST", "/api/v1/locations/1/holidays/import", json!("date,name\n2030-01-01,New Year\n")),
+        ("PUT", "/api/v1/employees/5/location", json!({"location_id": 1})),
         ("POST", "/api/v1/allowances", json!({"employee_id": 5, "leave_type": "unpaid", "year": y, "days": 3})),
         (
             "POST",

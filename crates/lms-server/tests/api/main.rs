@@ -8,6 +8,7 @@ mod authorization;
 mod contract;
 mod hr;
 mod instances;
+mod locations;
 mod operations;
 mod pages;
 mod policies;
