@@ -11,6 +11,7 @@
 //! SQL, `lms-core` the rules).
 
 pub mod allowances;
+pub mod approval;
 mod audit;
 pub mod error;
 pub mod holidays;
