@@ -1,11 +1,13 @@
 //! Leave requests through their life: submit, approve, reject, cancel. Each
 //! step is one transaction with its audit record and the notifications it
 //! owes (the approvers of a new request; the employee of a decision; the
-//! manager of a request its owner cancelled).
+//! manager of a request its owner cancelled). With approval chains
+//! (`approval`), a submission opens its type's stages and a decision
+//! decides the open stage; without their migration, one step as before.
 
 use crate::audit::{record, Audited};
 use crate::error::Result;
-use crate::{Caller, Events};
+use crate::{approval, Caller, Events};
 use chrono::{DateTime, Utc};
 use lms_core::{Comment, NewRequest, RequestAction};
 use lms_store::notifications::{self, NewNotification};
@@ -33,24 +35,28 @@ pub async fn submit(
     let calendars = crate::locations::calendars(db);
     let r = requests::submit(&mut tx.conn(), caller.actor.id, new, calendars, now).await?;
     let audit = caller.audit();
-    record(
-        &mut tx.conn(),
-        &audit,
-        Audited {
-            action: "leave_request.submit",
-            entity: ("leave_request", r.id.to_string()),
-            before: None,
-            after: Some(&r),
-        },
-        now,
-    )
-    .await?;
-    for approver in approvers_of(&mut tx.conn(), &r, caller.actor.id).await? {
+    let entity = ("leave_request", r.id.to_string());
+    let action = "leave_request.submit";
+    let (r, approvers) = if approval::staged(db) {
+        // Through the type's chain: stages opened, or approved at once.
+        let s = approval::submitted(&mut tx.conn(), caller, r, now).await?;
+        let what = Audited { action, entity, before: None, after: Some(&s.request) };
+        record(&mut tx.conn(), &audit, what, now).await?;
+        (s.request.request, s.approvers)
+    } else {
+        record(&mut tx.conn(), &audit, Audited { action, entity, before: None, after: Some(&r) }, now).await?;
+        let approvers = approvers_of(&mut tx.conn(), &r, caller.actor.id).await?;
+        (r, approvers)
+    };
+    for approver in approvers {
         let subject = format!("{} requested {} leave", r.employee_name, r.leave_type);
         notify(&mut tx.conn(), approver, "leave_request.submitted", &r, subject, now).await?;
     }
     tx.commit().await?;
     events.leave_event("submitted");
+    if r.status() == lms_core::LeaveStatus::Approved {
+        events.leave_event("approved");
+    }
     Ok(r)
 }
 
@@ -68,6 +74,25 @@ pub async fn decide(
 ) -> Result<LeaveRequest> {
     let mut tx = db.begin().await?;
     let comment = comment.map(Comment::as_str);
+    if approval::staged(db) {
+        if let Some(d) = approval::decide(&mut tx.conn(), caller, id, action, comment, now).await? {
+            let what = Audited {
+                action: d.action,
+                entity: ("leave_request", id.to_string()),
+                before: Some(&d.before),
+                after: Some(&d.after),
+            };
+            record(&mut tx.conn(), &caller.audit(), what, now).await?;
+            for (to, kind, subject) in &d.notes {
+                notify(&mut tx.conn(), *to, kind, &d.after.request, subject.clone(), now).await?;
+            }
+            tx.commit().await?;
+            if let Some(event) = d.event {
+                events.leave_event(event);
+            }
+            return Ok(d.after.request);
+        }
+    }
     let t = requests::transition(&mut tx.conn(), &caller.actor, id, action, comment, now.date_naive(), now).await?;
     let verb = past_tense(action);
     let action_name = format!("leave_request.{}", action.as_str());

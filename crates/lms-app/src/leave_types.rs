@@ -38,6 +38,9 @@ pub async fn update(
     let before =
         leave_types::get(&mut tx.conn(), id).await?.ok_or_else(|| StoreError::NotFound(format!("leave type {id}")))?;
     let after = leave_types::update(&mut tx.conn(), id, changes, now).await?;
+    if after.requires_approval != before.requires_approval {
+        crate::approval::align_with_flag(db, &mut tx.conn(), id, after.requires_approval).await?;
+    }
     let what = Audited {
         action: "leave_type.update",
         entity: ("leave_type", id.to_string()),

@@ -12,6 +12,7 @@
 //! SQL, `lms-core` the rules).
 
 pub mod allowances;
+pub mod approval;
 mod audit;
 pub mod entitlements;
 pub mod error;

@@ -6,14 +6,17 @@
 //! who must act at a "manager" stage is the requester's manager — except
 //! that the request of someone without a manager, or of a manager (their own
 //! leave), goes to HR at that stage; a chain that then asks HR again needs
-//! one HR decision, not two. Nobody decides their own request. A manager may name a deputy for a date range; on those dates
-//! the deputy decides their stages "on behalf of" the manager, and the
-//! record says so. Cancelling approved leave that has already started goes
-//! through the same chain.
+//! one HR decision, not two. Nobody decides their own request, and nobody
+//! decides two stages of one request. An HR admin may decide any stage of
+//! someone else's request (standing in for an approver who is away, as HR
+//! could decide any request before chains existed). A manager may name a
+//! deputy for a date range; on those dates the deputy decides their stages
+//! "on behalf of" the manager, and the record says so. Cancelling approved
+//! leave that has already started goes through the same chain.
 //!
 //! Pure: knows nothing of how people, chains or delegations are stored.
 
-use crate::{DateRange, Role};
+use crate::{DateRange, DomainError, Role};
 use chrono::NaiveDate;
 
 /// Who acts at one stage of a chain.
@@ -25,6 +28,33 @@ pub enum Approver {
     Hr,
     /// Anyone with this role, other than the requester.
     Role(Role),
+}
+
+impl Approver {
+    /// The name stored and shown by the API: `manager` (the requester's
+    /// manager), `hr` (any HR admin), `role:manager` (anyone with the role).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Approver::Manager => "manager",
+            Approver::Hr | Approver::Role(Role::HrAdmin) => "hr",
+            Approver::Role(Role::Manager) => "role:manager",
+            Approver::Role(Role::Employee) => "role:employee",
+        }
+    }
+
+    /// Reads an approver's name; `role:hr-admin` is `hr`. An approver
+    /// must be someone who decides: `role:employee` is refused.
+    pub fn parse(raw: &str) -> Result<Approver, DomainError> {
+        match raw.trim() {
+            "manager" => Ok(Approver::Manager),
+            "hr" | "hr-admin" | "role:hr-admin" => Ok(Approver::Hr),
+            "role:manager" => Ok(Approver::Role(Role::Manager)),
+            other => Err(DomainError::InvalidChain(format!(
+                "unknown approver '{other}': use manager (the requester's manager), hr (any HR admin) \
+                 or role:manager (anyone with the manager role)"
+            ))),
+        }
+    }
 }
 
 /// A leave type's approval chain.
@@ -48,6 +78,102 @@ impl Chain {
             Chain::Manager => vec![Approver::Manager],
             Chain::ManagerThenHr => vec![Approver::Manager, Approver::Hr],
             Chain::Two(a, b) => vec![*a, *b],
+        }
+    }
+}
+
+impl Chain {
+    /// The chain a leave type has when none was set: its `requires_approval`
+    /// flag read as none (false) or the manager (true).
+    pub fn from_flag(requires_approval: bool) -> Chain {
+        if requires_approval {
+            Chain::Manager
+        } else {
+            Chain::None
+        }
+    }
+
+    /// Whether anybody approves (the `requires_approval` flag it implies).
+    pub fn requires_approval(&self) -> bool {
+        *self != Chain::None
+    }
+
+    /// The kind's name: `none`, `manager`, `manager_then_hr` or `two`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Chain::None => "none",
+            Chain::Manager => "manager",
+            Chain::ManagerThenHr => "manager_then_hr",
+            Chain::Two(..) => "two",
+        }
+    }
+
+    /// The chain of `kind` with `approvers` (only `two` takes them: two
+    /// different approvers; the others imply theirs, which may be repeated).
+    /// `two` of the manager then HR is `manager_then_hr`.
+    pub fn parse(kind: &str, approvers: &[&str]) -> Result<Chain, DomainError> {
+        let chain = match kind.trim() {
+            "none" => Chain::None,
+            "manager" => Chain::Manager,
+            "manager_then_hr" => Chain::ManagerThenHr,
+            "two" => {
+                let [a, b] = approvers else {
+                    return Err(DomainError::InvalidChain(format!(
+                        "a chain of two names two approvers, e.g. [\"manager\", \"hr\"]; {} given",
+                        approvers.len()
+                    )));
+                };
+                let (a, b) = (Approver::parse(a)?, Approver::parse(b)?);
+                if a == b {
+                    return Err(DomainError::InvalidChain(format!(
+                        "the two approvers must differ ({} twice); use the one-stage chain instead",
+                        a.as_str()
+                    )));
+                }
+                if (a, b) == (Approver::Manager, Approver::Hr) {
+                    Chain::ManagerThenHr
+                } else {
+                    Chain::Two(a, b)
+                }
+            }
+            other => {
+                return Err(DomainError::InvalidChain(format!(
+                    "unknown chain '{other}': use none, manager, manager_then_hr or two"
+                )))
+            }
+        };
+        if chain.kind() != "two" && !approvers.is_empty() {
+            let implied: Vec<&str> = chain.stages().iter().map(|a| a.as_str()).collect();
+            let given: Result<Vec<&str>, DomainError> =
+                approvers.iter().map(|a| Approver::parse(a).map(Approver::as_str)).collect();
+            if given? != implied {
+                return Err(DomainError::InvalidChain(format!(
+                    "the chain '{}' has the approvers [{}]; leave them out or use the chain two",
+                    chain.kind(),
+                    implied.join(", ")
+                )));
+            }
+        }
+        Ok(chain)
+    }
+
+    /// The form kept in storage: the kind, and for `two` its approvers
+    /// (`two:role:manager,hr`).
+    pub fn to_stored(&self) -> String {
+        match self {
+            Chain::Two(a, b) => format!("two:{},{}", a.as_str(), b.as_str()),
+            other => other.kind().to_string(),
+        }
+    }
+
+    /// Reads [`Chain::to_stored`]'s form.
+    pub fn from_stored(raw: &str) -> Result<Chain, DomainError> {
+        match raw.split_once(':') {
+            Some(("two", rest)) => {
+                let approvers: Vec<&str> = rest.split(',').collect();
+                Chain::parse("two", &approvers)
+            }
+            _ => Chain::parse(raw, &[]),
         }
     }
 }
@@ -110,28 +236,42 @@ pub fn may_decide(
     if actor.id == requester.id {
         return None;
     }
-    let hr = || (actor.role == Role::HrAdmin).then_some(Decider::Themselves);
-    if stage == Approver::Manager && requester.role == Role::Manager {
-        return hr();
+    // HR stands in at any stage (an approver away, a manager gone).
+    if actor.role == Role::HrAdmin {
+        return Some(Decider::Themselves);
     }
     match stage {
-        Approver::Hr => hr(),
+        // A manager's own request, or one without a manager: HR's alone.
+        Approver::Manager if requester.role == Role::Manager => None,
+        Approver::Hr => None,
         Approver::Role(role) => (actor.role == role).then_some(Decider::Themselves),
         Approver::Manager => match requester.manager {
-            // No manager (or the manager is the requester): HR decides.
-            None => hr(),
+            None => None,
             Some(m) if m == actor.id => Some(Decider::Themselves),
             Some(m) => {
                 let deputy =
                     delegations.iter().any(|d| d.manager == m && d.deputy == actor.id && d.dates.contains(today));
-                if deputy {
-                    Some(Decider::OnBehalfOf(m))
-                } else {
-                    None
-                }
+                deputy.then_some(Decider::OnBehalfOf(m))
             }
         },
     }
+}
+
+/// [`may_decide`], and the actor has not decided an earlier stage of the
+/// same round (`earlier`: who decided or asked before, on whose behalf
+/// included): nobody decides two stages of one request.
+pub fn may_decide_stage(
+    actor: &Person,
+    stage: Approver,
+    requester: &Person,
+    delegations: &[Delegation],
+    earlier: &[i64],
+    today: NaiveDate,
+) -> Option<Decider> {
+    if earlier.contains(&actor.id) {
+        return None;
+    }
+    may_decide(actor, stage, requester, delegations, today)
 }
 
 /// Whether a cancellation needs the chain's approval: leave that was
@@ -166,7 +306,11 @@ mod tests {
         let today = d("2026-12-01");
         assert_eq!(may_decide(&BOSS, Approver::Manager, &ANNA, &[], today), Some(Decider::Themselves));
         assert_eq!(may_decide(&DEPUTY, Approver::Manager, &ANNA, &[], today), None, "not her manager");
-        assert_eq!(may_decide(&HR, Approver::Manager, &ANNA, &[], today), None, "HR is not a manager stage here");
+        assert_eq!(
+            may_decide(&HR, Approver::Manager, &ANNA, &[], today),
+            Some(Decider::Themselves),
+            "HR stands in for a manager"
+        );
         // The boss has no manager: HR decides the boss's own request, the boss never does.
         assert_eq!(may_decide(&HR, Approver::Manager, &BOSS, &[], today), Some(Decider::Themselves));
         assert_eq!(may_decide(&BOSS, Approver::Manager, &BOSS, &[], today), None);
@@ -202,7 +346,44 @@ mod tests {
         assert_eq!(stages_for(&Chain::ManagerThenHr, &ANNA), vec![Approver::Manager, Approver::Hr]);
         assert_eq!(stages_for(&Chain::None, &ANNA), vec![]);
         assert_eq!(may_decide(&BOSS, Approver::Manager, &DEPUTY, &[], d("2026-12-01")), None, "HR's, not the boss's");
+        assert_eq!(
+            may_decide(&BOSS, Approver::Role(Role::Manager), &DEPUTY, &[], d("2026-12-01")),
+            Some(Decider::Themselves)
+        );
         assert_eq!(may_decide(&HR, Approver::Manager, &DEPUTY, &[], d("2026-12-01")), Some(Decider::Themselves));
+    }
+
+    #[test]
+    fn nobody_decides_two_stages_of_one_request() {
+        let today = d("2026-12-01");
+        assert_eq!(may_decide_stage(&HR, Approver::Hr, &ANNA, &[], &[2], today), Some(Decider::Themselves));
+        assert_eq!(may_decide_stage(&HR, Approver::Hr, &ANNA, &[], &[1], today), None, "HR decided stage one");
+    }
+
+    #[test]
+    fn chains_are_read_and_stored() {
+        assert_eq!(Chain::parse("two", &["manager", "hr"]), Ok(Chain::ManagerThenHr));
+        let two = Chain::parse("two", &["role:manager", "hr"]).expect("two");
+        assert_eq!(two, Chain::Two(Approver::Role(Role::Manager), Approver::Hr));
+        for chain in [Chain::None, Chain::Manager, Chain::ManagerThenHr, two] {
+            assert_eq!(Chain::from_stored(&chain.to_stored()), Ok(chain.clone()), "{}", chain.to_stored());
+        }
+        assert_eq!(Chain::parse("manager_then_hr", &["manager", "hr"]), Ok(Chain::ManagerThenHr));
+        for (kind, approvers) in [
+            ("two", vec!["hr"]),
+            ("two", vec!["hr", "hr-admin"]),
+            ("two", vec!["manager", "role:employee"]),
+            ("some", vec![]),
+            ("manager", vec!["hr"]),
+        ] {
+            assert_eq!(
+                Chain::parse(kind, &approvers).map_err(|e| e.code()),
+                Err("invalid_chain"),
+                "{kind} {approvers:?}"
+            );
+        }
+        assert_eq!(Chain::from_flag(false), Chain::None);
+        assert!(Chain::from_flag(true).requires_approval());
     }
 
     #[test]

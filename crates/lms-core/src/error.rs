@@ -66,6 +66,10 @@ pub enum DomainError {
     AlreadyStarted { start: String },
     #[error("{0}")]
     Forbidden(String),
+    #[error("{0}")]
+    InvalidChain(String),
+    #[error("{0}")]
+    InvalidDelegation(String),
     #[error("expires_in_days must be between 1 and 3650")]
     TokenExpiry,
     #[error("you have {live} live tokens (the most is {max}); revoke one first (DELETE /api/v1/me/tokens/ID)")]
@@ -105,6 +109,8 @@ impl DomainError {
             DomainError::InvalidTransition { .. } => "invalid_transition",
             DomainError::AlreadyStarted { .. } => "already_started",
             DomainError::Forbidden(_) => "forbidden",
+            DomainError::InvalidChain(_) => "invalid_chain",
+            DomainError::InvalidDelegation(_) => "invalid_delegation",
             DomainError::TokenExpiry => "invalid_expiry",
             DomainError::TooManyTokens { .. } => "too_many_tokens",
         }

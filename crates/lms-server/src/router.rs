@@ -3,8 +3,8 @@
 //! and the middleware stack.
 
 use crate::api::{
-    allowances, audit, auth, dashboard, employees, holidays, leave_types, locations, me, notifications, policies,
-    reports, requests,
+    allowances, approvals, audit, auth, dashboard, employees, holidays, leave_types, locations, me, notifications,
+    policies, reports, requests,
 };
 use crate::context::request_context;
 use crate::error::ErrorResponses;
@@ -92,6 +92,10 @@ fn v1() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::reject))
         .routes(routes!(requests::cancel))
         .routes(routes!(requests::approvals))
+        .routes(routes!(approvals::stages))
+        .routes(routes!(approvals::chain, approvals::set_chain))
+        .routes(routes!(approvals::list_delegations, approvals::create_delegation))
+        .routes(routes!(approvals::delete_delegation))
         .routes(routes!(employees::list, employees::create))
         .routes(routes!(employees::get, employees::update))
         .routes(routes!(employees::schedules, employees::set_schedules))

@@ -11,6 +11,7 @@
 #[macro_use]
 mod macros;
 
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod db;
@@ -32,6 +33,7 @@ pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use approvals::APPROVAL_CHAINS;
 pub use db::{Backend, Conn, Db, PoolConn, Tx};
 pub use error::StoreError;
 

@@ -2,6 +2,7 @@
 //! balance under the employee's row lock) and status transitions (a
 //! conditional update, so two concurrent decisions cannot both win).
 
+use crate::approvals::Queue;
 use crate::locations::Calendars;
 use crate::{employees, holidays, leave_types, ledger, Conn, Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -112,13 +113,11 @@ pub struct QueueEntry {
 pub async fn approval_queue(
     c: &mut Conn<'_>,
     actor: &Actor,
+    queue: Queue,
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<QueueEntry>> {
-    let sql = format!(
-        "{SELECT} WHERE r.status = 'pending' AND r.employee_id <> $1 AND (e.manager_id = $1 OR $2 = TRUE) \
-         AND ($3 IS NULL OR r.id < $3) ORDER BY r.id DESC LIMIT $4"
-    )
+    let sql = format!("{SELECT} WHERE {} ORDER BY r.id DESC LIMIT $4", queue_where(queue))
     .replacen(
         " FROM leave_requests r",
         ", t.deducts_balance, CAST(COALESCE((SELECT SUM(l.amount) FROM ledger_entries l WHERE l.employee_id = r.employee_id \
@@ -127,21 +126,40 @@ pub async fn approval_queue(
            AND o.status IN ('pending', 'approved')), 0) AS BIGINT) AS available FROM leave_requests r",
         1,
     );
-    Ok(q!(all c, QueueEntry, &sql, actor.id, actor.is_hr(), before_id, limit)?)
+    Ok(match queue {
+        Queue::OneStep => q!(all c, QueueEntry, &sql, actor.id, actor.is_hr(), before_id, limit)?,
+        Queue::Staged { today } => {
+            q!(all c, QueueEntry, &sql, actor.id, actor.is_hr(), before_id, limit, actor.role.as_str(), today)?
+        }
+    })
 }
 
-/// Pending requests `actor` may decide: of direct reports, or anyone else's for HR.
+/// The condition of a queue: binds `$1` the actor, `$2` whether HR, `$3`
+/// the page's cursor (and, staged, `$5` the role and `$6` today).
+fn queue_where(queue: Queue) -> String {
+    let who = match queue {
+        Queue::OneStep => "r.status = 'pending' AND (e.manager_id = $1 OR $2 = TRUE)",
+        Queue::Staged { .. } => crate::approvals::QUEUE_WHERE,
+    };
+    format!("r.employee_id <> $1 AND ($3 IS NULL OR r.id < $3) AND {who}")
+}
+
+/// Requests `actor` may decide: of direct reports, or anyone else's for HR
+/// (one step); or those at a stage they may decide (staged).
 pub async fn approvals(
     c: &mut Conn<'_>,
     actor: &Actor,
+    queue: Queue,
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<LeaveRequest>> {
-    let sql = format!(
-        "{SELECT} WHERE r.status = 'pending' AND r.employee_id <> $1 AND (e.manager_id = $1 OR $2 = TRUE) \
-         AND ($3 IS NULL OR r.id < $3) ORDER BY r.id DESC LIMIT $4"
-    );
-    Ok(q!(all c, LeaveRequest, &sql, actor.id, actor.is_hr(), before_id, limit)?)
+    let sql = format!("{SELECT} WHERE {} ORDER BY r.id DESC LIMIT $4", queue_where(queue));
+    Ok(match queue {
+        Queue::OneStep => q!(all c, LeaveRequest, &sql, actor.id, actor.is_hr(), before_id, limit)?,
+        Queue::Staged { today } => {
+            q!(all c, LeaveRequest, &sql, actor.id, actor.is_hr(), before_id, limit, actor.role.as_str(), today)?
+        }
+    })
 }
 
 /// Validates and stores a new pending request for `employee_id`. Runs inside

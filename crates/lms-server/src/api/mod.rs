@@ -2,6 +2,7 @@
 //! in one transaction together with its audit record (and notifications).
 
 pub mod allowances;
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;

@@ -332,7 +332,9 @@ pub async fn cancel(
     transition(state, ctx, user, id, RequestAction::Cancel, optional(body).await?).await
 }
 
-/// Pending requests the caller may decide.
+/// Requests waiting for a decision the caller may take: at a stage of
+/// their chain (the manager's, a deputy's on the delegation's dates, HR's,
+/// a role's), a cancellation of started leave included.
 #[utoipa::path(get, path = "/approvals", tag = "leave requests", params(Paging),
     responses((status = 200, body = Page<RequestDto>, links(
             ("approve" = (operation_id = "approve", parameters(("id" = "$response.body#/items/0/id")))),
@@ -345,6 +347,7 @@ pub async fn approvals(
 ) -> ApiResult<Json<Page<RequestDto>>> {
     let limit = p.limit()?;
     let mut c = state.db().acquire().await?;
-    let items = requests::approvals(&mut c.conn(), &user.actor(), p.cursor, limit).await?;
+    let queue = lms_app::approval::queue(state.db(), Utc::now().date_naive());
+    let items = requests::approvals(&mut c.conn(), &user.actor(), queue, p.cursor, limit).await?;
     Ok(Json(Page::keyset(items.into_iter().map(RequestDto::from).collect(), limit, |r| r.id)))
 }

@@ -20,6 +20,8 @@ use serde::Deserialize;
 
 struct QueueItem {
     r: RequestRow,
+    /// The stage it waits at, in words (none: decided in one step).
+    stage: Option<String>,
     reason: String,
     available_after: String,
     deducts: bool,
@@ -36,6 +38,22 @@ struct QueuePage {
     error: Option<String>,
     /// The id to continue after, when more requests wait than a page shows.
     more: Option<i64>,
+    /// The viewer's deputies, when this instance runs approval chains.
+    deputies: Option<Deputies>,
+}
+
+struct DelegationRow {
+    id: i64,
+    /// "Maya Singh decides for Morgan Lee, 1 Dec 2026 – 12 Dec 2026".
+    text: String,
+    /// The viewer named it (or is HR): they may end it.
+    removable: bool,
+}
+
+struct Deputies {
+    rows: Vec<DelegationRow>,
+    /// Who may be named: other active managers and HR admins.
+    candidates: Vec<(i64, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -58,6 +76,8 @@ pub async fn queue(viewer: Viewer, Query(o): Query<Outcome>) -> Response {
     let done = match o.done.as_deref() {
         Some("approved") => Some(lang.t("done-approved")),
         Some("rejected") => Some(lang.t("done-rejected")),
+        Some("deputy-named") => Some(lang.t("done-deputy-named")),
+        Some("deputy-removed") => Some(lang.t("done-deputy-removed")),
         Some("bulk") => {
             Some(lang.t_with("done-bulk", &[("count", super::i18n::Arg::Count(o.count.unwrap_or(0).into()))]))
         }
@@ -79,14 +99,30 @@ async fn load(
     let lang = viewer.lang();
     let actor = viewer.user.actor();
     let mut c = viewer.state.db().acquire().await?;
-    let queue = requests::approval_queue(&mut c.conn(), &actor, before, PER_PAGE).await?;
+    let scope = lms_app::approval::queue(viewer.state.db(), Utc::now().date_naive());
+    let queue = requests::approval_queue(&mut c.conn(), &actor, scope, before, PER_PAGE).await?;
     let more = (queue.len() as i64 == PER_PAGE).then(|| queue.last().map(|q| q.request.id)).flatten();
     let types = leave_types::list(&mut c.conn(), true).await?;
+    let staged = lms_app::approval::staged(viewer.state.db());
+    let deputies = if staged { Some(deputies(viewer, &mut c.conn()).await?) } else { None };
     let (from, to) =
         match (queue.iter().map(|q| q.request.start_date).min(), queue.iter().map(|q| q.request.end_date).max()) {
             (Some(f), Some(t)) => (f, t),
-            _ => return Ok(QueuePage { c: viewer.chrome("approvals"), items: vec![], done, error, more: None }),
+            _ => {
+                return Ok(QueuePage {
+                    c: viewer.chrome("approvals"),
+                    items: vec![],
+                    done,
+                    error,
+                    more: None,
+                    deputies,
+                })
+            }
         };
+    let mut stage_labels = Vec::with_capacity(queue.len());
+    for q in &queue {
+        stage_labels.push(if staged { stage_label(lang, &mut c.conn(), q.request.id).await? } else { None });
+    }
     // Who else is off: the active requests of each team in the queue, one
     // index-backed read per manager (a person without a manager has no team).
     let mut managers: Vec<i64> = queue.iter().filter_map(|q| q.request.manager_id).collect();
@@ -98,8 +134,10 @@ async fn load(
     }
     let items = queue
         .iter()
-        .map(|q| QueueItem {
+        .zip(stage_labels)
+        .map(|(q, stage)| QueueItem {
             r: RequestRow::new(lang, &types, &q.request),
+            stage,
             reason: q.request.reason.clone(),
             // Pending days, this request's included, are already counted.
             available_after: lang.millis(q.available),
@@ -107,7 +145,122 @@ async fn load(
             conflicts: conflicts(lang, &types, &q.request, &team_leave),
         })
         .collect();
-    Ok(QueuePage { c: viewer.chrome("approvals"), items, done, error, more })
+    Ok(QueuePage { c: viewer.chrome("approvals"), items, done, error, more, deputies })
+}
+
+/// "Stage 1 of 2: the manager" (or of a cancellation) for request `id`.
+async fn stage_label(lang: Lang, c: &mut lms_store::Conn<'_>, id: i64) -> Result<Option<String>, ApiError> {
+    use super::i18n::Arg::Text;
+    let stages = lms_store::approvals::stages(c, id).await?;
+    let Some(round) = stages.last().map(|s| s.round) else { return Ok(None) };
+    let current: Vec<_> = stages.iter().filter(|s| s.round == round).collect();
+    let Some(open) = current.iter().find(|s| s.decision.is_none()) else { return Ok(None) };
+    let key = if round == 0 { "approvals-stage" } else { "approvals-stage-cancellation" };
+    let args = [
+        ("position", Text(open.position.to_string())),
+        ("count", Text(current.len().to_string())),
+        ("approver", Text(approver_label(lang, &open.approver))),
+    ];
+    Ok(Some(lang.t_with(key, &args)))
+}
+
+/// An approver (`manager`, `hr`, `role:manager`) in the reader's language.
+pub(super) fn approver_label(lang: Lang, approver: &str) -> String {
+    lang.t(match approver {
+        "manager" => "approver-manager",
+        "hr" => "approver-hr",
+        _ => "approver-role-manager",
+    })
+}
+
+/// The viewer's delegations and whom they may name.
+async fn deputies(viewer: &Viewer, c: &mut lms_store::Conn<'_>) -> Result<Deputies, ApiError> {
+    let lang = viewer.lang();
+    let me = viewer.user.id();
+    let today = Utc::now().date_naive();
+    let mine = lms_store::approvals::delegations(c, Some(me), today).await?;
+    let rows = mine
+        .into_iter()
+        .map(|d| {
+            use super::i18n::Arg::Text;
+            let args = [
+                ("deputy", Text(d.deputy_name.clone())),
+                ("manager", Text(d.manager_name.clone())),
+                ("from", Text(lang.date(d.start_date))),
+                ("to", Text(lang.date(d.end_date))),
+            ];
+            DelegationRow {
+                id: d.id,
+                text: lang.t_with("deputies-row", &args),
+                removable: d.manager_id == me || viewer.chrome.is_hr(),
+            }
+        })
+        .collect();
+    let people = lms_store::employees::list(c, false, 1000, 0).await?;
+    let candidates = people
+        .into_iter()
+        .filter(|e| e.id != me && matches!(e.role(), lms_core::Role::Manager | lms_core::Role::HrAdmin))
+        .map(|e| (e.id, e.name))
+        .collect();
+    Ok(Deputies { rows, candidates })
+}
+
+#[derive(Deserialize)]
+pub struct DeputyForm {
+    #[serde(rename = "_csrf", default)]
+    token: String,
+    #[serde(default)]
+    deputy: String,
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    end: String,
+}
+
+/// `POST /approvals/deputies`: names a deputy of the viewer for dates.
+pub async fn name_deputy(viewer: Viewer, PageForm(f): PageForm<DeputyForm>) -> Response {
+    if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_decider()) {
+        return e.into_response();
+    }
+    let outcome = async {
+        let deputy = f
+            .deputy
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| ApiError::unprocessable("invalid_delegation", "choose the deputy"))?;
+        let date = |raw: &str, what: &str| {
+            chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+                .map_err(|_| ApiError::unprocessable("invalid_date", format!("the {what} day needs a date")))
+        };
+        let dates = lms_core::DateRange::new(date(&f.start, "first")?, date(&f.end, "last")?)?;
+        let caller = viewer.caller();
+        lms_app::approval::name_deputy(viewer.state.db(), &caller, caller.actor.id, deputy, dates, Utc::now()).await?;
+        Ok::<_, ApiError>(())
+    };
+    match outcome.await {
+        Ok(()) => see_other("/approvals?done=deputy-named"),
+        Err(e) => refuse(&viewer, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(rename = "_csrf", default)]
+    token: String,
+}
+
+/// `POST /approvals/deputies/{id}/delete`: ends a delegation.
+pub async fn remove_deputy(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<TokenForm>) -> Response {
+    if let Err(e) = viewer.check_form(&f.token).and_then(|_| viewer.require_decider()) {
+        return e.into_response();
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return viewer.refuse(StatusCode::NOT_FOUND, "error-not-found").into_response();
+    };
+    match lms_app::approval::remove_deputy(viewer.state.db(), &viewer.caller(), id, Utc::now()).await {
+        Ok(()) => see_other("/approvals?done=deputy-removed"),
+        Err(e) => refuse(&viewer, e.into()).await,
+    }
 }
 
 /// Teammates (same manager) off on days of `r`.

@@ -1,6 +1,6 @@
 //! HR: leave settings — leave types (create, rename, what they count, the
-//! default allowance, retire, their request rules), the holidays of a year (add, remove), and
-//! maintenance mode on or off. Each change is the use case the API calls.
+//! default allowance, retire, their request rules, their approval chain), the holidays of a
+//! year (add, remove), and maintenance mode on or off. Each change is the use case the API calls.
 
 use super::hr_allowances::parse_days;
 use super::page::{done_banner, error_message, render_with, see_other, Chrome, PageForm, Viewer};
@@ -35,6 +35,10 @@ struct TypeRow {
     notice: String,
     negative: String,
     document: bool,
+    /// The approval chain's kind and, for `two`, its approvers.
+    chain: String,
+    first: String,
+    second: String,
 }
 
 struct HolidayRow {
@@ -54,12 +58,15 @@ struct SettingsPage {
     maintenance_on: bool,
     done: Option<String>,
     error: Option<String>,
+    /// This instance runs approval chains (their migration counts).
+    chains: bool,
 }
 
 const DONE: &[&str] = &[
     "type-created",
     "type-saved",
     "rules-saved",
+    "chain-saved",
     "holiday-added",
     "holiday-removed",
     "maintenance-on",
@@ -81,8 +88,10 @@ async fn load(
     let mut c = viewer.state.db().acquire().await?;
     let types = leave_types::list(&mut c.conn(), true).await?;
     let mut rules = Vec::with_capacity(types.len());
+    let mut type_chains = Vec::with_capacity(types.len());
     for t in &types {
         rules.push(leave_types::rules(&mut c.conn(), t.id).await?);
+        type_chains.push(lms_app::approval::chain(viewer.state.db(), t.id).await?);
     }
     let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
     let to = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
@@ -94,7 +103,11 @@ async fn load(
         types: types
             .into_iter()
             .zip(rules)
-            .map(|(t, r)| TypeRow {
+            .zip(type_chains)
+            .map(|((t, r), chain)| TypeRow {
+                chain: chain.kind().to_string(),
+                first: chain.stages().first().map_or("manager", |a| a.as_str()).to_string(),
+                second: chain.stages().get(1).map_or("hr", |a| a.as_str()).to_string(),
                 id: t.id,
                 code: t.code,
                 name: t.name,
@@ -117,6 +130,7 @@ async fn load(
         maintenance_on,
         done,
         error,
+        chains: lms_app::approval::staged(viewer.state.db()),
     })
 }
 
@@ -260,6 +274,35 @@ pub async fn update_rules(viewer: Viewer, Path(id): Path<String>, PageForm(f): P
         )?;
         lms_app::leave_types::set_rules(viewer.state.db(), &viewer.caller(), id, &rules, Utc::now()).await?;
         Ok("rules-saved")
+    };
+    after(&viewer, Utc::now().year(), outcome.await).await
+}
+
+#[derive(Deserialize)]
+pub struct ChainForm {
+    #[serde(rename = "_csrf", default)]
+    token: String,
+    #[serde(default)]
+    chain: String,
+    #[serde(default)]
+    first: String,
+    #[serde(default)]
+    second: String,
+}
+
+/// `POST /hr/leave-types/{id}/chain`: the approval chain (the two
+/// approvers count for `two` only).
+pub async fn update_chain(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<ChainForm>) -> Response {
+    let id = match viewer.hr_target(&f.token, &id) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    let outcome = async {
+        let approvers: Vec<&str> =
+            if f.chain == "two" { vec![f.first.as_str(), f.second.as_str()] } else { Vec::new() };
+        let chain = lms_core::approval::Chain::parse(&f.chain, &approvers)?;
+        lms_app::approval::set_chain(viewer.state.db(), &viewer.caller(), id, &chain, Utc::now()).await?;
+        Ok("chain-saved")
     };
     after(&viewer, Utc::now().year(), outcome.await).await
 }

@@ -79,6 +79,10 @@ struct DetailPage {
     r: RequestRow,
     timeline: Vec<String>,
     done: Option<String>,
+    /// The approval's stages in words (empty: decided in one step).
+    stages: Vec<String>,
+    /// A cancellation of this started leave waits for approval.
+    cancellation_waits: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -100,7 +104,10 @@ pub async fn detail(viewer: Viewer, Path(id): Path<String>, Query(d): Query<Done
 async fn load_detail(viewer: &Viewer, id: i64, d: Done) -> Result<DetailPage, ApiError> {
     let lang = viewer.lang();
     let mut c = viewer.state.db().acquire().await?;
-    let r = requests::get_visible(&mut c.conn(), &viewer.user.actor(), id).await?;
+    let staged = lms_app::approval::request_with_stages(viewer.state.db(), &viewer.caller(), id).await?;
+    let waiting = staged.waiting().map(|s| s.round);
+    let stages = stage_lines(lang, &staged.stages);
+    let r = staged.request;
     let types = leave_types::list(&mut c.conn(), true).await?;
     let mut names = [String::new(), String::new()];
     for (name, id) in names.iter_mut().zip([r.decided_by, r.cancelled_by]) {
@@ -110,10 +117,47 @@ async fn load_detail(viewer: &Viewer, id: i64, d: Done) -> Result<DetailPage, Ap
     }
     let [decided_by, cancelled_by] = names;
     let timeline = timeline(lang, &r, &decided_by, &cancelled_by);
-    let done = d.done.filter(|k| matches!(k.as_str(), "submitted" | "cancelled")).map(|k| lang.t(&format!("done-{k}")));
+    let done = d
+        .done
+        .filter(|k| matches!(k.as_str(), "submitted" | "cancelled" | "cancel-asked"))
+        .map(|k| lang.t(&format!("done-{k}")));
     let mut row = RequestRow::new(lang, &types, &r);
-    row.can_cancel &= r.employee_id == viewer.user.id() || viewer.chrome.is_hr();
-    Ok(DetailPage { c: viewer.chrome("requests"), r: row, timeline, done })
+    // Started leave: its cancellation is asked through the chain (once at a time).
+    let asks = lms_app::approval::staged(viewer.state.db())
+        && r.status() == LeaveStatus::Approved
+        && lms_core::approval::cancellation_needs_approval(true, r.start_date, Utc::now().date_naive());
+    row.can_cancel =
+        (row.can_cancel || (asks && waiting.is_none())) && (r.employee_id == viewer.user.id() || viewer.chrome.is_hr());
+    let cancellation_waits = waiting.is_some_and(|round| round > 0);
+    Ok(DetailPage { c: viewer.chrome("requests"), r: row, timeline, done, stages, cancellation_waits })
+}
+
+/// Each stage of each round in words: who it waits for, or who decided
+/// when (on whose behalf), with the comment.
+fn stage_lines(lang: Lang, stages: &[lms_store::approvals::Stage]) -> Vec<String> {
+    use super::i18n::Arg::Text;
+    stages
+        .iter()
+        .map(|s| {
+            let approver = super::approvals::approver_label(lang, &s.approver);
+            let key = if s.round == 0 { "stage-request" } else { "stage-cancellation" };
+            let head = lang.t_with(key, &[("position", Text(s.position.to_string())), ("approver", Text(approver))]);
+            let who = Text(s.decided_by_name.clone().unwrap_or_default());
+            let when = Text(s.decided_at.map(|t| lang.date(t.date_naive())).unwrap_or_default());
+            let mut state = match s.decision.as_deref() {
+                Some("approved") => lang.t_with("stage-approved", &[("who", who), ("when", when)]),
+                Some(_) => lang.t_with("stage-rejected", &[("who", who), ("when", when)]),
+                None => lang.t("stage-open"),
+            };
+            if let Some(m) = &s.on_behalf_of_name {
+                state = format!("{state} {}", lang.t_with("stage-on-behalf", &[("manager", Text(m.clone()))]));
+            }
+            match &s.comment {
+                Some(c) => format!("{head}: {state} — “{c}”"),
+                None => format!("{head}: {state}"),
+            }
+        })
+        .collect()
 }
 
 fn timeline(lang: Lang, r: &LeaveRequest, decided_by: &str, cancelled_by: &str) -> Vec<String> {
@@ -156,6 +200,8 @@ pub async fn cancel(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageFor
     let db = viewer.state.db();
     let metrics = viewer.state.metrics();
     match lms_app::leave::decide(db, &caller, id, RequestAction::Cancel, comment.as_ref(), Utc::now(), metrics).await {
+        // Still approved: the cancellation of started leave was asked.
+        Ok(r) if r.status() == LeaveStatus::Approved => see_other(&format!("/requests/{id}?done=cancel-asked")),
         Ok(_) => see_other(&format!("/requests/{id}?done=cancelled")),
         Err(e) => viewer.error(e.into()).into_response(),
     }

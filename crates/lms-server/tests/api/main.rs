@@ -3,6 +3,7 @@
 
 mod support;
 
+mod approvals;
 mod auth;
 mod authorization;
 mod contract;

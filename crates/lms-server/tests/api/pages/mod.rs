@@ -2,6 +2,7 @@
 //! forms posted with the session cookie and the form token, redirects read
 //! one at a time. (Real Chromium runs the journeys in `crates/lms/tests/browser`.)
 
+mod approvals;
 mod hr;
 mod locations;
 mod security;
