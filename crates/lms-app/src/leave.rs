@@ -9,6 +9,7 @@ use crate::{Caller, Events};
 use chrono::{DateTime, Utc};
 use lms_core::{Comment, NewRequest, RequestAction};
 use lms_store::notifications::{self, NewNotification};
+use lms_store::request_parts;
 use lms_store::requests::{self, LeaveRequest, Quote};
 use lms_store::{employees, Conn, Db};
 
@@ -17,10 +18,13 @@ use lms_store::{employees, Conn, Db};
 /// computation.
 pub async fn quote(db: &Db, caller: &Caller, new: &NewRequest, today: chrono::NaiveDate) -> Result<Quote> {
     let mut c = db.acquire().await?;
-    Ok(requests::quote(&mut c.conn(), caller.actor.id, new, today).await?)
+    let parts = crate::leave_year::charged(db, &mut c.conn(), new).await?;
+    Ok(request_parts::quote(&mut c.conn(), caller.actor.id, new, &parts, today).await?)
 }
 
-/// Submits `new` for the caller; the approvers are told.
+/// Submits `new` for the caller; the approvers are told. A request across
+/// a turn of the leave year is stored as one request per year, all or
+/// nothing (each audited; the approvers told once); the first is returned.
 pub async fn submit(
     db: &Db,
     caller: &Caller,
@@ -29,32 +33,43 @@ pub async fn submit(
     events: &dyn Events,
 ) -> Result<LeaveRequest> {
     let mut tx = db.begin().await?;
-    let r = requests::submit(&mut tx.conn(), caller.actor.id, new, now).await?;
+    let parts = crate::leave_year::charged(db, &mut tx.conn(), new).await?;
+    let rows = match parts.as_slice() {
+        [one] => vec![requests::submit(&mut tx.conn(), caller.actor.id, one, now).await?],
+        _ => request_parts::submit(&mut tx.conn(), caller.actor.id, new, &parts, now).await?,
+    };
     let audit = caller.audit();
-    record(
-        &mut tx.conn(),
-        &audit,
-        Audited {
-            action: "leave_request.submit",
-            entity: ("leave_request", r.id.to_string()),
-            before: None,
-            after: Some(&r),
-        },
-        now,
-    )
-    .await?;
+    for row in &rows {
+        record(
+            &mut tx.conn(),
+            &audit,
+            Audited {
+                action: "leave_request.submit",
+                entity: ("leave_request", row.id.to_string()),
+                before: None,
+                after: Some(row),
+            },
+            now,
+        )
+        .await?;
+    }
+    let Some(r) = crate::leave_year::whole(&rows) else {
+        return Err(lms_store::StoreError::NotFound("the submitted request".into()).into());
+    };
     for approver in approvers_of(&mut tx.conn(), &r, caller.actor.id).await? {
         let subject = format!("{} requested {} leave", r.employee_name, r.leave_type);
         notify(&mut tx.conn(), approver, "leave_request.submitted", &r, subject, now).await?;
     }
     tx.commit().await?;
     events.leave_event("submitted");
-    Ok(r)
+    Ok(rows.into_iter().next().unwrap_or(r))
 }
 
 /// Approves, rejects or cancels request `id` as the caller, with an
 /// optional comment; the employee (or, when the employee cancels, the
-/// manager) is told.
+/// manager) is told. When `id` is a part of a request across a turn of the
+/// leave year, the step applies to every part in the same status, in the
+/// same transaction (each audited; one notification).
 pub async fn decide(
     db: &Db,
     caller: &Caller,
@@ -66,23 +81,31 @@ pub async fn decide(
 ) -> Result<LeaveRequest> {
     let mut tx = db.begin().await?;
     let comment = comment.map(Comment::as_str);
-    let t = requests::transition(&mut tx.conn(), &caller.actor, id, action, comment, now.date_naive(), now).await?;
+    let changed = decide_parts(db, &mut tx.conn(), &caller.actor, id, action, comment, now).await?;
     let verb = past_tense(action);
     let action_name = format!("leave_request.{}", action.as_str());
     let audit = caller.audit();
-    record(
-        &mut tx.conn(),
-        &audit,
-        Audited {
-            action: &action_name,
-            entity: ("leave_request", id.to_string()),
-            before: Some(&t.before),
-            after: Some(&t.after),
-        },
-        now,
-    )
-    .await?;
-    let r = &t.after;
+    for t in &changed {
+        record(
+            &mut tx.conn(),
+            &audit,
+            Audited {
+                action: &action_name,
+                entity: ("leave_request", t.after.id.to_string()),
+                before: Some(&t.before),
+                after: Some(&t.after),
+            },
+            now,
+        )
+        .await?;
+    }
+    let mut afters: Vec<LeaveRequest> = changed.into_iter().map(|t| t.after).collect();
+    let asked = afters.first().cloned();
+    afters.sort_by_key(|r| (r.start_date, r.id));
+    let (Some(asked), Some(whole)) = (asked, crate::leave_year::whole(&afters)) else {
+        return Err(lms_store::StoreError::NotFound(format!("leave request {id}")).into());
+    };
+    let r = &whole;
     if caller.actor.id != r.employee_id {
         let subject = format!("Your {} leave was {verb}", r.leave_type);
         notify(&mut tx.conn(), r.employee_id, &format!("leave_request.{verb}"), r, subject, now).await?;
@@ -92,7 +115,30 @@ pub async fn decide(
     }
     tx.commit().await?;
     events.leave_event(verb);
-    Ok(t.after)
+    Ok(asked)
+}
+
+/// The transition of request `id` (first: it decides who may see and do
+/// what), then of each other part of its request that was in the same
+/// status, as `requests::transition` does it for one.
+async fn decide_parts(
+    db: &Db,
+    c: &mut Conn<'_>,
+    actor: &lms_core::Actor,
+    id: i64,
+    action: RequestAction,
+    comment: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Vec<requests::Transition>> {
+    let first = requests::transition(c, actor, id, action, comment, now.date_naive(), now).await?;
+    let status = first.before.status.clone();
+    let mut changed = vec![first];
+    for part in crate::leave_year::other_parts(db, c, id).await? {
+        if requests::get(c, part).await?.is_some_and(|p| p.status == status) {
+            changed.push(requests::transition(c, actor, part, action, comment, now.date_naive(), now).await?);
+        }
+    }
+    Ok(changed)
 }
 
 fn past_tense(action: RequestAction) -> &'static str {

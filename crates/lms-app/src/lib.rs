@@ -16,6 +16,7 @@ pub mod error;
 pub mod holidays;
 pub mod leave;
 pub mod leave_types;
+pub mod leave_year;
 pub mod maintenance;
 pub mod notifications;
 pub mod people;

@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod migrations;
 pub mod notifications;
 pub mod reports;
+pub mod request_parts;
 pub mod requests;
 pub mod schedules;
 pub mod settings;

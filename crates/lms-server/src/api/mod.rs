@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod reports;
 pub mod requests;
 pub mod schema;
+pub mod settings;
 pub mod text;
 
 use crate::context::RequestContext;

@@ -9,7 +9,7 @@ use crate::ApiError;
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::Utc;
 use lms_core::{Comment, LeaveStatus, RequestAction};
 use lms_store::requests::{self, LeaveRequest, RequestFilter};
 use lms_store::{employees, leave_types};
@@ -46,9 +46,11 @@ pub async fn list(viewer: Viewer, Query(f): Query<Filters>) -> Response {
 
 async fn load_list(viewer: &Viewer, f: Filters) -> Result<ListPage, ApiError> {
     let lang = viewer.lang();
-    let this_year = Utc::now().year();
+    let leave_year = lms_app::leave_year::start(viewer.state.db()).await?;
+    let this_year = leave_year.year_of(Utc::now().date_naive());
     let status = f.status.parse::<LeaveStatus>().ok();
     let year = f.year.parse::<i32>().ok().filter(|y| (this_year - 20..=this_year + 5).contains(y));
+    let days = year.and_then(|y| leave_year.range(y));
     let mut c = viewer.state.db().acquire().await?;
     let types = leave_types::list(&mut c.conn(), true).await?;
     let leave_type = types.iter().find(|t| t.code == f.leave_type).map(|t| t.code.clone());
@@ -56,8 +58,8 @@ async fn load_list(viewer: &Viewer, f: Filters) -> Result<ListPage, ApiError> {
         employee_id: Some(viewer.user.id()),
         status,
         leave_type,
-        from: year.and_then(|y| NaiveDate::from_ymd_opt(y, 1, 1)),
-        to: year.and_then(|y| NaiveDate::from_ymd_opt(y, 12, 31)),
+        from: days.map(|d| d.start()),
+        to: days.map(|d| d.end()),
         before_id: None,
         limit: 200,
     };

@@ -179,6 +179,7 @@ async fn resource_routes_matrix(backend: Backend) {
         ("GET", "/api/v1/holidays".into(), everyone),
         ("GET", "/api/v1/me/tokens".into(), everyone),
         ("GET", "/api/v1/admin/maintenance".into(), everyone),
+        ("GET", "/api/v1/settings/leave-year".into(), everyone),
         ("GET", "/api/v1/employees".into(), hr_only_read),
         ("GET", "/api/v1/employees/5".into(), hr_only_read),
         ("GET", "/api/v1/employees/5/schedules".into(), hr_only_read),
@@ -213,6 +214,7 @@ async fn resource_routes_matrix(backend: Backend) {
             json!({"employee_id": 5, "leave_type": "annual", "year": y, "days": 3, "reason": "x"}),
         ),
         ("PUT", "/api/v1/admin/maintenance", json!({"enabled": false})),
+        ("PUT", "/api/v1/settings/leave-year", json!({"first_month": 4})),
     ];
     for (method, path, body) in writes {
         for ((who, user), want) in a.all().into_iter().zip(hr_only_write) {

@@ -8,6 +8,7 @@ mod authorization;
 mod contract;
 mod hr;
 mod instances;
+mod leave_year;
 mod operations;
 mod pages;
 mod races;
