@@ -62,6 +62,7 @@ pub fn routes() -> Router<AppState> {
         .route("/hr/holidays", post(hr_settings::add_holiday))
         .route("/hr/holidays/{id}/delete", post(hr_settings::remove_holiday))
         .route("/hr/maintenance", post(hr_settings::maintenance))
+        .route("/hr/leave-year", post(hr_settings::leave_year))
         .route("/hr/reports", get(hr_reports::page))
         .route("/hr/audit", get(hr_audit::page))
         .route("/profile", get(profile::page))

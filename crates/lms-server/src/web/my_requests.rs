@@ -64,9 +64,11 @@ async fn load_list(viewer: &Viewer, f: Filters) -> Result<ListPage, ApiError> {
         limit: 200,
     };
     let rows = requests::list(&mut c.conn(), &filter).await?;
+    drop(c);
+    let parts = lms_app::leave_year::parts_of(viewer.state.db(), &rows).await?;
     Ok(ListPage {
         c: viewer.chrome("requests"),
-        rows: rows.iter().map(|r| RequestRow::new(lang, &types, r)).collect(),
+        rows: rows.iter().map(|r| RequestRow::new(lang, &types, r).with_part(lang, &parts)).collect(),
         statuses: LeaveStatus::ALL.iter().map(|s| (s.as_str(), status_label(lang, *s))).collect(),
         types: types.iter().map(|t| (t.code.clone(), t.name.clone())).collect(),
         years: (this_year - 2..=this_year + 1).rev().collect(),
@@ -79,6 +81,10 @@ async fn load_list(viewer: &Viewer, f: Filters) -> Result<ListPage, ApiError> {
 struct DetailPage {
     c: Chrome,
     r: RequestRow,
+    /// The leave year it is charged to.
+    year: i32,
+    /// The other parts of its request (across a turn of the leave year).
+    other_parts: Vec<i64>,
     timeline: Vec<String>,
     done: Option<String>,
 }
@@ -113,9 +119,13 @@ async fn load_detail(viewer: &Viewer, id: i64, d: Done) -> Result<DetailPage, Ap
     let [decided_by, cancelled_by] = names;
     let timeline = timeline(lang, &r, &decided_by, &cancelled_by);
     let done = d.done.filter(|k| matches!(k.as_str(), "submitted" | "cancelled")).map(|k| lang.t(&format!("done-{k}")));
-    let mut row = RequestRow::new(lang, &types, &r);
+    drop(c);
+    let parts = lms_app::leave_year::parts_of(viewer.state.db(), std::slice::from_ref(&r)).await?;
+    let other_parts = parts.get(&r.id).map(|ids| ids.iter().copied().filter(|i| *i != r.id).collect());
+    let mut row = RequestRow::new(lang, &types, &r).with_part(lang, &parts);
     row.can_cancel &= r.employee_id == viewer.user.id() || viewer.chrome.is_hr();
-    Ok(DetailPage { c: viewer.chrome("requests"), r: row, timeline, done })
+    let (year, other_parts) = (r.year, other_parts.unwrap_or_default());
+    Ok(DetailPage { c: viewer.chrome("requests"), r: row, year, other_parts, timeline, done })
 }
 
 fn timeline(lang: Lang, r: &LeaveRequest, decided_by: &str, cancelled_by: &str) -> Vec<String> {

@@ -3,6 +3,7 @@
 //! one at a time. (Real Chromium runs the journeys in `crates/lms/tests/browser`.)
 
 mod hr;
+mod leave_year;
 mod security;
 mod sign_in;
 mod tokens;
