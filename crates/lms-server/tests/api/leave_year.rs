@@ -294,6 +294,13 @@ async fn a_part_its_year_cannot_pay_for_refuses_the_whole_request(backend: Backe
         "nothing written"
     );
     assert_eq!(travel(&emp, 2026).await, (0.0, 0.0, 5.0), "not even the part 2026 could pay for");
+    // A report from January 2027 gives what is left of its leave year, 2026.
+    let (_, report) = hr.get("/api/v1/reports/leave-usage?from=2027-01-15&to=2027-02-15&limit=200").await;
+    let remaining =
+        report["items"].as_array().expect("items").iter().find_map(|r| {
+            (r["employee_id"] == EMPLOYEE1 && r["leave_type"] == "travel").then(|| r["remaining"].as_f64())
+        });
+    assert_eq!(remaining, Some(Some(5.0)), "{report}");
 
     // The type's longest request is about the whole absence (12 days), not each part (4 and 8).
     let (_, t) = hr.get("/api/v1/leave-types").await;
