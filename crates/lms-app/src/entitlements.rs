@@ -22,7 +22,7 @@ use lms_core::entitlement::{self, Employment, Line};
 use lms_core::{DomainError, LeaveAmount, LeaveYearStart, LedgerKind};
 use lms_store::entitlement_job::{self as job, NewLine, Person, Sums, Written};
 use lms_store::policies::{self, Assignee, Assignment, Assignments, PolicyValues, StoredPolicy};
-use lms_store::{settings, Conn, Db};
+use lms_store::{Conn, Db};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -79,8 +79,12 @@ struct Inputs {
 }
 
 impl Inputs {
-    async fn read(c: &mut Conn<'_>, as_of: NaiveDate, employee: Option<i64>) -> Result<Inputs> {
-        let year_start = settings::leave_year_start(c).await?;
+    async fn read(
+        c: &mut Conn<'_>,
+        year_start: LeaveYearStart,
+        as_of: NaiveDate,
+        employee: Option<i64>,
+    ) -> Result<Inputs> {
         let year = year_start.year_of(as_of);
         let assignments = Assignments::load(c).await?;
         let written = job::written(c, (year - 1, year), employee).await?;
@@ -243,8 +247,9 @@ pub async fn run(db: &Db, by: By<'_>, as_of: NaiveDate, now: DateTime<Utc>) -> R
         .into());
     }
     let started = std::time::Instant::now();
+    let year_start = crate::leave_year::start(db).await?;
     let mut tx = db.begin().await?;
-    let inputs = Inputs::read(&mut tx.conn(), as_of, None).await?;
+    let inputs = Inputs::read(&mut tx.conn(), year_start, as_of, None).await?;
     let year = inputs.year_start.year_of(as_of);
     let since = inputs.year_start.first_day(year - 1).unwrap_or(as_of);
     let people = job::people(&mut tx.conn(), since).await?;
@@ -328,10 +333,11 @@ pub struct BalanceOn {
 /// approved and pending leave of that leave year.
 pub async fn balance_on(db: &Db, employee_id: i64, on: NaiveDate, today: NaiveDate) -> Result<Vec<BalanceOn>> {
     require_schema(db)?;
+    let year_start = crate::leave_year::start(db).await?;
     let mut c = db.acquire().await?;
     let c = &mut c.conn();
     let person = job::person(c, employee_id).await?;
-    let inputs = Inputs::read(c, on, Some(employee_id)).await?;
+    let inputs = Inputs::read(c, year_start, on, Some(employee_id)).await?;
     let year = inputs.year_start.year_of(on);
     let lines = job::dated_lines(c, employee_id, year).await?;
     let used = job::used(c, year, true, None, Some(employee_id)).await?;

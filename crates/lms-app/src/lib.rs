@@ -19,6 +19,7 @@ pub mod error;
 pub mod holidays;
 pub mod leave;
 pub mod leave_types;
+pub mod leave_year;
 pub mod locations;
 pub mod maintenance;
 pub mod notifications;

@@ -2,7 +2,7 @@
 //! machine of its status (pending -> approved | rejected | cancelled,
 //! approved -> cancelled before it starts).
 
-use crate::{DateRange, DomainError, LeaveTypeCode};
+use crate::{DateRange, DomainError, LeaveTypeCode, LeaveYearStart};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::fmt;
@@ -92,9 +92,11 @@ impl RequestAction {
     }
 }
 
-/// A new request whose shape is valid (dates in order and in one leave year,
-/// a well-formed type code, a reason of allowed length). Whether it fits the
-/// calendar, the balance and the other requests is decided with the store's data.
+/// A new request whose shape is valid (dates in order, a well-formed type
+/// code, a reason of allowed length). Whether it fits the calendar, the
+/// balance and the other requests is decided with the store's data. Which
+/// leave year it is charged to depends on the leave year's first month:
+/// [`NewRequest::parts`] cuts it at each turn of the year.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRequest {
     pub leave_type: LeaveTypeCode,
@@ -102,6 +104,8 @@ pub struct NewRequest {
     pub half_day_start: bool,
     pub half_day_end: bool,
     pub reason: String,
+    /// The leave year charged: the calendar year of the first day as
+    /// parsed; each of [`NewRequest::parts`] carries its own.
     pub year: i32,
 }
 
@@ -115,7 +119,7 @@ impl NewRequest {
         reason: Option<&str>,
     ) -> Result<Self, DomainError> {
         let range = DateRange::new(start, end)?;
-        let year = range.leave_year()?;
+        let year = chrono::Datelike::year(&start);
         let reason = reason.unwrap_or("").trim().to_string();
         let len = reason.chars().count();
         if len > MAX_REASON_CHARS {
@@ -124,6 +128,36 @@ impl NewRequest {
         let leave_type =
             LeaveTypeCode::parse(leave_type).map_err(|_| DomainError::UnknownLeaveType(leave_type.to_string()))?;
         Ok(NewRequest { leave_type, range, half_day_start, half_day_end, reason, year })
+    }
+
+    /// The request as charged when the leave year starts in `start`'s
+    /// month: one part per leave year it touches, in order, each with its
+    /// year. The first part keeps the half-day flag of the first day, the
+    /// last part that of the last day (a turn of the year never halves a
+    /// day). A request within one year is one part: itself, with its year.
+    pub fn parts(&self, start: LeaveYearStart) -> Vec<NewRequest> {
+        let pieces = start.split(&self.range);
+        let last = pieces.len().saturating_sub(1);
+        pieces
+            .into_iter()
+            .enumerate()
+            .map(|(i, (year, range))| NewRequest {
+                leave_type: self.leave_type.clone(),
+                range,
+                half_day_start: self.half_day_start && i == 0,
+                half_day_end: self.half_day_end && i == last,
+                reason: self.reason.clone(),
+                year,
+            })
+            .collect()
+    }
+
+    /// The request charged to the calendar year, refused when it spans two
+    /// (`spans_leave_years`): what an instance does that does not split
+    /// requests (one migration behind).
+    pub fn in_one_calendar_year(&self) -> Result<NewRequest, DomainError> {
+        let year = self.range.leave_year()?;
+        Ok(NewRequest { year, ..self.clone() })
     }
 }
 
@@ -175,10 +209,33 @@ mod tests {
             NewRequest::parse("annual", d("2026-03-06"), d("2026-03-02"), false, false, None).unwrap_err().code(),
             "end_before_start"
         );
+        let across = NewRequest::parse("annual", d("2026-12-31"), d("2027-01-04"), false, false, None).unwrap();
+        assert_eq!(across.year, 2026, "the calendar year of the first day until it is charged");
+        assert_eq!(across.in_one_calendar_year().unwrap_err().code(), "spans_leave_years");
+        assert_eq!(ok.in_one_calendar_year().unwrap().year, 2026);
+    }
+
+    #[test]
+    fn parts_are_charged_to_their_years_and_keep_the_flags_of_their_ends() {
+        // Worked example (docs/LEAVE-RULES.md): an April–March year, leave
+        // from Sunday 28 March to Thursday 8 April 2027.
+        let april = LeaveYearStart::new(4).unwrap();
+        let r = NewRequest::parse("annual", d("2027-03-28"), d("2027-04-08"), true, true, Some("trip")).unwrap();
+        let parts = r.parts(april);
+        let shape: Vec<_> =
+            parts.iter().map(|p| (p.year, p.range.start(), p.range.end(), p.half_day_start, p.half_day_end)).collect();
         assert_eq!(
-            NewRequest::parse("annual", d("2026-12-31"), d("2027-01-04"), false, false, None).unwrap_err().code(),
-            "spans_leave_years"
+            shape,
+            vec![
+                (2026, d("2027-03-28"), d("2027-03-31"), true, false),
+                (2027, d("2027-04-01"), d("2027-04-08"), false, true),
+            ]
         );
+        assert!(parts.iter().all(|p| p.reason == "trip" && p.leave_type == r.leave_type));
+        let within = NewRequest::parse("annual", d("2027-04-02"), d("2027-04-08"), true, true, None).unwrap();
+        assert_eq!(within.parts(april), vec![NewRequest { year: 2027, ..within.clone() }]);
+        let january = NewRequest::parse("annual", d("2027-03-01"), d("2027-03-05"), false, false, None).unwrap();
+        assert_eq!(january.parts(LeaveYearStart::default()), vec![january.clone()]);
     }
 
     #[test]

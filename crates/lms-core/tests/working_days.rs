@@ -19,7 +19,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{Datelike, NaiveDate, TimeDelta};
-use lms_core::{DateRange, LeaveAmount, NewRequest, WorkCalendar};
+use lms_core::{DateRange, LeaveAmount, LeaveYearStart, NewRequest, WorkCalendar};
 use proptest::prelude::*;
 
 /// Monday = 0 … Sunday = 6, from the day number (0001-01-01 was a Monday).
@@ -212,18 +212,28 @@ proptest! {
     }
 
     #[test]
-    fn a_new_request_needs_ordered_dates_in_one_year(
+    fn a_new_request_needs_ordered_dates_and_one_calendar_year_only_unsplit(
         start in start_date(), back_or_forth in -800i64..800, hs in any::<bool>(), he in any::<bool>(),
     ) {
         let Some(end) = start.checked_add_signed(TimeDelta::days(back_or_forth)) else { return Ok(()) };
         let parsed = NewRequest::parse("annual", start, end, hs, he, None);
         match (end < start, start.year() != end.year(), parsed) {
-            (false, false, Ok(r)) => {
+            (false, spans, Ok(r)) => {
                 prop_assert_eq!(r.year, start.year());
                 prop_assert_eq!((r.range.start(), r.range.end()), (start, end));
+                // Unsplit (one migration behind): a span is refused.
+                let whole = r.in_one_calendar_year();
+                prop_assert_eq!(whole.is_err(), spans);
+                if let Err(e) = whole {
+                    prop_assert_eq!(e.code(), "spans_leave_years");
+                }
+                // Split by calendar year: one part per year touched.
+                let parts = r.parts(LeaveYearStart::default());
+                prop_assert_eq!(parts.len() as i32, end.year() - start.year() + 1);
+                prop_assert_eq!(parts.first().map(|p| p.half_day_start), Some(hs));
+                prop_assert_eq!(parts.last().map(|p| p.half_day_end), Some(he));
             }
             (true, _, Err(e)) => prop_assert_eq!(e.code(), "end_before_start"),
-            (false, true, Err(e)) => prop_assert_eq!(e.code(), "spans_leave_years"),
             (before, spans, got) => prop_assert!(false, "end before start {}, spans years {}: {:?}", before, spans, got),
         }
     }

@@ -4,7 +4,7 @@
 
 use crate::api::{
     allowances, approvals, audit, auth, dashboard, employees, holidays, leave_types, locations, me, notifications,
-    policies, reports, requests,
+    policies, reports, requests, settings,
 };
 use crate::context::request_context;
 use crate::error::ErrorResponses;
@@ -102,6 +102,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .routes(routes!(leave_types::list, leave_types::create))
         .routes(routes!(leave_types::update))
         .routes(routes!(leave_types::rules, leave_types::set_rules))
+        .routes(routes!(settings::leave_year, settings::set_leave_year))
         .routes(routes!(allowances::list, allowances::allocate))
         .routes(routes!(allowances::adjust))
         .routes(routes!(allowances::correct))

@@ -27,6 +27,7 @@ pub mod migrations;
 pub mod notifications;
 pub mod policies;
 pub mod reports;
+pub mod request_parts;
 pub mod requests;
 pub mod schedules;
 pub mod settings;

@@ -19,14 +19,15 @@ pub struct UsageRow {
     pub taken: LeaveAmount,
     /// Pending working days inside the period.
     pub pending: LeaveAmount,
-    /// Available balance of the period's leave year (of `from`).
+    /// Available balance of the leave year asked for (that of `from`).
     pub remaining: LeaveAmount,
 }
 
 /// Usage per active employee and leave type over `period`: the working days
 /// of approved and pending requests that fall inside it (requests crossing
-/// its edges count only their days inside), and each remaining balance.
-pub async fn leave_usage(c: &mut Conn<'_>, period: &DateRange) -> Result<Vec<UsageRow>> {
+/// its edges count only their days inside), and each remaining balance in
+/// leave year `year`.
+pub async fn leave_usage(c: &mut Conn<'_>, period: &DateRange, year: i32) -> Result<Vec<UsageRow>> {
     #[derive(sqlx::FromRow)]
     struct Pair {
         employee_id: i64,
@@ -37,7 +38,6 @@ pub async fn leave_usage(c: &mut Conn<'_>, period: &DateRange) -> Result<Vec<Usa
         leave_type_id: i64,
         code: String,
     }
-    let year = period.start().year();
     let pairs = q!(all c, Pair,
         "SELECT e.id AS employee_id, e.name, e.email, e.department, e.manager_id, t.id AS leave_type_id, t.code \
          FROM employees e CROSS JOIN leave_types t WHERE e.active = TRUE AND t.active = TRUE ORDER BY e.id, t.id")?;

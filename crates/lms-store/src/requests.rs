@@ -222,6 +222,9 @@ pub struct Quote {
     /// overlap, the type's length or notice rule, not enough balance.
     #[serde(skip)]
     pub problem: Option<DomainError>,
+    /// What each leave year is charged ([`crate::request_parts::quote`]
+    /// fills it; empty from [`quote`] alone).
+    pub parts: Vec<crate::request_parts::QuotePart>,
 }
 
 /// Quotes `new` for `employee_id`, asked on `today`, without storing anything.
@@ -295,6 +298,7 @@ pub async fn quote(
         document_required: rules.document_required(),
         negative_limit: rules.negative_limit().millidays(),
         problem,
+        parts: Vec::new(),
     })
 }
 

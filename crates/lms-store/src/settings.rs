@@ -1,11 +1,13 @@
 //! Instance-wide settings stored in the database, so every instance of every
-//! version agrees on them (maintenance mode, the device-cookie key).
+//! version agrees on them (maintenance mode, the device-cookie key, the
+//! leave year's first month).
 
 use crate::{Conn, Result};
 use chrono::{DateTime, Utc};
 
 const MAINTENANCE: &str = "maintenance";
 const DEVICE_KEY: &str = "device_cookie_key";
+const LEAVE_YEAR_START: &str = "leave_year_start";
 
 /// The key that signs device cookies, shared by every instance on the
 /// database: the stored one, or `candidate` stored now if there is none yet
@@ -70,19 +72,26 @@ pub async fn set_language(c: &mut Conn<'_>, employee_id: i64, tag: Option<&str>,
     Ok(())
 }
 
-/// The key of the leave year's first month (1–12; January when absent).
-pub const LEAVE_YEAR_START: &str = "leave_year_start";
-
-/// The leave year's first month (January when none is set).
+/// The month the leave year starts in, as HR set it; January (the
+/// calendar year) when never set. A stored value that is not a month
+/// (written by hand) reads as January too.
 pub async fn leave_year_start(c: &mut Conn<'_>) -> Result<lms_core::LeaveYearStart> {
     let v = q!(opt c, (String,), "SELECT value FROM settings WHERE key = $1", LEAVE_YEAR_START)?;
-    match v {
-        None => Ok(lms_core::LeaveYearStart::default()),
-        Some((v,)) => v
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .and_then(|m| lms_core::LeaveYearStart::new(m).ok())
-            .ok_or_else(|| crate::StoreError::Corrupt(format!("the leave year's first month {v:?} is not 1–12"))),
-    }
+    let month = v.and_then(|(v,)| v.trim().parse::<u32>().ok());
+    Ok(month.and_then(|m| lms_core::LeaveYearStart::new(m).ok()).unwrap_or_default())
+}
+
+/// Sets the month the leave year starts in.
+pub async fn set_leave_year_start(
+    c: &mut Conn<'_>,
+    start: lms_core::LeaveYearStart,
+    by: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let value = start.month().to_string();
+    q!(exec c,
+        "INSERT INTO settings (key, value, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        LEAVE_YEAR_START, &value, now, by)?;
+    Ok(())
 }

@@ -11,7 +11,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{Datelike, Utc};
+use chrono::Utc;
 use lms_core::{EntitlementChange, LeaveAmount, LedgerKind};
 use lms_store::employees;
 use serde::Deserialize;
@@ -21,7 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 #[into_params(parameter_in = Query)]
 pub struct AllowanceQuery {
     pub employee_id: i64,
-    /// The current year by default.
+    /// Leave year; the one today falls in by default.
     #[param(minimum = 1970, maximum = 2200)]
     pub year: Option<i32>,
 }
@@ -38,7 +38,11 @@ pub async fn list(
     if q.employee_id != user.id() {
         user.require_hr()?;
     }
-    let year = check_year(q.year.unwrap_or_else(|| Utc::now().year()))?;
+    let year = match q.year {
+        Some(y) => y,
+        None => lms_app::leave_year::current(state.db(), Utc::now().date_naive()).await?,
+    };
+    let year = check_year(year)?;
     {
         let mut c = state.db().acquire().await?;
         employees::require(&mut c.conn(), q.employee_id).await?;

@@ -49,6 +49,38 @@ pub struct RequestDto {
     pub comment: Option<String>,
     pub cancelled_by: Option<i64>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// The leave year the request is charged to (named by the calendar
+    /// year it starts in).
+    pub year: i32,
+    /// Set when this request is one part of a request across a turn of the
+    /// leave year: each part is charged to its own year, and a decision or
+    /// cancellation of one applies to all.
+    pub part: Option<PartDto>,
+}
+
+/// Which part of a request across a turn of the leave year a request is.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"number": 1, "of": 2, "request_ids": [17, 18]}))]
+pub struct PartDto {
+    /// 1 for the first part.
+    pub number: usize,
+    /// How many parts the request has.
+    pub of: usize,
+    /// The ids of all its parts, in order (this one included).
+    pub request_ids: Vec<i64>,
+}
+
+impl RequestDto {
+    /// With its place among the parts of its request, when `parts` (the
+    /// ids of each part's siblings, by id) names it.
+    pub fn with_parts(mut self, parts: &std::collections::HashMap<i64, Vec<i64>>) -> Self {
+        self.part = parts.get(&self.id).map(|ids| PartDto {
+            number: ids.iter().position(|i| *i == self.id).map_or(1, |p| p + 1),
+            of: ids.len(),
+            request_ids: ids.clone(),
+        });
+        self
+    }
 }
 
 impl From<LeaveRequest> for RequestDto {
@@ -71,6 +103,8 @@ impl From<LeaveRequest> for RequestDto {
             comment: r.comment,
             cancelled_by: r.cancelled_by,
             cancelled_at: r.cancelled_at,
+            year: r.year,
+            part: None,
         }
     }
 }

@@ -10,7 +10,7 @@ use axum::extract::FromRequestParts;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use lms_store::{ledger, notifications};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -33,7 +33,8 @@ pub async fn me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<J
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BalanceQuery {
-    /// Leave year; the current one by default.
+    /// Leave year (named by the calendar year it starts in); the one today
+    /// falls in by default (`GET /settings/leave-year`).
     #[param(minimum = 1970, maximum = 2200)]
     pub year: Option<i32>,
     /// Include the ledger entries behind each entitlement.
@@ -128,8 +129,14 @@ pub async fn balances(
     ApiQuery(q): ApiQuery<BalanceQuery>,
 ) -> ApiResult<Json<Balances>> {
     let now = Utc::now();
-    let year = check_year(q.year.unwrap_or_else(|| now.year()))?;
+    if let Some(y) = q.year {
+        check_year(y)?;
+    }
     let presented = Presented::from_headers(&headers).ok_or_else(ApiError::unauthorized)?;
+    let year = match q.year {
+        Some(y) => y,
+        None => lms_app::leave_year::current(state.db(), now.date_naive()).await?,
+    };
     if q.entries.unwrap_or(false) {
         let (mut parts, ()) = axum::http::Request::new(()).into_parts();
         parts.headers = headers;
@@ -137,7 +144,9 @@ pub async fn balances(
         return Ok(Json(balances_of(&state, user.id(), year, true).await?));
     }
     // The most frequent authenticated read: the caller is authenticated
-    // in the statement that reads the balances (one round trip, and the
+    // in the statement that reads the balances (one round trip when the
+    // year is given; the default year first reads the leave year's first
+    // month), with the
     // same liveness rules as every other route: a revoked token or an
     // ended session is refused at once, on every instance).
     let mut c = state.db().acquire().await?;

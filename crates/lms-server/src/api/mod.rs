@@ -17,6 +17,7 @@ pub mod policies;
 pub mod reports;
 pub mod requests;
 pub mod schema;
+pub mod settings;
 pub mod text;
 
 use crate::context::RequestContext;

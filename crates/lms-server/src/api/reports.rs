@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use lms_core::{DateRange, Role};
 use lms_store::reports::{self, UsageRow};
 use serde::{Deserialize, Serialize};
@@ -19,9 +19,11 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UsageQuery {
-    /// First day of the period; 1 January of this year by default.
+    /// First day of the period; the first day of the current leave year by
+    /// default (`GET /settings/leave-year`).
     pub from: Option<NaiveDate>,
-    /// Last day of the period; 31 December of `from`'s year by default.
+    /// Last day of the period; the last day of `from`'s leave year by
+    /// default. `remaining` is the balance of `from`'s leave year.
     pub to: Option<NaiveDate>,
     #[param(schema_with = super::schema::report_format)]
     pub format: Option<String>,
@@ -81,17 +83,19 @@ pub async fn leave_usage(
             return Err(ApiError::bad_request("invalid_format", format!("unknown format '{other}'; use json or csv")))
         }
     };
-    let from = q.from.unwrap_or_else(|| NaiveDate::from_ymd_opt(Utc::now().year(), 1, 1).unwrap_or_default());
+    let leave_year = lms_app::leave_year::start(state.db()).await?;
+    let today = Utc::now().date_naive();
+    let from = q.from.unwrap_or_else(|| leave_year.range(leave_year.year_of(today)).map_or(today, |r| r.start()));
     let to = match q.to {
         Some(t) => t,
-        None => NaiveDate::from_ymd_opt(from.year(), 12, 31).unwrap_or(from),
+        None => leave_year.range(leave_year.year_of(from)).map_or(from, |r| r.end()),
     };
     let period = DateRange::new(from, to)?;
     if (to - from).num_days() > 366 {
         return Err(ApiError::bad_request("period_too_long", "the period may cover at most 366 days"));
     }
     let mut c = state.db().acquire().await?;
-    let rows: Vec<UsageRow> = reports::leave_usage(&mut c.conn(), &period)
+    let rows: Vec<UsageRow> = reports::leave_usage(&mut c.conn(), &period, leave_year.year_of(from))
         .await?
         .into_iter()
         .filter(|r| role == Role::HrAdmin || r.manager_id == Some(user.id()))

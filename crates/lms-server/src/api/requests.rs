@@ -17,7 +17,7 @@ use axum::Json;
 use chrono::{NaiveDate, Utc};
 use lms_core::{Comment, LeaveStatus, NewRequest, RequestAction};
 use lms_store::employees;
-use lms_store::requests::{self, RequestFilter};
+use lms_store::requests::{self, LeaveRequest, RequestFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -40,7 +40,10 @@ pub struct SubmitRequest {
     pub reason: Option<String>,
 }
 
-/// Submits a leave request for the caller.
+/// Submits a leave request for the caller. A request across a turn of the
+/// leave year (`GET /settings/leave-year`) is stored as one request per
+/// year, each charged to its own year's balance, all or nothing: the answer
+/// is the first, its `part` naming every part.
 #[utoipa::path(post, path = "/leave-requests", operation_id = "submit_leave_request", tag = "leave requests", request_body = SubmitRequest,
     responses((status = 201, body = RequestDto, links(
             ("get_leave_request" = (operation_id = "get_leave_request", parameters(("id" = "$response.body#/id")))),
@@ -65,7 +68,18 @@ pub async fn submit(
         body.reason.as_deref(),
     )?;
     let r = lms_app::leave::submit(state.db(), &ctx.caller(user.actor()), &new, Utc::now(), state.metrics()).await?;
-    Ok((StatusCode::CREATED, Json(r.into())))
+    Ok((StatusCode::CREATED, Json(shown_one(&state, r).await?)))
+}
+
+/// Requests as the API shows them, each with its place among the parts of
+/// its request when it is one.
+async fn shown(state: &AppState, rows: Vec<LeaveRequest>) -> ApiResult<Vec<RequestDto>> {
+    let parts = lms_app::leave_year::parts_of(state.db(), &rows).await?;
+    Ok(rows.into_iter().map(|r| RequestDto::from(r).with_parts(&parts)).collect())
+}
+
+async fn shown_one(state: &AppState, r: LeaveRequest) -> ApiResult<RequestDto> {
+    shown(state, vec![r]).await?.pop().ok_or_else(ApiError::internal)
 }
 
 /// A request not yet submitted, as query parameters.
@@ -86,6 +100,7 @@ pub struct QuoteQuery {
 #[derive(Serialize, ToSchema)]
 pub struct QuoteDto {
     pub leave_type: String,
+    /// The leave year of the first day (of the first part).
     pub year: i32,
     /// Days the request would count (working days minus halves).
     pub days: f64,
@@ -100,8 +115,12 @@ pub struct QuoteDto {
     pub calendar: QuoteCalendar,
     /// Whether the type is counted against a balance.
     pub deducts_balance: bool,
+    /// Days available before and after, in `year` (each year's are in `parts`).
     pub available_before: f64,
     pub available_after: f64,
+    /// What each leave year is charged: one part, or one per leave year a
+    /// request across a turn of the year touches.
+    pub parts: Vec<QuotePartDto>,
     /// The caller's pending or approved requests that overlap.
     pub overlaps: Vec<RequestDto>,
     /// The leave type expects a supporting document (a flag; no file is kept).
@@ -122,6 +141,21 @@ pub struct QuoteCalendar {
     pub location_name: Option<String>,
 }
 
+/// What one leave year is charged by a request.
+#[derive(Serialize, ToSchema)]
+pub struct QuotePartDto {
+    pub year: i32,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub half_day_start: bool,
+    pub half_day_end: bool,
+    /// Days charged to `year`.
+    pub days: f64,
+    /// Days available in `year` before and after this part.
+    pub available_before: f64,
+    pub available_after: f64,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct HolidayDay {
     pub date: NaiveDate,
@@ -129,8 +163,9 @@ pub struct HolidayDay {
 }
 
 /// Quotes a request: the days it would count (weekends and holidays
-/// skipped, halves applied), the balance before and after, overlaps with
-/// the caller's own requests, and whether a submission would be accepted.
+/// skipped, halves applied), the balance before and after — per leave year
+/// when it crosses a turn of the year (`parts`) —, overlaps with the
+/// caller's own requests, and whether a submission would be accepted.
 /// Nothing is stored; a submission decides with the same computation.
 #[utoipa::path(get, path = "/leave-requests/quote", operation_id = "quote_leave_request", tag = "leave requests", params(QuoteQuery),
     responses((status = 200, body = QuoteDto), (status = 422, body = crate::error::ErrorBody)))]
@@ -167,6 +202,20 @@ pub async fn quote(
         deducts_balance: quote.deducts_balance,
         available_before: super::dto::days(quote.available_before),
         available_after: super::dto::days(quote.available_after),
+        parts: quote
+            .parts
+            .iter()
+            .map(|p| QuotePartDto {
+                year: p.year,
+                start_date: p.start,
+                end_date: p.end,
+                half_day_start: p.half_day_start,
+                half_day_end: p.half_day_end,
+                days: super::dto::days(p.amount),
+                available_before: super::dto::days(p.available_before),
+                available_after: super::dto::days(p.available_after),
+            })
+            .collect(),
         overlaps: quote.overlaps.into_iter().map(RequestDto::from).collect(),
         document_required: quote.document_required,
         negative_limit_days: super::dto::days(quote.negative_limit),
@@ -232,7 +281,8 @@ pub async fn list(
         limit,
     };
     let items = requests::list(&mut c.conn(), &filter).await?;
-    Ok(Json(Page::keyset(items.into_iter().map(RequestDto::from).collect(), limit, |r| r.id)))
+    drop(c);
+    Ok(Json(Page::keyset(shown(&state, items).await?, limit, |r| r.id)))
 }
 
 /// One request (the owner's, their manager's, or HR's to see).
@@ -244,7 +294,9 @@ pub async fn get(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RequestDto>> {
     let mut c = state.db().acquire().await?;
-    Ok(Json(requests::get_visible(&mut c.conn(), &user.actor(), id).await?.into()))
+    let r = requests::get_visible(&mut c.conn(), &user.actor(), id).await?;
+    drop(c);
+    Ok(Json(shown_one(&state, r).await?))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -268,7 +320,7 @@ async fn transition(
     let caller = ctx.caller(user.actor());
     let r =
         lms_app::leave::decide(state.db(), &caller, id, action, comment.as_ref(), Utc::now(), state.metrics()).await?;
-    Ok(Json(r.into()))
+    Ok(Json(shown_one(&state, r).await?))
 }
 
 /// The optional JSON body of a decision: empty means no comment. Anything
@@ -287,7 +339,9 @@ async fn optional(body: Bytes) -> ApiResult<Option<Decision>> {
     Ok(Some(decision))
 }
 
-/// Approves a pending request (the employee's manager or an HR admin).
+/// Approves a pending request (the employee's manager or an HR admin); a
+/// part of a request across a turn of the leave year is approved with
+/// all its parts.
 #[utoipa::path(post, path = "/leave-requests/{id}/approve", tag = "leave requests", params(("id" = i64, Path)),
     request_body(content = Option<Decision>, description = "Optional: an empty body means no comment."),
     responses((status = 200, body = RequestDto), (status = 403, body = crate::error::ErrorBody),
@@ -302,7 +356,8 @@ pub async fn approve(
     transition(state, ctx, user, id, RequestAction::Approve, optional(body).await?).await
 }
 
-/// Rejects a pending request (the employee's manager or an HR admin).
+/// Rejects a pending request (the employee's manager or an HR admin),
+/// with all its parts when it is one.
 #[utoipa::path(post, path = "/leave-requests/{id}/reject", tag = "leave requests", params(("id" = i64, Path)),
     request_body(content = Option<Decision>, description = "Optional: an empty body means no comment."),
     responses((status = 200, body = RequestDto), (status = 403, body = crate::error::ErrorBody),
@@ -317,7 +372,8 @@ pub async fn reject(
     transition(state, ctx, user, id, RequestAction::Reject, optional(body).await?).await
 }
 
-/// Cancels a request: the employee (pending, or approved before it starts) or an HR admin.
+/// Cancels a request: the employee (pending, or approved before it starts) or an HR admin;
+/// a part of a request across a turn of the leave year is cancelled with all its parts.
 #[utoipa::path(post, path = "/leave-requests/{id}/cancel", tag = "leave requests", params(("id" = i64, Path)),
     request_body(content = Option<Decision>, description = "Optional: an empty body means no comment."),
     responses((status = 200, body = RequestDto), (status = 403, body = crate::error::ErrorBody),
@@ -349,5 +405,6 @@ pub async fn approvals(
     let mut c = state.db().acquire().await?;
     let queue = lms_app::approval::queue(state.db(), Utc::now().date_naive());
     let items = requests::approvals(&mut c.conn(), &user.actor(), queue, p.cursor, limit).await?;
-    Ok(Json(Page::keyset(items.into_iter().map(RequestDto::from).collect(), limit, |r| r.id)))
+    drop(c);
+    Ok(Json(Page::keyset(shown(&state, items).await?, limit, |r| r.id)))
 }

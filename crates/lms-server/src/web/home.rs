@@ -7,7 +7,7 @@ use super::page::{render, see_other, Chrome, PageForm, TokenOnly, Viewer};
 use super::view::{BalanceBar, RequestRow};
 use askama::Template;
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, Utc};
+use chrono::Utc;
 use lms_store::notifications::Notification;
 use lms_store::requests::RequestFilter;
 use lms_store::{leave_types, ledger, notifications, requests};
@@ -52,7 +52,7 @@ pub async fn page(viewer: Viewer) -> Response {
 async fn load(viewer: &Viewer) -> Result<HomePage, crate::ApiError> {
     let lang = viewer.lang();
     let today = Utc::now().date_naive();
-    let year = today.year();
+    let year = lms_app::leave_year::current(viewer.state.db(), today).await?;
     let me = viewer.user.id();
     let mut c = viewer.state.db().acquire().await?;
     let types = leave_types::list(&mut c.conn(), true).await?;

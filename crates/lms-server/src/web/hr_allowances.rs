@@ -11,7 +11,7 @@ use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, Utc};
+use chrono::Utc;
 use lms_core::{EntitlementChange, LeaveAmount, LedgerKind};
 use lms_store::{employees, leave_types, ledger};
 use serde::Deserialize;
@@ -76,9 +76,10 @@ pub fn parse_days(raw: &str) -> Result<LeaveAmount, ApiError> {
     Ok(LeaveAmount::from_days_f64(days)?)
 }
 
-fn year_of(raw: &str) -> i32 {
-    let now = Utc::now().year();
-    raw.parse::<i32>().ok().filter(|y| (now - 20..=now + 5).contains(y)).unwrap_or(now)
+/// The year asked for, or the leave year today falls in.
+async fn year_of(viewer: &Viewer, raw: &str) -> Result<i32, ApiError> {
+    let now = lms_app::leave_year::current(viewer.state.db(), Utc::now().date_naive()).await?;
+    Ok(raw.parse::<i32>().ok().filter(|y| (now - 20..=now + 5).contains(y)).unwrap_or(now))
 }
 
 async fn load(
@@ -103,7 +104,7 @@ async fn load(
             lines: entries.iter().filter(|e| e.leave_type == b.leave_type).map(|e| line(lang, e)).collect(),
         })
         .collect();
-    let now = Utc::now().year();
+    let now = lms_app::leave_year::current(viewer.state.db(), Utc::now().date_naive()).await?;
     Ok(AllowancesPage {
         c: viewer.chrome("people"),
         id,
@@ -139,7 +140,11 @@ pub async fn page(viewer: Viewer, Path(id): Path<String>, Query(q): Query<YearQu
     };
     let done = done_banner(lang, q.done.as_deref(), &["allocation", "adjustment"]);
     let f = ChangeFields { kind: "adjustment".into(), ..Default::default() };
-    viewer.respond(load(&viewer, id, year_of(&q.year), f, done, None).await)
+    let page = match year_of(&viewer, &q.year).await {
+        Ok(year) => load(&viewer, id, year, f, done, None).await,
+        Err(e) => Err(e),
+    };
+    viewer.respond(page)
 }
 
 /// `POST /hr/people/{id}/allowances`
@@ -149,7 +154,10 @@ pub async fn write(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    let year = year_of(&f.year);
+    let year = match year_of(&viewer, &f.year).await {
+        Ok(year) => year,
+        Err(e) => return viewer.error(e).into_response(),
+    };
     let outcome = async {
         let kind: LedgerKind =
             f.kind.parse().map_err(|_| ApiError::unprocessable("invalid_kind", "choose allocation or adjustment"))?;

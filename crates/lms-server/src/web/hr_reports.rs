@@ -9,7 +9,7 @@ use crate::ApiError;
 use askama::Template;
 use axum::extract::Query;
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use lms_core::DateRange;
 use lms_store::{employees, leave_types, reports};
 use serde::Deserialize;
@@ -73,10 +73,12 @@ pub async fn page(viewer: Viewer, Query(q): Query<ReportQuery>) -> Response {
 
 async fn load(viewer: &Viewer, q: ReportQuery) -> Result<ReportPage, ApiError> {
     let lang = viewer.lang();
-    let year = Utc::now().year();
+    let leave_year = lms_app::leave_year::start(viewer.state.db()).await?;
+    let today = Utc::now().date_naive();
     let date = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
-    let from = date(&q.from).unwrap_or_else(|| NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default());
-    let to = date(&q.to).unwrap_or_else(|| NaiveDate::from_ymd_opt(from.year(), 12, 31).unwrap_or(from));
+    let from =
+        date(&q.from).unwrap_or_else(|| leave_year.range(leave_year.year_of(today)).map_or(today, |r| r.start()));
+    let to = date(&q.to).unwrap_or_else(|| leave_year.range(leave_year.year_of(from)).map_or(from, |r| r.end()));
     let mut c = viewer.state.db().acquire().await?;
     let departments = employees::departments(&mut c.conn()).await?;
     let department = departments.iter().find(|d| **d == q.department).cloned().unwrap_or_default();
@@ -101,7 +103,7 @@ async fn load(viewer: &Viewer, q: ReportQuery) -> Result<ReportPage, ApiError> {
         Err(e) => return Ok(ReportPage { error: Some(super::page::error_message(lang, &e.into())), ..base }),
     };
     let types = leave_types::list(&mut c.conn(), true).await?;
-    let rows: Vec<_> = reports::leave_usage(&mut c.conn(), &period)
+    let rows: Vec<_> = reports::leave_usage(&mut c.conn(), &period, leave_year.year_of(from))
         .await?
         .into_iter()
         .filter(|r| department.is_empty() || r.department == department)

@@ -1,6 +1,7 @@
-//! HR: leave settings — leave types (create, rename, what they count, the
-//! default allowance, retire, their request rules, their approval chain), the holidays of a
-//! year (add, remove), and maintenance mode on or off. Each change is the use case the API calls.
+//! HR: leave settings — the leave year's first month, leave types (create,
+//! rename, what they count, the default allowance, retire, their request
+//! rules, their approval chain), the holidays of a year (add, remove), and
+//! maintenance mode on or off. Each change is the use case the API calls.
 
 use super::hr_allowances::parse_days;
 use super::page::{done_banner, error_message, render_with, see_other, Chrome, PageForm, Viewer};
@@ -56,10 +57,36 @@ struct SettingsPage {
     years: Vec<i32>,
     holidays: Vec<HolidayRow>,
     maintenance_on: bool,
+    leave_year: LeaveYearView,
     done: Option<String>,
     error: Option<String>,
     /// This instance runs approval chains (their migration counts).
     chains: bool,
+}
+
+/// The leave year as this instance applies it, and the months to choose from.
+struct LeaveYearView {
+    first_month: u32,
+    months: Vec<(u32, String)>,
+    /// The days of the current leave year, e.g. `1 Apr 2026 – 31 Mar 2027`.
+    current: String,
+    /// False on an instance one migration behind (calendar year, no change).
+    splits: bool,
+}
+
+const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+
+async fn leave_year_view(viewer: &Viewer) -> Result<LeaveYearView, ApiError> {
+    let lang = viewer.lang();
+    let db = viewer.state.db();
+    let start = lms_app::leave_year::start(db).await?;
+    let current = start.range(start.year_of(Utc::now().date_naive()));
+    Ok(LeaveYearView {
+        first_month: start.month(),
+        months: (1..=12).zip(MONTHS).map(|(m, key)| (m, lang.t(&format!("month-long-{key}")))).collect(),
+        current: current.map(|r| format!("{} – {}", lang.date(r.start()), lang.date(r.end()))).unwrap_or_default(),
+        splits: lms_app::leave_year::splits(db),
+    })
 }
 
 const DONE: &[&str] = &[
@@ -71,6 +98,7 @@ const DONE: &[&str] = &[
     "holiday-removed",
     "maintenance-on",
     "maintenance-off",
+    "leave-year-saved",
 ];
 
 fn year_of(raw: &str) -> i32 {
@@ -97,6 +125,8 @@ async fn load(
     let to = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
     let days = holidays::list(&mut c.conn(), from, to).await?;
     let maintenance_on = settings::maintenance(&mut c.conn()).await?;
+    drop(c);
+    let leave_year = leave_year_view(viewer).await?;
     let now = Utc::now().year();
     Ok(SettingsPage {
         c: viewer.chrome("settings"),
@@ -128,6 +158,7 @@ async fn load(
         years: (now - 1..=now + 2).collect(),
         holidays: days.into_iter().map(|h| HolidayRow { id: h.id, date: lang.date(h.day), name: h.name }).collect(),
         maintenance_on,
+        leave_year,
         done,
         error,
         chains: lms_app::approval::staged(viewer.state.db()),
@@ -369,4 +400,28 @@ pub async fn maintenance(viewer: Viewer, PageForm(f): PageForm<MaintenanceForm>)
     let outcome = lms_app::maintenance::set(viewer.state.db(), lms_app::By::Caller(&caller), on, Utc::now()).await;
     let done = if on { "maintenance-on" } else { "maintenance-off" };
     after(&viewer, Utc::now().year(), outcome.map(|_| done).map_err(ApiError::from)).await
+}
+
+#[derive(Deserialize)]
+pub struct LeaveYearForm {
+    #[serde(rename = "_csrf", default)]
+    token: String,
+    #[serde(default)]
+    first_month: String,
+}
+
+/// `POST /hr/leave-year`: the month the leave year starts in.
+pub async fn leave_year(viewer: Viewer, PageForm(f): PageForm<LeaveYearForm>) -> Response {
+    if let Err(e) = viewer.check_hr_form(&f.token) {
+        return e.into_response();
+    }
+    let outcome = async {
+        let month = f.first_month.trim().parse::<u32>().map_err(|_| {
+            ApiError::unprocessable("invalid_leave_year_start", "choose the month the leave year starts in")
+        })?;
+        let start = lms_core::LeaveYearStart::new(month)?;
+        lms_app::leave_year::set_start(viewer.state.db(), &viewer.caller(), start, Utc::now()).await?;
+        Ok("leave-year-saved")
+    };
+    after(&viewer, Utc::now().year(), outcome.await).await
 }

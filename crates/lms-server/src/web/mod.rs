@@ -80,6 +80,7 @@ pub fn routes() -> Router<AppState> {
         .route("/hr/locations/{id}/holidays/{holiday_id}/delete", post(hr_locations::remove_holiday))
         .route("/hr/locations/{id}/import", post(hr_locations::import))
         .route("/hr/people/{id}/location", post(hr_locations::set_person_location))
+        .route("/hr/leave-year", post(hr_settings::leave_year))
         .route("/hr/reports", get(hr_reports::page))
         .route("/hr/audit", get(hr_audit::page))
         .route("/profile", get(profile::page))

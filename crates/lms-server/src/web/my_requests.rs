@@ -9,7 +9,7 @@ use crate::ApiError;
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::Utc;
 use lms_core::{Comment, LeaveStatus, RequestAction};
 use lms_store::requests::{self, LeaveRequest, RequestFilter};
 use lms_store::{employees, leave_types};
@@ -46,9 +46,11 @@ pub async fn list(viewer: Viewer, Query(f): Query<Filters>) -> Response {
 
 async fn load_list(viewer: &Viewer, f: Filters) -> Result<ListPage, ApiError> {
     let lang = viewer.lang();
-    let this_year = Utc::now().year();
+    let leave_year = lms_app::leave_year::start(viewer.state.db()).await?;
+    let this_year = leave_year.year_of(Utc::now().date_naive());
     let status = f.status.parse::<LeaveStatus>().ok();
     let year = f.year.parse::<i32>().ok().filter(|y| (this_year - 20..=this_year + 5).contains(y));
+    let days = year.and_then(|y| leave_year.range(y));
     let mut c = viewer.state.db().acquire().await?;
     let types = leave_types::list(&mut c.conn(), true).await?;
     let leave_type = types.iter().find(|t| t.code == f.leave_type).map(|t| t.code.clone());
@@ -56,15 +58,17 @@ async fn load_list(viewer: &Viewer, f: Filters) -> Result<ListPage, ApiError> {
         employee_id: Some(viewer.user.id()),
         status,
         leave_type,
-        from: year.and_then(|y| NaiveDate::from_ymd_opt(y, 1, 1)),
-        to: year.and_then(|y| NaiveDate::from_ymd_opt(y, 12, 31)),
+        from: days.map(|d| d.start()),
+        to: days.map(|d| d.end()),
         before_id: None,
         limit: 200,
     };
     let rows = requests::list(&mut c.conn(), &filter).await?;
+    drop(c);
+    let parts = lms_app::leave_year::parts_of(viewer.state.db(), &rows).await?;
     Ok(ListPage {
         c: viewer.chrome("requests"),
-        rows: rows.iter().map(|r| RequestRow::new(lang, &types, r)).collect(),
+        rows: rows.iter().map(|r| RequestRow::new(lang, &types, r).with_part(lang, &parts)).collect(),
         statuses: LeaveStatus::ALL.iter().map(|s| (s.as_str(), status_label(lang, *s))).collect(),
         types: types.iter().map(|t| (t.code.clone(), t.name.clone())).collect(),
         years: (this_year - 2..=this_year + 1).rev().collect(),
@@ -77,6 +81,10 @@ async fn load_list(viewer: &Viewer, f: Filters) -> Result<ListPage, ApiError> {
 struct DetailPage {
     c: Chrome,
     r: RequestRow,
+    /// The leave year it is charged to.
+    year: i32,
+    /// The other parts of its request (across a turn of the leave year).
+    other_parts: Vec<i64>,
     timeline: Vec<String>,
     done: Option<String>,
     /// The approval's stages in words (empty: decided in one step).
@@ -121,7 +129,10 @@ async fn load_detail(viewer: &Viewer, id: i64, d: Done) -> Result<DetailPage, Ap
         .done
         .filter(|k| matches!(k.as_str(), "submitted" | "cancelled" | "cancel-asked"))
         .map(|k| lang.t(&format!("done-{k}")));
-    let mut row = RequestRow::new(lang, &types, &r);
+    drop(c);
+    let parts = lms_app::leave_year::parts_of(viewer.state.db(), std::slice::from_ref(&r)).await?;
+    let other_parts = parts.get(&r.id).map(|ids| ids.iter().copied().filter(|i| *i != r.id).collect());
+    let mut row = RequestRow::new(lang, &types, &r).with_part(lang, &parts);
     // Started leave: its cancellation is asked through the chain (once at a time).
     let asks = lms_app::approval::staged(viewer.state.db())
         && r.status() == LeaveStatus::Approved
@@ -129,7 +140,17 @@ async fn load_detail(viewer: &Viewer, id: i64, d: Done) -> Result<DetailPage, Ap
     row.can_cancel =
         (row.can_cancel || (asks && waiting.is_none())) && (r.employee_id == viewer.user.id() || viewer.chrome.is_hr());
     let cancellation_waits = waiting.is_some_and(|round| round > 0);
-    Ok(DetailPage { c: viewer.chrome("requests"), r: row, timeline, done, stages, cancellation_waits })
+    let (year, other_parts) = (r.year, other_parts.unwrap_or_default());
+    Ok(DetailPage {
+        c: viewer.chrome("requests"),
+        r: row,
+        year,
+        other_parts,
+        timeline,
+        done,
+        stages,
+        cancellation_waits,
+    })
 }
 
 /// Each stage of each round in words: who it waits for, or who decided

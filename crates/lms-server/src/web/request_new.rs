@@ -1,12 +1,13 @@
 //! Requesting leave: the form (type, native date inputs, half days,
 //! reason) and, while it is filled in, the server's quote — days counted,
 //! weekends and holidays skipped, balance after, overlaps with the person's
-//! own requests. Without JavaScript a "Check" button shows the same quote;
+//! own requests, and what each leave year is charged when the request
+//! crosses a turn of the year. Without JavaScript a "Check" button shows the same quote;
 //! with it, `app.js` fetches `/requests/quote` as the fields change.
 
 use super::i18n::Lang;
 use super::page::{error_message, render, render_with, see_other, Chrome, PageError, PageForm, Viewer};
-use super::view::RequestRow;
+use super::view::{date_range, RequestRow};
 use crate::ApiError;
 use askama::Template;
 use axum::extract::Query;
@@ -76,6 +77,18 @@ pub struct QuoteView {
     pub overlaps: Vec<RequestRow>,
     pub document_required: bool,
     pub problem: Option<String>,
+    /// What each leave year is charged, when the request crosses a turn
+    /// of the year (empty for a request within one year).
+    pub parts: Vec<QuotePartView>,
+}
+
+/// One leave year's part of a request that crosses a turn of the year.
+pub struct QuotePartView {
+    pub year: i32,
+    pub dates: String,
+    pub days: String,
+    pub before: String,
+    pub after: String,
 }
 
 impl QuoteView {
@@ -93,6 +106,20 @@ impl QuoteView {
             overlaps: q.overlaps.iter().map(|r| RequestRow::new(lang, types, r)).collect(),
             document_required: q.document_required,
             problem,
+            parts: match q.parts.len() {
+                0 | 1 => Vec::new(),
+                _ => q
+                    .parts
+                    .iter()
+                    .map(|p| QuotePartView {
+                        year: p.year,
+                        dates: date_range(lang, p.start, p.end, p.half_day_start, p.half_day_end),
+                        days: lang.millis(p.amount),
+                        before: lang.millis(p.available_before),
+                        after: lang.millis(p.available_after),
+                    })
+                    .collect(),
+            },
         }
     }
 }

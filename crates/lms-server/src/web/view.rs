@@ -63,6 +63,9 @@ pub struct RequestRow {
     pub reason: String,
     pub comment: String,
     pub can_cancel: bool,
+    /// "Part 1 of 2" when the request is one part of a request across a
+    /// turn of the leave year ([`RequestRow::with_part`]).
+    pub part: Option<String>,
 }
 
 impl RequestRow {
@@ -82,7 +85,18 @@ impl RequestRow {
             reason: r.reason.clone(),
             comment: r.comment.clone().unwrap_or_default(),
             can_cancel: status.apply(RequestAction::Cancel, today, r.start_date).is_ok(),
+            part: None,
         }
+    }
+
+    /// With "Part k of n" when `parts` (each part's siblings, by id) names it.
+    pub fn with_part(mut self, lang: Lang, parts: &std::collections::HashMap<i64, Vec<i64>>) -> RequestRow {
+        use super::i18n::Arg::Count;
+        self.part = parts.get(&self.id).map(|ids| {
+            let number = ids.iter().position(|i| *i == self.id).map_or(1, |p| p + 1);
+            lang.t_with("request-part", &[("number", Count(number as i64)), ("of", Count(ids.len() as i64))])
+        });
+        self
     }
 }
 

@@ -191,6 +191,7 @@ async fn resource_routes_matrix(backend: Backend) {
         ("GET", "/api/v1/employees/5/location".into(), hr_only_read),
         ("GET", "/api/v1/me/tokens".into(), everyone),
         ("GET", "/api/v1/admin/maintenance".into(), everyone),
+        ("GET", "/api/v1/settings/leave-year".into(), everyone),
         ("GET", "/api/v1/employees".into(), hr_only_read),
         ("GET", "/api/v1/employees/5".into(), hr_only_read),
         ("GET", "/api/v1/employees/5/schedules".into(), hr_only_read),
@@ -258,6 +259,7 @@ async fn resource_routes_matrix(backend: Backend) {
         ("DELETE", "/api/v1/policy-assignments/1", json!({})),
         ("POST", "/api/v1/entitlements/run", json!({})),
         ("PUT", "/api/v1/employees/5/leaving-date", json!({"leaving_date": null})),
+        ("PUT", "/api/v1/settings/leave-year", json!({"first_month": 4})),
     ];
     for (method, path, body) in writes {
         for ((who, user), want) in a.all().into_iter().zip(hr_only_write) {

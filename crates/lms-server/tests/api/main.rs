@@ -9,6 +9,7 @@ mod authorization;
 mod contract;
 mod hr;
 mod instances;
+mod leave_year;
 mod locations;
 mod operations;
 mod pages;

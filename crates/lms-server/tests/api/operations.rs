@@ -194,6 +194,8 @@ const API_OPERATIONS: &[&str] = &[
     "GET /api/v1/notifications",
     "POST /api/v1/notifications/{id}/read",
     "GET /api/v1/reports/leave-usage",
+    "GET /api/v1/settings/leave-year",
+    "PUT /api/v1/settings/leave-year",
     "GET /api/v1/status",
     "POST /api/v1/allowances/corrections",
     "GET /api/v1/policies",

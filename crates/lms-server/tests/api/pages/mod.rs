@@ -4,6 +4,7 @@
 
 mod approvals;
 mod hr;
+mod leave_year;
 mod locations;
 mod security;
 mod sign_in;
