@@ -576,7 +576,12 @@ impl Browser {
             if (w, h) == (width, height) {
                 return;
             }
-            window = (window.0 + width - w.min(width), window.1 + height - h.min(height));
+            // Grow or shrink the window by what the viewport is off by.
+            let fix = |win: u32, want: u32, got: u32| (i64::from(win) + i64::from(want) - i64::from(got)).max(100);
+            window = (
+                u32::try_from(fix(window.0, width, w)).unwrap_or(width),
+                u32::try_from(fix(window.1, height, h)).unwrap_or(height),
+            );
         }
         panic!("could not set the viewport to {width}x{height}: it is {:?}", inner().await);
     }
