@@ -8,10 +8,11 @@
 use crate::audit::{record, Audited};
 use crate::error::Result;
 use crate::{By, Caller};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use lms_core::{DomainError, Role};
 use lms_store::employees::{self, Employee, EmployeeChanges, NewEmployee};
-use lms_store::{auth, Conn, Db};
+use lms_store::schedules::{self, StoredSchedule};
+use lms_store::{auth, Conn, Db, StoreError};
 
 /// Creates the person `new` (parsed, the password already hashed); by an
 /// HR admin, or at the command line (the first HR admin of a new database).
@@ -99,23 +100,74 @@ pub async fn set_schedules(
     db: &Db,
     caller: &Caller,
     id: i64,
-    schedules: &[lms_store::schedules::StoredSchedule],
+    schedules: &[StoredSchedule],
     now: DateTime<Utc>,
-) -> Result<Vec<lms_store::schedules::StoredSchedule>> {
+) -> Result<Vec<StoredSchedule>> {
+    change_schedules(db, caller, id, now, |_| Ok(schedules.to_vec())).await
+}
+
+/// Adds one working schedule to person `id`'s, valid from its date until
+/// the next one starts (a second one starting on the same day is refused:
+/// remove the first).
+pub async fn add_schedule(
+    db: &Db,
+    caller: &Caller,
+    id: i64,
+    schedule: StoredSchedule,
+    now: DateTime<Utc>,
+) -> Result<Vec<StoredSchedule>> {
+    change_schedules(db, caller, id, now, |mut all| {
+        all.push(schedule);
+        Ok(all)
+    })
+    .await
+}
+
+/// Removes person `id`'s schedule that starts on `valid_from` (the one
+/// before it then runs on; without any, full time again).
+pub async fn remove_schedule(
+    db: &Db,
+    caller: &Caller,
+    id: i64,
+    valid_from: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Vec<StoredSchedule>> {
+    change_schedules(db, caller, id, now, |mut all| {
+        let before = all.len();
+        all.retain(|s| s.valid_from != valid_from);
+        if all.len() == before {
+            return Err(StoreError::NotFound(format!("a schedule of person {id} starting on {valid_from}")).into());
+        }
+        Ok(all)
+    })
+    .await
+}
+
+/// Reads person `id`'s schedules under their lock (so two changes at once
+/// apply one after the other), lets `change` make the new list, stores it
+/// when the domain accepts it, and audits before and after.
+async fn change_schedules(
+    db: &Db,
+    caller: &Caller,
+    id: i64,
+    now: DateTime<Utc>,
+    change: impl FnOnce(Vec<StoredSchedule>) -> Result<Vec<StoredSchedule>>,
+) -> Result<Vec<StoredSchedule>> {
     caller.require_hr()?;
+    let mut tx = db.begin().await?;
+    employees::lock(&mut tx.conn(), id).await?;
+    let before = schedules::stored(&mut tx.conn(), id).await?;
+    let wanted = change(before.clone())?;
     // Only schedules the domain accepts are stored.
-    if !schedules.is_empty() {
-        let entries = schedules
+    if !wanted.is_empty() {
+        let entries = wanted
             .iter()
             .map(|s| Ok((s.valid_from, lms_core::WorkingSchedule::new(s.minutes)?)))
             .collect::<std::result::Result<Vec<_>, DomainError>>()?;
         lms_core::ScheduleHistory::new(entries)?;
     }
-    let mut tx = db.begin().await?;
-    employees::require(&mut tx.conn(), id).await?;
-    let before = lms_store::schedules::stored(&mut tx.conn(), id).await?;
-    lms_store::schedules::set(&mut tx.conn(), id, schedules, caller.actor.id, now).await?;
-    let after = lms_store::schedules::stored(&mut tx.conn(), id).await?;
+    schedules::set(&mut tx.conn(), id, &wanted, caller.actor.id, now).await?;
+    let after = schedules::stored(&mut tx.conn(), id).await?;
     // An audit record's before and after are objects.
     let (was, is) = (serde_json::json!({ "schedules": before }), serde_json::json!({ "schedules": after }));
     let what = Audited {

@@ -15,7 +15,7 @@ pub enum DomainError {
     #[error("the leave year's first month is {0}; use 1 (January) to 12 (December)")]
     InvalidLeaveYearStart(u32),
     #[error("{0}")]
-    InvalidSchedule(String),
+    InvalidSchedule(crate::schedule::ScheduleProblem),
     #[error("{0}")]
     InvalidRule(String),
     #[error("line {line}: {message}")]

@@ -37,7 +37,7 @@ pub use leave_year::LeaveYearStart;
 pub use policy::{Actor, RequestAccess};
 pub use request::{Comment, LeaveStatus, NewRequest, RequestAction, MAX_COMMENT_CHARS, MAX_REASON_CHARS};
 pub use role::Role;
-pub use schedule::{Counter, LeaveCost, LeaveUnit, ScheduleHistory, WorkingSchedule};
+pub use schedule::{Counter, LeaveCost, LeaveUnit, ScheduleHistory, ScheduleProblem, WorkingSchedule};
 pub use type_rules::TypeRules;
 
 /// The product version, shown by health, status, metrics and the UI.

@@ -15,6 +15,20 @@ use std::collections::BTreeSet;
 /// Minutes in a day: the most a schedule's day may hold.
 const DAY_MINUTES: u32 = 24 * 60;
 
+/// Why a schedule (or a person's schedules) cannot be kept; each says
+/// what to fix, and a page can name it in its reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleProblem {
+    #[error("a schedule needs at least one working day")]
+    NoWorkingDay,
+    #[error("{minutes} minutes do not fit in a day (at most {most})")]
+    LongerThanADay { minutes: u32, most: u32 },
+    #[error("a person needs at least one schedule")]
+    NoSchedule,
+    #[error("two schedules start on {0}; keep one per start date")]
+    SameStart(NaiveDate),
+}
+
 /// Minutes worked on each weekday, Monday first. At least one day is worked
 /// and no day holds more than 24 hours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,12 +47,13 @@ impl WorkingSchedule {
     /// A schedule of `minutes` per weekday, Monday first.
     pub fn new(minutes: [u32; 7]) -> Result<Self, DomainError> {
         if minutes.iter().all(|m| *m == 0) {
-            return Err(DomainError::InvalidSchedule("a schedule needs at least one working day".into()));
+            return Err(DomainError::InvalidSchedule(ScheduleProblem::NoWorkingDay));
         }
         if let Some(m) = minutes.iter().find(|m| **m > DAY_MINUTES) {
-            return Err(DomainError::InvalidSchedule(format!(
-                "{m} minutes do not fit in a day (at most {DAY_MINUTES})"
-            )));
+            return Err(DomainError::InvalidSchedule(ScheduleProblem::LongerThanADay {
+                minutes: *m,
+                most: DAY_MINUTES,
+            }));
         }
         Ok(WorkingSchedule { minutes })
     }
@@ -72,11 +87,11 @@ impl ScheduleHistory {
     /// Schedules with the dates they start on, in any order.
     pub fn new(mut entries: Vec<(NaiveDate, WorkingSchedule)>) -> Result<Self, DomainError> {
         if entries.is_empty() {
-            return Err(DomainError::InvalidSchedule("a person needs at least one schedule".into()));
+            return Err(DomainError::InvalidSchedule(ScheduleProblem::NoSchedule));
         }
         entries.sort_by_key(|(from, _)| *from);
         if let Some(w) = entries.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(DomainError::InvalidSchedule(format!("two schedules start on {}", w[0].0)));
+            return Err(DomainError::InvalidSchedule(ScheduleProblem::SameStart(w[0].0)));
         }
         Ok(ScheduleHistory { entries })
     }

@@ -86,6 +86,11 @@ pub async fn quote(
         total.working_days += q.working_days;
         total.weekend_days += q.weekend_days;
         total.holidays.extend(q.holidays);
+        for s in q.schedules {
+            if !total.schedules.contains(&s) {
+                total.schedules.push(s);
+            }
+        }
         for o in q.overlaps {
             if !total.overlaps.iter().any(|t| t.id == o.id) {
                 total.overlaps.push(o);

@@ -209,6 +209,9 @@ pub struct Quote {
     pub holidays: Vec<holidays::Holiday>,
     /// The location whose calendar applied; `None`: the company-wide calendar.
     pub location: Option<crate::locations::Location>,
+    /// The person's working schedules that counted the range, oldest first
+    /// (one without `valid_from`: none is set, full time).
+    pub schedules: Vec<crate::schedules::AppliedSchedule>,
     /// Millidays available before and after this request.
     pub available_before: i64,
     pub available_after: i64,
@@ -292,6 +295,7 @@ pub async fn quote(
         weekend_days,
         holidays,
         location: applied.location,
+        schedules: crate::schedules::applied_over(c, employee_id, start, end).await?,
         available_before: before,
         available_after: if lt.deducts_balance { before - amount.millidays() } else { before },
         overlaps,

@@ -63,3 +63,65 @@ pub async fn set(
     }
     Ok(())
 }
+
+/// A schedule that counted some day of a range, as a quote shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AppliedSchedule {
+    /// The day it is valid from; `None`: the person has no schedule and
+    /// works full time, Monday to Friday 8 hours.
+    pub valid_from: Option<NaiveDate>,
+    /// Minutes per weekday, Monday first (0: not worked).
+    pub minutes: [u32; 7],
+}
+
+/// The schedules among `stored` (any order) valid on some day from `start`
+/// to `end`, oldest first: the one valid on `start` (the first also covers
+/// the time before it) and each starting later within the range; full time
+/// when none is stored.
+pub fn applied(stored: &[StoredSchedule], start: NaiveDate, end: NaiveDate) -> Vec<AppliedSchedule> {
+    if stored.is_empty() {
+        return vec![AppliedSchedule { valid_from: None, minutes: WorkingSchedule::default().minutes() }];
+    }
+    let mut sorted = stored.to_vec();
+    sorted.sort_by_key(|s| s.valid_from);
+    let first = sorted.partition_point(|s| s.valid_from <= start).saturating_sub(1);
+    sorted[first..]
+        .iter()
+        .enumerate()
+        .take_while(|(i, s)| *i == 0 || s.valid_from <= end)
+        .map(|(_, s)| AppliedSchedule { valid_from: Some(s.valid_from), minutes: s.minutes })
+        .collect()
+}
+
+/// [`applied`] to a person's stored schedules.
+pub async fn applied_over(
+    c: &mut Conn<'_>,
+    employee_id: i64,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<Vec<AppliedSchedule>> {
+    Ok(applied(&stored(c, employee_id).await?, start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, d).expect("date")
+    }
+
+    #[test]
+    fn the_schedules_valid_over_a_range_are_those_a_quote_names() {
+        let mon_wed = StoredSchedule { valid_from: day(1, 1), minutes: [480, 480, 480, 0, 0, 0, 0] };
+        let four_h = StoredSchedule { valid_from: day(3, 9), minutes: [240, 240, 240, 240, 240, 0, 0] };
+        let named = |s: &[StoredSchedule], a, b| applied(s, a, b).iter().map(|x| x.valid_from).collect::<Vec<_>>();
+        let both = [four_h, mon_wed];
+        assert_eq!(named(&both, day(3, 2), day(3, 6)), vec![Some(day(1, 1))], "before the change");
+        assert_eq!(named(&both, day(3, 2), day(3, 13)), vec![Some(day(1, 1)), Some(day(3, 9))], "across it");
+        assert_eq!(named(&both, day(3, 9), day(3, 13)), vec![Some(day(3, 9))], "from it on");
+        assert_eq!(named(&[four_h], day(2, 2), day(2, 6)), vec![Some(day(3, 9))], "the first covers the time before");
+        let none = applied(&[], day(3, 2), day(3, 6));
+        assert_eq!(none, vec![AppliedSchedule { valid_from: None, minutes: [480, 480, 480, 480, 480, 0, 0] }]);
+    }
+}

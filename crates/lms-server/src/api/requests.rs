@@ -113,6 +113,10 @@ pub struct QuoteDto {
     pub holidays: Vec<HolidayDay>,
     /// The holiday calendar applied: the caller's location's, or (`location_id` null) the company-wide one.
     pub calendar: QuoteCalendar,
+    /// The caller's working schedules that counted the range, oldest first:
+    /// the one valid on the first day and each starting later in the range;
+    /// one with `valid_from` null when none is set (full time, Monday to Friday 8 h).
+    pub schedules: Vec<QuoteSchedule>,
     /// Whether the type is counted against a balance.
     pub deducts_balance: bool,
     /// Days available before and after, in `year` (each year's are in `parts`).
@@ -139,6 +143,17 @@ pub struct QuoteCalendar {
     /// The caller's location; null: the company-wide calendar (no location).
     pub location_id: Option<i64>,
     pub location_name: Option<String>,
+}
+
+/// A working schedule a quote counted by.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"valid_from": "2026-01-01", "minutes": [480, 480, 480, 0, 0, 0, 0]}))]
+pub struct QuoteSchedule {
+    /// The day it is valid from (until the next one starts; the first also
+    /// covers the time before it); null: no schedule is set, full time.
+    pub valid_from: Option<NaiveDate>,
+    /// Minutes worked Monday to Sunday (0: not a working day).
+    pub minutes: Vec<u32>,
 }
 
 /// What one leave year is charged by a request.
@@ -199,6 +214,11 @@ pub async fn quote(
             location_id: quote.location.as_ref().map(|l| l.id),
             location_name: quote.location.map(|l| l.name),
         },
+        schedules: quote
+            .schedules
+            .iter()
+            .map(|s| QuoteSchedule { valid_from: s.valid_from, minutes: s.minutes.to_vec() })
+            .collect(),
         deducts_balance: quote.deducts_balance,
         available_before: super::dto::days(quote.available_before),
         available_after: super::dto::days(quote.available_after),

@@ -1,9 +1,13 @@
 //! HR: people — the directory (search, department, inactive too), creating
 //! a person, editing one (name, department, manager, role, start date,
-//! active), resetting a password. The changes are `lms_app::people`'s, with
-//! its rules (an active, non-circular manager; no self-lockout).
+//! active), resetting a password, and their working schedules (added from
+//! a date, removed). The changes are `lms_app::people`'s, with its rules
+//! (an active, non-circular manager; no self-lockout; a schedule the
+//! domain accepts).
 
+use super::i18n::{Arg, Lang};
 use super::page::{done_banner, error_message, see_other, Chrome, PageForm, Viewer};
+use super::schedules::{self, ScheduleFields};
 use crate::api::text;
 use crate::auth::password;
 use crate::ApiError;
@@ -12,7 +16,7 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
-use lms_core::{Email, Role};
+use lms_core::{DomainError, Email, Role, ScheduleProblem};
 use lms_store::employees::{self, Directory, Employee, EmployeeChanges, NewEmployee};
 use serde::Deserialize;
 
@@ -174,8 +178,19 @@ struct PersonPage {
     roles: Vec<(&'static str, String)>,
     /// The locations, the person's one marked (`None`: no locations on this instance, or a new person).
     location: Option<Vec<(i64, String, bool)>>,
+    /// The person's working schedules and the form to add one (`None`: a new person).
+    schedules: Option<ScheduleSection>,
     error: Option<String>,
     done: Option<String>,
+}
+
+/// The person page's working schedules: the stored ones, the form to add
+/// one (as typed, when it came back), and what to fix.
+struct ScheduleSection {
+    rows: Vec<schedules::Row>,
+    days: Vec<schedules::Day>,
+    valid_from: String,
+    error: Option<String>,
 }
 
 async fn person_page(
@@ -198,12 +213,20 @@ async fn person_page(
         .into_iter()
         .map(|r| (r.as_str(), lang.t(&format!("role-{}", r.as_str()))))
         .collect();
+    let schedules = match id {
+        Some(id) => {
+            let stored = lms_store::schedules::stored(&mut c.conn(), id).await?;
+            let days = ScheduleFields::default().days(lang);
+            Some(ScheduleSection { rows: schedules::rows(lang, &stored), days, valid_from: String::new(), error: None })
+        }
+        None => None,
+    };
     let location = match id {
         Some(id) => super::hr_locations::person_choice(viewer, id).await?,
         None => None,
     };
     let c = viewer.chrome("people");
-    Ok(PersonPage { c, id, f, managers, roles, location, error, done })
+    Ok(PersonPage { c, id, f, managers, roles, location, schedules, error, done })
 }
 
 /// `GET /hr/people/new`
@@ -278,7 +301,11 @@ pub async fn edit_form(viewer: Viewer, Path(id): Path<String>, Query(d): Query<D
             let mut c = viewer.state.db().acquire().await?;
             employees::require(&mut c.conn(), id).await?
         };
-        let done = done_banner(lang, d.done.as_deref(), &["created", "saved", "password", "location"]);
+        let done = done_banner(
+            lang,
+            d.done.as_deref(),
+            &["created", "saved", "password", "location", "schedule-added", "schedule-removed"],
+        );
         person_page(&viewer, Some(id), PersonFields::of(&person), None, done).await
     };
     viewer.respond(page.await)
@@ -341,5 +368,106 @@ pub async fn reset_password(viewer: Viewer, Path(id): Path<String>, PageForm(f):
                 Err(e) => viewer.error(e).into_response(),
             }
         }
+    }
+}
+
+/// `POST /hr/people/{id}/schedules`: a working schedule from a date, hours
+/// per weekday (empty: not worked).
+pub async fn add_schedule(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<ScheduleFields>) -> Response {
+    let id = match viewer.hr_target(&f.token, &id) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    let lang = viewer.lang();
+    let outcome = match f.parse(lang) {
+        Ok(schedule) => lms_app::people::add_schedule(viewer.state.db(), &viewer.caller(), id, schedule, Utc::now())
+            .await
+            .map_err(|e| schedule_refusal(lang, e)),
+        Err(why) => Err(ApiError::unprocessable("invalid_schedule", why)),
+    };
+    match outcome {
+        Ok(_) => see_other(&format!("/hr/people/{id}?done=schedule-added")),
+        Err(e) => refuse_schedule(&viewer, id, f, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RemoveScheduleForm {
+    #[serde(rename = "_csrf", default)]
+    token: String,
+    #[serde(default)]
+    valid_from: String,
+}
+
+/// `POST /hr/people/{id}/schedules/remove`: the schedule starting on
+/// `valid_from` goes; the one before it runs on (none left: full time).
+pub async fn remove_schedule(
+    viewer: Viewer,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<RemoveScheduleForm>,
+) -> Response {
+    let id = match viewer.hr_target(&f.token, &id) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    let lang = viewer.lang();
+    let outcome = match NaiveDate::parse_from_str(f.valid_from.trim(), "%Y-%m-%d") {
+        Ok(day) => lms_app::people::remove_schedule(viewer.state.db(), &viewer.caller(), id, day, Utc::now())
+            .await
+            .map_err(|e| match e {
+                // Removed in the meantime (another tab, another HR admin).
+                lms_app::AppError::Store(lms_store::StoreError::NotFound(_)) => {
+                    ApiError::new(StatusCode::NOT_FOUND, "schedule_not_found", lang.t("schedule-gone"))
+                }
+                e => schedule_refusal(lang, e),
+            }),
+        Err(_) => Err(ApiError::unprocessable("invalid_date", lang.t("schedule-date-needed"))),
+    };
+    match outcome {
+        Ok(_) => see_other(&format!("/hr/people/{id}?done=schedule-removed")),
+        Err(e) => refuse_schedule(&viewer, id, ScheduleFields::default(), e).await,
+    }
+}
+
+/// A refused schedule in the reader's language: the domain's problem
+/// named, what to fix with it.
+fn schedule_refusal(lang: Lang, e: lms_app::AppError) -> ApiError {
+    match e {
+        lms_app::AppError::Domain(DomainError::InvalidSchedule(problem)) => {
+            let why = match problem {
+                ScheduleProblem::NoWorkingDay => lang.t("schedule-no-working-day"),
+                ScheduleProblem::SameStart(day) => {
+                    lang.t_with("schedule-same-start", &[("date", Arg::Text(lang.date(day)))])
+                }
+                other => other.to_string(),
+            };
+            ApiError::unprocessable("invalid_schedule", why)
+        }
+        other => ApiError::from(other),
+    }
+}
+
+/// The person page again, the schedule form as typed and what to fix in it.
+async fn refuse_schedule(viewer: &Viewer, id: i64, f: ScheduleFields, e: ApiError) -> Response {
+    let lang = viewer.lang();
+    if e.status.is_server_error() {
+        return viewer.error(e).into_response();
+    }
+    let page = async {
+        let person = {
+            let mut c = viewer.state.db().acquire().await?;
+            employees::require(&mut c.conn(), id).await?
+        };
+        let mut page = person_page(viewer, Some(id), PersonFields::of(&person), None, None).await?;
+        if let Some(s) = page.schedules.as_mut() {
+            s.days = f.days(lang);
+            s.valid_from = f.valid_from.clone();
+            s.error = Some(error_message(lang, &e));
+        }
+        Ok::<_, ApiError>(page)
+    };
+    match page.await {
+        Ok(p) => super::page::render_with(e.status, &p),
+        Err(e) => viewer.error(e).into_response(),
     }
 }

@@ -27,6 +27,7 @@ mod my_requests;
 pub mod page;
 mod profile;
 mod request_new;
+mod schedules;
 pub mod security;
 mod sign_in;
 mod view;
@@ -58,6 +59,8 @@ pub fn routes() -> Router<AppState> {
         .route("/hr/people/new", get(hr_people::new_form).post(hr_people::create))
         .route("/hr/people/{id}", get(hr_people::edit_form).post(hr_people::update))
         .route("/hr/people/{id}/password", post(hr_people::reset_password))
+        .route("/hr/people/{id}/schedules", post(hr_people::add_schedule))
+        .route("/hr/people/{id}/schedules/remove", post(hr_people::remove_schedule))
         .route("/hr/people/{id}/allowances", get(hr_allowances::page).post(hr_allowances::write))
         .route("/hr/settings", get(hr_settings::page))
         .route("/hr/leave-types", post(hr_settings::create_type))

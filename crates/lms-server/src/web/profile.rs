@@ -1,6 +1,7 @@
-//! My profile: the language of the pages (or the browser's), and changing
-//! my password (the current one checked; every other session and API token
-//! ends). The changes are `lms_app::profile`'s.
+//! My profile: the language of the pages (or the browser's), changing my
+//! password (the current one checked; every other session and API token
+//! ends), my API tokens, and my working schedule (read only: HR sets it).
+//! The changes are `lms_app::profile`'s.
 
 use super::i18n::Lang;
 use super::page::{error_message, render, render_with, see_other, Chrome, PageForm, Viewer};
@@ -29,6 +30,10 @@ struct ProfilePage {
     tokens: Vec<TokenRow>,
     /// A token's secret just made: shown this once.
     new_token: Option<String>,
+    /// My working schedules, oldest first (empty: full time).
+    schedules: Vec<super::schedules::Row>,
+    /// The weekdays, as the schedules' column heads.
+    weekdays: Vec<super::schedules::Day>,
 }
 
 /// One API token as the profile lists it.
@@ -46,6 +51,7 @@ pub struct TokenRow {
 struct Stored {
     chosen: Option<String>,
     tokens: Vec<TokenRow>,
+    schedules: Vec<lms_store::schedules::StoredSchedule>,
 }
 
 async fn stored(viewer: &Viewer) -> Result<Stored, ApiError> {
@@ -67,7 +73,8 @@ async fn stored(viewer: &Viewer) -> Result<Stored, ApiError> {
             live: t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now),
         })
         .collect();
-    Ok(Stored { chosen, tokens })
+    let schedules = lms_store::schedules::stored(&mut c.conn(), viewer.user.id()).await?;
+    Ok(Stored { chosen, tokens, schedules })
 }
 
 #[derive(Deserialize, Default)]
@@ -89,6 +96,8 @@ fn page_for(viewer: &Viewer, stored: Stored, done: Option<String>, error: Option
         error,
         tokens: stored.tokens,
         new_token: None,
+        schedules: super::schedules::rows(lang, &stored.schedules),
+        weekdays: super::schedules::weekdays(lang),
     }
 }
 

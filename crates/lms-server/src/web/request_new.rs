@@ -1,5 +1,5 @@
 //! Requesting leave: the form (type, native date inputs, half days,
-//! reason) and, while it is filled in, the server's quote — days counted,
+//! reason) and, while it is filled in, the server's quote — days counted (by the person's schedule),
 //! weekends and holidays skipped, balance after, overlaps with the person's
 //! own requests, and what each leave year is charged when the request
 //! crosses a turn of the year. Without JavaScript a "Check" button shows the same quote;
@@ -71,6 +71,8 @@ pub struct QuoteView {
     pub holidays: Vec<String>,
     /// The location whose holiday calendar applied (none: the company's).
     pub location: Option<String>,
+    /// The working schedules the days were counted by, one line each.
+    pub schedules: Vec<String>,
     pub deducts: bool,
     pub before: String,
     pub after: String,
@@ -100,6 +102,7 @@ impl QuoteView {
             weekend_days: q.weekend_days,
             holidays: q.holidays.iter().map(|h| format!("{} ({})", h.name, lang.date(h.day))).collect(),
             location: q.location.map(|l| l.name),
+            schedules: q.schedules.iter().map(|s| super::schedules::applied(lang, s)).collect(),
             deducts: q.deducts_balance,
             before: lang.millis(q.available_before),
             after: lang.millis(q.available_after),

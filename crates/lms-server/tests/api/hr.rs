@@ -296,6 +296,8 @@ async fn working_schedules_decide_what_a_request_counts(backend: Backend) {
     let week = |w: u32| (monday(w), monday(w) + chrono::Duration::days(4));
     let (_, q) = emp.get(&quote(week(10).0, week(10).1)).await;
     assert_eq!(q["days"].as_f64(), Some(5.0), "full time until a schedule is set: {q}");
+    let full_time = json!([{"valid_from": null, "minutes": [480, 480, 480, 480, 480, 0, 0]}]);
+    assert_eq!(q["schedules"], full_time, "the quote names the schedule it counted by: {q}");
 
     let audit_before = app.count("audit_events").await;
     for (body, needle) in [
@@ -336,9 +338,13 @@ async fn working_schedules_decide_what_a_request_counts(backend: Backend) {
     );
     let (_, q) = emp.get(&quote(week(10).0, week(10).1)).await;
     assert_eq!((q["days"].as_f64(), q["working_days"].as_i64()), (Some(3.0), Some(3)), "Mon–Wed only: {q}");
+    let mon_wed = json!({"valid_from": "2020-01-01", "minutes": [480, 480, 480, 0, 0, 0, 0]});
+    assert_eq!(q["schedules"], json!([mon_wed]), "{q}");
     // Wednesday of week 19 to Tuesday of week 20: Wed (old schedule) + Mon, Tue (new one).
     let (_, q) = emp.get(&quote(monday(19) + chrono::Duration::days(2), change + chrono::Duration::days(1))).await;
     assert_eq!(q["days"].as_f64(), Some(3.0), "the schedule valid on each day: {q}");
+    let four_h = json!({"valid_from": change, "minutes": [240, 240, 240, 240, 240, 0, 0]});
+    assert_eq!(q["schedules"], json!([mon_wed, four_h]), "both are named, oldest first: {q}");
     let (_, q) = emp.get(&quote(monday(19) + chrono::Duration::days(3), monday(19) + chrono::Duration::days(4))).await;
     assert_eq!(q["problem"]["code"], "no_working_days", "Thursday and Friday are not worked then: {q}");
     let (s, r) = emp.post("/api/v1/leave-requests", request("annual", week(11).0, week(11).1)).await;

@@ -6,6 +6,7 @@ mod approvals;
 mod hr;
 mod leave_year;
 mod locations;
+mod schedules;
 mod security;
 mod sign_in;
 mod tokens;
