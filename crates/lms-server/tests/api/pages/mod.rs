@@ -9,6 +9,7 @@ mod locations;
 mod security;
 mod sign_in;
 mod tokens;
+mod units;
 mod workflow;
 
 use crate::support::{TestApp, PASSWORD};
