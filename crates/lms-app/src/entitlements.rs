@@ -84,9 +84,11 @@ impl Inputs {
         year_start: LeaveYearStart,
         as_of: NaiveDate,
         employee: Option<i64>,
+        units: lms_store::leave_types::Units,
     ) -> Result<Inputs> {
         let year = year_start.year_of(as_of);
-        let assignments = Assignments::load(c).await?;
+        let units = lms_store::leave_types::units(c, units).await?;
+        let assignments = Assignments::load(c).await?.with_units(&units);
         let written = job::written(c, (year - 1, year), employee).await?;
         let totals_before = job::ledger_totals(c, year - 1, employee).await?;
         let used_before = job::used(c, year - 1, false, None, employee).await?;
@@ -249,7 +251,7 @@ pub async fn run(db: &Db, by: By<'_>, as_of: NaiveDate, now: DateTime<Utc>) -> R
     let started = std::time::Instant::now();
     let year_start = crate::leave_year::start(db).await?;
     let mut tx = db.begin().await?;
-    let inputs = Inputs::read(&mut tx.conn(), year_start, as_of, None).await?;
+    let inputs = Inputs::read(&mut tx.conn(), year_start, as_of, None, crate::leave_types::units(db)).await?;
     let year = inputs.year_start.year_of(as_of);
     let since = inputs.year_start.first_day(year - 1).unwrap_or(as_of);
     let people = job::people(&mut tx.conn(), since).await?;
@@ -337,7 +339,7 @@ pub async fn balance_on(db: &Db, employee_id: i64, on: NaiveDate, today: NaiveDa
     let mut c = db.acquire().await?;
     let c = &mut c.conn();
     let person = job::person(c, employee_id).await?;
-    let inputs = Inputs::read(c, year_start, on, Some(employee_id)).await?;
+    let inputs = Inputs::read(c, year_start, on, Some(employee_id), crate::leave_types::units(db)).await?;
     let year = inputs.year_start.year_of(on);
     let lines = job::dated_lines(c, employee_id, year).await?;
     let used = job::used(c, year, true, None, Some(employee_id)).await?;
@@ -407,7 +409,12 @@ struct PolicyRecord<'a> {
 pub async fn list(db: &Db) -> Result<Vec<StoredPolicy>> {
     require_schema(db)?;
     let mut c = db.acquire().await?;
-    Ok(policies::list(&mut c.conn()).await?)
+    let units = lms_store::leave_types::units(&mut c.conn(), crate::leave_types::units(db)).await?;
+    let mut all = policies::list(&mut c.conn()).await?;
+    for p in &mut all {
+        p.unit = units.of(&p.leave_type);
+    }
+    Ok(all)
 }
 
 /// Creates (`id = None`) or replaces a policy (HR).
@@ -421,14 +428,22 @@ pub async fn save(
     by.require_hr()?;
     require_schema(db)?;
     let mut tx = db.begin().await?;
+    // The policy's numbers are in its type's unit.
+    let unit = crate::leave_types::unit_of(db, &mut tx.conn(), values.leave_type_id).await?;
+    if values.policy.unit() != unit {
+        let code = lms_store::leave_types::get(&mut tx.conn(), values.leave_type_id).await?.map(|t| t.code);
+        return Err(DomainError::WrongUnit { leave_type: code.unwrap_or_default(), unit: unit.as_str() }.into());
+    }
     let before = match id {
         Some(id) => Some(policies::get(&mut tx.conn(), id).await?),
         None => None,
     };
-    let saved = match id {
+    let mut saved = match id {
         Some(id) => policies::update(&mut tx.conn(), id, values, now).await?,
         None => policies::create(&mut tx.conn(), values, now).await?,
     };
+    saved.unit = unit;
+    let before = before.map(|p| StoredPolicy { unit, ..p });
     let before_record = before.as_ref().map(|p| PolicyRecord { policy: p });
     let what = Audited {
         action: if id.is_some() { "policy.update" } else { "policy.create" },

@@ -22,7 +22,8 @@ pub async fn quote(db: &Db, caller: &Caller, new: &NewRequest, today: chrono::Na
     let mut c = db.acquire().await?;
     let calendars = crate::locations::calendars(db);
     let parts = crate::leave_year::charged(db, &mut c.conn(), new).await?;
-    Ok(request_parts::quote(&mut c.conn(), caller.actor.id, new, &parts, calendars, today).await?)
+    let units = crate::leave_types::units(db);
+    Ok(request_parts::quote(&mut c.conn(), caller.actor.id, new, &parts, calendars, units, today).await?)
 }
 
 /// Submits `new` for the caller; the approvers are told. A request across
@@ -38,9 +39,10 @@ pub async fn submit(
     let mut tx = db.begin().await?;
     let calendars = crate::locations::calendars(db);
     let parts = crate::leave_year::charged(db, &mut tx.conn(), new).await?;
+    let units = crate::leave_types::units(db);
     let rows = match parts.as_slice() {
-        [one] => vec![requests::submit(&mut tx.conn(), caller.actor.id, one, calendars, now).await?],
-        _ => request_parts::submit(&mut tx.conn(), caller.actor.id, new, &parts, calendars, now).await?,
+        [one] => vec![requests::submit(&mut tx.conn(), caller.actor.id, one, calendars, units, now).await?],
+        _ => request_parts::submit(&mut tx.conn(), caller.actor.id, new, &parts, calendars, units, now).await?,
     };
     let audit = caller.audit();
     let action = "leave_request.submit";
@@ -68,7 +70,7 @@ pub async fn submit(
     };
     for approver in approvers {
         let subject = format!("{} requested {} leave", r.employee_name, r.leave_type);
-        notify(&mut tx.conn(), approver, "leave_request.submitted", &r, subject, now).await?;
+        notify(&mut tx.conn(), units, approver, "leave_request.submitted", &r, subject, now).await?;
     }
     tx.commit().await?;
     events.leave_event("submitted");
@@ -123,7 +125,7 @@ pub async fn decide(
             afters.sort_by_key(|r| (r.start_date, r.id));
             let whole = crate::leave_year::whole(&afters).unwrap_or_else(|| d.after.request.clone());
             for (to, kind, subject) in &d.notes {
-                notify(&mut tx.conn(), *to, kind, &whole, subject.clone(), now).await?;
+                notify(&mut tx.conn(), crate::leave_types::units(db), *to, kind, &whole, subject.clone(), now).await?;
             }
             tx.commit().await?;
             if let Some(event) = d.event {
@@ -159,10 +161,11 @@ pub async fn decide(
     let r = &whole;
     if caller.actor.id != r.employee_id {
         let subject = format!("Your {} leave was {verb}", r.leave_type);
-        notify(&mut tx.conn(), r.employee_id, &format!("leave_request.{verb}"), r, subject, now).await?;
+        let kind = format!("leave_request.{verb}");
+        notify(&mut tx.conn(), crate::leave_types::units(db), r.employee_id, &kind, r, subject, now).await?;
     } else if let Some(m) = r.manager_id {
         let subject = format!("{} cancelled {} leave", r.employee_name, r.leave_type);
-        notify(&mut tx.conn(), m, "leave_request.cancelled", r, subject, now).await?;
+        notify(&mut tx.conn(), crate::leave_types::units(db), m, "leave_request.cancelled", r, subject, now).await?;
     }
     tx.commit().await?;
     events.leave_event(verb);
@@ -209,20 +212,25 @@ async fn approvers_of(c: &mut Conn<'_>, r: &LeaveRequest, requester: i64) -> Res
     })
 }
 
+/// Tells `recipient` about `r`; its amount in its type's unit (`units`:
+/// which units the instance reads).
 async fn notify(
     c: &mut Conn<'_>,
+    units: lms_store::leave_types::Units,
     recipient: i64,
     kind: &str,
     r: &LeaveRequest,
     subject: String,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    let unit = lms_store::leave_types::units(c, units).await?.of(&r.leave_type);
+    let amount = lms_core::Quantity::new(unit, r.amount);
     let body = format!(
-        "{} leave {} to {} ({} days), status {}",
+        "{} leave {} to {} ({}), status {}",
         r.leave_type,
         r.start_date,
         r.end_date,
-        lms_core::LeaveAmount::from_millidays(r.amount).to_days_f64(),
+        amount.with_unit(),
         r.status
     );
     let n =

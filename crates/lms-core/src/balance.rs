@@ -3,7 +3,7 @@
 //! for one employee, type and leave year; a balance subtracts approved and
 //! pending requests from it.
 
-use crate::{DomainError, LeaveAmount};
+use crate::{DomainError, LeaveAmount, LeaveUnit, Quantity};
 use serde::Serialize;
 use std::str::FromStr;
 
@@ -104,13 +104,30 @@ impl Balance {
         leave_type: &str,
         year: i32,
     ) -> Result<(), DomainError> {
+        self.check_fits_in(LeaveUnit::Days, requested, deducts, negative_limit, leave_type, year)
+    }
+
+    /// [`Balance::check_fits_within`] for a type measured in `unit`: every
+    /// amount is that unit's integer (millidays or minutes), and the error
+    /// says the amounts in it ("needs 22 hours …").
+    pub fn check_fits_in(
+        &self,
+        unit: LeaveUnit,
+        requested: LeaveAmount,
+        deducts: bool,
+        negative_limit: LeaveAmount,
+        leave_type: &str,
+        year: i32,
+    ) -> Result<(), DomainError> {
         let available = self.available() + negative_limit;
         if deducts && requested > available {
+            let show = |a: LeaveAmount| Quantity::new(unit, a.millidays()).to_string();
             return Err(DomainError::InsufficientBalance {
                 leave_type: leave_type.to_string(),
                 year,
-                requested: requested.to_string(),
-                available: available.to_string(),
+                requested: show(requested),
+                available: show(available),
+                unit: unit.as_str(),
             });
         }
         Ok(())
@@ -133,34 +150,55 @@ mod tests {
         assert_eq!(e.code(), "insufficient_balance");
         assert!(e.to_string().contains("17.5"));
         assert!(b.check_fits(LeaveAmount::days(100), false, "unpaid", 2026).is_ok());
+        // The same integers in minutes: 20 hours left, 22 asked.
+        let toil = Balance {
+            entitled: LeaveAmount::from_millidays(1200),
+            taken: LeaveAmount::ZERO,
+            pending: LeaveAmount::ZERO,
+        };
+        let e = toil
+            .check_fits_in(LeaveUnit::Hours, LeaveAmount::from_millidays(1320), true, LeaveAmount::ZERO, "toil", 2030)
+            .unwrap_err();
+        assert_eq!(e.to_string(), "the request needs 22 hours of 'toil' but only 20 are available in 2030");
     }
 }
 
 /// A change of entitlement HR writes into the ledger: an allocation (the
 /// year's allowance: not negative) or an adjustment (not zero, with a
-/// reason); at most 366 days either way, a reason of at most 1000
-/// characters.
+/// reason); at most 366 days (or 366 × 24 hours) either way, a reason of
+/// at most 1000 characters. Its amount is in the unit of the leave type
+/// it is written for ([`EntitlementChange::parse_in`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntitlementChange {
     kind: LedgerKind,
-    amount: LeaveAmount,
+    amount: Quantity,
     reason: String,
 }
 
 impl EntitlementChange {
+    /// A change in days.
     pub fn parse(kind: LedgerKind, amount: LeaveAmount, reason: Option<&str>) -> Result<Self, DomainError> {
-        if amount.millidays().abs() > LeaveAmount::days(366).millidays() {
-            return Err(DomainError::EntitlementAmount("days must be within ±366"));
+        Self::parse_in(kind, Quantity::days(amount), reason)
+    }
+
+    /// A change of `amount` in its unit (days or hours).
+    pub fn parse_in(kind: LedgerKind, amount: Quantity, reason: Option<&str>) -> Result<Self, DomainError> {
+        let (limit, too_much) = match amount.unit() {
+            LeaveUnit::Days => (LeaveAmount::days(366).millidays(), "days must be within ±366"),
+            LeaveUnit::Hours => (366 * 24 * 60, "hours must be within ±8784 (366 days of 24 hours)"),
+        };
+        if amount.raw().abs() > limit {
+            return Err(DomainError::EntitlementAmount(too_much));
         }
         let reason = reason.unwrap_or("").trim().to_string();
         match kind {
-            LedgerKind::Allocation if amount < LeaveAmount::ZERO => {
+            LedgerKind::Allocation if amount.raw() < 0 => {
                 return Err(DomainError::EntitlementAmount("an allocation cannot be negative"))
             }
             LedgerKind::Adjustment | LedgerKind::Correction if reason.is_empty() => {
                 return Err(DomainError::ReasonRequired)
             }
-            LedgerKind::Adjustment | LedgerKind::Correction if amount == LeaveAmount::ZERO => {
+            LedgerKind::Adjustment | LedgerKind::Correction if amount.raw() == 0 => {
                 return Err(DomainError::EntitlementAmount("an adjustment of zero days changes nothing"))
             }
             k if k.written_by_job() => {
@@ -179,7 +217,11 @@ impl EntitlementChange {
     pub fn kind(&self) -> LedgerKind {
         self.kind
     }
+    /// The stored integer (millidays or minutes, by [`EntitlementChange::quantity`]'s unit).
     pub fn amount(&self) -> LeaveAmount {
+        self.amount.stored()
+    }
+    pub fn quantity(&self) -> Quantity {
         self.amount
     }
     pub fn reason(&self) -> &str {
@@ -222,5 +264,13 @@ mod entitlement_tests {
         for k in LedgerKind::ALL {
             assert_eq!(k.as_str().parse::<LedgerKind>().ok(), Some(k));
         }
+        let hours = |m: i64| Quantity::minutes(m);
+        let ok = EntitlementChange::parse_in(LedgerKind::Allocation, hours(1200), None).expect("20 hours");
+        assert_eq!((ok.quantity(), ok.amount()), (hours(1200), LeaveAmount::from_millidays(1200)));
+        assert_eq!(code(EntitlementChange::parse_in(LedgerKind::Allocation, hours(366 * 24 * 60), None)), None);
+        assert_eq!(
+            code(EntitlementChange::parse_in(LedgerKind::Allocation, hours(366 * 24 * 60 + 1), None)),
+            Some("invalid_amount")
+        );
     }
 }

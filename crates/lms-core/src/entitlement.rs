@@ -7,15 +7,16 @@
 //! it is for, so a job that writes lines by key (insert if absent) can run
 //! twice, or again after a crash, and change nothing.
 //!
-//! Rounding, declared once: amounts are thousandths of a day; a pro-rata
-//! allowance is rounded **up to the next half day** (in the person's
-//! favour); monthly accrual is cumulative — after month k the person has
+//! Rounding, declared once: amounts are thousandths of a day (or, for a
+//! type measured in hours — [`Policy::in_unit`] —, minutes); a pro-rata
+//! allowance is rounded **up to the next half day** (hours: **up to the
+//! next whole hour**), in the person's favour; monthly accrual is cumulative — after month k the person has
 //! `round(allowance × k / 12)` — so twelve months add up to the allowance
 //! exactly, with no drift. Carried days are used first.
 //!
 //! Pure: knows nothing of the job that writes the lines or of storage.
 
-use crate::{DateRange, DomainError, LeaveAmount, LeaveYearStart, LedgerKind};
+use crate::{DateRange, DomainError, LeaveAmount, LeaveUnit, LeaveYearStart, LedgerKind};
 use chrono::{Datelike, Months, NaiveDate};
 
 /// When monthly accrual is credited.
@@ -46,6 +47,7 @@ pub struct Policy {
     accrual: Accrual,
     carry_over_cap: LeaveAmount,
     carry_over_months: u32,
+    unit: LeaveUnit,
 }
 
 impl Policy {
@@ -64,7 +66,17 @@ impl Policy {
         if !(1..=12).contains(&carry_over_months) {
             return Err(DomainError::EntitlementAmount("carried days expire after 1 to 12 months"));
         }
-        Ok(Policy { allowance, accrual, carry_over_cap, carry_over_months })
+        Ok(Policy { allowance, accrual, carry_over_cap, carry_over_months, unit: LeaveUnit::Days })
+    }
+
+    /// The policy of a type measured in `unit`: its amounts are that
+    /// unit's integers (millidays, or minutes for hours), and a pro-rata
+    /// share rounds up to the half day, or to the whole hour.
+    pub fn in_unit(self, unit: LeaveUnit) -> Self {
+        Policy { unit, ..self }
+    }
+    pub fn unit(&self) -> LeaveUnit {
+        self.unit
     }
     pub fn allowance(&self) -> LeaveAmount {
         self.allowance
@@ -150,10 +162,14 @@ pub struct Line {
     pub amount: LeaveAmount,
 }
 
-/// `amount` rounded up to the next half day.
-fn up_to_half_day(millidays: i64) -> LeaveAmount {
-    let half = LeaveAmount::HALF_DAY.millidays();
-    LeaveAmount::from_millidays((millidays + half - 1).div_euclid(half) * half)
+/// `amount` rounded up to the next half day, or for hours (minutes) to
+/// the next whole hour.
+fn round_up(unit: LeaveUnit, amount: i64) -> LeaveAmount {
+    let step = match unit {
+        LeaveUnit::Days => LeaveAmount::HALF_DAY.millidays(),
+        LeaveUnit::Hours => 60,
+    };
+    LeaveAmount::from_millidays((amount + step - 1).div_euclid(step) * step)
 }
 
 /// The allocation and accrual lines of leave year `year` that are due on
@@ -183,7 +199,7 @@ pub fn entitlement_lines(
                 // Pro-rata by days employed, rounded up to the half day.
                 let exact = i128::from(policy.allowance.millidays()) * i128::from(employed);
                 let millidays = i64::try_from((exact + i128::from(total) - 1) / i128::from(total)).unwrap_or(i64::MAX);
-                up_to_half_day(millidays).min(policy.allowance)
+                round_up(policy.unit, millidays).min(policy.allowance)
             };
             vec![Line { key: "allocation".into(), kind: LedgerKind::Allocation, valid_from, amount }]
         }
@@ -328,6 +344,18 @@ mod tests {
         let always = Employment::new(d("2020-01-01"), None).expect("employment");
         let full = entitlement_lines(&policy, &always, LeaveYearStart::default(), 2026, d("2026-01-01"));
         assert_eq!((full[0].amount, full[0].valid_from), (days(25), d("2026-01-01")));
+    }
+
+    #[test]
+    fn an_hours_share_rounds_up_to_the_whole_hour() {
+        // 100 hours a calendar year, joined Tuesday 13 October 2026:
+        // 100 × 80 / 365 = 21.92 hours, rounded up to 22 hours.
+        let policy = Policy::new(LeaveAmount::from_millidays(6000), Accrual::Yearly, LeaveAmount::ZERO, 3)
+            .expect("policy")
+            .in_unit(LeaveUnit::Hours);
+        let joiner = Employment::new(d("2026-10-13"), None).expect("employment");
+        let lines = entitlement_lines(&policy, &joiner, LeaveYearStart::default(), 2026, d("2026-12-31"));
+        assert_eq!(lines.iter().map(|l| l.amount.millidays()).collect::<Vec<_>>(), vec![22 * 60]);
     }
 
     #[test]

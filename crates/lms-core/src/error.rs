@@ -28,8 +28,18 @@ pub enum DomainError {
     TooShortNotice { min: u32, earliest: String },
     #[error("the request overlaps your {status} request #{id} ({start}..{end})")]
     Overlap { id: i64, status: String, start: String, end: String },
-    #[error("the request needs {requested} days of '{leave_type}' but only {available} are available in {year}")]
-    InsufficientBalance { leave_type: String, year: i32, requested: String, available: String },
+    #[error("the request needs {requested} {unit} of '{leave_type}' but only {available} are available in {year}")]
+    InsufficientBalance { leave_type: String, year: i32, requested: String, available: String, unit: &'static str },
+    #[error("unknown unit '{0}': use days or hours")]
+    UnknownUnit(String),
+    #[error("invalid hours {0}: use a number of hours that is a whole number of minutes, e.g. 2.5 or 0.25 (at most three decimals)")]
+    InvalidHours(String),
+    #[error("leave type '{leave_type}' is measured in {unit}: send the amount as `{unit}`")]
+    WrongUnit { leave_type: String, unit: &'static str },
+    #[error("{0}")]
+    PartDay(String),
+    #[error("you work {scheduled} hours on {date}: ask for at most that many (not {asked})")]
+    TooManyHours { date: String, asked: String, scheduled: String },
     #[error("unknown leave type '{0}'")]
     UnknownLeaveType(String),
     #[error("reason is {0} characters long; at most 1000 are allowed")]
@@ -91,6 +101,11 @@ impl DomainError {
             DomainError::TooShortNotice { .. } => "too_short_notice",
             DomainError::Overlap { .. } => "overlapping_request",
             DomainError::InsufficientBalance { .. } => "insufficient_balance",
+            DomainError::UnknownUnit(_) => "invalid_unit",
+            DomainError::InvalidHours(_) => "invalid_amount",
+            DomainError::WrongUnit { .. } => "wrong_unit",
+            DomainError::PartDay(_) => "invalid_part_day",
+            DomainError::TooManyHours { .. } => "too_many_hours",
             DomainError::UnknownLeaveType(_) => "unknown_leave_type",
             DomainError::ReasonTooLong(_) => "reason_too_long",
             DomainError::CommentTooLong(_) => "comment_too_long",

@@ -107,6 +107,9 @@ pub struct NewRequest {
     /// The leave year charged: the calendar year of the first day as
     /// parsed; each of [`NewRequest::parts`] carries its own.
     pub year: i32,
+    /// Part of one day, in minutes, for a type measured in hours
+    /// ([`NewRequest::part_of_day`]); `None`: whole (or half) days.
+    pub minutes: Option<u32>,
 }
 
 impl NewRequest {
@@ -127,7 +130,7 @@ impl NewRequest {
         }
         let leave_type =
             LeaveTypeCode::parse(leave_type).map_err(|_| DomainError::UnknownLeaveType(leave_type.to_string()))?;
-        Ok(NewRequest { leave_type, range, half_day_start, half_day_end, reason, year })
+        Ok(NewRequest { leave_type, range, half_day_start, half_day_end, reason, year, minutes: None })
     }
 
     /// The request as charged when the leave year starts in `start`'s
@@ -148,8 +151,33 @@ impl NewRequest {
                 half_day_end: self.half_day_end && i == last,
                 reason: self.reason.clone(),
                 year,
+                minutes: self.minutes,
             })
             .collect()
+    }
+
+    /// The request for `hours` of its one day, not the whole day: one day
+    /// (start = end), no half-day flag, more than zero hours. Whether the
+    /// type is measured in hours and the day holds that many is decided
+    /// with the type and the person's schedule.
+    pub fn part_of_day(self, hours: crate::Quantity) -> Result<Self, DomainError> {
+        let refuse = |why: &str| Err(DomainError::PartDay(why.to_string()));
+        if hours.unit() != crate::LeaveUnit::Hours {
+            return refuse("a part of a day is given in hours");
+        }
+        if self.range.start() != self.range.end() {
+            return refuse("hours are asked for one day: give the same start_date and end_date");
+        }
+        if self.half_day_start || self.half_day_end {
+            return refuse("give either hours or a half day, not both");
+        }
+        let Ok(minutes) = u32::try_from(hours.raw()) else {
+            return refuse("hours must be more than 0 and at most 24");
+        };
+        if minutes == 0 || minutes > 24 * 60 {
+            return refuse("hours must be more than 0 and at most 24");
+        }
+        Ok(NewRequest { minutes: Some(minutes), ..self })
     }
 
     /// The request charged to the calendar year, refused when it spans two
@@ -235,6 +263,13 @@ mod tests {
         let within = NewRequest::parse("annual", d("2027-04-02"), d("2027-04-08"), true, true, None).unwrap();
         assert_eq!(within.parts(april), vec![NewRequest { year: 2027, ..within.clone() }]);
         let january = NewRequest::parse("annual", d("2027-03-01"), d("2027-03-05"), false, false, None).unwrap();
+        let one = NewRequest::parse("toil", d("2030-06-04"), d("2030-06-04"), false, false, None).unwrap();
+        let hours = |m| crate::Quantity::minutes(m);
+        assert_eq!(one.clone().part_of_day(hours(150)).map(|r| r.minutes), Ok(Some(150)));
+        assert_eq!(r.clone().part_of_day(hours(150)).map_err(|e| e.code()), Err("invalid_part_day"));
+        assert_eq!(one.clone().part_of_day(hours(0)).map_err(|e| e.code()), Err("invalid_part_day"));
+        let half = NewRequest::parse("toil", d("2030-06-04"), d("2030-06-04"), true, false, None).unwrap();
+        assert_eq!(half.part_of_day(hours(60)).map_err(|e| e.code()), Err("invalid_part_day"));
         assert_eq!(january.parts(LeaveYearStart::default()), vec![january.clone()]);
     }
 

@@ -109,12 +109,40 @@ impl ScheduleHistory {
 }
 
 /// How a leave type is measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LeaveUnit {
     /// Working days, with half days.
+    #[default]
     Days,
     /// Hours, counted in minutes.
     Hours,
+}
+
+impl LeaveUnit {
+    pub const ALL: [LeaveUnit; 2] = [LeaveUnit::Days, LeaveUnit::Hours];
+
+    /// `days` or `hours`: how the unit is named in the API, the database
+    /// and the name of an amount's field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeaveUnit::Days => "days",
+            LeaveUnit::Hours => "hours",
+        }
+    }
+}
+
+impl std::str::FromStr for LeaveUnit {
+    type Err = DomainError;
+    fn from_str(s: &str) -> Result<Self, DomainError> {
+        LeaveUnit::ALL.into_iter().find(|u| u.as_str() == s).ok_or_else(|| DomainError::UnknownUnit(s.to_string()))
+    }
+}
+
+impl std::fmt::Display for LeaveUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What a request costs in its type's unit.
@@ -176,6 +204,31 @@ impl Counter {
             LeaveUnit::Days => LeaveCost::Days(LeaveAmount::from_millidays(millidays)),
             LeaveUnit::Hours => LeaveCost::Minutes(minutes),
         })
+    }
+
+    /// What `minutes` of the single day of `range` cost (a request for part
+    /// of one day in a type measured in hours): at most what the person
+    /// works that day. A day they do not work (or a holiday) is refused as
+    /// having no working day, more minutes than the day holds as too many.
+    pub fn part_of_day(&self, range: &DateRange, minutes: u32) -> Result<LeaveCost, DomainError> {
+        let day = range.start();
+        let scheduled = self.working_minutes(day);
+        if range.end() != day {
+            return Err(DomainError::PartDay(
+                "hours are asked for one day: give the same start_date and end_date".into(),
+            ));
+        }
+        if scheduled == 0 {
+            return Err(DomainError::NoWorkingDays { start: day.to_string(), end: day.to_string() });
+        }
+        if minutes > scheduled {
+            return Err(DomainError::TooManyHours {
+                date: day.to_string(),
+                asked: crate::Quantity::minutes(i64::from(minutes)).to_string(),
+                scheduled: crate::Quantity::minutes(i64::from(scheduled)).to_string(),
+            });
+        }
+        Ok(LeaveCost::Minutes(minutes))
     }
 
     /// Millidays and minutes `range` costs.
@@ -251,6 +304,34 @@ mod tests {
             counter.cost(&range("2026-03-10", "2026-03-10"), LeaveUnit::Hours, true, false),
             Ok(LeaveCost::Minutes(120))
         );
+    }
+
+    #[test]
+    fn part_of_a_day_is_at_most_its_scheduled_hours() {
+        let four_hours = WorkingSchedule::new([240, 240, 240, 240, 240, 0, 0]).expect("schedule");
+        let history = ScheduleHistory::new(vec![(d("2026-01-01"), four_hours)]).expect("history");
+        let counter = Counter::new(history, [d("2026-03-11")]);
+        let tue = range("2026-03-10", "2026-03-10");
+        assert_eq!(counter.part_of_day(&tue, 150), Ok(LeaveCost::Minutes(150)));
+        assert_eq!(counter.part_of_day(&tue, 240), Ok(LeaveCost::Minutes(240)));
+        assert_eq!(counter.part_of_day(&tue, 241).map_err(|e| e.code()), Err("too_many_hours"));
+        let e = counter.part_of_day(&tue, 300).expect_err("5 h on a 4 h day");
+        assert_eq!(e.to_string(), "you work 4 hours on 2026-03-10: ask for at most that many (not 5)");
+        // The holiday and the Saturday have no working hours at all.
+        assert_eq!(
+            counter.part_of_day(&range("2026-03-11", "2026-03-11"), 60).map_err(|e| e.code()),
+            Err("no_working_days")
+        );
+        assert_eq!(
+            counter.part_of_day(&range("2026-03-14", "2026-03-14"), 60).map_err(|e| e.code()),
+            Err("no_working_days")
+        );
+        assert_eq!(
+            counter.part_of_day(&range("2026-03-09", "2026-03-10"), 60).map_err(|e| e.code()),
+            Err("invalid_part_day")
+        );
+        assert_eq!("hours".parse::<LeaveUnit>(), Ok(LeaveUnit::Hours));
+        assert_eq!("weeks".parse::<LeaveUnit>().map_err(|e| e.code()), Err("invalid_unit"));
     }
 
     #[test]

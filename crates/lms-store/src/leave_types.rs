@@ -1,9 +1,93 @@
 //! Leave types: code, name, whether they deduct from a balance, colour and
-//! the default yearly allowance.
+//! the default yearly allowance; and the unit each is measured in (days or
+//! hours, migration [`UNITS_VERSION`]: the caller says through [`Units`]
+//! whether the instance counts on it).
 
 use crate::{Conn, Result, StoreError};
 use chrono::{DateTime, Utc};
+use lms_core::LeaveUnit;
 use serde::Serialize;
+use std::collections::HashMap;
+
+/// The migration that adds `leave_types.unit`. An instance that does not
+/// count on it (`Db::counts`) reads every type as measured in days.
+pub const UNITS_VERSION: i64 = 20261203000005;
+
+/// Which units an instance reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Units {
+    /// Every type in days (the release before units).
+    AllDays,
+    /// Each type's own unit (`leave_types.unit`).
+    PerType,
+}
+
+impl Units {
+    /// The SQL expression of the unit of leave type `t` (aliased `unit`).
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            Units::AllDays => "'days' AS unit",
+            Units::PerType => "t.unit AS unit",
+        }
+    }
+}
+
+/// Reads a stored unit; one this build does not know is an error.
+pub(crate) fn parse_unit(raw: &str) -> Result<LeaveUnit> {
+    raw.parse().map_err(|_| StoreError::Corrupt(format!("unknown leave unit '{raw}'")))
+}
+
+/// Leave type `id`'s unit (days when the instance reads none).
+pub async fn unit(c: &mut Conn<'_>, id: i64, units: Units) -> Result<LeaveUnit> {
+    match units {
+        Units::AllDays => Ok(LeaveUnit::Days),
+        Units::PerType => match q!(opt c, (String,), "SELECT unit FROM leave_types WHERE id = $1", id)? {
+            Some((u,)) => parse_unit(&u),
+            None => Err(StoreError::NotFound(format!("leave type {id}"))),
+        },
+    }
+}
+
+/// The unit of every leave type, by code.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TypeUnits(HashMap<String, LeaveUnit>);
+
+impl TypeUnits {
+    /// The unit of the type `code` (days for a type it does not know).
+    pub fn of(&self, code: &str) -> LeaveUnit {
+        self.0.get(code).copied().unwrap_or_default()
+    }
+}
+
+/// The unit of every leave type (all days when the instance reads none).
+pub async fn units(c: &mut Conn<'_>, units: Units) -> Result<TypeUnits> {
+    match units {
+        Units::AllDays => Ok(TypeUnits::default()),
+        Units::PerType => {
+            let rows = q!(all c, (String, String), "SELECT code, unit FROM leave_types")?;
+            let mut map = HashMap::with_capacity(rows.len());
+            for (code, unit) in rows {
+                map.insert(code, parse_unit(&unit)?);
+            }
+            Ok(TypeUnits(map))
+        }
+    }
+}
+
+/// Sets leave type `id`'s unit (only on an instance that counts on [`UNITS_VERSION`]).
+pub async fn set_unit(c: &mut Conn<'_>, id: i64, unit: LeaveUnit, now: DateTime<Utc>) -> Result<()> {
+    q!(exec c, "UPDATE leave_types SET unit = $1, updated_at = $2 WHERE id = $3", unit.as_str(), now, id)?;
+    Ok(())
+}
+
+/// Whether any amount was written in leave type `id`: a ledger line or a
+/// request (in any status: a cancelled one keeps its amount).
+pub async fn has_amounts(c: &mut Conn<'_>, id: i64) -> Result<bool> {
+    let n = q!(scalar c, i64,
+        "SELECT (SELECT COUNT(*) FROM ledger_entries WHERE leave_type_id = $1) + (SELECT COUNT(*) FROM leave_requests WHERE leave_type_id = $1)",
+        id)?;
+    Ok(n > 0)
+}
 
 const COLUMNS: &str = "id, code, name, deducts_balance, requires_approval, colour, default_allowance, active";
 

@@ -2,9 +2,10 @@
 //! year (allocations and HR adjustments), from which every balance is
 //! explained line by line.
 
+use crate::leave_types::{parse_unit, Units};
 use crate::{Conn, Result, StoreError};
 use chrono::{DateTime, Utc};
-use lms_core::{Balance, LeaveAmount, LedgerKind};
+use lms_core::{Balance, LeaveAmount, LeaveUnit, LedgerKind};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -14,7 +15,8 @@ pub struct LedgerEntry {
     pub leave_type: String,
     pub year: i32,
     pub kind: String,
-    /// Millidays, signed.
+    /// Signed, in the type's unit: millidays, or minutes for a type
+    /// measured in hours.
     pub amount: i64,
     pub reason: String,
     pub created_by: Option<i64>,
@@ -27,6 +29,8 @@ pub struct TypeBalance {
     pub leave_type: String,
     pub leave_type_id: i64,
     pub deducts_balance: bool,
+    /// The type's unit: the balance's amounts are its integers.
+    pub unit: LeaveUnit,
     pub balance: Balance,
 }
 
@@ -72,42 +76,47 @@ pub async fn entries(c: &mut Conn<'_>, employee_id: i64, year: i32) -> Result<Ve
 }
 
 /// Balances of one employee for one year, for every active leave type and any
-/// inactive type that still has entries or requests.
-pub async fn balances(c: &mut Conn<'_>, employee_id: i64, year: i32) -> Result<Vec<TypeBalance>> {
+/// inactive type that still has entries or requests; `units`: whether the
+/// instance reads each type's unit.
+pub async fn balances(c: &mut Conn<'_>, employee_id: i64, year: i32, units: Units) -> Result<Vec<TypeBalance>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
         code: String,
         deducts_balance: bool,
+        unit: String,
         entitled: i64,
         taken: i64,
         pending: i64,
     }
-    let sql = format!("SELECT {} FROM leave_types t ORDER BY t.id", balance_columns("$1", "$2"));
+    let sql = format!("SELECT {} FROM leave_types t ORDER BY t.id", balance_columns("$1", "$2", units));
     let rows = q!(all c, Row, &sql, employee_id, year)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| TypeBalance {
-            leave_type: r.code,
-            leave_type_id: r.id,
-            deducts_balance: r.deducts_balance,
-            balance: Balance {
-                entitled: LeaveAmount::from_millidays(r.entitled),
-                taken: LeaveAmount::from_millidays(r.taken),
-                pending: LeaveAmount::from_millidays(r.pending),
-            },
+    rows.into_iter()
+        .map(|r| {
+            Ok(TypeBalance {
+                leave_type: r.code,
+                leave_type_id: r.id,
+                deducts_balance: r.deducts_balance,
+                unit: parse_unit(&r.unit)?,
+                balance: Balance {
+                    entitled: LeaveAmount::from_millidays(r.entitled),
+                    taken: LeaveAmount::from_millidays(r.taken),
+                    pending: LeaveAmount::from_millidays(r.pending),
+                },
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The columns of one balance line per leave type `t`, for the employee and
 /// year the SQL expressions `employee` and `year` give.
-fn balance_columns(employee: &str, year: &str) -> String {
+fn balance_columns(employee: &str, year: &str, units: Units) -> String {
     format!(
-        "t.id, t.code, t.deducts_balance, \
+        "t.id, t.code, t.deducts_balance, {}, \
          CAST(COALESCE((SELECT SUM(l.amount) FROM ledger_entries l WHERE l.employee_id = {employee} AND l.year = {year} AND l.leave_type_id = t.id), 0) AS BIGINT) AS entitled, \
          CAST(COALESCE((SELECT SUM(r.amount) FROM leave_requests r WHERE r.employee_id = {employee} AND r.year = {year} AND r.leave_type_id = t.id AND r.status = 'approved'), 0) AS BIGINT) AS taken, \
-         CAST(COALESCE((SELECT SUM(r.amount) FROM leave_requests r WHERE r.employee_id = {employee} AND r.year = {year} AND r.leave_type_id = t.id AND r.status = 'pending'), 0) AS BIGINT) AS pending"
+         CAST(COALESCE((SELECT SUM(r.amount) FROM leave_requests r WHERE r.employee_id = {employee} AND r.year = {year} AND r.leave_type_id = t.id AND r.status = 'pending'), 0) AS BIGINT) AS pending",
+        units.column()
     )
 }
 
@@ -129,6 +138,7 @@ pub async fn balances_of_caller(
     secret: crate::auth::CallerSecret<'_>,
     now: DateTime<Utc>,
     year: i32,
+    units: Units,
 ) -> Result<Option<(Caller, Vec<TypeBalance>)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -138,6 +148,7 @@ pub async fn balances_of_caller(
         id: Option<i64>,
         code: Option<String>,
         deducts_balance: Option<bool>,
+        unit: Option<String>,
         entitled: Option<i64>,
         taken: Option<i64>,
         pending: Option<i64>,
@@ -146,7 +157,7 @@ pub async fn balances_of_caller(
         "WITH {} SELECT c.employee_id, c.token_id, c.last_used_at, {} \
          FROM caller c LEFT JOIN leave_types t ON TRUE ORDER BY t.id",
         crate::auth::caller_cte(&secret),
-        balance_columns("c.employee_id", "$3")
+        balance_columns("c.employee_id", "$3", units)
     );
     let rows = q!(all c, Row, &sql, secret.hash(), now, year)?;
     let Some(first) = rows.first() else { return Ok(None) };
@@ -159,6 +170,7 @@ pub async fn balances_of_caller(
                 leave_type: r.code?,
                 leave_type_id: r.id?,
                 deducts_balance: r.deducts_balance?,
+                unit: r.unit.as_deref().and_then(|u| u.parse().ok()).unwrap_or_default(),
                 balance: Balance {
                     entitled: LeaveAmount::from_millidays(r.entitled.unwrap_or(0)),
                     taken: LeaveAmount::from_millidays(r.taken.unwrap_or(0)),
@@ -172,7 +184,7 @@ pub async fn balances_of_caller(
 
 /// The balance of one type.
 pub async fn balance(c: &mut Conn<'_>, employee_id: i64, leave_type_id: i64, year: i32) -> Result<Balance> {
-    let all = balances(c, employee_id, year).await?;
+    let all = balances(c, employee_id, year, Units::AllDays).await?;
     Ok(all.into_iter().find(|b| b.leave_type_id == leave_type_id).map(|b| b.balance).unwrap_or(Balance {
         entitled: LeaveAmount::ZERO,
         taken: LeaveAmount::ZERO,

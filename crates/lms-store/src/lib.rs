@@ -37,6 +37,7 @@ pub mod testing;
 pub use approvals::APPROVAL_CHAINS;
 pub use db::{Backend, Conn, Db, PoolConn, Tx};
 pub use error::StoreError;
+pub use leave_types::UNITS_VERSION;
 
 /// Result of store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

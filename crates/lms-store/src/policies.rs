@@ -22,12 +22,16 @@ pub struct StoredPolicy {
     #[sqlx(default)]
     pub leave_type: String,
     pub name: String,
-    /// Millidays per full year.
+    /// Per full year, in the type's unit (millidays, or minutes for hours).
     pub allowance: i64,
     pub accrual: String,
-    /// Millidays.
+    /// In the type's unit.
     pub carry_over_cap: i64,
     pub carry_over_months: i32,
+    /// The type's unit (not a column of the policy: the caller sets it,
+    /// [`Assignments::with_units`]; days until then).
+    #[sqlx(skip)]
+    pub unit: lms_core::LeaveUnit,
 }
 
 impl StoredPolicy {
@@ -40,7 +44,8 @@ impl StoredPolicy {
             accrual,
             LeaveAmount::from_millidays(self.carry_over_cap),
             months,
-        )?)
+        )?
+        .in_unit(self.unit))
     }
 }
 
@@ -204,6 +209,14 @@ pub struct Assignments {
 impl Assignments {
     pub async fn load(c: &mut Conn<'_>) -> Result<Assignments> {
         Ok(Assignments { policies: list(c).await?, assignments: assignments(c, None).await? })
+    }
+
+    /// The same, each policy knowing its type's unit.
+    pub fn with_units(mut self, units: &crate::leave_types::TypeUnits) -> Self {
+        for p in &mut self.policies {
+            p.unit = units.of(&p.leave_type);
+        }
+        self
     }
 
     /// The policy of `leave_type_id` for a person of `department` on `day`:

@@ -1,8 +1,9 @@
 //! Read models for reports and the admin dashboard.
 
+use crate::leave_types::{parse_unit, Units};
 use crate::{holidays, Conn, Result};
 use chrono::{Datelike, NaiveDate};
-use lms_core::{DateRange, LeaveAmount, LeaveStatus};
+use lms_core::{DateRange, LeaveAmount, LeaveStatus, LeaveUnit};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -15,9 +16,11 @@ pub struct UsageRow {
     pub department: String,
     pub manager_id: Option<i64>,
     pub leave_type: String,
-    /// Approved working days inside the period.
+    /// The type's unit: the amounts below are its integers (millidays or minutes).
+    pub unit: LeaveUnit,
+    /// Approved leave inside the period.
     pub taken: LeaveAmount,
-    /// Pending working days inside the period.
+    /// Pending leave inside the period.
     pub pending: LeaveAmount,
     /// Available balance of the leave year asked for (that of `from`).
     pub remaining: LeaveAmount,
@@ -26,8 +29,10 @@ pub struct UsageRow {
 /// Usage per active employee and leave type over `period`: the working days
 /// of approved and pending requests that fall inside it (requests crossing
 /// its edges count only their days inside), and each remaining balance in
-/// leave year `year`.
-pub async fn leave_usage(c: &mut Conn<'_>, period: &DateRange, year: i32) -> Result<Vec<UsageRow>> {
+/// leave year `year`. A type measured in hours (`units`) counts the
+/// request's own amount when it lies inside the period, else the minutes
+/// the person's schedule works on its days inside.
+pub async fn leave_usage(c: &mut Conn<'_>, period: &DateRange, year: i32, units: Units) -> Result<Vec<UsageRow>> {
     #[derive(sqlx::FromRow)]
     struct Pair {
         employee_id: i64,
@@ -37,10 +42,16 @@ pub async fn leave_usage(c: &mut Conn<'_>, period: &DateRange, year: i32) -> Res
         manager_id: Option<i64>,
         leave_type_id: i64,
         code: String,
+        unit: String,
     }
-    let pairs = q!(all c, Pair,
-        "SELECT e.id AS employee_id, e.name, e.email, e.department, e.manager_id, t.id AS leave_type_id, t.code \
-         FROM employees e CROSS JOIN leave_types t WHERE e.active = TRUE AND t.active = TRUE ORDER BY e.id, t.id")?;
+    let sql = format!(
+        "SELECT e.id AS employee_id, e.name, e.email, e.department, e.manager_id, t.id AS leave_type_id, t.code, {} \
+         FROM employees e CROSS JOIN leave_types t WHERE e.active = TRUE AND t.active = TRUE ORDER BY e.id, t.id",
+        units.column()
+    );
+    let pairs = q!(all c, Pair, &sql)?;
+    let hourly: std::collections::BTreeSet<i64> =
+        pairs.iter().filter(|p| p.unit == LeaveUnit::Hours.as_str()).map(|p| p.leave_type_id).collect();
 
     #[derive(sqlx::FromRow)]
     struct Req {
@@ -51,20 +62,39 @@ pub async fn leave_usage(c: &mut Conn<'_>, period: &DateRange, year: i32) -> Res
         half_day_start: bool,
         half_day_end: bool,
         status: String,
+        amount: i64,
     }
     let reqs = q!(all c, Req,
-        "SELECT employee_id, leave_type_id, start_date, end_date, half_day_start, half_day_end, status FROM leave_requests \
+        "SELECT employee_id, leave_type_id, start_date, end_date, half_day_start, half_day_end, status, amount FROM leave_requests \
          WHERE status IN ('pending', 'approved') AND start_date <= $1 AND end_date >= $2",
         period.end(), period.start())?;
-    let calendar = holidays::calendar(c, period.start(), period.end()).await?;
+    let company: Vec<NaiveDate> =
+        holidays::list(c, period.start(), period.end()).await?.into_iter().map(|h| h.day).collect();
+    let calendar = lms_core::WorkCalendar::new(company.iter().copied());
     let mut used: BTreeMap<(i64, i64), (LeaveAmount, LeaveAmount)> = BTreeMap::new();
+    let mut schedules: BTreeMap<i64, lms_core::ScheduleHistory> = BTreeMap::new();
     for r in reqs {
         let start = r.start_date.max(period.start());
         let end = r.end_date.min(period.end());
         let Ok(part) = DateRange::new(start, end) else { continue };
-        let amount = calendar
-            .request_amount(&part, r.half_day_start && start == r.start_date, r.half_day_end && end == r.end_date)
-            .unwrap_or(LeaveAmount::ZERO);
+        let (half_start, half_end) = (r.half_day_start && start == r.start_date, r.half_day_end && end == r.end_date);
+        let amount = if !hourly.contains(&r.leave_type_id) {
+            calendar.request_amount(&part, half_start, half_end).unwrap_or(LeaveAmount::ZERO)
+        } else if start == r.start_date && end == r.end_date {
+            LeaveAmount::from_millidays(r.amount)
+        } else {
+            let history = match schedules.get(&r.employee_id) {
+                Some(h) => h.clone(),
+                None => {
+                    let h = crate::schedules::history(c, r.employee_id).await?;
+                    schedules.insert(r.employee_id, h.clone());
+                    h
+                }
+            };
+            lms_core::Counter::new(history, company.iter().copied())
+                .cost(&part, LeaveUnit::Hours, half_start, half_end)
+                .map_or(LeaveAmount::ZERO, |c| lms_core::Quantity::from(c).stored())
+        };
         let entry = used.entry((r.employee_id, r.leave_type_id)).or_default();
         if r.status == LeaveStatus::Approved.as_str() {
             entry.0 = entry.0 + amount;
@@ -94,6 +124,7 @@ pub async fn leave_usage(c: &mut Conn<'_>, period: &DateRange, year: i32) -> Res
                 department: p.department,
                 manager_id: p.manager_id,
                 leave_type: p.code,
+                unit: parse_unit(&p.unit).unwrap_or_default(),
                 taken,
                 pending,
                 remaining: LeaveAmount::from_millidays(

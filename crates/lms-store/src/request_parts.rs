@@ -9,6 +9,7 @@
 //! `part_of` (the use cases ask `Db::counts`); quoting touches no new column.
 //! Which parts a request has is `lms_core::NewRequest::parts`'s to decide.
 
+use crate::leave_types::Units;
 use crate::locations::Calendars;
 use crate::requests::{self, LeaveRequest, Quote};
 use crate::{employees, leave_types, Conn, Result, StoreError};
@@ -66,11 +67,12 @@ pub async fn quote(
     whole: &NewRequest,
     parts: &[NewRequest],
     calendars: Calendars,
+    units: Units,
     today: NaiveDate,
 ) -> Result<Quote> {
     let mut quotes = Vec::with_capacity(parts.len());
     for part in parts {
-        quotes.push(requests::quote(c, employee_id, part, calendars, today).await?);
+        quotes.push(requests::quote(c, employee_id, part, calendars, units, today).await?);
     }
     let mut described: Vec<QuotePart> = quotes.iter().zip(parts).map(|(q, p)| QuotePart::of(q, p)).collect();
     let mut quotes = quotes.into_iter();
@@ -122,7 +124,7 @@ pub async fn quote(
             };
             let amount = LeaveAmount::from_millidays(p.amount);
             let limit = rules.negative_limit();
-            balance.check_fits_within(amount, total.deducts_balance, limit, &total.leave_type, p.year).err()
+            balance.check_fits_in(total.unit, amount, total.deducts_balance, limit, &total.leave_type, p.year).err()
         })
     };
     if !total.deducts_balance {
@@ -144,10 +146,11 @@ pub async fn submit(
     whole: &NewRequest,
     parts: &[NewRequest],
     calendars: Calendars,
+    units: Units,
     now: DateTime<Utc>,
 ) -> Result<Vec<LeaveRequest>> {
     employees::lock(c, employee_id).await?;
-    let q = quote(c, employee_id, whole, parts, calendars, now.date_naive()).await?;
+    let q = quote(c, employee_id, whole, parts, calendars, units, now.date_naive()).await?;
     if let Some(problem) = q.problem {
         return Err(problem.into());
     }

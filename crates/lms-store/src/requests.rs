@@ -3,6 +3,7 @@
 //! conditional update, so two concurrent decisions cannot both win).
 
 use crate::approvals::Queue;
+use crate::leave_types::Units;
 use crate::locations::Calendars;
 use crate::{employees, holidays, leave_types, ledger, Conn, Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -165,16 +166,18 @@ pub async fn approvals(
 /// Validates and stores a new pending request for `employee_id`. Runs inside
 /// the caller's transaction and takes the employee's lock first, so concurrent
 /// submissions are checked against each other's days. `calendars`: which
-/// holiday calendars the instance reads (the person's location's or the company's).
+/// holiday calendars the instance reads (the person's location's or the company's);
+/// `units`: whether it reads each type's unit.
 pub async fn submit(
     c: &mut Conn<'_>,
     employee_id: i64,
     new: &NewRequest,
     calendars: Calendars,
+    units: Units,
     now: DateTime<Utc>,
 ) -> Result<LeaveRequest> {
     employees::lock(c, employee_id).await?;
-    let quote = quote(c, employee_id, new, calendars, now.date_naive()).await?;
+    let quote = quote(c, employee_id, new, calendars, units, now.date_naive()).await?;
     if let Some(problem) = quote.problem {
         return Err(problem.into());
     }
@@ -197,7 +200,10 @@ pub struct Quote {
     pub leave_type: String,
     pub deducts_balance: bool,
     pub year: i32,
-    /// Millidays the request counts (0 when it covers no working day).
+    /// The unit of the type: every amount of the quote is in it.
+    pub unit: lms_core::LeaveUnit,
+    /// What the request counts (0 when it covers no working day):
+    /// millidays, or minutes for a type measured in hours.
     pub amount: i64,
     /// Working days in the range (before half days).
     pub working_days: i64,
@@ -212,14 +218,14 @@ pub struct Quote {
     /// The person's working schedules that counted the range, oldest first
     /// (one without `valid_from`: none is set, full time).
     pub schedules: Vec<crate::schedules::AppliedSchedule>,
-    /// Millidays available before and after this request.
+    /// Available before and after this request (in the type's unit).
     pub available_before: i64,
     pub available_after: i64,
     /// The person's pending or approved requests that overlap the range.
     pub overlaps: Vec<LeaveRequest>,
     /// The leave type expects a supporting document (shown, not enforced).
     pub document_required: bool,
-    /// Millidays the balance may go below zero for this type.
+    /// How far the balance may go below zero for this type (in its unit).
     pub negative_limit: i64,
     /// What would refuse the submission, first of: no working day, an
     /// overlap, the type's length or notice rule, not enough balance.
@@ -230,12 +236,15 @@ pub struct Quote {
     pub parts: Vec<crate::request_parts::QuotePart>,
 }
 
-/// Quotes `new` for `employee_id`, asked on `today`, without storing anything.
+/// Quotes `new` for `employee_id`, asked on `today`, without storing
+/// anything. A type measured in hours counts the person's scheduled
+/// minutes (half of them for a half day), or `new.minutes` of its one day.
 pub async fn quote(
     c: &mut Conn<'_>,
     employee_id: i64,
     new: &NewRequest,
     calendars: Calendars,
+    units: Units,
     today: NaiveDate,
 ) -> Result<Quote> {
     let code = new.leave_type.as_str();
@@ -255,8 +264,17 @@ pub async fn quote(
     let weekend = |d: &NaiveDate| matches!(chrono::Datelike::weekday(d), chrono::Weekday::Sat | chrono::Weekday::Sun);
     let weekend_days = new.range.days().filter(weekend).count() as i64;
     let mut problem = None;
-    let amount = match calendar.days(&new.range, new.half_day_start, new.half_day_end) {
-        Ok(a) => a,
+    let unit = leave_types::unit(c, lt.id, units).await?;
+    let cost = match (unit, new.minutes) {
+        (lms_core::LeaveUnit::Days, Some(_)) => Err(DomainError::PartDay(format!(
+            "leave type '{}' is measured in days: ask for a half day instead of hours",
+            lt.code
+        ))),
+        (lms_core::LeaveUnit::Hours, Some(minutes)) => calendar.part_of_day(&new.range, minutes),
+        (unit, None) => calendar.cost(&new.range, unit, new.half_day_start, new.half_day_end),
+    };
+    let amount = match cost {
+        Ok(cost) => lms_core::Quantity::from(cost).stored(),
         Err(e) => {
             problem = Some(e);
             lms_core::LeaveAmount::ZERO
@@ -282,7 +300,7 @@ pub async fn quote(
     let balance = ledger::balance(c, employee_id, lt.id, new.year).await?;
     if problem.is_none() {
         problem =
-            balance.check_fits_within(amount, lt.deducts_balance, rules.negative_limit(), &lt.code, new.year).err();
+            balance.check_fits_in(unit, amount, lt.deducts_balance, rules.negative_limit(), &lt.code, new.year).err();
     }
     let before = balance.available().millidays();
     Ok(Quote {
@@ -290,6 +308,7 @@ pub async fn quote(
         leave_type: lt.code,
         deducts_balance: lt.deducts_balance,
         year: new.year,
+        unit,
         amount: amount.millidays(),
         working_days: new.range.days().filter(|d| calendar.is_working_day(*d)).count() as i64,
         weekend_days,

@@ -7,12 +7,13 @@ use crate::auth::CurrentUser;
 use crate::context::RequestContext;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiQuery};
+use crate::ApiError;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
-use lms_core::{EntitlementChange, LeaveAmount, LedgerKind};
+use lms_core::{EntitlementChange, LeaveUnit, LedgerKind, Quantity};
 use lms_store::employees;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -59,9 +60,16 @@ pub struct LedgerChange {
     pub leave_type: String,
     #[schema(minimum = 1970, maximum = 2200)]
     pub year: i32,
-    /// Days (at most three decimals); negative only for adjustments.
+    /// Days (at most three decimals), for a leave type measured in days;
+    /// negative only for adjustments. A type measured in hours refuses it
+    /// (422 `wrong_unit`): send `hours`.
     #[schema(minimum = -366, maximum = 366)]
-    pub days: f64,
+    pub days: Option<f64>,
+    /// Hours (a whole number of minutes, e.g. `37.5`), for a leave type
+    /// measured in hours; negative only for adjustments. A type measured in
+    /// days refuses it (422 `wrong_unit`): send `days`.
+    #[schema(minimum = -8784, maximum = 8784)]
+    pub hours: Option<f64>,
     /// Required for adjustments.
     #[schema(max_length = 1000)]
     pub reason: Option<String>,
@@ -77,7 +85,16 @@ async fn write(
     let caller = ctx.caller(user.actor());
     caller.require_hr()?;
     let year = check_year(body.year)?;
-    let change = EntitlementChange::parse(kind, LeaveAmount::from_days_f64(body.days)?, body.reason.as_deref())?;
+    let amount =
+        match (body.days, body.hours) {
+            (Some(d), None) => Quantity::parse(LeaveUnit::Days, d)?,
+            (None, Some(h)) => Quantity::parse(LeaveUnit::Hours, h)?,
+            _ => return Err(ApiError::unprocessable(
+                "invalid_amount",
+                "give the amount as days (a type measured in days) or hours (a type measured in hours), one of them",
+            )),
+        };
+    let change = EntitlementChange::parse_in(kind, amount, body.reason.as_deref())?;
     lms_app::allowances::write(state.db(), &caller, body.employee_id, &body.leave_type, year, &change, Utc::now())
         .await?;
     Ok((StatusCode::CREATED, Json(balances_of(&state, body.employee_id, year, true).await?)))

@@ -155,8 +155,9 @@ pub async fn stages(
     let s = lms_app::approval::request_with_stages(state.db(), &ctx.caller(user.actor()), id).await?;
     let waiting = s.waiting().map(|w| StageRef { round: w.round, position: w.position, approver: w.approver.clone() });
     let cancellation_pending = waiting.as_ref().is_some_and(|w| w.round > 0);
+    let unit = lms_app::leave_types::type_units(state.db()).await?.of(&s.request.leave_type);
     Ok(Json(RequestStagesDto {
-        request: s.request.into(),
+        request: RequestDto::new(s.request, unit),
         stages: s.stages.into_iter().map(Into::into).collect(),
         waiting,
         cancellation_pending,

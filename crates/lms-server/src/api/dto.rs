@@ -1,8 +1,11 @@
-//! Shapes the API returns. Day amounts are converted from the integer unit
-//! to JSON numbers with at most three decimals here, at the edge.
+//! Shapes the API returns. Amounts are converted from their integer unit
+//! (thousandths of a day, or minutes for a type measured in hours) to JSON
+//! numbers with at most three decimals here, at the edge: an amount of a
+//! type in days is a `days` field, of a type in hours an `hours` field, and
+//! `unit` says which.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use lms_core::LeaveAmount;
+use lms_core::{LeaveAmount, LeaveUnit, Quantity};
 use lms_store::employees::Employee;
 use lms_store::requests::LeaveRequest;
 use serde::Serialize;
@@ -11,6 +14,17 @@ use utoipa::ToSchema;
 /// Days as a JSON number (e.g. `2.5`).
 pub fn days(millidays: i64) -> f64 {
     LeaveAmount::from_millidays(millidays).to_days_f64()
+}
+
+/// A stored amount of a type measured in `unit` as a JSON number of days
+/// or hours (three decimals at most; hours × 60 rounds to the exact minutes).
+pub fn amount(unit: LeaveUnit, raw: i64) -> f64 {
+    Quantity::new(unit, raw).to_f64()
+}
+
+/// `Some(amount)` when `unit` is `want`: the field of the other unit stays out.
+pub fn amount_in(want: LeaveUnit, unit: LeaveUnit, raw: i64) -> Option<f64> {
+    (unit == want).then(|| amount(unit, raw))
 }
 
 /// A page of items; `next_cursor` fetches the next page when present.
@@ -38,8 +52,17 @@ pub struct RequestDto {
     pub end_date: NaiveDate,
     pub half_day_start: bool,
     pub half_day_end: bool,
-    /// Working days the request covers.
-    pub days: f64,
+    /// `days` or `hours`: the unit of the request's leave type, and which
+    /// of the two amount fields is present.
+    #[schema(example = "days")]
+    pub unit: String,
+    /// Working days the request covers (a type measured in days; absent for hours).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days: Option<f64>,
+    /// Hours the request covers (a type measured in hours; absent for days):
+    /// at most three decimals, a whole number of minutes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hours: Option<f64>,
     /// pending, approved, rejected or cancelled.
     pub status: String,
     pub reason: String,
@@ -84,7 +107,15 @@ impl RequestDto {
 }
 
 impl From<LeaveRequest> for RequestDto {
+    /// A request of a type measured in days.
     fn from(r: LeaveRequest) -> Self {
+        RequestDto::new(r, LeaveUnit::Days)
+    }
+}
+
+impl RequestDto {
+    /// A request of a type measured in `unit`.
+    pub fn new(r: LeaveRequest, unit: LeaveUnit) -> Self {
         RequestDto {
             id: r.id,
             employee_id: r.employee_id,
@@ -94,7 +125,9 @@ impl From<LeaveRequest> for RequestDto {
             end_date: r.end_date,
             half_day_start: r.half_day_start,
             half_day_end: r.half_day_end,
-            days: days(r.amount),
+            unit: unit.as_str().to_string(),
+            days: amount_in(LeaveUnit::Days, unit, r.amount),
+            hours: amount_in(LeaveUnit::Hours, unit, r.amount),
             status: r.status,
             reason: r.reason,
             created_at: r.created_at,

@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
-use lms_core::{Colour, LeaveAmount, LeaveTypeCode};
+use lms_core::{Colour, LeaveAmount, LeaveTypeCode, LeaveUnit};
 use lms_store::leave_types::{self, LeaveType, LeaveTypeChanges, NewLeaveType};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -25,13 +25,17 @@ pub struct LeaveTypeDto {
     pub deducts_balance: bool,
     pub requires_approval: bool,
     pub colour: String,
-    /// Days granted per year by default.
+    /// `days` or `hours`: what the type is measured in. Every amount of the
+    /// type (requests, allowances, balances, policies) is in it.
+    #[schema(example = "days")]
+    pub unit: String,
+    /// Granted per year by default, in `unit`.
     pub default_allowance: Option<f64>,
     pub active: bool,
 }
 
-impl From<LeaveType> for LeaveTypeDto {
-    fn from(t: LeaveType) -> Self {
+impl LeaveTypeDto {
+    fn new(t: LeaveType, unit: LeaveUnit) -> Self {
         LeaveTypeDto {
             id: t.id,
             code: t.code,
@@ -39,10 +43,16 @@ impl From<LeaveType> for LeaveTypeDto {
             deducts_balance: t.deducts_balance,
             requires_approval: t.requires_approval,
             colour: t.colour,
-            default_allowance: t.default_allowance.map(super::dto::days),
+            unit: unit.as_str().to_string(),
+            default_allowance: t.default_allowance.map(|a| super::dto::amount(unit, a)),
             active: t.active,
         }
     }
+}
+
+/// A unit as the API names it (`days` or `hours`).
+fn parse_unit(raw: Option<&str>) -> Result<Option<LeaveUnit>, ApiError> {
+    Ok(raw.map(str::parse).transpose()?)
 }
 
 /// Leave types.
@@ -52,7 +62,16 @@ impl From<LeaveType> for LeaveTypeDto {
         ))))]
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Page<LeaveTypeDto>>> {
     let mut c = state.db().acquire().await?;
-    let items = leave_types::list(&mut c.conn(), user.actor().is_hr()).await?.into_iter().map(Into::into).collect();
+    let types = leave_types::list(&mut c.conn(), user.actor().is_hr()).await?;
+    drop(c);
+    let units = lms_app::leave_types::type_units(state.db()).await?;
+    let items = types
+        .into_iter()
+        .map(|t| {
+            let unit = units.of(&t.code);
+            LeaveTypeDto::new(t, unit)
+        })
+        .collect();
     Ok(Json(Page { items, next_cursor: None }))
 }
 
@@ -71,23 +90,35 @@ pub struct CreateLeaveType {
     /// `#rrggbb`; `#4a90d9` by default.
     #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
     pub colour: Option<String>,
-    /// Days granted per year by default (at most three decimals).
-    #[schema(minimum = 0, maximum = 366)]
+    /// Granted per year by default, in `unit` (days: at most three
+    /// decimals, 0–366; hours: a whole number of minutes, 0–8784).
+    #[schema(minimum = 0, maximum = 8784)]
     pub default_allowance: Option<f64>,
+    /// `days` (the default) or `hours`: what the type is measured in. It
+    /// can change later only while nothing was allocated, requested or
+    /// given a policy in the type. An instance on the release before's
+    /// schema refuses `hours` (409 `not_available`).
+    #[schema(example = "days")]
+    pub unit: Option<String>,
 }
 
 fn yes() -> bool {
     true
 }
 
-fn allowance(days: Option<f64>) -> Result<Option<i64>, ApiError> {
-    match days {
-        None => Ok(None),
-        Some(d) if !(0.0..=366.0).contains(&d) => {
-            Err(ApiError::unprocessable("invalid_amount", "default_allowance must be between 0 and 366 days"))
-        }
-        Some(d) => Ok(Some(LeaveAmount::from_days_f64(d)?.millidays())),
+fn allowance(unit: LeaveUnit, value: Option<f64>) -> Result<Option<i64>, ApiError> {
+    let Some(v) = value else { return Ok(None) };
+    let (max, what) = match unit {
+        LeaveUnit::Days => (366.0, "366 days"),
+        LeaveUnit::Hours => (8784.0, "8784 hours"),
+    };
+    if !(0.0..=max).contains(&v) {
+        return Err(ApiError::unprocessable(
+            "invalid_amount",
+            format!("default_allowance must be between 0 and {what}"),
+        ));
     }
+    Ok(Some(lms_core::Quantity::parse(unit, v)?.raw()))
 }
 
 /// Creates a leave type (HR admins).
@@ -108,16 +139,17 @@ pub async fn create(
     caller.require_hr()?;
     let code = LeaveTypeCode::parse(&body.code)?;
     let colour = Colour::parse(body.colour.as_deref().unwrap_or("#4a90d9"))?;
+    let unit = parse_unit(body.unit.as_deref())?.unwrap_or_default();
     let new = NewLeaveType {
         code: code.as_str().to_string(),
         name: name(&body.name, 100)?,
         deducts_balance: body.deducts_balance,
         requires_approval: body.requires_approval,
         colour: colour.as_str().to_string(),
-        default_allowance: allowance(body.default_allowance)?,
+        default_allowance: allowance(unit, body.default_allowance)?,
     };
-    let t = lms_app::leave_types::create(state.db(), &caller, &new, Utc::now()).await?;
-    Ok((StatusCode::CREATED, Json(t.into())))
+    let t = lms_app::leave_types::create(state.db(), &caller, &new, unit, Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(LeaveTypeDto::new(t, unit))))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -130,10 +162,18 @@ pub struct UpdateLeaveType {
     pub requires_approval: Option<bool>,
     #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
     pub colour: Option<String>,
-    #[schema(minimum = 0, maximum = 366)]
+    /// In the type's unit (the new one, when `unit` changes it).
+    #[schema(minimum = 0, maximum = 8784)]
     pub default_allowance: Option<f64>,
     /// false retires the type: no new requests, history kept.
     pub active: Option<bool>,
+    /// `days` or `hours`. Changes only while nothing was allocated,
+    /// requested or given a policy in the type (409 `unit_in_use`); a
+    /// change clears the default allowance and the negative-balance limit
+    /// (numbers of the old unit) unless given again. An instance on the
+    /// release before's schema refuses `hours` (409 `not_available`).
+    #[schema(example = "hours")]
+    pub unit: Option<String>,
 }
 
 /// Updates a leave type (HR admins).
@@ -150,16 +190,26 @@ pub async fn update(
     // Who may is checked before the input is read (and again by the use case).
     let caller = ctx.caller(user.actor());
     caller.require_hr()?;
+    let asked = parse_unit(body.unit.as_deref())?;
+    let unit = match asked {
+        Some(u) => u,
+        None => {
+            let mut c = state.db().acquire().await?;
+            lms_app::leave_types::unit_of(state.db(), &mut c.conn(), id).await?
+        }
+    };
     let changes = LeaveTypeChanges {
         name: body.name.as_deref().map(|n| name(n, 100)).transpose()?,
         deducts_balance: body.deducts_balance,
         requires_approval: body.requires_approval,
         colour: body.colour.as_deref().map(Colour::parse).transpose()?.map(|c| c.as_str().to_string()),
-        default_allowance: body.default_allowance.map(|d| allowance(Some(d))).transpose()?,
+        default_allowance: body.default_allowance.map(|d| allowance(unit, Some(d))).transpose()?,
         active: body.active,
     };
-    let after = lms_app::leave_types::update(state.db(), &caller, id, &changes, Utc::now()).await?;
-    Ok(Json(after.into()))
+    let after = lms_app::leave_types::update(state.db(), &caller, id, &changes, asked, Utc::now()).await?;
+    let mut c = state.db().acquire().await?;
+    let unit = lms_app::leave_types::unit_of(state.db(), &mut c.conn(), id).await?;
+    Ok(Json(LeaveTypeDto::new(after, unit)))
 }
 
 /// A leave type's request rules.
@@ -173,22 +223,30 @@ pub struct LeaveTypeRulesDto {
     /// The least notice, in days between today and the first day (0–366); null: none.
     #[schema(minimum = 0, maximum = 366)]
     pub min_notice_days: Option<u32>,
-    /// How far below zero the balance may go, in days (0–366).
+    /// How far below zero the balance may go, in days (0–366), for a type
+    /// measured in days (absent for one in hours).
     #[schema(minimum = 0, maximum = 366)]
-    #[serde(default)]
-    pub negative_limit_days: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negative_limit_days: Option<f64>,
+    /// How far below zero the balance may go, in hours (a whole number of
+    /// minutes), for a type measured in hours (absent for one in days).
+    #[schema(minimum = 0, maximum = 6100)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negative_limit_hours: Option<f64>,
     /// A supporting document is expected (a flag shown to the person and
     /// their approver; no file is kept).
     #[serde(default)]
     pub document_required: bool,
 }
 
-impl From<lms_core::TypeRules> for LeaveTypeRulesDto {
-    fn from(r: lms_core::TypeRules) -> Self {
+impl LeaveTypeRulesDto {
+    fn new(r: lms_core::TypeRules, unit: LeaveUnit) -> Self {
+        let limit = r.negative_limit().millidays();
         LeaveTypeRulesDto {
             max_consecutive_days: r.max_consecutive_days(),
             min_notice_days: r.min_notice_days(),
-            negative_limit_days: super::dto::days(r.negative_limit().millidays()),
+            negative_limit_days: super::dto::amount_in(LeaveUnit::Days, unit, limit),
+            negative_limit_hours: super::dto::amount_in(LeaveUnit::Hours, unit, limit),
             document_required: r.document_required(),
         }
     }
@@ -205,7 +263,8 @@ pub async fn rules(
 ) -> ApiResult<Json<LeaveTypeRulesDto>> {
     let mut c = state.db().acquire().await?;
     leave_types::get(&mut c.conn(), id).await?.ok_or_else(|| ApiError::not_found(format!("leave type {id}")))?;
-    Ok(Json(leave_types::rules(&mut c.conn(), id).await?.into()))
+    let unit = lms_app::leave_types::unit_of(state.db(), &mut c.conn(), id).await?;
+    Ok(Json(LeaveTypeRulesDto::new(leave_types::rules(&mut c.conn(), id).await?, unit)))
 }
 
 /// Sets a leave type's request rules, replacing the ones before (HR admins).
@@ -221,15 +280,37 @@ pub async fn set_rules(
 ) -> ApiResult<Json<LeaveTypeRulesDto>> {
     let caller = ctx.caller(user.actor());
     caller.require_hr()?;
-    if !(0.0..=366.0).contains(&body.negative_limit_days) {
-        return Err(ApiError::unprocessable("invalid_rule", "negative_limit_days must be between 0 and 366"));
-    }
-    let rules = lms_core::TypeRules::new(
-        body.max_consecutive_days,
-        body.min_notice_days,
-        LeaveAmount::from_days_f64(body.negative_limit_days)?,
-        body.document_required,
-    )?;
+    let unit = {
+        let mut c = state.db().acquire().await?;
+        leave_types::get(&mut c.conn(), id).await?.ok_or_else(|| ApiError::not_found(format!("leave type {id}")))?;
+        lms_app::leave_types::unit_of(state.db(), &mut c.conn(), id).await?
+    };
+    let limit = match (unit, body.negative_limit_days, body.negative_limit_hours) {
+        (_, Some(_), Some(_)) => {
+            return Err(ApiError::unprocessable(
+                "invalid_rule",
+                "give negative_limit_days or negative_limit_hours, not both",
+            ))
+        }
+        (LeaveUnit::Days, Some(d), None) if !(0.0..=366.0).contains(&d) => {
+            return Err(ApiError::unprocessable("invalid_rule", "negative_limit_days must be between 0 and 366"))
+        }
+        (LeaveUnit::Hours, None, Some(h)) if !(0.0..=6100.0).contains(&h) => {
+            return Err(ApiError::unprocessable("invalid_rule", "negative_limit_hours must be between 0 and 6100"))
+        }
+        (LeaveUnit::Days, Some(v), None) | (LeaveUnit::Hours, None, Some(v)) => {
+            LeaveAmount::from_millidays(lms_core::Quantity::parse(unit, v)?.raw())
+        }
+        (_, None, None) => LeaveAmount::ZERO,
+        (_, Some(v), None) | (_, None, Some(v)) if v == 0.0 => LeaveAmount::ZERO,
+        (u, _, _) => {
+            let u = u.as_str();
+            let why = format!("leave type {id} is measured in {u}: send negative_limit_{u}");
+            return Err(ApiError::unprocessable("wrong_unit", why));
+        }
+    };
+    let rules =
+        lms_core::TypeRules::new(body.max_consecutive_days, body.min_notice_days, limit, body.document_required)?;
     let saved = lms_app::leave_types::set_rules(state.db(), &caller, id, &rules, Utc::now()).await?;
-    Ok(Json(saved.into()))
+    Ok(Json(LeaveTypeRulesDto::new(saved, unit)))
 }

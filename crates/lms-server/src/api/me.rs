@@ -1,6 +1,6 @@
 //! The caller: profile and balances (with the ledger entries that explain them).
 
-use super::dto::{days, EmployeeDto};
+use super::dto::{amount, amount_in, EmployeeDto};
 use crate::auth::current_user::{token_use_is_stale, Presented};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use chrono::{DateTime, Utc};
+use lms_core::LeaveUnit;
 use lms_store::{ledger, notifications};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -41,10 +42,14 @@ pub struct BalanceQuery {
     pub entries: Option<bool>,
 }
 
+/// One leave type's balance. Its numbers are in the type's `unit`.
 #[derive(Serialize, ToSchema)]
 pub struct BalanceDto {
     pub leave_type: String,
     pub deducts_balance: bool,
+    /// `days` or `hours`: the unit of `entitled`, `taken`, `pending` and `available`.
+    #[schema(example = "days")]
+    pub unit: String,
     pub entitled: f64,
     pub taken: f64,
     pub pending: f64,
@@ -58,7 +63,12 @@ pub struct LedgerEntryDto {
     pub id: i64,
     /// allocation or adjustment.
     pub kind: String,
-    pub days: f64,
+    /// The line's days (a type measured in days; absent for hours).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days: Option<f64>,
+    /// The line's hours (a type measured in hours; absent for days).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hours: Option<f64>,
     pub reason: String,
     pub created_by: Option<i64>,
     pub created_at: DateTime<Utc>,
@@ -82,7 +92,7 @@ pub fn check_year(year: i32) -> Result<i32, ApiError> {
 /// Builds the balances of `employee_id` for `year`.
 pub async fn balances_of(state: &AppState, employee_id: i64, year: i32, with_entries: bool) -> ApiResult<Balances> {
     let mut c = state.db().acquire().await?;
-    let lines = ledger::balances(&mut c.conn(), employee_id, year).await?;
+    let lines = ledger::balances(&mut c.conn(), employee_id, year, lms_app::leave_types::units(state.db())).await?;
     let entries = if with_entries { Some(ledger::entries(&mut c.conn(), employee_id, year).await?) } else { None };
     Ok(balances_dto(employee_id, year, lines, entries))
 }
@@ -102,7 +112,8 @@ fn balances_dto(
                     .map(|e| LedgerEntryDto {
                         id: e.id,
                         kind: e.kind.clone(),
-                        days: days(e.amount),
+                        days: amount_in(LeaveUnit::Days, l.unit, e.amount),
+                        hours: amount_in(LeaveUnit::Hours, l.unit, e.amount),
                         reason: e.reason.clone(),
                         created_by: e.created_by,
                         created_at: e.created_at,
@@ -111,10 +122,11 @@ fn balances_dto(
             }),
             leave_type: l.leave_type,
             deducts_balance: l.deducts_balance,
-            entitled: l.balance.entitled.to_days_f64(),
-            taken: l.balance.taken.to_days_f64(),
-            pending: l.balance.pending.to_days_f64(),
-            available: l.balance.available().to_days_f64(),
+            unit: l.unit.as_str().to_string(),
+            entitled: amount(l.unit, l.balance.entitled.millidays()),
+            taken: amount(l.unit, l.balance.taken.millidays()),
+            pending: amount(l.unit, l.balance.pending.millidays()),
+            available: amount(l.unit, l.balance.available().millidays()),
         })
         .collect();
     Balances { year, employee_id, balances }
@@ -150,7 +162,15 @@ pub async fn balances(
     // same liveness rules as every other route: a revoked token or an
     // ended session is refused at once, on every instance).
     let mut c = state.db().acquire().await?;
-    let Some((caller, lines)) = ledger::balances_of_caller(&mut c.conn(), presented.secret(), now, year).await? else {
+    let Some((caller, lines)) = ledger::balances_of_caller(
+        &mut c.conn(),
+        presented.secret(),
+        now,
+        year,
+        lms_app::leave_types::units(state.db()),
+    )
+    .await?
+    else {
         return Err(presented.refused());
     };
     if let Some(token_id) = caller.token_id.filter(|_| token_use_is_stale(caller.token_last_used_at, now)) {

@@ -3,6 +3,7 @@
 //! projected into the future) explained line by line. HR writes; anyone
 //! signed in reads the policies; a balance is the person's own or HR's.
 
+use super::dto::amount_in;
 use crate::auth::CurrentUser;
 use crate::context::RequestContext;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -15,38 +16,55 @@ use chrono::{NaiveDate, Utc};
 use lms_app::entitlements::{self, BalanceOn, RunReport};
 use lms_app::By;
 use lms_core::entitlement::{Accrual, Policy};
-use lms_core::LeaveAmount;
+use lms_core::{LeaveAmount, LeaveUnit, Quantity};
 use lms_store::policies::{Assignee, Assignment, PolicyValues, StoredPolicy};
 use lms_store::{employees, leave_types};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// A policy as the API shows it (days with up to three decimals).
+/// A policy as the API shows it, in its leave type's `unit`: days (up to
+/// three decimals) in `allowance_days` and `carry_over_cap_days`, or hours
+/// in `allowance_hours` and `carry_over_cap_hours`.
 #[derive(Serialize, ToSchema)]
 pub struct PolicyDto {
     pub id: i64,
     /// Leave type code.
     pub leave_type: String,
     pub name: String,
-    /// Days per full leave year.
-    pub allowance_days: f64,
+    /// `days` or `hours`: the leave type's unit, and which amount fields are present.
+    #[schema(example = "days")]
+    pub unit: String,
+    /// Days per full leave year (a type in days).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowance_days: Option<f64>,
+    /// Hours per full leave year (a type in hours).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowance_hours: Option<f64>,
     /// `yearly`, `monthly-first`, `monthly-last` or `monthly-anniversary`.
     pub accrual: String,
-    /// The most days carried into the next year (0: none).
-    pub carry_over_cap_days: f64,
+    /// The most days carried into the next year (0: none; a type in days).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carry_over_cap_days: Option<f64>,
+    /// The most hours carried into the next year (0: none; a type in hours).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carry_over_cap_hours: Option<f64>,
     /// Months into the next year after which carried days expire (1–12).
     pub carry_over_months: i32,
 }
 
 impl From<StoredPolicy> for PolicyDto {
     fn from(p: StoredPolicy) -> Self {
+        let (days, hours) = (LeaveUnit::Days, LeaveUnit::Hours);
         PolicyDto {
             id: p.id,
             leave_type: p.leave_type,
             name: p.name,
-            allowance_days: LeaveAmount::from_millidays(p.allowance).to_days_f64(),
+            unit: p.unit.as_str().to_string(),
+            allowance_days: amount_in(days, p.unit, p.allowance),
+            allowance_hours: amount_in(hours, p.unit, p.allowance),
             accrual: p.accrual,
-            carry_over_cap_days: LeaveAmount::from_millidays(p.carry_over_cap).to_days_f64(),
+            carry_over_cap_days: amount_in(days, p.unit, p.carry_over_cap),
+            carry_over_cap_hours: amount_in(hours, p.unit, p.carry_over_cap),
             carry_over_months: p.carry_over_months,
         }
     }
@@ -60,21 +78,53 @@ pub struct PolicyInput {
     pub leave_type: String,
     #[schema(min_length = 1, max_length = 100)]
     pub name: String,
+    /// Days per full leave year, for a type measured in days.
     #[schema(minimum = 0, maximum = 366)]
-    pub allowance_days: f64,
+    pub allowance_days: Option<f64>,
+    /// Hours per full leave year (a whole number of minutes), for a type
+    /// measured in hours: a pro-rata share then rounds up to the whole hour.
+    #[schema(minimum = 0, maximum = 8784)]
+    pub allowance_hours: Option<f64>,
     pub accrual: String,
+    /// For a type measured in days.
     #[schema(minimum = 0, maximum = 366)]
     pub carry_over_cap_days: Option<f64>,
+    /// For a type measured in hours.
+    #[schema(minimum = 0, maximum = 8784)]
+    pub carry_over_cap_hours: Option<f64>,
     #[schema(minimum = 1, maximum = 12)]
     pub carry_over_months: Option<u32>,
 }
 
-fn days(field: &str, v: f64) -> Result<LeaveAmount, ApiError> {
-    let a = LeaveAmount::from_days_f64(v)?;
-    if a < LeaveAmount::ZERO || a > LeaveAmount::days(366) {
-        return Err(ApiError::unprocessable("invalid_amount", format!("{field} must be 0 to 366 days")));
+/// `v` of `field` in `unit`: 0 to 366 days, or 0 to 8784 hours.
+fn in_unit(unit: LeaveUnit, field: &str, v: f64) -> Result<LeaveAmount, ApiError> {
+    let q = Quantity::parse(unit, v)?;
+    let max = match unit {
+        LeaveUnit::Days => LeaveAmount::days(366).millidays(),
+        LeaveUnit::Hours => 8784 * 60,
+    };
+    if !(0..=max).contains(&q.raw()) {
+        let what = if unit == LeaveUnit::Days { "366 days" } else { "8784 hours" };
+        return Err(ApiError::unprocessable("invalid_amount", format!("{field} must be 0 to {what}")));
     }
-    Ok(a)
+    Ok(q.stored())
+}
+
+/// The field of `unit` (`{base}_days` or `{base}_hours`); the other
+/// unit's field is refused, naming the one to send.
+fn pick(unit: LeaveUnit, base: &str, days: Option<f64>, hours: Option<f64>) -> Result<Option<f64>, ApiError> {
+    let (mine, other) = match unit {
+        LeaveUnit::Days => (days, hours),
+        LeaveUnit::Hours => (hours, days),
+    };
+    if other.is_some() {
+        let u = unit.as_str();
+        return Err(ApiError::unprocessable(
+            "wrong_unit",
+            format!("this policy's leave type is measured in {u}: send {base}_{u}"),
+        ));
+    }
+    Ok(mine)
 }
 
 /// Parses a policy; the leave type must exist.
@@ -84,16 +134,22 @@ async fn values<'a>(state: &AppState, body: &'a PolicyInput) -> ApiResult<Policy
         return Err(ApiError::unprocessable("invalid_name", "a policy's name has 1 to 100 characters"));
     }
     let accrual: Accrual = body.accrual.parse()?;
-    let policy = Policy::new(
-        days("allowance_days", body.allowance_days)?,
-        accrual,
-        days("carry_over_cap_days", body.carry_over_cap_days.unwrap_or(0.0))?,
-        body.carry_over_months.unwrap_or(3),
-    )?;
     let mut c = state.db().acquire().await?;
     let lt = leave_types::by_code(&mut c.conn(), &body.leave_type).await?.ok_or_else(|| {
         ApiError::unprocessable("unknown_leave_type", format!("there is no leave type {:?}", body.leave_type))
     })?;
+    let unit = lms_app::leave_types::unit_of(state.db(), &mut c.conn(), lt.id).await?;
+    let u = unit.as_str();
+    let allowance = pick(unit, "allowance", body.allowance_days, body.allowance_hours)?
+        .ok_or_else(|| ApiError::unprocessable("invalid_amount", format!("give allowance_{u}")))?;
+    let cap = pick(unit, "carry_over_cap", body.carry_over_cap_days, body.carry_over_cap_hours)?.unwrap_or(0.0);
+    let policy = Policy::new(
+        in_unit(unit, &format!("allowance_{u}"), allowance)?,
+        accrual,
+        in_unit(unit, &format!("carry_over_cap_{u}"), cap)?,
+        body.carry_over_months.unwrap_or(3),
+    )?
+    .in_unit(unit);
     Ok(PolicyValues { leave_type_id: lt.id, name, policy })
 }
 
@@ -410,10 +466,14 @@ pub struct BalanceLineDto {
     pub projected: bool,
 }
 
-/// A leave type's balance on a day.
+/// A leave type's balance on a day. Its amounts are in the type's `unit`
+/// (the `_days` names are kept from when every type counted days).
 #[derive(Serialize, ToSchema)]
 pub struct BalanceOnDto {
     pub leave_type: String,
+    /// `days` or `hours`: the unit of every amount here.
+    #[schema(example = "days")]
+    pub unit: String,
     pub date: NaiveDate,
     /// The leave year the day falls in.
     pub year: i32,
@@ -447,30 +507,36 @@ pub async fn balances_on(
     };
     let today = Utc::now().date_naive();
     let balances: Vec<BalanceOn> = entitlements::balance_on(state.db(), id, q.date, today).await?;
-    let d = |m: i64| LeaveAmount::from_millidays(m).to_days_f64();
+    let units = lms_app::leave_types::type_units(state.db()).await?;
     Ok(Json(
         balances
             .into_iter()
-            .map(|b| BalanceOnDto {
-                leave_type: types.iter().find(|t| t.id == b.leave_type_id).map(|t| t.code.clone()).unwrap_or_default(),
-                date: b.on,
-                year: b.year,
-                lines: b
-                    .lines
-                    .into_iter()
-                    .map(|l| BalanceLineDto {
-                        kind: l.kind,
-                        key: l.key,
-                        valid_from: l.valid_from,
-                        days: d(l.amount),
-                        reason: l.reason,
-                        projected: l.projected,
-                    })
-                    .collect(),
-                entitled_days: d(b.entitled),
-                taken_days: d(b.taken),
-                pending_days: d(b.pending),
-                available_days: d(b.available),
+            .map(|b| {
+                let code = types.iter().find(|t| t.id == b.leave_type_id).map(|t| t.code.clone()).unwrap_or_default();
+                let unit = units.of(&code);
+                let d = |m: i64| super::dto::amount(unit, m);
+                BalanceOnDto {
+                    leave_type: code,
+                    unit: unit.as_str().to_string(),
+                    date: b.on,
+                    year: b.year,
+                    lines: b
+                        .lines
+                        .into_iter()
+                        .map(|l| BalanceLineDto {
+                            kind: l.kind,
+                            key: l.key,
+                            valid_from: l.valid_from,
+                            days: d(l.amount),
+                            reason: l.reason,
+                            projected: l.projected,
+                        })
+                        .collect(),
+                    entitled_days: d(b.entitled),
+                    taken_days: d(b.taken),
+                    pending_days: d(b.pending),
+                    available_days: d(b.available),
+                }
             })
             .collect(),
     ))

@@ -36,6 +36,10 @@ pub struct UsageDto {
     pub email: String,
     pub department: String,
     pub leave_type: String,
+    /// `days` or `hours`: the unit of `taken`, `pending` and `remaining`
+    /// (the leave type's).
+    #[schema(example = "days")]
+    pub unit: String,
     pub taken: f64,
     pub pending: f64,
     pub remaining: f64,
@@ -49,9 +53,10 @@ impl From<UsageRow> for UsageDto {
             email: r.email,
             department: r.department,
             leave_type: r.leave_type,
-            taken: r.taken.to_days_f64(),
-            pending: r.pending.to_days_f64(),
-            remaining: r.remaining.to_days_f64(),
+            unit: r.unit.as_str().to_string(),
+            taken: super::dto::amount(r.unit, r.taken.millidays()),
+            pending: super::dto::amount(r.unit, r.pending.millidays()),
+            remaining: super::dto::amount(r.unit, r.remaining.millidays()),
         }
     }
 }
@@ -62,7 +67,8 @@ fn csv_field(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-/// Leave taken, pending and remaining per employee and leave type.
+/// Leave taken, pending and remaining per employee and leave type, each
+/// row in its type's `unit` (days, or hours; the CSV's last column).
 #[utoipa::path(get, path = "/reports/leave-usage", tag = "reports", params(UsageQuery),
     responses((status = 200, description = "JSON, or CSV with `format=csv`",
                content((Page<UsageDto> = "application/json"), (String = "text/csv"))),
@@ -95,24 +101,29 @@ pub async fn leave_usage(
         return Err(ApiError::bad_request("period_too_long", "the period may cover at most 366 days"));
     }
     let mut c = state.db().acquire().await?;
-    let rows: Vec<UsageRow> = reports::leave_usage(&mut c.conn(), &period, leave_year.year_of(from))
-        .await?
-        .into_iter()
-        .filter(|r| role == Role::HrAdmin || r.manager_id == Some(user.id()))
-        .collect();
+    let rows: Vec<UsageRow> =
+        reports::leave_usage(&mut c.conn(), &period, leave_year.year_of(from), lms_app::leave_types::units(state.db()))
+            .await?
+            .into_iter()
+            .filter(|r| role == Role::HrAdmin || r.manager_id == Some(user.id()))
+            .collect();
     if csv {
-        let mut out = String::from("employee_id,employee_name,email,department,leave_type,taken,pending,remaining\n");
+        // `unit` last, so the columns before keep their places.
+        let mut out =
+            String::from("employee_id,employee_name,email,department,leave_type,taken,pending,remaining,unit\n");
         for r in rows {
+            let shown = |a: lms_core::LeaveAmount| lms_core::Quantity::new(r.unit, a.millidays());
             out.push_str(&format!(
-                "{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{}\n",
                 r.employee_id,
                 csv_field(&r.employee_name),
                 csv_field(&r.email),
                 csv_field(&r.department),
                 csv_field(&r.leave_type),
-                r.taken,
-                r.pending,
-                r.remaining
+                shown(r.taken),
+                shown(r.pending),
+                shown(r.remaining),
+                r.unit
             ));
         }
         let disposition = format!("attachment; filename=\"leave-usage-{from}-{to}.csv\"");

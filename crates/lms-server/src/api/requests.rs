@@ -4,7 +4,7 @@
 //! notifications, metric) is `lms_app::leave`'s; these handlers parse the
 //! request and shape the answer.
 
-use super::dto::{Page, RequestDto};
+use super::dto::{amount, amount_in, Page, RequestDto};
 use crate::auth::CurrentUser;
 use crate::context::RequestContext;
 use crate::error::ApiResult;
@@ -15,7 +15,7 @@ use axum::extract::{FromRequest, State};
 use axum::http::{header, StatusCode};
 use axum::Json;
 use chrono::{NaiveDate, Utc};
-use lms_core::{Comment, LeaveStatus, NewRequest, RequestAction};
+use lms_core::{Comment, LeaveStatus, LeaveUnit, NewRequest, RequestAction};
 use lms_store::employees;
 use lms_store::requests::{self, LeaveRequest, RequestFilter};
 use serde::{Deserialize, Serialize};
@@ -35,9 +35,23 @@ pub struct SubmitRequest {
     /// The last day counts half.
     #[serde(default)]
     pub half_day_end: bool,
+    /// Part of one day, for a leave type measured in hours: the hours asked
+    /// (e.g. `2.5`; a whole number of minutes, more than 0, at most what
+    /// the caller's schedule works that day) on a one-day request without
+    /// half-day flags. Absent: whole (or half) days.
+    #[schema(minimum = 0, maximum = 24, example = 2.5)]
+    pub hours: Option<f64>,
     /// At most 1000 characters.
     #[schema(max_length = 1000)]
     pub reason: Option<String>,
+}
+
+/// `new` for `hours` of its one day, when given.
+fn part_of_day(new: NewRequest, hours: Option<f64>) -> Result<NewRequest, ApiError> {
+    match hours {
+        None => Ok(new),
+        Some(h) => Ok(new.part_of_day(lms_core::Quantity::parse(LeaveUnit::Hours, h)?)?),
+    }
 }
 
 /// Submits a leave request for the caller. A request across a turn of the
@@ -67,15 +81,23 @@ pub async fn submit(
         body.half_day_end,
         body.reason.as_deref(),
     )?;
+    let new = part_of_day(new, body.hours)?;
     let r = lms_app::leave::submit(state.db(), &ctx.caller(user.actor()), &new, Utc::now(), state.metrics()).await?;
     Ok((StatusCode::CREATED, Json(shown_one(&state, r).await?)))
 }
 
-/// Requests as the API shows them, each with its place among the parts of
-/// its request when it is one.
+/// Requests as the API shows them, each in its type's unit and with its
+/// place among the parts of its request when it is one.
 async fn shown(state: &AppState, rows: Vec<LeaveRequest>) -> ApiResult<Vec<RequestDto>> {
     let parts = lms_app::leave_year::parts_of(state.db(), &rows).await?;
-    Ok(rows.into_iter().map(|r| RequestDto::from(r).with_parts(&parts)).collect())
+    let units = lms_app::leave_types::type_units(state.db()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let unit = units.of(&r.leave_type);
+            RequestDto::new(r, unit).with_parts(&parts)
+        })
+        .collect())
 }
 
 async fn shown_one(state: &AppState, r: LeaveRequest) -> ApiResult<RequestDto> {
@@ -94,16 +116,29 @@ pub struct QuoteQuery {
     pub half_day_start: Option<bool>,
     /// The last day counts half.
     pub half_day_end: Option<bool>,
+    /// Part of one day, in hours, for a leave type measured in hours (as
+    /// on submission).
+    pub hours: Option<f64>,
 }
 
-/// What a request would count and leave, before it is submitted.
+/// What a request would count and leave, before it is submitted. Its
+/// amounts are in the leave type's `unit`: days, or hours (the person's
+/// scheduled hours of each working day, half of them for a half day).
 #[derive(Serialize, ToSchema)]
 pub struct QuoteDto {
     pub leave_type: String,
     /// The leave year of the first day (of the first part).
     pub year: i32,
-    /// Days the request would count (working days minus halves).
-    pub days: f64,
+    /// `days` or `hours`: the type's unit, of every amount here.
+    #[schema(example = "days")]
+    pub unit: String,
+    /// Days the request would count (working days minus halves); absent for a type in hours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days: Option<f64>,
+    /// Hours the request would count (the scheduled hours of its working
+    /// days, halves halved, or the part of one day asked); absent for a type in days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hours: Option<f64>,
     /// Working days in the range, before half days.
     pub working_days: i64,
     /// Saturdays and Sundays in the range (not counted).
@@ -119,7 +154,8 @@ pub struct QuoteDto {
     pub schedules: Vec<QuoteSchedule>,
     /// Whether the type is counted against a balance.
     pub deducts_balance: bool,
-    /// Days available before and after, in `year` (each year's are in `parts`).
+    /// Available before and after, in `year` (each year's are in
+    /// `parts`), in `unit`.
     pub available_before: f64,
     pub available_after: f64,
     /// What each leave year is charged: one part, or one per leave year a
@@ -129,7 +165,8 @@ pub struct QuoteDto {
     pub overlaps: Vec<RequestDto>,
     /// The leave type expects a supporting document (a flag; no file is kept).
     pub document_required: bool,
-    /// How far below zero this type's balance may go, in days.
+    /// How far below zero this type's balance may go, in `unit` (the name
+    /// is kept from when every type counted days).
     pub negative_limit_days: f64,
     /// Whether submitting it now would be accepted.
     pub acceptable: bool,
@@ -164,9 +201,13 @@ pub struct QuotePartDto {
     pub end_date: NaiveDate,
     pub half_day_start: bool,
     pub half_day_end: bool,
-    /// Days charged to `year`.
-    pub days: f64,
-    /// Days available in `year` before and after this part.
+    /// Days charged to `year` (a type in days).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days: Option<f64>,
+    /// Hours charged to `year` (a type in hours).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hours: Option<f64>,
+    /// Available in `year` before and after this part, in the quote's `unit`.
     pub available_before: f64,
     pub available_after: f64,
 }
@@ -198,15 +239,20 @@ pub async fn quote(
         q.half_day_end.unwrap_or(false),
         None,
     )?;
+    let new = part_of_day(new, q.hours)?;
     let quote = lms_app::leave::quote(state.db(), &ctx.caller(user.actor()), &new, Utc::now().date_naive()).await?;
     let problem = quote.problem.clone().map(|p| {
         let e = ApiError::from(p);
         crate::error::ErrorDetail { code: e.code, message: e.message }
     });
+    let unit = quote.unit;
+    let (days, hours) = (LeaveUnit::Days, LeaveUnit::Hours);
     Ok(Json(QuoteDto {
         leave_type: quote.leave_type,
         year: quote.year,
-        days: super::dto::days(quote.amount),
+        unit: unit.as_str().to_string(),
+        days: amount_in(days, unit, quote.amount),
+        hours: amount_in(hours, unit, quote.amount),
         working_days: quote.working_days,
         weekend_days: quote.weekend_days,
         holidays: quote.holidays.into_iter().map(|h| HolidayDay { date: h.day, name: h.name }).collect(),
@@ -220,8 +266,8 @@ pub async fn quote(
             .map(|s| QuoteSchedule { valid_from: s.valid_from, minutes: s.minutes.to_vec() })
             .collect(),
         deducts_balance: quote.deducts_balance,
-        available_before: super::dto::days(quote.available_before),
-        available_after: super::dto::days(quote.available_after),
+        available_before: amount(unit, quote.available_before),
+        available_after: amount(unit, quote.available_after),
         parts: quote
             .parts
             .iter()
@@ -231,14 +277,15 @@ pub async fn quote(
                 end_date: p.end,
                 half_day_start: p.half_day_start,
                 half_day_end: p.half_day_end,
-                days: super::dto::days(p.amount),
-                available_before: super::dto::days(p.available_before),
-                available_after: super::dto::days(p.available_after),
+                days: amount_in(days, unit, p.amount),
+                hours: amount_in(hours, unit, p.amount),
+                available_before: amount(unit, p.available_before),
+                available_after: amount(unit, p.available_after),
             })
             .collect(),
-        overlaps: quote.overlaps.into_iter().map(RequestDto::from).collect(),
+        overlaps: quote.overlaps.into_iter().map(|r| RequestDto::new(r, unit)).collect(),
         document_required: quote.document_required,
-        negative_limit_days: super::dto::days(quote.negative_limit),
+        negative_limit_days: amount(unit, quote.negative_limit),
         acceptable: problem.is_none(),
         problem,
     }))

@@ -132,17 +132,21 @@ async fn load(
     for m in managers {
         team_leave.extend(requests::active_between(&mut c.conn(), from, to, Some(m)).await?);
     }
+    let units = lms_app::leave_types::type_units(viewer.state.db()).await?;
     let items = queue
         .iter()
         .zip(stage_labels)
-        .map(|(q, stage)| QueueItem {
-            r: RequestRow::new(lang, &types, &q.request),
-            stage,
-            reason: q.request.reason.clone(),
-            // Pending days, this request's included, are already counted.
-            available_after: lang.millis(q.available),
-            deducts: q.deducts_balance,
-            conflicts: conflicts(lang, &types, &q.request, &team_leave),
+        .map(|(q, stage)| {
+            let unit = units.of(&q.request.leave_type);
+            QueueItem {
+                r: RequestRow::new(lang, &types, &q.request).in_unit(lang, unit, q.request.amount),
+                stage,
+                reason: q.request.reason.clone(),
+                // Pending days, this request's included, are already counted (in the type's unit).
+                available_after: lang.amount(unit, q.available),
+                deducts: q.deducts_balance,
+                conflicts: conflicts(lang, &types, &q.request, &team_leave),
+            }
         })
         .collect();
     Ok(QueuePage { c: viewer.chrome("approvals"), items, done, error, more, deputies })

@@ -9,7 +9,7 @@ use askama::Template;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use lms_store::notifications::Notification;
-use lms_store::requests::RequestFilter;
+use lms_store::requests::{LeaveRequest, RequestFilter};
 use lms_store::{leave_types, ledger, notifications, requests};
 
 #[derive(Template)]
@@ -56,7 +56,7 @@ async fn load(viewer: &Viewer) -> Result<HomePage, crate::ApiError> {
     let me = viewer.user.id();
     let mut c = viewer.state.db().acquire().await?;
     let types = leave_types::list(&mut c.conn(), true).await?;
-    let balances = ledger::balances(&mut c.conn(), me, year).await?;
+    let balances = ledger::balances(&mut c.conn(), me, year, lms_app::leave_types::units(viewer.state.db())).await?;
     let filter = RequestFilter { employee_id: Some(me), limit: 50, ..Default::default() };
     let mine = requests::list(&mut c.conn(), &filter).await?;
     let notes = notifications::list(&mut c.conn(), me, false, None, 8).await?;
@@ -65,10 +65,13 @@ async fn load(viewer: &Viewer) -> Result<HomePage, crate::ApiError> {
         .filter(|b| b.deducts_balance && (b.balance.entitled.millidays() != 0 || b.balance.taken.millidays() != 0))
         .map(|b| BalanceBar::new(lang, &types, b))
         .collect();
+    drop(c);
+    let units = lms_app::leave_types::type_units(viewer.state.db()).await?;
+    let row = |r: &LeaveRequest| RequestRow::new(lang, &types, r).in_unit(lang, units.of(&r.leave_type), r.amount);
     let (upcoming, recent): (Vec<_>, Vec<_>) = mine.iter().partition(|r| r.end_date >= today && r.status().is_active());
-    let mut upcoming: Vec<RequestRow> = upcoming.into_iter().map(|r| RequestRow::new(lang, &types, r)).collect();
+    let mut upcoming: Vec<RequestRow> = upcoming.into_iter().map(row).collect();
     upcoming.sort_by_key(|r| r.start);
-    let recent = recent.into_iter().take(5).map(|r| RequestRow::new(lang, &types, r)).collect();
+    let recent = recent.into_iter().take(5).map(row).collect();
     Ok(HomePage {
         c: viewer.chrome("home"),
         year,

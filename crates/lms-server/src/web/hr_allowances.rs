@@ -12,7 +12,7 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use lms_core::{EntitlementChange, LeaveAmount, LedgerKind};
+use lms_core::{EntitlementChange, LedgerKind};
 use lms_store::{employees, leave_types, ledger};
 use serde::Deserialize;
 
@@ -66,14 +66,14 @@ pub struct ChangeFields {
     year: String,
 }
 
-/// Days as typed (`2.5`, `2,5`, `-1`) as an amount.
-pub fn parse_days(raw: &str) -> Result<LeaveAmount, ApiError> {
-    let days: f64 = raw
+/// An amount as typed in `unit` (`2.5`, `2,5`, `-1`): days, or hours.
+pub fn parse_amount(raw: &str, unit: lms_core::LeaveUnit) -> Result<lms_core::Quantity, ApiError> {
+    let value: f64 = raw
         .trim()
         .replace(',', ".")
         .parse()
-        .map_err(|_| ApiError::unprocessable("invalid_amount", "enter a number of days"))?;
-    Ok(LeaveAmount::from_days_f64(days)?)
+        .map_err(|_| ApiError::unprocessable("invalid_amount", format!("enter a number of {}", unit.as_str())))?;
+    Ok(lms_core::Quantity::parse(unit, value)?)
 }
 
 /// The year asked for, or the leave year today falls in.
@@ -94,14 +94,15 @@ async fn load(
     let mut c = viewer.state.db().acquire().await?;
     let person = employees::require(&mut c.conn(), id).await?;
     let types = leave_types::list(&mut c.conn(), true).await?;
-    let balances = ledger::balances(&mut c.conn(), id, year).await?;
+    let balances = ledger::balances(&mut c.conn(), id, year, lms_app::leave_types::units(viewer.state.db())).await?;
     let entries = ledger::entries(&mut c.conn(), id, year).await?;
+    let units: Vec<(String, lms_core::LeaveUnit)> = balances.iter().map(|b| (b.leave_type.clone(), b.unit)).collect();
     let sections = balances
         .iter()
         .filter(|b| b.deducts_balance || entries.iter().any(|e| e.leave_type == b.leave_type))
         .map(|b| TypeSection {
             bar: BalanceBar::new(lang, &types, b),
-            lines: entries.iter().filter(|e| e.leave_type == b.leave_type).map(|e| line(lang, e)).collect(),
+            lines: entries.iter().filter(|e| e.leave_type == b.leave_type).map(|e| line(lang, b.unit, e)).collect(),
         })
         .collect();
     let now = lms_app::leave_year::current(viewer.state.db(), Utc::now().date_naive()).await?;
@@ -112,18 +113,25 @@ async fn load(
         year,
         years: (now - 2..=now + 1).rev().collect(),
         sections,
-        types: types.iter().filter(|t| t.active).map(|t| (t.code.clone(), type_label(&types, &t.code).0)).collect(),
+        types: types
+            .iter()
+            .filter(|t| t.active)
+            .map(|t| {
+                let unit = units.iter().find(|(code, _)| *code == t.code).map_or(lms_core::LeaveUnit::Days, |u| u.1);
+                (t.code.clone(), format!("{} ({})", type_label(&types, &t.code).0, lang.unit(unit)))
+            })
+            .collect(),
         f,
         done,
         error,
     })
 }
 
-fn line(lang: Lang, e: &ledger::LedgerEntry) -> Line {
+fn line(lang: Lang, unit: lms_core::LeaveUnit, e: &ledger::LedgerEntry) -> Line {
     Line {
         when: lang.date(e.created_at.date_naive()),
         kind: lang.t(&format!("ledger-{}", e.kind)),
-        amount: lang.millis(e.amount),
+        amount: lang.amount(unit, e.amount),
         reason: e.reason.clone(),
     }
 }
@@ -161,7 +169,9 @@ pub async fn write(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm
     let outcome = async {
         let kind: LedgerKind =
             f.kind.parse().map_err(|_| ApiError::unprocessable("invalid_kind", "choose allocation or adjustment"))?;
-        let change = EntitlementChange::parse(kind, parse_days(&f.days)?, Some(&f.reason))?;
+        // The amount is in the unit of the type chosen (days or hours).
+        let unit = lms_app::leave_types::type_units(viewer.state.db()).await?.of(&f.leave_type);
+        let change = EntitlementChange::parse_in(kind, parse_amount(&f.days, unit)?, Some(&f.reason))?;
         lms_app::allowances::write(viewer.state.db(), &viewer.caller(), id, &f.leave_type, year, &change, Utc::now())
             .await?;
         Ok::<LedgerKind, ApiError>(kind)

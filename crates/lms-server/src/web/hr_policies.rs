@@ -3,7 +3,6 @@
 //! read what each run wrote. Each change is the use case the API calls
 //! (`lms_app::entitlements`).
 
-use super::hr_allowances::parse_days;
 use super::page::{done_banner, error_message, render_with, see_other, Chrome, PageForm, Viewer};
 use crate::api::text;
 use crate::ApiError;
@@ -29,10 +28,12 @@ struct PolicyRow {
     id: i64,
     name: String,
     leave_type: String,
+    /// In the type's unit ([`PolicyRow::in_hours`]: hours).
     allowance: String,
     accrual: String,
     cap: String,
     months: i32,
+    in_hours: bool,
     assignments: Vec<AssignmentRow>,
 }
 
@@ -85,11 +86,15 @@ async fn load(viewer: &Viewer, done: Option<String>, error: Option<String>) -> R
         }
     }
     let days = |m: i64| lang.millis(m);
+    let shown = |p: &lms_store::policies::StoredPolicy, m: i64| lang.amount(p.unit, m);
     Ok(PoliciesPage {
         c: viewer.chrome("policies"),
         policies: stored
             .into_iter()
             .map(|p| PolicyRow {
+                in_hours: p.unit == lms_core::LeaveUnit::Hours,
+                allowance: shown(&p, p.allowance),
+                cap: shown(&p, p.carry_over_cap),
                 assignments: assignments
                     .iter()
                     .filter(|a| a.policy_id == p.id)
@@ -107,9 +112,7 @@ async fn load(viewer: &Viewer, done: Option<String>, error: Option<String>) -> R
                 id: p.id,
                 name: p.name,
                 leave_type: p.leave_type,
-                allowance: days(p.allowance),
                 accrual: p.accrual,
-                cap: days(p.carry_over_cap),
                 months: p.carry_over_months,
             })
             .collect(),
@@ -191,13 +194,28 @@ pub struct PolicyForm {
 
 async fn save(viewer: &Viewer, id: Option<i64>, f: &PolicyForm) -> Result<&'static str, ApiError> {
     let name = text::name(&f.name, 100)?;
+    let lt = {
+        let mut c = viewer.state.db().acquire().await?;
+        leave_types::by_code(&mut c.conn(), f.leave_type.trim()).await?
+    }
+    .ok_or_else(|| ApiError::unprocessable("unknown_leave_type", "choose a leave type"))?;
+    // The numbers are in the type's unit: days, or hours.
+    let unit = {
+        let db = viewer.state.db();
+        lms_app::leave_types::unit_of(db, &mut db.acquire().await?.conn(), lt.id).await?
+    };
     let amount = |raw: &str, what: &str| -> Result<LeaveAmount, ApiError> {
         let a = match raw.trim() {
             "" => LeaveAmount::ZERO,
-            s => parse_days(s)?,
+            s => super::hr_allowances::parse_amount(s, unit)?.stored(),
         };
-        if a < LeaveAmount::ZERO || a > LeaveAmount::days(366) {
-            return Err(ApiError::unprocessable("invalid_amount", format!("{what} must be 0 to 366 days")));
+        let max = match unit {
+            lms_core::LeaveUnit::Days => LeaveAmount::days(366),
+            lms_core::LeaveUnit::Hours => LeaveAmount::from_millidays(8784 * 60),
+        };
+        if a < LeaveAmount::ZERO || a > max {
+            let most = if unit == lms_core::LeaveUnit::Days { "366 days" } else { "8784 hours" };
+            return Err(ApiError::unprocessable("invalid_amount", format!("{what} must be 0 to {most}")));
         }
         Ok(a)
     };
@@ -212,12 +230,8 @@ async fn save(viewer: &Viewer, id: Option<i64>, f: &PolicyForm) -> Result<&'stat
         f.accrual.parse::<Accrual>()?,
         amount(&f.cap, "the carry-over cap")?,
         months,
-    )?;
-    let lt = {
-        let mut c = viewer.state.db().acquire().await?;
-        leave_types::by_code(&mut c.conn(), f.leave_type.trim()).await?
-    }
-    .ok_or_else(|| ApiError::unprocessable("unknown_leave_type", "choose a leave type"))?;
+    )?
+    .in_unit(unit);
     let values = PolicyValues { leave_type_id: lt.id, name: &name, policy };
     let caller = viewer.caller();
     entitlements::save(viewer.state.db(), By::Caller(&caller), id, &values, Utc::now()).await?;

@@ -103,30 +103,36 @@ async fn load(viewer: &Viewer, q: ReportQuery) -> Result<ReportPage, ApiError> {
         Err(e) => return Ok(ReportPage { error: Some(super::page::error_message(lang, &e.into())), ..base }),
     };
     let types = leave_types::list(&mut c.conn(), true).await?;
-    let rows: Vec<_> = reports::leave_usage(&mut c.conn(), &period, leave_year.year_of(from))
+    let units = lms_app::leave_types::units(viewer.state.db());
+    let rows: Vec<_> = reports::leave_usage(&mut c.conn(), &period, leave_year.year_of(from), units)
         .await?
         .into_iter()
         .filter(|r| department.is_empty() || r.department == department)
         .collect();
-    let mut totals: Vec<(String, i64)> = Vec::new();
+    // A type measured in hours is named with its unit; its figures are hours.
+    let label = |r: &reports::UsageRow| match r.unit {
+        lms_core::LeaveUnit::Days => type_label(&types, &r.leave_type).0,
+        unit => format!("{} ({})", type_label(&types, &r.leave_type).0, lang.unit(unit)),
+    };
+    let mut totals: Vec<(String, i64, lms_core::LeaveUnit)> = Vec::new();
     for r in &rows {
-        let name = type_label(&types, &r.leave_type).0;
+        let name = label(r);
         match totals.iter_mut().find(|t| t.0 == name) {
             Some(t) => t.1 += r.taken.millidays(),
-            None => totals.push((name, r.taken.millidays())),
+            None => totals.push((name, r.taken.millidays(), r.unit)),
         }
     }
     let max = totals.iter().map(|t| t.1).max().unwrap_or(0).max(1) as f64;
     let bars = totals
         .iter()
         .enumerate()
-        .map(|(i, (name, m))| {
+        .map(|(i, (name, m, unit))| {
             let w = *m as f64 * 380.0 / max;
             ChartBar {
                 label: name.clone(),
                 y: format!("{}", 10 + i * 30),
                 width: format!("{w:.1}"),
-                value: lang.millis(*m),
+                value: lang.amount(*unit, *m),
                 value_x: format!("{:.1}", 165.0 + w),
             }
         })
@@ -144,10 +150,10 @@ async fn load(viewer: &Viewer, q: ReportQuery) -> Result<ReportPage, ApiError> {
         .map(|r| UsageLine {
             name: r.employee_name.clone(),
             department: r.department.clone(),
-            leave_type: type_label(&types, &r.leave_type).0,
-            taken: lang.millis(r.taken.millidays()),
-            pending: lang.millis(r.pending.millidays()),
-            remaining: lang.millis(r.remaining.millidays()),
+            leave_type: label(r),
+            taken: lang.amount(r.unit, r.taken.millidays()),
+            pending: lang.amount(r.unit, r.pending.millidays()),
+            remaining: lang.amount(r.unit, r.remaining.millidays()),
         })
         .collect();
     let chart_height = 20 + bars.len() * 30;

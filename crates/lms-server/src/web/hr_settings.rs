@@ -1,9 +1,10 @@
 //! HR: leave settings — the leave year's first month, leave types (create,
-//! rename, what they count, the default allowance, retire, their request
+//! rename, what they count, their unit — days or hours —, the default
+//! allowance, retire, their request
 //! rules, their approval chain), the holidays of a year (add, remove), and
 //! maintenance mode on or off. Each change is the use case the API calls.
 
-use super::hr_allowances::parse_days;
+use super::hr_allowances::parse_amount;
 use super::page::{done_banner, error_message, render_with, see_other, Chrome, PageForm, Viewer};
 use crate::api::text;
 use crate::ApiError;
@@ -31,6 +32,8 @@ struct TypeRow {
     deducts: bool,
     approval: bool,
     allowance: String,
+    /// `days` or `hours`: the type's unit (its allowance and limit are in it).
+    unit: &'static str,
     active: bool,
     max_days: String,
     notice: String,
@@ -62,6 +65,8 @@ struct SettingsPage {
     error: Option<String>,
     /// This instance runs approval chains (their migration counts).
     chains: bool,
+    /// This instance reads units (their migration counts): types may be in hours.
+    units: bool,
 }
 
 /// The leave year as this instance applies it, and the months to choose from.
@@ -126,6 +131,7 @@ async fn load(
     let days = holidays::list(&mut c.conn(), from, to).await?;
     let maintenance_on = settings::maintenance(&mut c.conn()).await?;
     drop(c);
+    let units = lms_app::leave_types::type_units(viewer.state.db()).await?;
     let leave_year = leave_year_view(viewer).await?;
     let now = Utc::now().year();
     Ok(SettingsPage {
@@ -134,24 +140,28 @@ async fn load(
             .into_iter()
             .zip(rules)
             .zip(type_chains)
-            .map(|((t, r), chain)| TypeRow {
-                chain: chain.kind().to_string(),
-                first: chain.stages().first().map_or("manager", |a| a.as_str()).to_string(),
-                second: chain.stages().get(1).map_or("hr", |a| a.as_str()).to_string(),
-                id: t.id,
-                code: t.code,
-                name: t.name,
-                deducts: t.deducts_balance,
-                approval: t.requires_approval,
-                allowance: t.default_allowance.map(|a| lang.millis(a)).unwrap_or_default(),
-                active: t.active,
-                max_days: r.max_consecutive_days().map(|d| d.to_string()).unwrap_or_default(),
-                notice: r.min_notice_days().map(|d| d.to_string()).unwrap_or_default(),
-                negative: match r.negative_limit().millidays() {
-                    0 => String::new(),
-                    m => lang.millis(m),
-                },
-                document: r.document_required(),
+            .map(|((t, r), chain)| {
+                let unit = units.of(&t.code);
+                TypeRow {
+                    unit: unit.as_str(),
+                    chain: chain.kind().to_string(),
+                    first: chain.stages().first().map_or("manager", |a| a.as_str()).to_string(),
+                    second: chain.stages().get(1).map_or("hr", |a| a.as_str()).to_string(),
+                    id: t.id,
+                    code: t.code,
+                    name: t.name,
+                    deducts: t.deducts_balance,
+                    approval: t.requires_approval,
+                    allowance: t.default_allowance.map(|a| lang.amount(unit, a)).unwrap_or_default(),
+                    active: t.active,
+                    max_days: r.max_consecutive_days().map(|d| d.to_string()).unwrap_or_default(),
+                    notice: r.min_notice_days().map(|d| d.to_string()).unwrap_or_default(),
+                    negative: match r.negative_limit().millidays() {
+                        0 => String::new(),
+                        m => lang.amount(unit, m),
+                    },
+                    document: r.document_required(),
+                }
             })
             .collect(),
         year,
@@ -162,6 +172,7 @@ async fn load(
         done,
         error,
         chains: lms_app::approval::staged(viewer.state.db()),
+        units: lms_app::leave_types::units(viewer.state.db()) == lms_store::leave_types::Units::PerType,
     })
 }
 
@@ -202,21 +213,33 @@ pub struct TypeForm {
     #[serde(default)]
     allowance: String,
     active: Option<String>,
+    /// `days` or `hours`; empty: days for a new type, unchanged for one that exists.
+    #[serde(default)]
+    unit: String,
 }
 
 impl TypeForm {
-    fn allowance(&self) -> Result<Option<i64>, ApiError> {
+    fn unit(&self) -> Result<Option<lms_core::LeaveUnit>, ApiError> {
+        match self.unit.trim() {
+            "" => Ok(None),
+            u => Ok(Some(u.parse()?)),
+        }
+    }
+
+    /// The default allowance in `unit`: at most 366 days (or 8784 hours).
+    fn allowance(&self, unit: lms_core::LeaveUnit) -> Result<Option<i64>, ApiError> {
         match self.allowance.trim() {
             "" => Ok(None),
             raw => {
-                let a = parse_days(raw)?.millidays();
-                if !(0..=366_000).contains(&a) {
+                let a = parse_amount(raw, unit)?;
+                let whole_year = lms_core::EntitlementChange::parse_in(lms_core::LedgerKind::Allocation, a, None);
+                if whole_year.is_err() {
                     return Err(ApiError::unprocessable(
                         "invalid_amount",
-                        "the default allowance must be 0 to 366 days",
+                        "the default allowance must be 0 to 366 days (8784 hours)",
                     ));
                 }
-                Ok(Some(a))
+                Ok(Some(a.raw()))
             }
         }
     }
@@ -228,15 +251,16 @@ pub async fn create_type(viewer: Viewer, PageForm(f): PageForm<TypeForm>) -> Res
         return e.into_response();
     }
     let outcome = async {
+        let unit = f.unit()?.unwrap_or_default();
         let new = NewLeaveType {
             code: LeaveTypeCode::parse(f.code.trim())?.as_str().to_string(),
             name: text::name(&f.name, 100)?,
             deducts_balance: f.deducts.is_some(),
             requires_approval: f.approval.is_some(),
             colour: Colour::parse("#4a90d9")?.as_str().to_string(),
-            default_allowance: f.allowance()?,
+            default_allowance: f.allowance(unit)?,
         };
-        lms_app::leave_types::create(viewer.state.db(), &viewer.caller(), &new, Utc::now()).await?;
+        lms_app::leave_types::create(viewer.state.db(), &viewer.caller(), &new, unit, Utc::now()).await?;
         Ok("type-created")
     };
     after(&viewer, Utc::now().year(), outcome.await).await
@@ -249,15 +273,21 @@ pub async fn update_type(viewer: Viewer, Path(id): Path<String>, PageForm(f): Pa
         Err(e) => return e.into_response(),
     };
     let outcome = async {
+        let db = viewer.state.db();
+        let asked = f.unit()?;
+        let unit = match asked {
+            Some(u) => u,
+            None => lms_app::leave_types::unit_of(db, &mut db.acquire().await?.conn(), id).await?,
+        };
         let changes = LeaveTypeChanges {
             name: Some(text::name(&f.name, 100)?),
             deducts_balance: Some(f.deducts.is_some()),
             requires_approval: Some(f.approval.is_some()),
             colour: None,
-            default_allowance: Some(f.allowance()?),
+            default_allowance: Some(f.allowance(unit)?),
             active: Some(f.active.is_some()),
         };
-        lms_app::leave_types::update(viewer.state.db(), &viewer.caller(), id, &changes, Utc::now()).await?;
+        lms_app::leave_types::update(db, &viewer.caller(), id, &changes, asked, Utc::now()).await?;
         Ok("type-saved")
     };
     after(&viewer, Utc::now().year(), outcome.await).await
@@ -293,9 +323,11 @@ pub async fn update_rules(viewer: Viewer, Path(id): Path<String>, PageForm(f): P
         Err(e) => return e.into_response(),
     };
     let outcome = async {
+        let db = viewer.state.db();
+        let unit = lms_app::leave_types::unit_of(db, &mut db.acquire().await?.conn(), id).await?;
         let negative = match f.negative.trim() {
             "" => lms_core::LeaveAmount::ZERO,
-            raw => parse_days(raw)?,
+            raw => parse_amount(raw, unit)?.stored(),
         };
         let rules = lms_core::TypeRules::new(
             form_days(&f.max_days, "the longest request")?,

@@ -66,9 +66,16 @@ async fn load_list(viewer: &Viewer, f: Filters) -> Result<ListPage, ApiError> {
     let rows = requests::list(&mut c.conn(), &filter).await?;
     drop(c);
     let parts = lms_app::leave_year::parts_of(viewer.state.db(), &rows).await?;
+    let units = lms_app::leave_types::type_units(viewer.state.db()).await?;
     Ok(ListPage {
         c: viewer.chrome("requests"),
-        rows: rows.iter().map(|r| RequestRow::new(lang, &types, r).with_part(lang, &parts)).collect(),
+        rows: rows
+            .iter()
+            .map(|r| {
+                let unit = units.of(&r.leave_type);
+                RequestRow::new(lang, &types, r).in_unit(lang, unit, r.amount).with_part(lang, &parts)
+            })
+            .collect(),
         statuses: LeaveStatus::ALL.iter().map(|s| (s.as_str(), status_label(lang, *s))).collect(),
         types: types.iter().map(|t| (t.code.clone(), t.name.clone())).collect(),
         years: (this_year - 2..=this_year + 1).rev().collect(),
@@ -132,7 +139,8 @@ async fn load_detail(viewer: &Viewer, id: i64, d: Done) -> Result<DetailPage, Ap
     drop(c);
     let parts = lms_app::leave_year::parts_of(viewer.state.db(), std::slice::from_ref(&r)).await?;
     let other_parts = parts.get(&r.id).map(|ids| ids.iter().copied().filter(|i| *i != r.id).collect());
-    let mut row = RequestRow::new(lang, &types, &r).with_part(lang, &parts);
+    let unit = lms_app::leave_types::type_units(viewer.state.db()).await?.of(&r.leave_type);
+    let mut row = RequestRow::new(lang, &types, &r).in_unit(lang, unit, r.amount).with_part(lang, &parts);
     // Started leave: its cancellation is asked through the chain (once at a time).
     let asks = lms_app::approval::staged(viewer.state.db())
         && r.status() == LeaveStatus::Approved

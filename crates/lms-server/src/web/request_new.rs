@@ -32,6 +32,9 @@ pub struct RequestFields {
     pub half_day_end: Option<String>,
     #[serde(default)]
     pub reason: String,
+    /// Part of one day in hours (a type measured in hours); empty: whole days.
+    #[serde(default)]
+    pub hours: String,
     #[serde(rename = "_csrf", default)]
     pub token: String,
     /// `check`: show the quote, submit nothing (the form without script).
@@ -45,7 +48,7 @@ impl RequestFields {
         let (Some(start), Some(end)) = (date(&self.start_date), date(&self.end_date)) else {
             return Err(lang.t("request-dates-needed"));
         };
-        NewRequest::parse(
+        let new = NewRequest::parse(
             &self.leave_type,
             start,
             end,
@@ -53,7 +56,13 @@ impl RequestFields {
             self.half_day_end.is_some(),
             Some(&self.reason),
         )
-        .map_err(|e| error_message(lang, &ApiError::from(e)))
+        .map_err(|e| error_message(lang, &ApiError::from(e)))?;
+        match self.hours.trim() {
+            "" => Ok(new),
+            raw => super::hr_allowances::parse_amount(raw, lms_core::LeaveUnit::Hours)
+                .and_then(|h| Ok(new.part_of_day(h)?))
+                .map_err(|e| error_message(lang, &e)),
+        }
     }
     pub fn half_start(&self) -> bool {
         self.half_day_start.is_some()
@@ -63,9 +72,11 @@ impl RequestFields {
     }
 }
 
-/// A quote as the page shows it.
+/// A quote as the page shows it: its amounts in the type's unit.
 pub struct QuoteView {
     pub days: String,
+    /// The unit's name ("days", "hours").
+    pub unit: String,
     pub working_days: i64,
     pub weekend_days: i64,
     pub holidays: Vec<String>,
@@ -96,17 +107,23 @@ pub struct QuotePartView {
 impl QuoteView {
     fn new(lang: Lang, types: &[LeaveType], q: Quote) -> QuoteView {
         let problem = q.problem.map(|p| error_message(lang, &ApiError::from(p)));
+        let unit = q.unit;
         QuoteView {
-            days: lang.millis(q.amount),
+            days: lang.amount(unit, q.amount),
+            unit: lang.unit(unit),
             working_days: q.working_days,
             weekend_days: q.weekend_days,
             holidays: q.holidays.iter().map(|h| format!("{} ({})", h.name, lang.date(h.day))).collect(),
             location: q.location.map(|l| l.name),
             schedules: q.schedules.iter().map(|s| super::schedules::applied(lang, s)).collect(),
             deducts: q.deducts_balance,
-            before: lang.millis(q.available_before),
-            after: lang.millis(q.available_after),
-            overlaps: q.overlaps.iter().map(|r| RequestRow::new(lang, types, r)).collect(),
+            before: lang.amount(unit, q.available_before),
+            after: lang.amount(unit, q.available_after),
+            overlaps: q
+                .overlaps
+                .iter()
+                .map(|r| RequestRow::new(lang, types, r).in_unit(lang, unit, r.amount))
+                .collect(),
             document_required: q.document_required,
             problem,
             parts: match q.parts.len() {
@@ -117,9 +134,9 @@ impl QuoteView {
                     .map(|p| QuotePartView {
                         year: p.year,
                         dates: date_range(lang, p.start, p.end, p.half_day_start, p.half_day_end),
-                        days: lang.millis(p.amount),
-                        before: lang.millis(p.available_before),
-                        after: lang.millis(p.available_after),
+                        days: lang.amount(unit, p.amount),
+                        before: lang.amount(unit, p.available_before),
+                        after: lang.amount(unit, p.available_after),
                     })
                     .collect(),
             },

@@ -25,6 +25,10 @@ pub struct BalanceBar {
     pub taken: String,
     pub pending: String,
     pub available: String,
+    /// "days available" / "hours available" in the reader's language.
+    pub available_label: String,
+    /// The unit's name ("days", "hours").
+    pub unit: String,
     pub taken_pct: String,
     pub pending_pct: String,
     /// Where the pending part starts.
@@ -39,10 +43,12 @@ impl BalanceBar {
         let (taken, pending) = (pct(bal.taken.millidays()), pct(bal.pending.millidays()));
         BalanceBar {
             name: type_label(types, &b.leave_type).0,
-            entitled: lang.millis(bal.entitled.millidays()),
-            taken: lang.millis(bal.taken.millidays()),
-            pending: lang.millis(bal.pending.millidays()),
-            available: lang.millis(bal.available().millidays()),
+            entitled: lang.amount(b.unit, bal.entitled.millidays()),
+            taken: lang.amount(b.unit, bal.taken.millidays()),
+            pending: lang.amount(b.unit, bal.pending.millidays()),
+            available: lang.amount(b.unit, bal.available().millidays()),
+            available_label: lang.t(&format!("balance-{}-available", b.unit.as_str())),
+            unit: lang.unit(b.unit),
             taken_pct: format!("{taken:.2}"),
             pending_pct: format!("{pending:.2}"),
             pending_x: format!("{taken:.2}"),
@@ -57,7 +63,12 @@ pub struct RequestRow {
     pub type_name: String,
     pub start: NaiveDate,
     pub dates: String,
+    /// The amount in the type's unit ([`RequestRow::in_unit`]; days until then).
     pub days: String,
+    /// The unit's name ("days", "hours").
+    pub unit: String,
+    /// The type is measured in hours (lists name the unit beside the number).
+    pub in_hours: bool,
     pub status: String,
     pub status_code: &'static str,
     pub reason: String,
@@ -80,6 +91,8 @@ impl RequestRow {
             start: r.start_date,
             dates: date_range(lang, r.start_date, r.end_date, r.half_day_start, r.half_day_end),
             days: lang.millis(r.amount),
+            unit: lang.unit(lms_core::LeaveUnit::Days),
+            in_hours: false,
             status: status_label(lang, status),
             status_code: status.as_str(),
             reason: r.reason.clone(),
@@ -87,6 +100,14 @@ impl RequestRow {
             can_cancel: status.apply(RequestAction::Cancel, today, r.start_date).is_ok(),
             part: None,
         }
+    }
+
+    /// The row of a request of a type measured in `unit` (`raw`: its stored amount).
+    pub fn in_unit(mut self, lang: Lang, unit: lms_core::LeaveUnit, raw: i64) -> RequestRow {
+        self.days = lang.amount(unit, raw);
+        self.unit = lang.unit(unit);
+        self.in_hours = unit == lms_core::LeaveUnit::Hours;
+        self
     }
 
     /// With "Part k of n" when `parts` (each part's siblings, by id) names it.

@@ -330,8 +330,11 @@ async fn an_instance_one_migration_behind_keeps_the_calendar_year(backend: Backe
     let hr = app.login("hr@demo.local").await;
     let (s, _) = hr.put(LEAVE_YEAR, json!({"first_month": 4})).await;
     assert_eq!(s, StatusCode::OK);
-    let options =
-        ConnectOptions { max_connections: testing::TEST_POOL, schema: SchemaCap::Previous, ..Default::default() };
+    let options = ConnectOptions {
+        max_connections: testing::TEST_POOL,
+        schema: SchemaCap::UpTo(lms_store::request_parts::MIGRATION - 1),
+        ..Default::default()
+    };
     let db = Db::connect(&app.url, &options).await.expect("connect");
     let blue = TestApp::start(db, app.url.clone(), lms_server::ServerConfig::default()).await;
 

@@ -16,5 +16,6 @@ mod pages;
 mod policies;
 mod races;
 mod reports;
+mod units;
 mod validation;
 mod workflow;

@@ -36,11 +36,13 @@ async fn leave_usage_report_counts_days_inside_the_period(backend: Backend) {
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     let csv = res.text().await.unwrap();
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("employee_id,employee_name,email,department,leave_type,taken,pending,remaining"));
+    assert_eq!(
+        lines.next(),
+        Some("employee_id,employee_name,email,department,leave_type,taken,pending,remaining,unit")
+    );
     assert!(
-        csv.lines()
-            .any(|l| l
-                == format!("{EMPLOYEE1},\"Ada Byrne\",\"employee1@demo.local\",\"Engineering\",\"annual\",5,0,15")),
+        csv.lines().any(|l| l
+            == format!("{EMPLOYEE1},\"Ada Byrne\",\"employee1@demo.local\",\"Engineering\",\"annual\",5,0,15,days")),
         "{csv}"
     );
     assert_eq!(csv.lines().count(), 1 + 27);

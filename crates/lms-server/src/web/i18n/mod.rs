@@ -130,6 +130,17 @@ impl Lang {
         self.t(WEEKDAY_KEYS[d.weekday().num_days_from_monday() as usize])
     }
 
+    /// A stored amount of a type measured in `unit` (millidays, or
+    /// minutes for hours) as days or hours with up to three decimals.
+    pub fn amount(self, unit: lms_core::LeaveUnit, raw: i64) -> String {
+        self.millis(lms_core::Quantity::new(unit, raw).thousandths())
+    }
+
+    /// The name of `unit` in a sentence: `days` / `Tage`, `hours` / `Stunden`.
+    pub fn unit(self, unit: lms_core::LeaveUnit) -> String {
+        self.t(&format!("unit-{}", unit.as_str()))
+    }
+
     /// A number of thousandths (days) with up to three decimals and the
     /// language's decimal mark: `2.5` / `2,5`.
     pub fn millis(self, thousandths: i64) -> String {

@@ -10,6 +10,7 @@ mod schedules;
 mod security;
 mod sign_in;
 mod tokens;
+mod units;
 mod workflow;
 
 use crate::support::{TestApp, PASSWORD};
