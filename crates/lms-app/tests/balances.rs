@@ -175,7 +175,9 @@ async fn shown_balance_is_the_ledger_sum(steps: Vec<Step>) -> Result<(), TestCas
         }
     }
     let mut c = db.acquire().await.expect("connection");
-    let shown = ledger::balances(&mut c.conn(), EMPLOYEE1, year, lms_store::leave_types::Units::PerType).await.expect("balances");
+    let shown = ledger::balances(&mut c.conn(), EMPLOYEE1, year, lms_store::leave_types::Units::PerType)
+        .await
+        .expect("balances");
     for code in TYPES {
         let b = shown.iter().find(|b| b.leave_type == code).expect("a line per type").balance;
         let got =
@@ -228,7 +230,9 @@ async fn concurrent_submissions_stay_within_the_balance(
         }
     }
     let mut c = db.acquire().await.expect("connection");
-    let shown = ledger::balances(&mut c.conn(), EMPLOYEE1, year, lms_store::leave_types::Units::PerType).await.expect("balances");
+    let shown = ledger::balances(&mut c.conn(), EMPLOYEE1, year, lms_store::leave_types::Units::PerType)
+        .await
+        .expect("balances");
     let b = shown.iter().find(|b| b.leave_type == "annual").expect("annual").balance;
     prop_assert_eq!(b.pending.millidays(), created, "pending is what was accepted");
     prop_assert!(created <= allowance, "{} accepted of {}", created, allowance);
