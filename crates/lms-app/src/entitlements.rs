@@ -545,8 +545,9 @@ pub async fn set_leaving_date(
     let mut tx = db.begin().await?;
     let before = job::person(&mut tx.conn(), employee_id).await?;
     if let Some(d) = day {
-        Employment::new(before.start_date, Some(d)).map_err(|_| {
-            DomainError::InvalidAmount(format!("the leaving date {d} is before the start date {}", before.start_date))
+        Employment::new(before.start_date, Some(d)).map_err(|_| DomainError::LeavingBeforeStart {
+            start: before.start_date.to_string(),
+            leaving: d.to_string(),
         })?;
     }
     job::set_leaving_date(&mut tx.conn(), employee_id, day, now).await?;

@@ -8,6 +8,10 @@ use thiserror::Error;
 pub enum DomainError {
     #[error("end_date {end} is before start_date {start}; the end date must be on or after the start date")]
     EndBeforeStart { start: String, end: String },
+    #[error(
+        "the leaving date {leaving} is before the start date {start}; a person's last day is on or after their first"
+    )]
+    LeavingBeforeStart { start: String, leaving: String },
     #[error("the range {start}..{end} contains no working days (weekends and company holidays do not count)")]
     NoWorkingDays { start: String, end: String },
     #[error("a request must lie within one leave year; split it at the turn of the year ({start}..{end})")]
@@ -91,6 +95,7 @@ impl DomainError {
     pub fn code(&self) -> &'static str {
         match self {
             DomainError::EndBeforeStart { .. } => "end_before_start",
+            DomainError::LeavingBeforeStart { .. } => "leaving_before_start",
             DomainError::NoWorkingDays { .. } => "no_working_days",
             DomainError::SpansLeaveYears { .. } => "spans_leave_years",
             DomainError::InvalidLeaveYearStart(_) => "invalid_leave_year_start",

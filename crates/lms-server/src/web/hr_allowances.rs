@@ -21,6 +21,67 @@ pub struct YearQuery {
     #[serde(default)]
     year: String,
     done: Option<String>,
+    /// A day to show the balances on (past, or projected into the future).
+    #[serde(default)]
+    on: String,
+}
+
+/// One leave type's balance on a day, line by line.
+struct OnSection {
+    name: String,
+    year: i32,
+    lines: Vec<OnLine>,
+    entitled: String,
+    taken: String,
+    pending: String,
+    available: String,
+}
+
+struct OnLine {
+    from: String,
+    kind: String,
+    amount: String,
+    projected: bool,
+    reason: String,
+}
+
+/// The balances on `on`, when the instance has entitlement policies.
+async fn balances_on(viewer: &Viewer, id: i64, on: chrono::NaiveDate) -> Result<Vec<OnSection>, ApiError> {
+    let lang = viewer.lang();
+    let db = viewer.state.db();
+    let types = {
+        let mut c = db.acquire().await?;
+        leave_types::list(&mut c.conn(), true).await?
+    };
+    let units = lms_app::leave_types::type_units(db).await?;
+    let balances = lms_app::entitlements::balance_on(db, id, on, Utc::now().date_naive()).await?;
+    Ok(balances
+        .into_iter()
+        .filter_map(|b| {
+            let t = types.iter().find(|t| t.id == b.leave_type_id)?;
+            let unit = units.of(&t.code);
+            let amount = |m: i64| lang.amount(unit, m);
+            Some(OnSection {
+                name: type_label(&types, &t.code).0,
+                year: b.year,
+                lines: b
+                    .lines
+                    .iter()
+                    .map(|l| OnLine {
+                        from: l.valid_from.map(|d| lang.date(d)).unwrap_or_default(),
+                        kind: lang.t(&format!("ledger-{}", l.kind)),
+                        amount: amount(l.amount),
+                        projected: l.projected,
+                        reason: l.reason.clone(),
+                    })
+                    .collect(),
+                entitled: amount(b.entitled),
+                taken: amount(b.taken),
+                pending: amount(b.pending),
+                available: amount(b.available),
+            })
+        })
+        .collect())
 }
 
 struct Line {
@@ -44,6 +105,8 @@ struct AllowancesPage {
     year: i32,
     years: Vec<i32>,
     sections: Vec<TypeSection>,
+    /// The day asked for and the balances on it (`None`: not asked, or no policies on this instance).
+    on: Option<(String, Vec<OnSection>)>,
     types: Vec<(String, String)>,
     f: ChangeFields,
     done: Option<String>,
@@ -90,7 +153,25 @@ async fn load(
     done: Option<String>,
     error: Option<String>,
 ) -> Result<AllowancesPage, ApiError> {
+    load_on(viewer, id, year, f, done, error, None).await
+}
+
+async fn load_on(
+    viewer: &Viewer,
+    id: i64,
+    year: i32,
+    f: ChangeFields,
+    done: Option<String>,
+    error: Option<String>,
+    on: Option<chrono::NaiveDate>,
+) -> Result<AllowancesPage, ApiError> {
     let lang = viewer.lang();
+    let on = match on {
+        Some(day) if viewer.state.db().counts(lms_store::policies::MIGRATION) => {
+            Some((day.to_string(), balances_on(viewer, id, day).await?))
+        }
+        _ => None,
+    };
     let mut c = viewer.state.db().acquire().await?;
     let person = employees::require(&mut c.conn(), id).await?;
     let types = leave_types::list(&mut c.conn(), true).await?;
@@ -113,6 +194,7 @@ async fn load(
         year,
         years: (now - 2..=now + 1).rev().collect(),
         sections,
+        on,
         types: types
             .iter()
             .filter(|t| t.active)
@@ -146,10 +228,13 @@ pub async fn page(viewer: Viewer, Path(id): Path<String>, Query(q): Query<YearQu
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    let done = done_banner(lang, q.done.as_deref(), &["allocation", "adjustment"]);
+    let done = done_banner(lang, q.done.as_deref(), &["allocation", "adjustment", "correction"]);
     let f = ChangeFields { kind: "adjustment".into(), ..Default::default() };
+    let on = chrono::NaiveDate::parse_from_str(q.on.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1970..=2200).contains(&chrono::Datelike::year(d)));
     let page = match year_of(&viewer, &q.year).await {
-        Ok(year) => load(&viewer, id, year, f, done, None).await,
+        Ok(year) => load_on(&viewer, id, year, f, done, None, on).await,
         Err(e) => Err(e),
     };
     viewer.respond(page)
@@ -167,8 +252,10 @@ pub async fn write(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm
         Err(e) => return viewer.error(e).into_response(),
     };
     let outcome = async {
-        let kind: LedgerKind =
-            f.kind.parse().map_err(|_| ApiError::unprocessable("invalid_kind", "choose allocation or adjustment"))?;
+        let kind: LedgerKind = f
+            .kind
+            .parse()
+            .map_err(|_| ApiError::unprocessable("invalid_kind", "choose allocation, adjustment or correction"))?;
         // The amount is in the unit of the type chosen (days or hours).
         let unit = lms_app::leave_types::type_units(viewer.state.db()).await?.of(&f.leave_type);
         let change = EntitlementChange::parse_in(kind, parse_amount(&f.days, unit)?, Some(&f.reason))?;

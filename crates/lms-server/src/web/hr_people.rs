@@ -180,6 +180,9 @@ struct PersonPage {
     location: Option<Vec<(i64, String, bool)>>,
     /// The person's working schedules and the form to add one (`None`: a new person).
     schedules: Option<ScheduleSection>,
+    /// The person's last day, as a date field's value (`None`: a new person,
+    /// or an instance without entitlement policies).
+    leaving_date: Option<String>,
     error: Option<String>,
     done: Option<String>,
 }
@@ -225,8 +228,15 @@ async fn person_page(
         Some(id) => super::hr_locations::person_choice(viewer, id).await?,
         None => None,
     };
+    let leaving_date = match id {
+        Some(id) if viewer.state.db().counts(lms_store::policies::MIGRATION) => {
+            let person = lms_store::entitlement_job::person(&mut c.conn(), id).await?;
+            Some(person.leaving_date.map(|d| d.to_string()).unwrap_or_default())
+        }
+        _ => None,
+    };
     let c = viewer.chrome("people");
-    Ok(PersonPage { c, id, f, managers, roles, location, schedules, error, done })
+    Ok(PersonPage { c, id, f, managers, roles, location, schedules, leaving_date, error, done })
 }
 
 /// `GET /hr/people/new`
@@ -304,7 +314,7 @@ pub async fn edit_form(viewer: Viewer, Path(id): Path<String>, Query(d): Query<D
         let done = done_banner(
             lang,
             d.done.as_deref(),
-            &["created", "saved", "password", "location", "schedule-added", "schedule-removed"],
+            &["created", "saved", "password", "location", "schedule-added", "schedule-removed", "leaving-date"],
         );
         person_page(&viewer, Some(id), PersonFields::of(&person), None, done).await
     };
@@ -469,5 +479,51 @@ async fn refuse_schedule(viewer: &Viewer, id: i64, f: ScheduleFields, e: ApiErro
     match page.await {
         Ok(p) => super::page::render_with(e.status, &p),
         Err(e) => viewer.error(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LeavingForm {
+    #[serde(rename = "_csrf", default)]
+    token: String,
+    #[serde(default)]
+    leaving_date: String,
+}
+
+/// `POST /hr/people/{id}/leaving-date`: the person's last day (empty: not
+/// leaving); the entitlement job then settles their allocation pro-rata.
+pub async fn set_leaving_date(viewer: Viewer, Path(id): Path<String>, PageForm(f): PageForm<LeavingForm>) -> Response {
+    let id = match viewer.hr_target(&f.token, &id) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    let outcome = async {
+        let day =
+            match f.leaving_date.trim() {
+                "" => None,
+                s => Some(chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                    ApiError::unprocessable("invalid_date", "the leaving date is not a date (YYYY-MM-DD)")
+                })?),
+            };
+        let caller = viewer.caller();
+        lms_app::entitlements::set_leaving_date(viewer.state.db(), lms_app::By::Caller(&caller), id, day, Utc::now())
+            .await?;
+        Ok::<(), ApiError>(())
+    };
+    match outcome.await {
+        Ok(()) => see_other(&format!("/hr/people/{id}?done=leaving-date")),
+        Err(e) => {
+            let person = {
+                let mut c = match viewer.state.db().acquire().await {
+                    Ok(c) => c,
+                    Err(e) => return viewer.error(e.into()).into_response(),
+                };
+                match employees::require(&mut c.conn(), id).await {
+                    Ok(p) => p,
+                    Err(e) => return viewer.error(e.into()).into_response(),
+                }
+            };
+            refuse(&viewer, Some(id), PersonFields::of(&person), e).await
+        }
     }
 }

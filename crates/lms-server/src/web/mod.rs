@@ -60,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/hr/people/{id}", get(hr_people::edit_form).post(hr_people::update))
         .route("/hr/people/{id}/password", post(hr_people::reset_password))
         .route("/hr/people/{id}/schedules", post(hr_people::add_schedule))
+        .route("/hr/people/{id}/leaving-date", post(hr_people::set_leaving_date))
         .route("/hr/people/{id}/schedules/remove", post(hr_people::remove_schedule))
         .route("/hr/people/{id}/allowances", get(hr_allowances::page).post(hr_allowances::write))
         .route("/hr/settings", get(hr_settings::page))

@@ -288,6 +288,28 @@ async fn entitlement_policies(backend: lms_store::Backend) {
     assert!(written > 0, "{runs}");
     assert!(page.body.contains(&format!("<td>{written}</td>")), "the run's report: {}", page.body);
     assert_translated(&page, "the policies page");
+
+    // Dan's balance on a day next year: the policy's lines, projected; the
+    // kinds in words.
+    let next = chrono::Datelike::year(&chrono::Utc::now().date_naive()) + 1;
+    let on = hr.get(&format!("/hr/people/7/allowances?on={next}-03-15")).await;
+    assert_eq!(on.status, StatusCode::OK, "{}", on.body);
+    assert!(on.body.contains("Accrual <span class=\"hint\">(projected)</span>"), "{}", on.body);
+    assert_translated(&on, "the balance on a day");
+    // His leaving date, refused when before he started, then saved.
+    let bad = hr.post_form("/hr/people/7", "/hr/people/7/leaving-date", &[("leaving_date", "1999-01-01")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("The leaving date is before the person&#39;s start date"), "{}", bad.body);
+    let left = format!("{next}-06-30");
+    let saved = hr.post_form("/hr/people/7", "/hr/people/7/leaving-date", &[("leaving_date", &left)]).await;
+    assert_eq!(saved.location(), "/hr/people/7?done=leaving-date", "{}", saved.body);
+    let person = hr.get("/hr/people/7?done=leaving-date").await;
+    assert!(person.body.contains(&format!("name=\"leaving_date\" type=\"date\" value=\"{left}\"")), "{}", person.body);
+    let (_, audit) = api.get("/api/v1/audit-events?entity_type=employee&entity_id=7").await;
+    assert!(
+        audit["items"].as_array().is_some_and(|a| a.iter().any(|e| e["action"] == "employee.leaving_date")),
+        "{audit}"
+    );
     let german = Page::signed_in(&app, "hr@demo.local").await;
     german.post_form("/profile", "/profile/language", &[("language", "de")]).await;
     let de = german.get("/hr/policies").await;
