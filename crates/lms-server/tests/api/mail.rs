@@ -26,6 +26,7 @@ crate::both_backends!(
     a_mail_is_retried_after_the_server_was_down,
     failed_mails_show_to_hr_who_may_retry_them,
     without_smtp_mail_is_off,
+    the_release_before_sends_none_and_its_notifications_are_mailed,
 );
 
 /// The python that has aiosmtpd.
@@ -298,6 +299,15 @@ async fn a_mail_is_retried_after_the_server_was_down(backend: Backend) {
     assert!(log[log.len() - 1]["error"].is_null(), "{detail}");
     assert_eq!(detail["last_error"], Value::Null);
     assert_eq!(got[0]["message_id"], detail["message_id"]);
+    // The back-off as docs/LEAVE-RULES.md ("Mail retries") gives it, scaled
+    // to this test's 300 ms base and 1 s cap: attempt k + 1 follows attempt
+    // k after at least 0.8 × min(300 ms × 2^(k−1), 1 s).
+    let at = |a: &Value| chrono::DateTime::parse_from_rfc3339(a["at"].as_str().expect("at")).expect("time");
+    for (k, pair) in log.windows(2).enumerate() {
+        let gap = (at(&pair[1]) - at(&pair[0])).num_milliseconds();
+        let nominal = (300i64 << k).min(1000);
+        assert!(gap >= nominal * 8 / 10, "attempt {} came {gap} ms after attempt {}: {detail}", k + 2, k + 1);
+    }
 }
 
 /// After its last attempt a mail is failed: HR sees it (API, status,
@@ -376,4 +386,39 @@ async fn without_smtp_mail_is_off(backend: Backend) {
     assert!(outbox(&hr).await.is_empty(), "no instance with mail on: nothing is owed yet");
     let dash = Page::signed_in(&app, "hr@demo.local").await.get("/admin").await;
     assert!(dash.body.contains("Mail is off on this instance"), "{}", dash.body);
+}
+
+/// Blue, this build on the schema of the release before (the outbox's
+/// migration not counted), started with mail configured, sends nothing and
+/// says mail is off; the notification it writes is mailed by green.
+async fn the_release_before_sends_none_and_its_notifications_are_mailed(backend: Backend) {
+    use lms_store::db::ConnectOptions;
+    use lms_store::migrations::SchemaCap;
+    let app = TestApp::spawn(backend).await;
+    let port = free_port();
+    let sink = Sink::start(port).await;
+    let opts = ConnectOptions {
+        schema: SchemaCap::UpTo(lms_store::mail::MAIL_OUTBOX - 1),
+        max_connections: 4,
+        ..Default::default()
+    };
+    let db = lms_store::Db::connect(&app.url, &opts).await.expect("connect");
+    let blue =
+        TestApp::start(db, app.url.clone(), ServerConfig { mail: Some(config(port, 8)), ..Default::default() }).await;
+    let hr = blue.login("hr@demo.local").await;
+    let (_, st) = hr.get("/api/v1/status").await;
+    assert_eq!(st["mail"], json!({"enabled": false}), "{st}");
+    let (s, b) = hr.get("/api/v1/admin/mail").await;
+    assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("schema_behind")), "{b}");
+    let dash = Page::signed_in(&blue, "hr@demo.local").await.get("/admin").await;
+    assert!(dash.body.contains("schema of the release before"), "{}", dash.body);
+
+    let green = with_mail(&app, config(port, 8)).await;
+    blue.login("employee1@demo.local").await.submit("annual", monday(3), monday(3)).await;
+    let got = sink.wait_for(1, Duration::from_secs(30)).await;
+    assert_eq!(got[0]["rcpt_tos"], json!(["manager@demo.local"]));
+    assert!(part(&got[0], "text/plain").contains("Ada Byrne"), "{}", got[0]);
+    let mails = outbox(&green.login("hr@demo.local").await).await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0]["kind"], "leave_request.submitted");
 }
