@@ -26,11 +26,14 @@ const SINCE: &str = "mail_since";
 /// When mail delivery began on this database: the stored moment, or `now`
 /// stored now if there is none yet (the first instance with mail on).
 pub async fn started_at(c: &mut Conn<'_>, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    let read = |v: String| DateTime::parse_from_rfc3339(&v).map(|t| t.with_timezone(&Utc)).unwrap_or(now);
+    if let Some((v,)) = q!(opt c, (String,), "SELECT value FROM settings WHERE key = $1", SINCE)? {
+        return Ok(read(v));
+    }
     q!(exec c,
         "INSERT INTO settings (key, value, updated_at, updated_by) VALUES ($1, $2, $3, NULL) ON CONFLICT (key) DO NOTHING",
         SINCE, now.to_rfc3339(), now)?;
-    let v = q!(scalar c, String, "SELECT value FROM settings WHERE key = $1", SINCE)?;
-    Ok(DateTime::parse_from_rfc3339(&v).map(|t| t.with_timezone(&Utc)).unwrap_or(now))
+    Ok(read(q!(scalar c, String, "SELECT value FROM settings WHERE key = $1", SINCE)?))
 }
 
 /// Enqueues one mail for each in-app notification created at or after
