@@ -21,6 +21,7 @@ pub mod leave;
 pub mod leave_types;
 pub mod leave_year;
 pub mod locations;
+pub mod mail;
 pub mod maintenance;
 pub mod notifications;
 pub mod people;

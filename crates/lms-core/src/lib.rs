@@ -18,6 +18,7 @@ pub mod holiday;
 pub mod language;
 pub mod leave_type;
 pub mod leave_year;
+pub mod mail;
 pub mod policy;
 pub mod quantity;
 pub mod request;

@@ -16,6 +16,7 @@ pub mod context;
 pub mod docs;
 pub mod error;
 pub mod extract;
+pub mod mail;
 pub mod ops;
 pub mod router;
 pub mod serve;

@@ -3,8 +3,8 @@
 //! and the middleware stack.
 
 use crate::api::{
-    allowances, approvals, audit, auth, dashboard, employees, holidays, leave_types, locations, me, notifications,
-    policies, reports, requests, settings,
+    allowances, approvals, audit, auth, dashboard, employees, holidays, leave_types, locations, mail, me,
+    notifications, policies, reports, requests, settings,
 };
 use crate::context::request_context;
 use crate::error::ErrorResponses;
@@ -29,7 +29,7 @@ use utoipa_axum::routes;
         (name = "policies", description = "Entitlement policies, the entitlement job, balances on any day"),
         (name = "reports", description = "Leave usage"),
         (name = "notifications", description = "In-app notifications"),
-        (name = "admin", description = "Dashboard, audit log, maintenance"),
+        (name = "admin", description = "Dashboard, audit log, maintenance, the mail outbox"),
         (name = "operations", description = "Health, readiness, status")
     )
 )]
@@ -127,6 +127,9 @@ fn v1() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::list))
         .routes(routes!(notifications::mark_read))
         .routes(routes!(audit::list))
+        .routes(routes!(mail::list))
+        .routes(routes!(mail::get))
+        .routes(routes!(mail::retry))
         .routes(routes!(maintenance::get_maintenance, maintenance::set_maintenance))
         .routes(routes!(status::status))
 }

@@ -3,6 +3,8 @@
 //! in-flight requests finish (bounded by the shutdown timeout), then `run`
 //! returns. A request head must arrive within the configured header timeout
 //! (10 s by default), so slow or stuck clients cannot hold connections open.
+//! With mail configured, the mail worker runs beside the listener and stops
+//! after the in-flight requests (finishing the batch it holds).
 
 use crate::{router, AppState};
 use std::future::Future;
@@ -18,6 +20,12 @@ pub async fn run(
     use tower::ServiceExt;
 
     let app = router(state.clone());
+    let mail = match &state.config().mail {
+        Some(cfg) => crate::mail::MailWorker::spawn(state.db(), cfg, instance_name(&state))
+            .await
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+        None => None,
+    };
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(state.config().header_timeout);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -59,7 +67,19 @@ pub async fn run(
     if tokio::time::timeout(timeout, graceful.shutdown()).await.is_err() {
         tracing::warn!(?timeout, "in-flight requests did not finish in time; exiting anyway");
     }
+    if let Some(worker) = mail {
+        worker.stop(state.config().mail.as_ref().map(|m| m.timeout).unwrap_or_default() * 2).await;
+    }
     Ok(())
+}
+
+/// This process among the instances on one database, as the mail outbox
+/// records who claimed and attempted a mail: slot, instance id or process
+/// id, and a random part (two servers in one process differ too).
+fn instance_name(state: &AppState) -> String {
+    let config = state.config();
+    let who = config.instance_id.clone().unwrap_or_else(|| std::process::id().to_string());
+    format!("{}/{}/{:08x}", config.slot, who, rand::random::<u32>())
 }
 
 /// A future that completes on SIGTERM or SIGINT (Ctrl-C). The handlers are

@@ -23,6 +23,7 @@ pub mod holidays;
 pub mod leave_types;
 pub mod ledger;
 pub mod locations;
+pub mod mail;
 pub mod migrations;
 pub mod notifications;
 pub mod policies;

@@ -11,6 +11,7 @@ pub mod employees;
 pub mod holidays;
 pub mod leave_types;
 pub mod locations;
+pub mod mail;
 pub mod me;
 pub mod notifications;
 pub mod policies;

@@ -1,5 +1,6 @@
 //! `GET /api/v1/status`: what a load balancer or deployer needs (version,
-//! slot, instance id, maintenance, draining, schema current) for anyone; the
+//! slot, instance id, maintenance, draining, schema current, mail on or
+//! off) for anyone; the mail outbox's counts and the
 //! build, process and migration detail only for HR or the holder of the
 //! status token, since it helps an attacker more than it helps a client.
 
@@ -35,6 +36,20 @@ pub struct Status {
     /// HR and status token only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uptime_seconds: Option<u64>,
+    pub mail: MailStatus,
+}
+
+/// Whether this instance sends the notifications by mail.
+#[derive(Serialize, ToSchema)]
+pub struct MailStatus {
+    /// SMTP configured (`--smtp-url`) and the outbox's migration counted on.
+    pub enabled: bool,
+    /// Mails owed, on the whole database (HR and status token only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queued: Option<i64>,
+    /// Mails given up on (HR and status token only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -73,6 +88,8 @@ pub async fn status(State(state): State<AppState>, headers: HeaderMap) -> Json<S
         Err(_) => false,
     };
     let shown = |v| if detailed { Some(v) } else { None };
+    let mail_enabled = state.config().mail.is_some() && lms_app::mail::available(db);
+    let mail_counts = if detailed && mail_enabled { lms_app::mail::counts(db).await.ok().flatten() } else { None };
     Json(Status {
         version: lms_core::VERSION,
         slot: state.config().slot.clone(),
@@ -90,6 +107,11 @@ pub async fn status(State(state): State<AppState>, headers: HeaderMap) -> Json<S
         build_time: detailed.then_some(BUILD_TIME),
         pid: detailed.then(std::process::id),
         uptime_seconds: detailed.then(|| state.started().elapsed().as_secs()),
+        mail: MailStatus {
+            enabled: mail_enabled,
+            queued: mail_counts.map(|c| c.queued),
+            failed: mail_counts.map(|c| c.failed),
+        },
     })
 }
 

@@ -2,6 +2,7 @@
 //! approvals, who is out today and this week, this month's requests by
 //! status, headcount, and a 12-month trend drawn as inline SVG by the
 //! server. The figures are `lms_store::reports::dashboard`'s, as the API's.
+//! Below them, mail delivery (`hr_mail`): failed mails and their retry.
 
 use super::i18n::Lang;
 use super::page::{render, Chrome, Viewer};
@@ -42,14 +43,22 @@ struct DashboardPage {
     by_status: Vec<(String, i64)>,
     bars: Vec<Bar>,
     trend_summary: String,
+    mail: super::hr_mail::MailSection,
+    done: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct DashboardQuery {
+    done: Option<String>,
 }
 
 /// `GET /admin`
-pub async fn page(viewer: Viewer) -> Response {
+pub async fn page(viewer: Viewer, axum::extract::Query(q): axum::extract::Query<DashboardQuery>) -> Response {
     if let Err(e) = viewer.require_hr() {
         return e.into_response();
     }
-    match load(&viewer).await {
+    let done = super::page::done_banner(viewer.lang(), q.done.as_deref(), &["mail-retried"]);
+    match load(&viewer, done).await {
         Ok(p) => render(&p),
         Err(e) => viewer.error(e).into_response(),
     }
@@ -77,7 +86,7 @@ fn bars(lang: Lang, trend: &[(chrono::NaiveDate, i64)]) -> Vec<Bar> {
         .collect()
 }
 
-async fn load(viewer: &Viewer) -> Result<DashboardPage, ApiError> {
+async fn load(viewer: &Viewer, done: Option<String>) -> Result<DashboardPage, ApiError> {
     let lang = viewer.lang();
     let today = Utc::now().date_naive();
     let mut c = viewer.state.db().acquire().await?;
@@ -109,5 +118,7 @@ async fn load(viewer: &Viewer) -> Result<DashboardPage, ApiError> {
         by_status,
         bars: bars(lang, &d.trend),
         trend_summary,
+        mail: super::hr_mail::section(viewer).await?,
+        done,
     })
 }

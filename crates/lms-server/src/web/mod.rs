@@ -18,6 +18,7 @@ mod home;
 mod hr_allowances;
 mod hr_audit;
 mod hr_locations;
+mod hr_mail;
 mod hr_people;
 mod hr_policies;
 mod hr_reports;
@@ -87,6 +88,7 @@ pub fn routes() -> Router<AppState> {
         .route("/hr/leave-year", post(hr_settings::leave_year))
         .route("/hr/reports", get(hr_reports::page))
         .route("/hr/audit", get(hr_audit::page))
+        .route("/hr/mail/{id}/retry", post(hr_mail::retry))
         .route("/profile", get(profile::page))
         .route("/profile/language", post(profile::set_language))
         .route("/profile/password", post(profile::change_password))

@@ -197,6 +197,8 @@ async fn resource_routes_matrix(backend: Backend) {
         ("GET", "/api/v1/employees/5/schedules".into(), hr_only_read),
         ("GET", "/api/v1/admin/dashboard".into(), hr_only_read),
         ("GET", "/api/v1/audit-events".into(), hr_only_read),
+        ("GET", "/api/v1/admin/mail".into(), hr_only_read),
+        ("GET", "/api/v1/admin/mail/1".into(), [ANON, 403, 403, 403, 403, 404]),
         ("GET", "/api/v1/allowances?employee_id=5".into(), hr_only_read),
         ("GET", "/api/v1/reports/leave-usage".into(), [ANON, 403, 403, 200, 200, 200]),
         ("GET", "/api/v1/policies".into(), everyone),
@@ -260,6 +262,7 @@ async fn resource_routes_matrix(backend: Backend) {
         ("POST", "/api/v1/entitlements/run", json!({})),
         ("PUT", "/api/v1/employees/5/leaving-date", json!({"leaving_date": null})),
         ("PUT", "/api/v1/settings/leave-year", json!({"first_month": 4})),
+        ("POST", "/api/v1/admin/mail/1/retry", json!({})),
     ];
     for (method, path, body) in writes {
         for ((who, user), want) in a.all().into_iter().zip(hr_only_write) {

@@ -11,6 +11,7 @@ mod hr;
 mod instances;
 mod leave_year;
 mod locations;
+mod mail;
 mod operations;
 mod pages;
 mod policies;

@@ -68,6 +68,81 @@ pub struct ServeArgs {
     /// downtime; several instances may run it (each line is written once).
     #[arg(long, env = "LMS_ENTITLEMENT_JOB_MINUTES", default_value_t = 60)]
     pub entitlement_job_minutes: u64,
+    #[command(flatten)]
+    pub mail: MailArgs,
+}
+
+/// Mail: the notifications sent by SMTP (docs/INTEGRATIONS.md, "Email").
+#[derive(clap::Args, Debug)]
+pub struct MailArgs {
+    /// The SMTP server the notifications are mailed through:
+    /// smtp://[user[:password]@]host[:port] (add ?tls=required for STARTTLS)
+    /// or smtps://… (TLS). Without it this instance sends no mail.
+    #[arg(long, env = "LMS_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// A file holding the SMTP password (its first line), for a user named in --smtp-url.
+    #[arg(long, env = "LMS_SMTP_PASSWORD_FILE")]
+    pub smtp_password_file: Option<std::path::PathBuf>,
+    /// The sender of every mail.
+    #[arg(long, env = "LMS_MAIL_FROM", default_value = "LMS <lms@localhost>")]
+    pub mail_from: String,
+    /// Where people reach LMS (the links in mails lead there), e.g.
+    /// https://leave.example.com; by default http://<--listen>.
+    #[arg(long, env = "LMS_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Attempts at one mail before it is given up on (HR sees it and may retry it).
+    #[arg(long, env = "LMS_MAIL_MAX_ATTEMPTS", default_value_t = 8)]
+    pub mail_max_attempts: u32,
+    /// Seconds before the first retry; each further one waits twice as long
+    /// (with ±20 % jitter), at most --mail-retry-max-seconds.
+    #[arg(long, env = "LMS_MAIL_RETRY_SECONDS", default_value_t = 60.0)]
+    pub mail_retry_seconds: f64,
+    #[arg(long, env = "LMS_MAIL_RETRY_MAX_SECONDS", default_value_t = 3600.0)]
+    pub mail_retry_max_seconds: f64,
+    /// Mails claimed and sent at once by this instance.
+    #[arg(long, env = "LMS_MAIL_BATCH", default_value_t = 32)]
+    pub mail_batch: usize,
+}
+
+impl MailArgs {
+    /// The mail configuration, or `None` without --smtp-url.
+    fn config(&self, listen: std::net::SocketAddr) -> anyhow::Result<Option<lms_server::mail::MailConfig>> {
+        let Some(url) = self.smtp_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else { return Ok(None) };
+        let public_url = match &self.public_url {
+            Some(u) => {
+                let parsed = url::Url::parse(u).with_context(|| format!("--public-url `{u}`"))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    bail!("--public-url `{u}`: use http:// or https://");
+                }
+                u.clone()
+            }
+            None => format!("http://{listen}"),
+        };
+        let mut cfg = lms_server::mail::MailConfig::new(url, self.mail_from.clone(), public_url);
+        if let Some(path) = &self.smtp_password_file {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            cfg.password = Some(text.lines().next().unwrap_or("").to_string());
+        }
+        let seconds = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 && v <= 86_400.0 {
+                Ok(Duration::from_secs_f64(v))
+            } else {
+                Err(anyhow::anyhow!("--{name} must be more than 0 and at most 86400 seconds, not {v}"))
+            }
+        };
+        cfg.retry = lms_core::mail::RetryPolicy::new(
+            seconds("mail-retry-seconds", self.mail_retry_seconds)?,
+            seconds("mail-retry-max-seconds", self.mail_retry_max_seconds)?,
+            self.mail_max_attempts,
+        )
+        .map_err(|e| anyhow::anyhow!("mail retries: {e}"))?;
+        if !(1..=256).contains(&self.mail_batch) {
+            bail!("--mail-batch must be 1 to 256, not {}", self.mail_batch);
+        }
+        cfg.batch = self.mail_batch;
+        lms_server::mail::MailWorker::check(&cfg).map_err(|e| anyhow::anyhow!(e))?;
+        Ok(Some(cfg))
+    }
 }
 
 pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
@@ -114,6 +189,7 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(&a.listen).await.with_context(|| format!("cannot listen on {}", a.listen))?;
     let addr = listener.local_addr()?;
+    let mail = a.mail.config(addr)?;
     let config = ServerConfig {
         slot: a.slot.clone(),
         instance_id: a.instance_id.clone().filter(|i| !i.trim().is_empty()),
@@ -124,6 +200,7 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
         schema: a.schema,
         status_token,
         fault: a.inject_fault,
+        mail: mail.clone(),
         ..ServerConfig::default()
     };
     if let Some(fault) = a.inject_fault {
@@ -133,6 +210,10 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
     let shutdown = lms_server::shutdown_signal().context("cannot install the signal handlers")?;
     tracing::info!(%addr, slot = %a.slot, version = lms_core::VERSION, backend = db.backend().as_str(), "LMS listening");
     println!("LMS {} ({}) listening on http://{addr}  [slot {}]", lms_core::VERSION, db.backend().as_str(), a.slot);
+    match &mail {
+        Some(m) => println!("Mail on: via {} from {}, links to {}", m.redacted_url(), m.from, m.public_url),
+        None => println!("Mail off (no --smtp-url)"),
+    }
     let job = tokio::spawn(lms_app::entitlements::schedule(
         db.clone(),
         Duration::from_secs(a.entitlement_job_minutes.saturating_mul(60)),
