@@ -100,7 +100,7 @@ async fn hr_manages_people_allowances_holidays_reports_and_maintenance() {
     let femi_id =
         browser.current_path().await.split('/').nth(3).and_then(|id| id.parse::<i64>().ok()).expect("Femi's id");
     let annual = "main section[aria-labelledby='t-1']";
-    assert_eq!(browser.text(&format!("{annual} h2")).await, "Annual leave");
+    assert_eq!(browser.text(&format!("{annual} h2")).await, "Annual leave (days)");
     assert_eq!(browser.text(&format!("{annual} dl.facts dd:nth-of-type(1)")).await, "25");
     browser.find("#allowance-form select#leave_type").await.select_by_value("annual").await.expect("choosing annual");
     browser
