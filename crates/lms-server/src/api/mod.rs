@@ -19,6 +19,7 @@ pub mod requests;
 pub mod schema;
 pub mod settings;
 pub mod text;
+pub mod xlsx;
 
 use crate::context::RequestContext;
 use chrono::Utc;
