@@ -42,6 +42,8 @@ pub struct ServerConfig {
     pub status_token: Option<String>,
     /// A fault this instance injects on purpose (rehearsals only).
     pub fault: Option<crate::ops::fault::Fault>,
+    /// The domain in calendar events' UIDs; the request's host when unset.
+    pub calendar_domain: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +65,7 @@ impl Default for ServerConfig {
             schema: lms_store::migrations::SchemaCap::All,
             status_token: None,
             fault: None,
+            calendar_domain: None,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod allowances;
 pub mod approvals;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod dashboard;
 pub mod dto;
 pub mod employees;

@@ -6,6 +6,7 @@ mod support;
 mod approvals;
 mod auth;
 mod authorization;
+mod calendar;
 mod contract;
 mod exports;
 mod hr;

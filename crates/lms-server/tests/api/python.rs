@@ -74,3 +74,29 @@ print(json.dumps({
 "#;
     read_with(SCRIPT, file, "xlsx").await
 }
+/// What Python's icalendar reads from a calendar: its properties and each
+/// event's (`DTSTART`/`DTEND` as ISO dates with their Python type, texts
+/// unescaped), plus every raw line's length in octets.
+pub async fn read_ics(file: &[u8]) -> Value {
+    const SCRIPT: &str = r#"
+import json, sys, icalendar
+raw = open(sys.argv[1], 'rb').read()
+cal = icalendar.Calendar.from_ical(raw)
+def prop(v):
+    if hasattr(v, 'dt'):
+        return {"type": type(v.dt).__name__, "value": v.dt.isoformat()}
+    if isinstance(v, int):
+        return v
+    return str(v)
+events = []
+for e in cal.walk('VEVENT'):
+    events.append({k: prop(v) for k, v in e.items()})
+print(json.dumps({
+    "calendar": {k: str(v) for k, v in cal.items()},
+    "events": events,
+    "line_octets": [len(l) for l in raw.split(b'\r\n')],
+    "crlf_only": b'\n' not in raw.replace(b'\r\n', b''),
+}))
+"#;
+    read_with(SCRIPT, file, "ics").await
+}
