@@ -24,7 +24,7 @@ use utoipa::ToSchema;
 pub const CONTENT_TYPE: &str = "text/calendar; charset=utf-8";
 
 /// The prefix of a feed's secret.
-const SECRET_PREFIX: &str = "lms_cal_";
+pub const SECRET_PREFIX: &str = "lms_cal_";
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -106,9 +106,14 @@ pub async fn create_feed(
         Utc::now(),
     )
     .await?;
-    let path = feed_path(&secret);
-    let url = format!("{}://{}{path}", if ctx.https { "https" } else { "http" }, host(&headers).unwrap_or("localhost"));
-    Ok((StatusCode::CREATED, Json(CreatedFeed { info: f.into(), url, path })))
+    let url = feed_url(&ctx, &headers, &secret);
+    Ok((StatusCode::CREATED, Json(CreatedFeed { info: f.into(), url, path: feed_path(&secret) })))
+}
+
+/// The absolute address of the feed with `secret`, as the client reached this server.
+pub fn feed_url(ctx: &RequestContext, headers: &HeaderMap, secret: &str) -> String {
+    let scheme = if ctx.https { "https" } else { "http" };
+    format!("{scheme}://{}{}", host(headers).unwrap_or("localhost"), feed_path(secret))
 }
 
 /// The path of the feed with `secret`.

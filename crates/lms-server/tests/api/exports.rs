@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 crate::both_backends!(usage_report_as_xlsx_matches_the_json, request_list_as_xlsx_has_every_row, audit_log_as_xlsx);
 
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Downloads `path`, asserting an XLSX attachment named `filename…`.
 async fn download(user: &User, path: &str, filename: &str) -> Vec<u8> {

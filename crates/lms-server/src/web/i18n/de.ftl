@@ -380,6 +380,17 @@ profile-token-ended = Beendet
 profile-token-name = Wofür es ist
 profile-token-days = Gültig für Tage
 profile-token-create = Token anlegen
+profile-feeds = Kalender-Abos
+profile-feeds-hint = Abonnieren Sie Ihre Abwesenheiten in Ihrer Kalender-App (Outlook, Google Kalender, Apple Kalender) mit der Adresse eines Abos. Wer die Adresse kennt, kann das Abo lesen: widerrufen Sie es, wenn sie in falsche Hände gerät. Mit „?pending=1“ am Ende der Adresse erscheinen auch offene Anträge.
+profile-feed-secret = Die Adresse Ihres neuen Abos. Kopieren Sie sie jetzt in Ihre Kalender-App: Sie wird nicht noch einmal angezeigt.
+profile-feed-created = Das Kalender-Abo wurde angelegt.
+profile-feed-revoked = Das Kalender-Abo wurde widerrufen.
+profile-no-feeds = Sie haben keine Kalender-Abos.
+profile-feed-scope = Zeigt
+profile-feed-create = Abo anlegen
+feed-scope-person = Meine Abwesenheiten und Feiertage
+feed-scope-team = Abwesenheiten meines Teams
+feed-scope-company = Abwesenheiten aller
 error-invalid-expiry = Ein Token gilt 1 bis 3650 Tage (oder leer lassen: bis zum Widerruf).
 error-too-many-tokens = Sie haben 20 gültige Tokens, mehr geht nicht; widerrufen Sie zuerst eines.
 

@@ -380,6 +380,17 @@ profile-token-ended = Ended
 profile-token-name = What it is for
 profile-token-days = Days it lasts
 profile-token-create = Create token
+profile-feeds = Calendar feeds
+profile-feeds-hint = Subscribe to your leave in your calendar app (Outlook, Google Calendar, Apple Calendar) with a feed's address. Whoever has the address can read the feed: revoke it if it leaks. Add "?pending=1" to the address to see pending requests too.
+profile-feed-secret = Your new feed's address. Copy it now into your calendar app: it is not shown again.
+profile-feed-created = The calendar feed was created.
+profile-feed-revoked = The calendar feed was revoked.
+profile-no-feeds = You have no calendar feeds.
+profile-feed-scope = Shows
+profile-feed-create = Create feed
+feed-scope-person = My leave and holidays
+feed-scope-team = My team's leave
+feed-scope-company = Everyone's leave
 error-invalid-expiry = A token lasts 1 to 3650 days (or leave it empty: until revoked).
 error-too-many-tokens = You have 20 live tokens, the most allowed; revoke one first.
 
