@@ -111,6 +111,8 @@ async fn a_person_subscribes_to_their_leave(backend: Backend) {
     assert_eq!(c["STATUS"], "CANCELLED");
     assert_eq!(c["UID"], e["UID"]);
     assert!(c["SEQUENCE"].as_i64().unwrap() > e["SEQUENCE"].as_i64().unwrap(), "{c} after {e}");
+    // The worked example of docs/INTEGRATIONS.md: submitted and approved (2 records), then cancelled (3).
+    assert_eq!((e["SEQUENCE"].as_i64(), c["SEQUENCE"].as_i64()), (Some(2), Some(3)));
 
     // One request as a file: the feed's UID; whoever may see the request.
     let (s, body, headers) = {
