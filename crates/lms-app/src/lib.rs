@@ -14,6 +14,7 @@
 pub mod allowances;
 pub mod approval;
 mod audit;
+pub mod calendar;
 pub mod entitlements;
 pub mod error;
 pub mod holidays;

@@ -88,6 +88,12 @@ pub enum DomainError {
     TokenExpiry,
     #[error("you have {live} live tokens (the most is {max}); revoke one first (DELETE /api/v1/me/tokens/ID)")]
     TooManyTokens { live: usize, max: usize },
+    #[error("unknown feed scope '{0}': use person, team or company")]
+    UnknownFeedScope(String),
+    #[error("you have {live} live calendar feeds (the most is {max}); revoke one first (DELETE /api/v1/me/calendar-feeds/ID)")]
+    TooManyFeeds { live: usize, max: usize },
+    #[error("{0}")]
+    Unavailable(&'static str),
 }
 
 impl DomainError {
@@ -133,6 +139,9 @@ impl DomainError {
             DomainError::InvalidDelegation(_) => "invalid_delegation",
             DomainError::TokenExpiry => "invalid_expiry",
             DomainError::TooManyTokens { .. } => "too_many_tokens",
+            DomainError::UnknownFeedScope(_) => "unknown_feed_scope",
+            DomainError::TooManyFeeds { .. } => "too_many_feeds",
+            DomainError::Unavailable(_) => "unavailable",
         }
     }
 }

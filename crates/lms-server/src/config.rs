@@ -44,6 +44,8 @@ pub struct ServerConfig {
     pub fault: Option<crate::ops::fault::Fault>,
     /// How this instance sends the notifications by mail; `None`: it does not.
     pub mail: Option<crate::mail::MailConfig>,
+    /// The domain in calendar events' UIDs; the request's host when unset.
+    pub calendar_domain: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -66,6 +68,7 @@ impl Default for ServerConfig {
             status_token: None,
             fault: None,
             mail: None,
+            calendar_domain: None,
         }
     }
 }

@@ -55,7 +55,11 @@ pub async fn request_context(State(state): State<AppState>, mut req: Request, ne
     let https = state.config().secure_cookies
         || (trust && headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https"));
     let ctx = RequestContext { request_id: request_id.clone(), client_addr: forwarded_for.unwrap_or(peer), https };
-    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    let (method, mut path) = (req.method().clone(), req.uri().path().to_string());
+    if path.starts_with("/calendar/feeds/") {
+        // A feed's address is its credential: never in the log.
+        path = "/calendar/feeds/(secret)".into();
+    }
     req.extensions_mut().insert(ctx);
     let started = std::time::Instant::now();
     let mut res = next.run(req).await;

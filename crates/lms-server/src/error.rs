@@ -68,6 +68,7 @@ impl From<DomainError> for ApiError {
             DomainError::Forbidden(_) => StatusCode::FORBIDDEN,
             DomainError::Overlap { .. } => StatusCode::CONFLICT,
             DomainError::InvalidTransition { .. } | DomainError::AlreadyStarted { .. } => StatusCode::CONFLICT,
+            DomainError::Unavailable(_) => StatusCode::CONFLICT,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         ApiError::new(status, e.code(), e.to_string())

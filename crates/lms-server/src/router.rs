@@ -3,7 +3,7 @@
 //! and the middleware stack.
 
 use crate::api::{
-    allowances, approvals, audit, auth, dashboard, employees, holidays, leave_types, locations, mail, me,
+    allowances, approvals, audit, auth, calendar, dashboard, employees, holidays, leave_types, locations, mail, me,
     notifications, policies, reports, requests, settings,
 };
 use crate::context::request_context;
@@ -85,6 +85,9 @@ fn v1() -> OpenApiRouter<AppState> {
         .routes(routes!(me::balances))
         .routes(routes!(auth::create_token, auth::list_tokens))
         .routes(routes!(auth::revoke_token))
+        .routes(routes!(calendar::create_feed, calendar::list_feeds))
+        .routes(routes!(calendar::revoke_feed))
+        .routes(routes!(calendar::request_ics))
         .routes(routes!(requests::submit, requests::list))
         .routes(routes!(requests::quote))
         .routes(routes!(requests::get))
@@ -212,6 +215,8 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config().body_limit;
     api_router
         .route("/metrics", get(metrics::metrics))
+        // A calendar feed: its secret is the credential (docs/INTEGRATIONS.md).
+        .route("/calendar/feeds/{file}", get(calendar::feed))
         .merge(crate::web::routes())
         // Serves the document at /api/openapi.json and the UI, pointed at it, under /api/docs.
         .merge(crate::docs::routes(api))

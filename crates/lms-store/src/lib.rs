@@ -14,6 +14,7 @@ mod macros;
 pub mod approvals;
 pub mod audit;
 pub mod auth;
+pub mod calendar_feeds;
 pub mod db;
 pub mod demo;
 pub mod employees;

@@ -1,11 +1,14 @@
-//! The audit log, for HR admins, filtered by actor, action, entity and time.
+//! The audit log, for HR admins, filtered by actor, action, entity and time;
+//! as JSON pages or a spreadsheet (XLSX) of every matching event.
 
 use super::dto::Page;
+use super::xlsx::{self, Cell, Column, Export};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::extract::{ApiQuery, Paging};
-use crate::AppState;
+use crate::{ApiError, AppState};
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use lms_store::audit::{self, AuditEvent, AuditFilter};
@@ -109,17 +112,38 @@ pub struct AuditQuery {
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<i64>,
+    /// `xlsx`: every matching event (not one page; at most 200,000) as a
+    /// spreadsheet; `limit` and `cursor` do not apply.
+    #[param(schema_with = super::schema::export_format)]
+    pub format: Option<String>,
 }
 
-/// Audit events, newest first (HR admins).
+/// Most events one spreadsheet export holds; a filter matching more is
+/// refused (422 `too_many_rows`) rather than cut.
+pub const EXPORT_MAX_ROWS: usize = 200_000;
+
+/// Audit events, newest first (HR admins); with `format=xlsx`, every
+/// matching event as a spreadsheet.
 #[utoipa::path(get, path = "/audit-events", operation_id = "list_audit_events", tag = "admin", params(AuditQuery),
-    responses((status = 200, body = Page<AuditEventDto>), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "A page of events, or with `format=xlsx` a spreadsheet of every matching \
+                 event (newest first; times in UTC as Excel dates, before and after as JSON text)",
+               content((Page<AuditEventDto> = "application/json"),
+                       (super::xlsx::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+              (status = 403, body = crate::error::ErrorBody),
+              (status = 422, description = "`too_many_rows`: more events match than one export holds", body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiQuery(q): ApiQuery<AuditQuery>,
-) -> ApiResult<Json<Page<AuditEventDto>>> {
+) -> ApiResult<Response> {
     user.require_hr()?;
+    let xlsx = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("xlsx") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request("invalid_format", format!("unknown format '{other}'; use json or xlsx")))
+        }
+    };
     let limit = Paging { limit: q.limit, cursor: q.cursor }.limit()?;
     let filter = AuditFilter {
         actor_id: q.actor_id,
@@ -131,7 +155,64 @@ pub async fn list(
         before_id: q.cursor,
         limit,
     };
+    if xlsx {
+        return export(&state, filter).await;
+    }
     let mut c = state.db().acquire().await?;
     let items = audit::list(&mut c.conn(), &filter).await?;
-    Ok(Json(Page::keyset(items.into_iter().map(AuditEventDto::from).collect(), limit, |e| e.id)))
+    Ok(Json(Page::keyset(items.into_iter().map(AuditEventDto::from).collect(), limit, |e| e.id)).into_response())
+}
+
+/// The spreadsheet's columns: those of the JSON items, in their order.
+const AUDIT_COLUMNS: &[Column] = &[
+    Column("id", 9.0),
+    Column("at (UTC)", 20.0),
+    Column("actor_id", 10.0),
+    Column("action", 26.0),
+    Column("entity_type", 16.0),
+    Column("entity_id", 12.0),
+    Column("before", 40.0),
+    Column("after", 40.0),
+    Column("request_id", 26.0),
+    Column("client_addr", 16.0),
+];
+
+fn audit_cells(e: AuditEvent) -> Vec<Cell> {
+    vec![
+        Cell::Int(e.id),
+        Cell::Time(e.at),
+        e.actor_id.into(),
+        Cell::Text(e.action),
+        Cell::Text(e.entity_type),
+        Cell::Text(e.entity_id),
+        e.before_state.into(),
+        e.after_state.into(),
+        Cell::Text(e.request_id),
+        Cell::Text(e.client_addr),
+    ]
+}
+
+/// Every event `filter` matches (from its cursor on), as a spreadsheet,
+/// read in batches by id.
+async fn export(state: &AppState, mut filter: AuditFilter) -> ApiResult<Response> {
+    filter.limit = xlsx::BATCH;
+    let mut export = Export::start("Audit log", AUDIT_COLUMNS);
+    loop {
+        let mut c = state.db().acquire().await?;
+        let batch = audit::list(&mut c.conn(), &filter).await?;
+        drop(c);
+        if export.written() + batch.len() > EXPORT_MAX_ROWS {
+            return Err(ApiError::unprocessable(
+                "too_many_rows",
+                format!("more than {EXPORT_MAX_ROWS} events match; narrow the export with from, to, actor_id, action or entity_type"),
+            ));
+        }
+        let full = batch.len() as i64 >= filter.limit;
+        filter.before_id = batch.last().map(|e| e.id);
+        export.rows(batch.into_iter().map(audit_cells).collect()).await?;
+        if !full {
+            break;
+        }
+    }
+    Ok(xlsx::download(export.finish().await?, "audit-log.xlsx"))
 }

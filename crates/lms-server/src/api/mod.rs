@@ -5,6 +5,7 @@ pub mod allowances;
 pub mod approvals;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod dashboard;
 pub mod dto;
 pub mod employees;
@@ -20,6 +21,7 @@ pub mod requests;
 pub mod schema;
 pub mod settings;
 pub mod text;
+pub mod xlsx;
 
 use crate::context::RequestContext;
 use chrono::Utc;

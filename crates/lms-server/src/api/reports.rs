@@ -1,7 +1,9 @@
-//! Reports: leave usage per employee and type over a period, as JSON or CSV.
+//! Reports: leave usage per employee and type over a period, as JSON, CSV
+//! or a spreadsheet (XLSX).
 //! HR admins see everyone; managers see their direct reports.
 
 use super::dto::Page;
+use super::xlsx::{self, Cell, Column, Export};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::extract::ApiQuery;
@@ -61,6 +63,40 @@ impl From<UsageRow> for UsageDto {
     }
 }
 
+#[derive(Clone, Copy, PartialEq)]
+enum Format {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+/// The spreadsheet's columns: those of the JSON rows, in their order.
+const USAGE_COLUMNS: &[Column] = &[
+    Column("employee_id", 12.0),
+    Column("employee_name", 28.0),
+    Column("email", 30.0),
+    Column("department", 18.0),
+    Column("leave_type", 14.0),
+    Column("taken", 10.0),
+    Column("pending", 10.0),
+    Column("remaining", 11.0),
+    Column("unit", 8.0),
+];
+
+fn usage_cells(r: UsageRow) -> Vec<Cell> {
+    vec![
+        Cell::Int(r.employee_id),
+        Cell::Text(r.employee_name),
+        Cell::Text(r.email),
+        Cell::Text(r.department),
+        Cell::Text(r.leave_type),
+        Cell::Number(super::dto::amount(r.unit, r.taken.millidays())),
+        Cell::Number(super::dto::amount(r.unit, r.pending.millidays())),
+        Cell::Number(super::dto::amount(r.unit, r.remaining.millidays())),
+        Cell::Text(r.unit.as_str().to_string()),
+    ]
+}
+
 fn csv_field(s: &str) -> String {
     // Quote every text field; neutralise spreadsheet formulas.
     let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
@@ -70,8 +106,10 @@ fn csv_field(s: &str) -> String {
 /// Leave taken, pending and remaining per employee and leave type, each
 /// row in its type's `unit` (days, or hours; the CSV's last column).
 #[utoipa::path(get, path = "/reports/leave-usage", tag = "reports", params(UsageQuery),
-    responses((status = 200, description = "JSON, or CSV with `format=csv`",
-               content((Page<UsageDto> = "application/json"), (String = "text/csv"))),
+    responses((status = 200, description = "JSON, CSV with `format=csv`, or a spreadsheet with `format=xlsx` \
+               (one sheet: a bold header row frozen above the rows, an autofilter; numbers as numbers)",
+               content((Page<UsageDto> = "application/json"), (String = "text/csv"),
+                       (xlsx::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 403, body = crate::error::ErrorBody)))]
 pub async fn leave_usage(
     State(state): State<AppState>,
@@ -82,11 +120,15 @@ pub async fn leave_usage(
     if role == Role::Employee {
         return Err(ApiError::forbidden("reports are for managers and HR admins"));
     }
-    let csv = match q.format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
+    let format = match q.format.as_deref() {
+        None | Some("json") => Format::Json,
+        Some("csv") => Format::Csv,
+        Some("xlsx") => Format::Xlsx,
         Some(other) => {
-            return Err(ApiError::bad_request("invalid_format", format!("unknown format '{other}'; use json or csv")))
+            return Err(ApiError::bad_request(
+                "invalid_format",
+                format!("unknown format '{other}'; use json, csv or xlsx"),
+            ))
         }
     };
     let leave_year = lms_app::leave_year::start(state.db()).await?;
@@ -107,7 +149,12 @@ pub async fn leave_usage(
             .into_iter()
             .filter(|r| role == Role::HrAdmin || r.manager_id == Some(user.id()))
             .collect();
-    if csv {
+    if format == Format::Xlsx {
+        let mut export = Export::start("Leave usage", USAGE_COLUMNS);
+        export.rows(rows.into_iter().map(usage_cells).collect()).await?;
+        return Ok(xlsx::download(export.finish().await?, &format!("leave-usage-{from}-{to}.xlsx")));
+    }
+    if format == Format::Csv {
         // `unit` last, so the columns before keep their places.
         let mut out =
             String::from("employee_id,employee_name,email,department,leave_type,taken,pending,remaining,unit\n");

@@ -5,6 +5,7 @@
 //! request and shape the answer.
 
 use super::dto::{amount, amount_in, Page, RequestDto};
+use super::xlsx::{self, Cell, Column, Export};
 use crate::auth::CurrentUser;
 use crate::context::RequestContext;
 use crate::error::ApiResult;
@@ -13,6 +14,7 @@ use crate::{ApiError, AppState};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, State};
 use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{NaiveDate, Utc};
 use lms_core::{Comment, LeaveStatus, LeaveUnit, NewRequest, RequestAction};
@@ -305,6 +307,12 @@ pub struct ListQuery {
     pub leave_type: Option<String>,
     /// Someone else's history: HR admins for anyone, managers for direct reports.
     pub employee_id: Option<i64>,
+    /// Everyone's requests (HR admins only; not with `employee_id`).
+    pub all: Option<bool>,
+    /// `xlsx`: every matching request (not one page; at most 200,000) as a
+    /// spreadsheet; `limit` and `cursor` do not apply.
+    #[param(schema_with = super::schema::export_format)]
+    pub format: Option<String>,
     /// Page size, 50 by default.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
@@ -312,34 +320,57 @@ pub struct ListQuery {
     pub cursor: Option<i64>,
 }
 
-/// Leave history, newest first.
+/// Most requests one spreadsheet export holds; a filter matching more is
+/// refused (422 `too_many_rows`) rather than cut.
+pub const EXPORT_MAX_ROWS: usize = 200_000;
+
+/// Leave history, newest first: one's own, a direct report's or (HR) anyone's
+/// (`employee_id`), or everyone's (`all=true`, HR). With `format=xlsx`, every
+/// matching request as a spreadsheet.
 #[utoipa::path(get, path = "/leave-requests", operation_id = "list_leave_requests", tag = "leave requests", params(ListQuery),
-    responses((status = 200, body = Page<RequestDto>, links(
+    responses((status = 200, description = "A page of requests, or with `format=xlsx` a spreadsheet of every matching \
+                 request (newest first; a bold header row frozen above the rows, an autofilter; dates as dates, days as numbers)",
+               content((Page<RequestDto> = "application/json"),
+                       (super::xlsx::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+               links(
             ("get_leave_request" = (operation_id = "get_leave_request", parameters(("id" = "$response.body#/items/0/id")))),
             ("cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/items/0/id"))))
         )),
-              (status = 403, body = crate::error::ErrorBody)))]
+              (status = 403, body = crate::error::ErrorBody),
+              (status = 422, description = "`too_many_rows`: more requests match than one export holds", body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> ApiResult<Json<Page<RequestDto>>> {
+) -> ApiResult<Response> {
+    let xlsx = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("xlsx") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request("invalid_format", format!("unknown format '{other}'; use json or xlsx")))
+        }
+    };
     let paging = Paging { limit: q.limit, cursor: q.cursor };
     let limit = paging.limit()?;
     let status = q.status.as_deref().map(str::parse::<LeaveStatus>).transpose()?;
     let mut c = state.db().acquire().await?;
-    let employee_id = match q.employee_id {
-        None => user.id(),
-        Some(id) if id == user.id() || user.actor().is_hr() => id,
-        Some(id) => match employees::get(&mut c.conn(), id).await? {
-            Some(e) if e.manager_id == Some(user.id()) => id,
+    let employee_id = match (q.employee_id, q.all.unwrap_or(false)) {
+        (Some(_), true) => {
+            return Err(ApiError::bad_request("invalid_filter", "give either employee_id or all=true, not both"))
+        }
+        (None, true) if user.actor().is_hr() => None,
+        (None, true) => return Err(ApiError::forbidden("only HR admins may list everyone's requests")),
+        (None, false) => Some(user.id()),
+        (Some(id), false) if id == user.id() || user.actor().is_hr() => Some(id),
+        (Some(id), false) => match employees::get(&mut c.conn(), id).await? {
+            Some(e) if e.manager_id == Some(user.id()) => Some(id),
             _ => {
                 return Err(ApiError::forbidden("you may list only your own requests and those of your direct reports"))
             }
         },
     };
     let filter = RequestFilter {
-        employee_id: Some(employee_id),
+        employee_id,
         status,
         leave_type: q.leave_type,
         from: q.from,
@@ -347,9 +378,98 @@ pub async fn list(
         before_id: paging.cursor,
         limit,
     };
+    if xlsx {
+        drop(c);
+        return export(&state, filter).await;
+    }
     let items = requests::list(&mut c.conn(), &filter).await?;
     drop(c);
-    Ok(Json(Page::keyset(shown(&state, items).await?, limit, |r| r.id)))
+    Ok(Json(Page::keyset(shown(&state, items).await?, limit, |r| r.id)).into_response())
+}
+
+/// The spreadsheet's columns: those of the JSON items, in their order.
+const REQUEST_COLUMNS: &[Column] = &[
+    Column("id", 9.0),
+    Column("employee_id", 12.0),
+    Column("employee_name", 26.0),
+    Column("leave_type", 13.0),
+    Column("start_date", 12.0),
+    Column("end_date", 12.0),
+    Column("half_day_start", 15.0),
+    Column("half_day_end", 14.0),
+    Column("amount", 8.0),
+    Column("unit", 7.0),
+    Column("status", 11.0),
+    Column("reason", 30.0),
+    Column("created_at (UTC)", 20.0),
+    Column("decided_by", 11.0),
+    Column("decided_at (UTC)", 20.0),
+    Column("comment", 30.0),
+    Column("cancelled_by", 13.0),
+    Column("cancelled_at (UTC)", 20.0),
+    Column("year", 7.0),
+];
+
+fn request_cells(r: LeaveRequest, unit: lms_core::LeaveUnit) -> Vec<Cell> {
+    vec![
+        Cell::Int(r.id),
+        Cell::Int(r.employee_id),
+        Cell::Text(r.employee_name),
+        Cell::Text(r.leave_type),
+        Cell::Date(r.start_date),
+        Cell::Date(r.end_date),
+        Cell::Bool(r.half_day_start),
+        Cell::Bool(r.half_day_end),
+        Cell::Number(super::dto::amount(unit, r.amount)),
+        Cell::Text(unit.as_str().to_string()),
+        Cell::Text(r.status),
+        Cell::Text(r.reason),
+        Cell::Time(r.created_at),
+        r.decided_by.into(),
+        r.decided_at.into(),
+        r.comment.into(),
+        r.cancelled_by.into(),
+        r.cancelled_at.into(),
+        Cell::Int(i64::from(r.year)),
+    ]
+}
+
+/// Every request `filter` matches (from its cursor on), as a spreadsheet,
+/// read in batches by id so memory stays flat however many match.
+async fn export(state: &AppState, mut filter: RequestFilter) -> ApiResult<Response> {
+    filter.limit = xlsx::BATCH;
+    let mut export = Export::start("Leave requests", REQUEST_COLUMNS);
+    let units = lms_app::leave_types::type_units(state.db()).await?;
+    loop {
+        let mut c = state.db().acquire().await?;
+        let batch = requests::list(&mut c.conn(), &filter).await?;
+        drop(c);
+        if export.written() + batch.len() > EXPORT_MAX_ROWS {
+            return Err(ApiError::unprocessable(
+                "too_many_rows",
+                format!(
+                    "more than {EXPORT_MAX_ROWS} requests match; narrow the export with from, to, status, type or employee_id"
+                ),
+            ));
+        }
+        let full = batch.len() as i64 >= filter.limit;
+        filter.before_id = batch.last().map(|r| r.id);
+        export
+            .rows(
+                batch
+                    .into_iter()
+                    .map(|r| {
+                        let unit = units.of(&r.leave_type);
+                        request_cells(r, unit)
+                    })
+                    .collect(),
+            )
+            .await?;
+        if !full {
+            break;
+        }
+    }
+    Ok(xlsx::download(export.finish().await?, "leave-requests.xlsx"))
 }
 
 /// One request (the owner's, their manager's, or HR's to see).

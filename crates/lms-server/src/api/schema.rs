@@ -19,7 +19,12 @@ pub fn role() -> Object {
     one_of([Role::Employee, Role::Manager, Role::HrAdmin].map(Role::as_str), "A person's role.")
 }
 
-/// `json` (the default) or `csv`.
+/// `json` (the default), `csv` or `xlsx`.
 pub fn report_format() -> Object {
-    one_of(["json", "csv"], "`json` (the default) or `csv`.")
+    one_of(["json", "csv", "xlsx"], "`json` (the default), `csv` or `xlsx` (a spreadsheet of every row).")
+}
+
+/// `json` (the default, one page) or `xlsx` (a spreadsheet of every row).
+pub fn export_format() -> Object {
+    one_of(["json", "xlsx"], "`json` (the default, one page) or `xlsx` (a spreadsheet of every matching row).")
 }

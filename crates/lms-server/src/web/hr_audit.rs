@@ -42,6 +42,8 @@ struct AuditPage {
     entity_type: String,
     actor: String,
     older: Option<String>,
+    /// The API's spreadsheet of every event these filters match.
+    xlsx: String,
 }
 
 /// `GET /hr/audit`
@@ -84,8 +86,14 @@ async fn load(viewer: &Viewer, q: AuditQuery) -> Result<AuditPage, ApiError> {
             client: e.client_addr.clone(),
         })
         .collect();
+    let mut export = vec![("format", "xlsx".to_string())];
+    export.extend(filter.action.clone().map(|a| ("action", a)));
+    export.extend(filter.entity_type.clone().map(|t| ("entity_type", t)));
+    export.extend(filter.actor_id.map(|a| ("actor_id", a.to_string())));
+    let xlsx = format!("/api/v1/audit-events?{}", serde_urlencoded::to_string(&export).unwrap_or_default());
     Ok(AuditPage {
         c: viewer.chrome("audit"),
+        xlsx,
         rows,
         action: filter.action.unwrap_or_default(),
         entity_type: filter.entity_type.unwrap_or_default(),

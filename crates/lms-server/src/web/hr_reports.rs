@@ -1,7 +1,7 @@
 //! Reports for HR: leave usage over a period (taken, pending, remaining per
 //! person and type) filtered by department, a chart of days taken per
-//! leave type drawn by the server as SVG, and the CSV download (the API's
-//! `format=csv`, reached with the same session).
+//! leave type drawn by the server as SVG, and the CSV and XLSX downloads (the
+//! API's `format=csv` and `format=xlsx`, reached with the same session).
 
 use super::page::{Chrome, Viewer};
 use super::view::type_label;
@@ -58,6 +58,7 @@ struct ReportPage {
     bars: Vec<ChartBar>,
     chart_height: usize,
     csv: String,
+    xlsx: String,
     error: Option<String>,
     page: usize,
     pages: usize,
@@ -83,6 +84,7 @@ async fn load(viewer: &Viewer, q: ReportQuery) -> Result<ReportPage, ApiError> {
     let departments = employees::departments(&mut c.conn()).await?;
     let department = departments.iter().find(|d| **d == q.department).cloned().unwrap_or_default();
     let csv = format!("/api/v1/reports/leave-usage?format=csv&from={from}&to={to}");
+    let xlsx = format!("/api/v1/reports/leave-usage?format=xlsx&from={from}&to={to}");
     let base = ReportPage {
         c: viewer.chrome("reports"),
         from: from.to_string(),
@@ -93,6 +95,7 @@ async fn load(viewer: &Viewer, q: ReportQuery) -> Result<ReportPage, ApiError> {
         bars: vec![],
         chart_height: 0,
         csv,
+        xlsx,
         error: None,
         page: 1,
         pages: 1,

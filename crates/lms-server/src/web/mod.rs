@@ -94,6 +94,8 @@ pub fn routes() -> Router<AppState> {
         .route("/profile/password", post(profile::change_password))
         .route("/profile/tokens", post(profile::create_token))
         .route("/profile/tokens/{id}/revoke", post(profile::revoke_token))
+        .route("/profile/calendar-feeds", post(profile::create_feed))
+        .route("/profile/calendar-feeds/{id}/revoke", post(profile::revoke_feed))
         .route("/assets/{name}", get(assets::serve))
 }
 

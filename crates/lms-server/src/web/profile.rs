@@ -1,7 +1,8 @@
 //! My profile: the language of the pages (or the browser's), changing my
 //! password (the current one checked; every other session and API token
-//! ends), my API tokens, and my working schedule (read only: HR sets it).
-//! The changes are `lms_app::profile`'s.
+//! ends), my API tokens, my calendar feeds (the address shown once) and my
+//! working schedule (read only: HR sets it). The changes are
+//! `lms_app::profile`'s, `tokens`' and `calendar`'s.
 
 use super::i18n::Lang;
 use super::page::{error_message, render, render_with, see_other, Chrome, PageForm, Viewer};
@@ -13,6 +14,7 @@ use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use lms_core::calendar_feed::FeedScope;
 use lms_core::Language;
 use serde::Deserialize;
 
@@ -34,6 +36,23 @@ struct ProfilePage {
     schedules: Vec<super::schedules::Row>,
     /// The weekdays, as the schedules' column heads.
     weekdays: Vec<super::schedules::Day>,
+    feeds: Vec<FeedRow>,
+    /// The scopes the viewer may choose for a feed, with their labels.
+    feed_scopes: Vec<(&'static str, String)>,
+    /// A feed's address just made: shown this once.
+    new_feed: Option<String>,
+    /// Whether this instance has calendar feeds.
+    feeds_available: bool,
+}
+
+/// One calendar feed as the profile lists it.
+pub struct FeedRow {
+    id: i64,
+    name: String,
+    scope: String,
+    created: String,
+    last_used: String,
+    live: bool,
 }
 
 /// One API token as the profile lists it.
@@ -52,6 +71,7 @@ struct Stored {
     chosen: Option<String>,
     tokens: Vec<TokenRow>,
     schedules: Vec<lms_store::schedules::StoredSchedule>,
+    feeds: Vec<FeedRow>,
 }
 
 async fn stored(viewer: &Viewer) -> Result<Stored, ApiError> {
@@ -74,7 +94,21 @@ async fn stored(viewer: &Viewer) -> Result<Stored, ApiError> {
         })
         .collect();
     let schedules = lms_store::schedules::stored(&mut c.conn(), viewer.user.id()).await?;
-    Ok(Stored { chosen, tokens, schedules })
+    drop(c);
+    let feeds = lms_app::calendar::feeds(viewer.state.db(), viewer.user.id())
+        .await?
+        .into_iter()
+        .rev()
+        .map(|f| FeedRow {
+            id: f.id,
+            name: f.name,
+            scope: lang.t(&format!("feed-scope-{}", f.scope)),
+            created: lang.date(f.created_at.date_naive()),
+            last_used: date(f.last_used_at),
+            live: f.revoked_at.is_none(),
+        })
+        .collect();
+    Ok(Stored { chosen, tokens, schedules, feeds })
 }
 
 #[derive(Deserialize, Default)]
@@ -98,6 +132,14 @@ fn page_for(viewer: &Viewer, stored: Stored, done: Option<String>, error: Option
         new_token: None,
         schedules: super::schedules::rows(lang, &stored.schedules),
         weekdays: super::schedules::weekdays(lang),
+        feeds: stored.feeds,
+        feed_scopes: [FeedScope::Person, FeedScope::Team, FeedScope::Company]
+            .into_iter()
+            .filter(|s| s.allowed(viewer.user.actor().role))
+            .map(|s| (s.as_str(), lang.t(&format!("feed-scope-{}", s.as_str()))))
+            .collect(),
+        new_feed: None,
+        feeds_available: lms_app::calendar::available(viewer.state.db()),
     }
 }
 
@@ -108,6 +150,7 @@ pub async fn page(viewer: Viewer, Query(d): Query<Done>) -> Response {
         Some("language") => Some(lang.t("profile-language-saved")),
         Some("password") => Some(lang.t("profile-password-saved")),
         Some("token-revoked") => Some(lang.t("profile-token-revoked")),
+        Some("feed-revoked") => Some(lang.t("profile-feed-revoked")),
         _ => None,
     };
     match stored(&viewer).await {
@@ -255,6 +298,73 @@ pub async fn revoke_token(
     };
     match lms_app::tokens::revoke(viewer.state.db(), &viewer.caller(), id, Utc::now()).await {
         Ok(true) => see_other("/profile?done=token-revoked"),
+        Ok(false) => viewer.refuse(StatusCode::NOT_FOUND, "error-not-found").into_response(),
+        Err(e) => viewer.error(e.into()).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct FeedForm {
+    #[serde(rename = "_csrf", default)]
+    token: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    scope: String,
+}
+
+/// `POST /profile/calendar-feeds`: a new calendar feed, its address shown this once.
+pub async fn create_feed(
+    viewer: Viewer,
+    ctx: crate::context::RequestContext,
+    headers: axum::http::HeaderMap,
+    PageForm(f): PageForm<FeedForm>,
+) -> Response {
+    if let Err(e) = viewer.check_form(&f.token) {
+        return e.into_response();
+    }
+    let scope = match f.scope.parse::<FeedScope>() {
+        Ok(s) => s,
+        Err(e) => return refuse(&viewer, e.into()).await,
+    };
+    let secret = crate::auth::secret::generate(crate::api::calendar::SECRET_PREFIX);
+    let made = lms_app::calendar::create_feed(
+        viewer.state.db(),
+        &viewer.caller(),
+        &f.name,
+        scope,
+        &crate::auth::secret::hash(&secret),
+        Utc::now(),
+    )
+    .await;
+    match made {
+        Ok(_) => match stored(&viewer).await {
+            Ok(s) => {
+                let done = Some(viewer.lang().t("profile-feed-created"));
+                let url = crate::api::calendar::feed_url(&ctx, &headers, &secret);
+                render(&ProfilePage { new_feed: Some(url), ..page_for(&viewer, s, done, None) })
+            }
+            Err(e) => viewer.error(e).into_response(),
+        },
+        Err(e) => refuse(&viewer, e.into()).await,
+    }
+}
+
+/// `POST /profile/calendar-feeds/{id}/revoke`
+pub async fn revoke_feed(
+    viewer: Viewer,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    PageForm(f): PageForm<super::page::TokenOnly>,
+) -> Response {
+    if let Err(e) = viewer.check_form(&f.token) {
+        return e.into_response();
+    }
+    let id = match viewer.path_id(&id) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    match lms_app::calendar::revoke_feed(viewer.state.db(), &viewer.caller(), id, Utc::now()).await {
+        Ok(true) => see_other("/profile?done=feed-revoked"),
         Ok(false) => viewer.refuse(StatusCode::NOT_FOUND, "error-not-found").into_response(),
         Err(e) => viewer.error(e.into()).into_response(),
     }

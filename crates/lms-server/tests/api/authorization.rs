@@ -137,8 +137,9 @@ async fn request_routes_matrix(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let a = actors(&app).await;
     // expected status per actor, in the order of Actors::all
-    let matrix: [(&str, &str, [u16; 6]); 4] = [
+    let matrix: [(&str, &str, [u16; 6]); 5] = [
         ("GET", "", [ANON, 200, 404, 200, 404, 200]),
+        ("GET", "/ics", [ANON, 200, 404, 200, 404, 200]),
         ("POST", "/approve", [ANON, 403, 404, 200, 404, 200]),
         ("POST", "/reject", [ANON, 403, 404, 200, 404, 200]),
         ("POST", "/cancel", [ANON, 200, 404, 403, 404, 200]),
@@ -190,6 +191,7 @@ async fn resource_routes_matrix(backend: Backend) {
         ("GET", "/api/v1/locations/1/holidays".into(), everyone),
         ("GET", "/api/v1/employees/5/location".into(), hr_only_read),
         ("GET", "/api/v1/me/tokens".into(), everyone),
+        ("GET", "/api/v1/me/calendar-feeds".into(), everyone),
         ("GET", "/api/v1/admin/maintenance".into(), everyone),
         ("GET", "/api/v1/settings/leave-year".into(), everyone),
         ("GET", "/api/v1/employees".into(), hr_only_read),
@@ -201,6 +203,10 @@ async fn resource_routes_matrix(backend: Backend) {
         ("GET", "/api/v1/admin/mail/1".into(), [ANON, 403, 403, 403, 403, 404]),
         ("GET", "/api/v1/allowances?employee_id=5".into(), hr_only_read),
         ("GET", "/api/v1/reports/leave-usage".into(), [ANON, 403, 403, 200, 200, 200]),
+        ("GET", "/api/v1/reports/leave-usage?format=xlsx".into(), [ANON, 403, 403, 200, 200, 200]),
+        ("GET", "/api/v1/leave-requests?format=xlsx".into(), everyone),
+        ("GET", "/api/v1/leave-requests?all=true&format=xlsx".into(), hr_only_read),
+        ("GET", "/api/v1/audit-events?format=xlsx".into(), hr_only_read),
         ("GET", "/api/v1/policies".into(), everyone),
         ("GET", "/api/v1/policies/1/assignments".into(), [ANON, 403, 403, 403, 403, 404]),
         ("GET", "/api/v1/entitlements/runs".into(), hr_only_read),
@@ -274,6 +280,21 @@ async fn resource_routes_matrix(backend: Backend) {
             assert_eq!(s.as_u16(), want, "{method} {path} as {who}: {b}");
             assert_eq!(app.count("audit_events").await, audit_before, "{method} {path} as {who} wrote something");
         }
+    }
+    // Calendar feeds: anyone their own; a team feed for managers, a company feed for HR.
+    for (scope, expected) in [
+        ("person", [ANON, 201, 201, 201, 201, 201]),
+        ("team", [ANON, 403, 403, 201, 201, 201]),
+        ("company", [ANON, 403, 403, 403, 403, 201]),
+    ] {
+        for ((who, user), want) in a.all().into_iter().zip(expected) {
+            let (s, b) = user.post("/api/v1/me/calendar-feeds", json!({"name": "m", "scope": scope})).await;
+            assert_eq!(s.as_u16(), want, "a {scope} feed as {who}: {b}");
+        }
+    }
+    for ((who, user), want) in a.all().into_iter().zip([ANON, 404, 404, 404, 404, 404]) {
+        let (s, b) = user.delete("/api/v1/me/calendar-feeds/999").await;
+        assert_eq!(s.as_u16(), want, "revoke a feed one does not hold, as {who}: {b}");
     }
     let (s, _) = a.hr.delete("/api/v1/holidays/1").await;
     assert_eq!(s, StatusCode::NO_CONTENT);

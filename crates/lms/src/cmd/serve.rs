@@ -68,6 +68,12 @@ pub struct ServeArgs {
     /// downtime; several instances may run it (each line is written once).
     #[arg(long, env = "LMS_ENTITLEMENT_JOB_MINUTES", default_value_t = 60)]
     pub entitlement_job_minutes: u64,
+    /// The domain that names this LMS in calendar events' UIDs
+    /// (`leave-request-17@<domain>`), e.g. `lms.example.com`; set it so
+    /// UIDs stay the same whichever host name a feed is fetched by (the
+    /// request's Host otherwise).
+    #[arg(long, env = "LMS_CALENDAR_DOMAIN")]
+    pub calendar_domain: Option<String>,
     #[command(flatten)]
     pub mail: MailArgs,
 }
@@ -201,6 +207,7 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
         status_token,
         fault: a.inject_fault,
         mail: mail.clone(),
+        calendar_domain: a.calendar_domain.clone().filter(|d| !d.trim().is_empty()),
         ..ServerConfig::default()
     };
     if let Some(fault) = a.inject_fault {

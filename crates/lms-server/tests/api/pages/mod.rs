@@ -4,6 +4,7 @@
 
 mod approvals;
 mod hr;
+mod integrations;
 mod leave_year;
 mod locations;
 mod schedules;
