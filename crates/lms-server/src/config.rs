@@ -44,6 +44,8 @@ pub struct ServerConfig {
     pub fault: Option<crate::ops::fault::Fault>,
     /// How this instance sends the notifications by mail; `None`: it does not.
     pub mail: Option<crate::mail::MailConfig>,
+    /// How this instance delivers webhooks; `None`: it does not (`lms serve` always does).
+    pub webhooks: Option<crate::webhooks::WebhookConfig>,
 }
 
 impl Default for ServerConfig {
@@ -66,6 +68,7 @@ impl Default for ServerConfig {
             status_token: None,
             fault: None,
             mail: None,
+            webhooks: None,
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod requests;
 pub mod schema;
 pub mod settings;
 pub mod text;
+pub mod webhooks;
 
 use crate::context::RequestContext;
 use chrono::Utc;

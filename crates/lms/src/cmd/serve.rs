@@ -201,6 +201,7 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
         status_token,
         fault: a.inject_fault,
         mail: mail.clone(),
+        webhooks: Some(lms_server::webhooks::WebhookConfig::default()),
         ..ServerConfig::default()
     };
     if let Some(fault) = a.inject_fault {
