@@ -28,6 +28,7 @@ pub mod notifications;
 pub mod people;
 pub mod profile;
 pub mod tokens;
+pub mod webhooks;
 
 pub use error::AppError;
 

@@ -28,6 +28,7 @@ pub mod role;
 pub mod schedule;
 pub mod text;
 pub mod type_rules;
+pub mod webhook;
 
 pub use amount::LeaveAmount;
 pub use balance::{Balance, EntitlementChange, LedgerKind};

@@ -46,6 +46,8 @@ pub struct ServerConfig {
     pub mail: Option<crate::mail::MailConfig>,
     /// The domain in calendar events' UIDs; the request's host when unset.
     pub calendar_domain: Option<String>,
+    /// How this instance delivers webhooks; `None`: it does not (`lms serve` always does).
+    pub webhooks: Option<crate::webhooks::WebhookConfig>,
 }
 
 impl Default for ServerConfig {
@@ -69,6 +71,7 @@ impl Default for ServerConfig {
             fault: None,
             mail: None,
             calendar_domain: None,
+            webhooks: None,
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod router;
 pub mod serve;
 pub mod state;
 pub mod web;
+pub mod webhooks;
 
 pub use config::ServerConfig;
 pub use error::ApiError;

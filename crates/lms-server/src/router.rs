@@ -4,7 +4,7 @@
 
 use crate::api::{
     allowances, approvals, audit, auth, calendar, dashboard, employees, holidays, leave_types, locations, mail, me,
-    notifications, policies, reports, requests, settings,
+    notifications, policies, reports, requests, settings, webhooks,
 };
 use crate::context::request_context;
 use crate::error::ErrorResponses;
@@ -133,6 +133,10 @@ fn v1() -> OpenApiRouter<AppState> {
         .routes(routes!(mail::list))
         .routes(routes!(mail::get))
         .routes(routes!(mail::retry))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::settings, webhooks::set_settings))
         .routes(routes!(maintenance::get_maintenance, maintenance::set_maintenance))
         .routes(routes!(status::status))
 }

@@ -4,7 +4,8 @@
 //! returns. A request head must arrive within the configured header timeout
 //! (10 s by default), so slow or stuck clients cannot hold connections open.
 //! With mail configured, the mail worker runs beside the listener and stops
-//! after the in-flight requests (finishing the batch it holds).
+//! after the in-flight requests (finishing the batch it holds); so does the
+//! webhook worker, when the configuration has webhooks.
 
 use crate::{router, AppState};
 use std::future::Future;
@@ -26,6 +27,11 @@ pub async fn run(
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
         None => None,
     };
+    let webhooks = state
+        .config()
+        .webhooks
+        .as_ref()
+        .and_then(|cfg| crate::webhooks::WebhookWorker::spawn(state.db(), cfg, instance_name(&state)));
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(state.config().header_timeout);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -69,6 +75,9 @@ pub async fn run(
     }
     if let Some(worker) = mail {
         worker.stop(state.config().mail.as_ref().map(|m| m.timeout).unwrap_or_default() * 2).await;
+    }
+    if let Some(worker) = webhooks {
+        worker.stop(state.config().webhooks.as_ref().map(|w| w.timeout).unwrap_or_default() * 2).await;
     }
     Ok(())
 }

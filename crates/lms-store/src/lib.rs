@@ -35,6 +35,7 @@ pub mod schedules;
 pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod webhooks;
 
 pub use approvals::APPROVAL_CHAINS;
 pub use db::{Backend, Conn, Db, PoolConn, Tx};

@@ -21,6 +21,7 @@ pub mod requests;
 pub mod schema;
 pub mod settings;
 pub mod text;
+pub mod webhooks;
 pub mod xlsx;
 
 use crate::context::RequestContext;

@@ -201,6 +201,9 @@ async fn resource_routes_matrix(backend: Backend) {
         ("GET", "/api/v1/audit-events".into(), hr_only_read),
         ("GET", "/api/v1/admin/mail".into(), hr_only_read),
         ("GET", "/api/v1/admin/mail/1".into(), [ANON, 403, 403, 403, 403, 404]),
+        ("GET", "/api/v1/webhooks".into(), hr_only_read),
+        ("GET", "/api/v1/webhooks/1/deliveries".into(), [ANON, 403, 403, 403, 403, 404]),
+        ("GET", "/api/v1/settings/webhooks".into(), hr_only_read),
         ("GET", "/api/v1/allowances?employee_id=5".into(), hr_only_read),
         ("GET", "/api/v1/reports/leave-usage".into(), [ANON, 403, 403, 200, 200, 200]),
         ("GET", "/api/v1/reports/leave-usage?format=xlsx".into(), [ANON, 403, 403, 200, 200, 200]),
@@ -269,6 +272,13 @@ async fn resource_routes_matrix(backend: Backend) {
         ("PUT", "/api/v1/employees/5/leaving-date", json!({"leaving_date": null})),
         ("PUT", "/api/v1/settings/leave-year", json!({"first_month": 4})),
         ("POST", "/api/v1/admin/mail/1/retry", json!({})),
+        (
+            "POST",
+            "/api/v1/webhooks",
+            json!({"url": "https://hooks.example.com/lms", "events": ["employee.created"], "format": "json"}),
+        ),
+        ("DELETE", "/api/v1/webhooks/1", json!({})),
+        ("PUT", "/api/v1/settings/webhooks", json!({"allow_private": true})),
     ];
     for (method, path, body) in writes {
         for ((who, user), want) in a.all().into_iter().zip(hr_only_write) {

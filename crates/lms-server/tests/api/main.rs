@@ -22,4 +22,5 @@ mod races;
 mod reports;
 mod units;
 mod validation;
+mod webhooks;
 mod workflow;

@@ -208,6 +208,7 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
         fault: a.inject_fault,
         mail: mail.clone(),
         calendar_domain: a.calendar_domain.clone().filter(|d| !d.trim().is_empty()),
+        webhooks: Some(lms_server::webhooks::WebhookConfig::default()),
         ..ServerConfig::default()
     };
     if let Some(fault) = a.inject_fault {
