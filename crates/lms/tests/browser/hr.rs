@@ -151,12 +151,12 @@ async fn hr_manages_people_allowances_holidays_reports_and_maintenance() {
     assert_eq!(csv.status, 200, "{href} answered: {}", csv.body);
     assert!(csv.content_type.starts_with("text/csv"), "the report is CSV, not {}", csv.content_type);
     let mut rows = csv.body.lines();
-    assert_eq!(rows.next(), Some("employee_id,employee_name,email,department,leave_type,taken,pending,remaining"));
+    assert_eq!(rows.next(), Some("employee_id,employee_name,email,department,leave_type,taken,pending,remaining,unit"));
     let femi_row = format!(r#"{femi_id},"Femi Adeyemi","{FEMI}","Operations","annual","#);
     let femi_line =
         rows.find(|r| r.starts_with(&femi_row)).unwrap_or_else(|| panic!("no {femi_row}… in\n{}", csv.body));
     assert!(
-        femi_line.ends_with(&format!(",{femi_available}")),
+        femi_line.ends_with(&format!(",{femi_available},days")),
         "the CSV has Femi's {femi_available} days left: {femi_line}"
     );
 
