@@ -215,13 +215,15 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
         tracing::warn!(%fault, "fault injection on: this instance misbehaves on purpose (rehearsals only)");
         println!("FAULT INJECTION ON ({fault}): this instance misbehaves on purpose; rehearsals only");
     }
-    let shutdown = lms_server::shutdown_signal().context("cannot install the signal handlers")?;
-    tracing::info!(%addr, slot = %a.slot, version = lms_core::VERSION, backend = db.backend().as_str(), "LMS listening");
-    println!("LMS {} ({}) listening on http://{addr}  [slot {}]", lms_core::VERSION, db.backend().as_str(), a.slot);
+    // Said before the "listening" line: whoever starts the server may stop
+    // reading its output once it has seen that line.
     match &mail {
         Some(m) => println!("Mail on: via {} from {}, links to {}", m.redacted_url(), m.from, m.public_url),
         None => println!("Mail off (no --smtp-url)"),
     }
+    let shutdown = lms_server::shutdown_signal().context("cannot install the signal handlers")?;
+    tracing::info!(%addr, slot = %a.slot, version = lms_core::VERSION, backend = db.backend().as_str(), "LMS listening");
+    println!("LMS {} ({}) listening on http://{addr}  [slot {}]", lms_core::VERSION, db.backend().as_str(), a.slot);
     let job = tokio::spawn(lms_app::entitlements::schedule(
         db.clone(),
         Duration::from_secs(a.entitlement_job_minutes.saturating_mul(60)),
