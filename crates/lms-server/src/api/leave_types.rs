@@ -179,7 +179,9 @@ pub struct UpdateLeaveType {
 /// Updates a leave type (HR admins).
 #[utoipa::path(patch, path = "/leave-types/{id}", operation_id = "update_leave_type", tag = "hr", params(("id" = i64, Path)), request_body = UpdateLeaveType,
     responses((status = 200, body = LeaveTypeDto), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+              (status = 404, body = crate::error::ErrorBody),
+              (status = 409, description = "the unit cannot change: the type has allowances, requests or policies, or this instance has no units", body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     ctx: RequestContext,
