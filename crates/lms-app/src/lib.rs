@@ -27,6 +27,7 @@ pub mod maintenance;
 pub mod notifications;
 pub mod people;
 pub mod profile;
+pub mod sso;
 pub mod tokens;
 pub mod webhooks;
 

@@ -48,6 +48,8 @@ pub struct ServerConfig {
     pub calendar_domain: Option<String>,
     /// How this instance delivers webhooks; `None`: it does not (`lms serve` always does).
     pub webhooks: Option<crate::webhooks::WebhookConfig>,
+    /// The OpenID provider people may sign in through; `None`: passwords only.
+    pub sso: Option<crate::sso::SsoConfig>,
 }
 
 impl Default for ServerConfig {
@@ -72,6 +74,7 @@ impl Default for ServerConfig {
             mail: None,
             calendar_domain: None,
             webhooks: None,
+            sso: None,
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod mail;
 pub mod ops;
 pub mod router;
 pub mod serve;
+pub mod sso;
 pub mod state;
 pub mod web;
 pub mod webhooks;

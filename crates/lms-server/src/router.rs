@@ -4,7 +4,7 @@
 
 use crate::api::{
     allowances, approvals, audit, auth, calendar, dashboard, employees, holidays, leave_types, locations, mail, me,
-    notifications, policies, reports, requests, settings, webhooks,
+    notifications, policies, reports, requests, settings, sso, webhooks,
 };
 use crate::context::request_context;
 use crate::error::ErrorResponses;
@@ -137,6 +137,8 @@ fn v1() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::delete))
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(webhooks::settings, webhooks::set_settings))
+        .routes(routes!(sso::settings, sso::set_settings))
+        .routes(routes!(sso::sign_in_methods, sso::set_sign_in_methods))
         .routes(routes!(maintenance::get_maintenance, maintenance::set_maintenance))
         .routes(routes!(status::status))
 }
@@ -233,7 +235,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(from_fn_with_state(state.clone(), crate::body::read_whole))
         .layer(from_fn_with_state(state.clone(), request_context))
-        .layer(axum::middleware::from_fn(crate::web::security::headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::security::headers))
         // gzip for clients that ask (pages, stylesheet, script, JSON).
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)

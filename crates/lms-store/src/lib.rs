@@ -33,6 +33,7 @@ pub mod request_parts;
 pub mod requests;
 pub mod schedules;
 pub mod settings;
+pub mod sso;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod webhooks;

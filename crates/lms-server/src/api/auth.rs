@@ -54,7 +54,7 @@ pub async fn login(
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, ctx: RequestContext, user: CurrentUser) -> ApiResult<Response> {
     let mut headers = HeaderMap::new();
-    if let Some(v) = sign_in::sign_out(&state, &ctx, &user).await? {
+    if let Some(v) = sign_in::sign_out(&state, &ctx, &user).await?.clear_cookie {
         headers.insert(header::SET_COOKIE, v);
     }
     Ok((StatusCode::NO_CONTENT, headers).into_response())

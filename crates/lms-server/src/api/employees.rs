@@ -154,7 +154,8 @@ mod double_option {
 /// Updates a person (HR admins).
 #[utoipa::path(patch, path = "/employees/{id}", operation_id = "update_employee", tag = "hr", params(("id" = i64, Path)), request_body = UpdateEmployee,
     responses((status = 200, body = EmployeeDto), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+              (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -172,6 +173,10 @@ pub async fn update(
         role: body.role.as_deref().map(str::parse::<Role>).transpose()?,
         active: body.active,
     };
+    if body.password.is_some() {
+        // A person who signs in through single sign-on only gets no password.
+        lms_app::sso::require_password_login(state.db(), id).await?;
+    }
     let password_hash = password::hash_new(body.password).await?;
     let after =
         lms_app::people::update(state.db(), &caller, id, &changes, password_hash.as_deref(), Utc::now()).await?;

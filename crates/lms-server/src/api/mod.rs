@@ -20,6 +20,7 @@ pub mod reports;
 pub mod requests;
 pub mod schema;
 pub mod settings;
+pub mod sso;
 pub mod text;
 pub mod webhooks;
 pub mod xlsx;

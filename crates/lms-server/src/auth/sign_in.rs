@@ -156,12 +156,47 @@ pub async fn sign_in(
     Ok(SignedIn { employee, expires_at, cookies })
 }
 
-/// Ends the caller's session (or, signed in with a bearer token, revokes
-/// that token); audited. Returns the cookie that clears the browser's session.
-pub async fn sign_out(state: &AppState, ctx: &RequestContext, user: &CurrentUser) -> ApiResult<Option<HeaderValue>> {
+/// Opens a session for `employee`, whom the OpenID provider vouched for
+/// (`lms_app::sso::resolve` found them): audited as `auth.login` with the
+/// method, the ID token kept as the hint of the provider's logout.
+pub async fn sign_in_verified(
+    state: &AppState,
+    ctx: &RequestContext,
+    employee: Employee,
+    id_token: &str,
+) -> ApiResult<SignedIn> {
+    let now = Utc::now();
+    let sid = secret::generate("");
+    let ttl = ChronoDuration::from_std(state.config().session_ttl).unwrap_or(ChronoDuration::hours(12));
+    let expires_at = now + ttl;
     let mut tx = state.db().begin().await?;
+    auth::create_session(&mut tx.conn(), &secret::hash(&sid), employee.id, now, expires_at).await?;
+    lms_store::sso::set_session_id_token(&mut tx.conn(), &secret::hash(&sid), id_token).await?;
+    let method = Some(serde_json::json!({"method": "sso"}));
+    audit_change(&mut tx.conn(), ctx, Some(employee.id), "auth.login", "employee", employee.id, None, method).await?;
+    tx.commit().await?;
+    let cookies = session_cookie(&sid, ttl.num_seconds(), ctx.https).into_iter().collect();
+    Ok(SignedIn { employee, expires_at, cookies })
+}
+
+/// A session ended: the cookie that clears it, and where the browser goes
+/// next to end its session at the OpenID provider too (when single sign-on
+/// opened it and the provider offers a logout).
+pub struct SignedOut {
+    pub clear_cookie: Option<HeaderValue>,
+    pub provider_logout: Option<String>,
+}
+
+/// Ends the caller's session (or, signed in with a bearer token, revokes
+/// that token); audited.
+pub async fn sign_out(state: &AppState, ctx: &RequestContext, user: &CurrentUser) -> ApiResult<SignedOut> {
+    let mut tx = state.db().begin().await?;
+    let mut id_token = None;
     match &user.credential {
         Credential::Session(hash) => {
+            if state.sso().is_some() {
+                id_token = lms_store::sso::session_id_token(&mut tx.conn(), hash).await?;
+            }
             auth::delete_session(&mut tx.conn(), hash).await?;
         }
         // Logging out with a token ends that token.
@@ -171,5 +206,9 @@ pub async fn sign_out(state: &AppState, ctx: &RequestContext, user: &CurrentUser
     }
     audit_change(&mut tx.conn(), ctx, Some(user.id()), "auth.logout", "employee", user.id(), None, None).await?;
     tx.commit().await?;
-    Ok(clear_session_cookie(ctx.https))
+    let provider_logout = match (state.sso(), id_token) {
+        (Some(provider), Some(token)) => provider.logout_url(&token).await,
+        _ => None,
+    };
+    Ok(SignedOut { clear_cookie: clear_session_cookie(ctx.https), provider_logout })
 }

@@ -37,6 +37,14 @@ pub struct Status {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uptime_seconds: Option<u64>,
     pub mail: MailStatus,
+    pub sso: SsoStatus,
+}
+
+/// Whether this instance signs people in through an OpenID provider.
+#[derive(Serialize, ToSchema)]
+pub struct SsoStatus {
+    /// A provider configured (`--oidc-issuer`) and single sign-on's migration counted on.
+    pub enabled: bool,
 }
 
 /// Whether this instance sends the notifications by mail.
@@ -112,6 +120,7 @@ pub async fn status(State(state): State<AppState>, headers: HeaderMap) -> Json<S
             queued: mail_counts.map(|c| c.queued),
             failed: mail_counts.map(|c| c.failed),
         },
+        sso: SsoStatus { enabled: state.sso().is_some() },
     })
 }
 

@@ -183,8 +183,22 @@ struct PersonPage {
     /// The person's last day, as a date field's value (`None`: a new person,
     /// or an instance without entitlement policies).
     leaving_date: Option<String>,
+    /// How the person signs in (`None`: a new person, or an instance
+    /// without single sign-on's migration).
+    sign_in: Option<SignInSection>,
+    /// Whether HR may set a password (not when password sign-in is off).
+    reset_password: bool,
     error: Option<String>,
     done: Option<String>,
+}
+
+/// The person page's sign-in: password allowed or not, and the provider
+/// identities linked (issuer, email, last sign-in).
+struct SignInSection {
+    password_login: bool,
+    /// Whether this instance has a provider (forbidding passwords needs one).
+    sso_configured: bool,
+    identities: Vec<(String, String, String)>,
 }
 
 /// The person page's working schedules: the stored ones, the form to add
@@ -235,8 +249,25 @@ async fn person_page(
         }
         _ => None,
     };
+    drop(c);
+    let sign_in = match id {
+        Some(id) if lms_app::sso::available(viewer.state.db()) => {
+            let m = lms_app::sso::sign_in_methods(viewer.state.db(), &viewer.caller(), id).await?;
+            Some(SignInSection {
+                password_login: m.password.enabled,
+                sso_configured: viewer.state.sso().is_some(),
+                identities: m
+                    .identities
+                    .into_iter()
+                    .map(|i| (i.issuer, i.email, lang.date(i.last_login_at.date_naive())))
+                    .collect(),
+            })
+        }
+        _ => None,
+    };
     let c = viewer.chrome("people");
-    Ok(PersonPage { c, id, f, managers, roles, location, schedules, leaving_date, error, done })
+    let reset_password = sign_in.as_ref().is_none_or(|s| s.password_login);
+    Ok(PersonPage { c, id, f, managers, roles, location, schedules, leaving_date, sign_in, reset_password, error, done })
 }
 
 /// `GET /hr/people/new`
@@ -314,7 +345,17 @@ pub async fn edit_form(viewer: Viewer, Path(id): Path<String>, Query(d): Query<D
         let done = done_banner(
             lang,
             d.done.as_deref(),
-            &["created", "saved", "password", "location", "schedule-added", "schedule-removed", "leaving-date"],
+            &[
+                "created",
+                "saved",
+                "password",
+                "location",
+                "schedule-added",
+                "schedule-removed",
+                "leaving-date",
+                "password-login-on",
+                "password-login-off",
+            ],
         );
         person_page(&viewer, Some(id), PersonFields::of(&person), None, done).await
     };
@@ -361,6 +402,7 @@ pub async fn reset_password(viewer: Viewer, Path(id): Path<String>, PageForm(f):
         Err(e) => return e.into_response(),
     };
     let outcome = async {
+        lms_app::sso::require_password_login(viewer.state.db(), id).await?;
         let hash = password::hash_new(Some(f.password)).await?;
         let none = EmployeeChanges::default();
         lms_app::people::update(viewer.state.db(), &viewer.caller(), id, &none, hash.as_deref(), Utc::now()).await?;
@@ -524,6 +566,43 @@ pub async fn set_leaving_date(viewer: Viewer, Path(id): Path<String>, PageForm(f
                 }
             };
             refuse(&viewer, Some(id), PersonFields::of(&person), e).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordLoginForm {
+    #[serde(rename = "_csrf", default)]
+    token: String,
+    #[serde(default)]
+    password_login: String,
+}
+
+/// `POST /hr/people/{id}/sign-in`: allow or forbid signing in with a
+/// password (forbidding drops the password; single sign-on only).
+pub async fn set_password_login(
+    viewer: Viewer,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<PasswordLoginForm>,
+) -> Response {
+    let id = match viewer.hr_target(&f.token, &id) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    let on = f.password_login == "on";
+    let configured = viewer.state.sso().is_some();
+    match lms_app::sso::set_password_login(viewer.state.db(), &viewer.caller(), id, on, configured, Utc::now()).await {
+        Ok(_) => see_other(&format!("/hr/people/{id}?done={}", if on { "password-login-on" } else { "password-login-off" })),
+        Err(e) => {
+            let e = ApiError::from(e);
+            let person = async {
+                let mut c = viewer.state.db().acquire().await?;
+                Ok::<_, ApiError>(employees::require(&mut c.conn(), id).await?)
+            };
+            match person.await {
+                Ok(p) => refuse(&viewer, Some(id), PersonFields::of(&p), e).await,
+                Err(e) => viewer.error(e).into_response(),
+            }
         }
     }
 }

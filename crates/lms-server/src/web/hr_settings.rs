@@ -1,8 +1,8 @@
 //! HR: leave settings — the leave year's first month, leave types (create,
 //! rename, what they count, their unit — days or hours —, the default
 //! allowance, retire, their request
-//! rules, their approval chain), the holidays of a year (add, remove), and
-//! maintenance mode on or off. Each change is the use case the API calls.
+//! rules, their approval chain), the holidays of a year (add, remove),
+//! single sign-on's settings, and maintenance mode on or off. Each change is the use case the API calls.
 
 use super::hr_allowances::parse_amount;
 use super::page::{done_banner, error_message, render_with, see_other, Chrome, PageForm, Viewer};
@@ -67,6 +67,26 @@ struct SettingsPage {
     chains: bool,
     /// This instance reads units (their migration counts): types may be in hours.
     units: bool,
+    /// Single sign-on's settings, on an instance that counts on its migration.
+    sso: Option<SsoView>,
+}
+
+/// Single sign-on as HR sees it.
+struct SsoView {
+    /// The provider's issuer and the redirect URI to register there, when
+    /// this instance has one.
+    provider: Option<(String, String)>,
+    create_people: bool,
+    department: String,
+}
+
+async fn sso_view(viewer: &Viewer) -> Result<Option<SsoView>, ApiError> {
+    if !lms_app::sso::available(viewer.state.db()) {
+        return Ok(None);
+    }
+    let s = lms_app::sso::settings(viewer.state.db(), &viewer.caller()).await?;
+    let provider = viewer.state.sso().map(|p| (p.config().issuer.clone(), p.config().redirect_url()));
+    Ok(Some(SsoView { provider, create_people: s.create_people, department: s.department }))
 }
 
 /// The leave year as this instance applies it, and the months to choose from.
@@ -104,6 +124,7 @@ const DONE: &[&str] = &[
     "maintenance-on",
     "maintenance-off",
     "leave-year-saved",
+    "sso-saved",
 ];
 
 fn year_of(raw: &str) -> i32 {
@@ -133,6 +154,7 @@ async fn load(
     drop(c);
     let units = lms_app::leave_types::type_units(viewer.state.db()).await?;
     let leave_year = leave_year_view(viewer).await?;
+    let sso = sso_view(viewer).await?;
     let now = Utc::now().year();
     Ok(SettingsPage {
         c: viewer.chrome("settings"),
@@ -173,6 +195,7 @@ async fn load(
         error,
         chains: lms_app::approval::staged(viewer.state.db()),
         units: lms_app::leave_types::units(viewer.state.db()) == lms_store::leave_types::Units::PerType,
+        sso,
     })
 }
 
@@ -456,4 +479,24 @@ pub async fn leave_year(viewer: Viewer, PageForm(f): PageForm<LeaveYearForm>) ->
         Ok("leave-year-saved")
     };
     after(&viewer, Utc::now().year(), outcome.await).await
+}
+
+#[derive(Deserialize)]
+pub struct SsoForm {
+    #[serde(rename = "_csrf", default)]
+    token: String,
+    #[serde(default)]
+    create_people: String,
+    #[serde(default)]
+    department: String,
+}
+
+/// `POST /hr/sso`: whether single sign-on creates people, and where.
+pub async fn sso(viewer: Viewer, PageForm(f): PageForm<SsoForm>) -> Response {
+    if let Err(e) = viewer.check_hr_form(&f.token) {
+        return e.into_response();
+    }
+    let new = lms_app::sso::SsoSettings { create_people: f.create_people == "on", department: f.department };
+    let outcome = lms_app::sso::set_settings(viewer.state.db(), &viewer.caller(), new, Utc::now()).await;
+    after(&viewer, Utc::now().year(), outcome.map(|_| "sso-saved").map_err(ApiError::from)).await
 }

@@ -31,6 +31,7 @@ mod request_new;
 mod schedules;
 pub mod security;
 mod sign_in;
+mod sso;
 mod view;
 
 use crate::AppState;
@@ -43,6 +44,8 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(home::page))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
+        .route("/sign-in/sso", get(sso::start))
+        .route("/sign-in/sso/callback", get(sso::callback))
         .route("/notifications/read", post(home::mark_all_read))
         .route("/requests/new", get(request_new::form).post(request_new::submit))
         .route("/requests/quote", get(request_new::quote))
@@ -60,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .route("/hr/people/new", get(hr_people::new_form).post(hr_people::create))
         .route("/hr/people/{id}", get(hr_people::edit_form).post(hr_people::update))
         .route("/hr/people/{id}/password", post(hr_people::reset_password))
+        .route("/hr/people/{id}/sign-in", post(hr_people::set_password_login))
         .route("/hr/people/{id}/schedules", post(hr_people::add_schedule))
         .route("/hr/people/{id}/leaving-date", post(hr_people::set_leaving_date))
         .route("/hr/people/{id}/schedules/remove", post(hr_people::remove_schedule))
@@ -86,6 +90,7 @@ pub fn routes() -> Router<AppState> {
         .route("/hr/locations/{id}/import", post(hr_locations::import))
         .route("/hr/people/{id}/location", post(hr_locations::set_person_location))
         .route("/hr/leave-year", post(hr_settings::leave_year))
+        .route("/hr/sso", post(hr_settings::sso))
         .route("/hr/reports", get(hr_reports::page))
         .route("/hr/audit", get(hr_audit::page))
         .route("/hr/mail/{id}/retry", post(hr_mail::retry))

@@ -112,11 +112,25 @@ pub async fn cross_site_guard(State(state): State<AppState>, req: Request, next:
     next.run(req).await
 }
 
+/// The policy of this instance's responses: [`CONTENT_SECURITY_POLICY`],
+/// with single sign-on's provider among the places a form may lead to
+/// (signing out goes on to the provider's logout).
+pub fn content_security_policy(sso_issuer: Option<&str>) -> HeaderValue {
+    let origin = sso_issuer.and_then(|i| url::Url::parse(i).ok()).map(|u| u.origin());
+    match origin {
+        Some(o @ url::Origin::Tuple(..)) => {
+            let policy = CONTENT_SECURITY_POLICY.replace("form-action 'self'", &format!("form-action 'self' {}", o.ascii_serialization()));
+            HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static(CONTENT_SECURITY_POLICY))
+        }
+        _ => HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    }
+}
+
 /// Middleware: the security headers of every response.
-pub async fn headers(req: Request, next: Next) -> Response {
+pub async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    h.insert(header::CONTENT_SECURITY_POLICY, state.content_security_policy().clone());
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

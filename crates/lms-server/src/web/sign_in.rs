@@ -2,7 +2,7 @@
 //! credentials, the login delay with its wait), the redirect to the page
 //! asked for. The checks are `auth::sign_in`'s, the same as the API's.
 
-use super::i18n::Arg;
+use super::i18n::{Arg, Lang};
 use super::page::{browser_lang, error_message, render_with, see_other, Chrome, PageForm, TokenOnly, Viewer};
 use super::security::safe_next;
 use crate::auth::sign_in;
@@ -16,12 +16,32 @@ use serde::Deserialize;
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]
-struct SignInPage {
+pub(super) struct SignInPage {
     c: Chrome,
     next: String,
     email: String,
     error: Option<String>,
     signed_out: bool,
+    /// The button's words ("Sign in with …") and the address that begins
+    /// single sign-on, when this instance offers it.
+    sso: Option<(String, String)>,
+}
+
+impl SignInPage {
+    fn new(state: &AppState, lang: Lang, next: String) -> SignInPage {
+        let sso = state.sso().map(|p| {
+            let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+            let label = lang.t_with("sign-in-sso", &[("provider", Arg::Text(p.config().display_name.clone()))]);
+            (label, format!("/sign-in/sso?next={next}"))
+        });
+        SignInPage { c: Chrome::anonymous(state, lang), next, email: String::new(), error: None, signed_out: false, sso }
+    }
+
+    /// The page saying why a sign-in failed.
+    pub(super) fn failed(state: &AppState, lang: Lang, next: &str, status: StatusCode, message: String) -> Response {
+        let page = SignInPage { error: Some(message), ..SignInPage::new(state, lang, next.to_string()) };
+        render_with(status, &page)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -35,14 +55,7 @@ pub struct SignInQuery {
 /// `GET /sign-in`
 pub async fn form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<SignInQuery>) -> Response {
     let lang = q.lang.as_deref().and_then(super::i18n::Lang::parse).unwrap_or_else(|| browser_lang(&headers));
-    let c = Chrome::anonymous(&state, lang);
-    let page = SignInPage {
-        c,
-        next: safe_next(q.next.as_deref()),
-        email: String::new(),
-        error: None,
-        signed_out: q.signed_out.is_some(),
-    };
+    let page = SignInPage { signed_out: q.signed_out.is_some(), ..SignInPage::new(&state, lang, safe_next(q.next.as_deref())) };
     render_with(StatusCode::OK, &page)
 }
 
@@ -80,11 +93,9 @@ pub async fn submit(
                 _ => error_message(lang, &e),
             };
             let page = SignInPage {
-                c: Chrome::anonymous(&state, lang),
-                next,
                 email: form.email.chars().take(254).collect(),
                 error: Some(message),
-                signed_out: false,
+                ..SignInPage::new(&state, lang, next)
             };
             let mut res = render_with(e.status, &page);
             if let Some(v) = e.retry_after.and_then(|s| s.to_string().parse().ok()) {
@@ -101,9 +112,12 @@ pub async fn sign_out(viewer: Viewer, PageForm(form): PageForm<TokenOnly>) -> Re
         return e.into_response();
     }
     match sign_in::sign_out(&viewer.state, &viewer.ctx, &viewer.user).await {
-        Ok(clear) => {
-            let mut res = see_other(&format!("/sign-in?signed_out=1&lang={}", viewer.lang().tag()));
-            if let Some(v) = clear {
+        Ok(out) => {
+            let to = out
+                .provider_logout
+                .unwrap_or_else(|| format!("/sign-in?signed_out=1&lang={}", viewer.lang().tag()));
+            let mut res = see_other(&to);
+            if let Some(v) = out.clear_cookie {
                 res.headers_mut().insert(header::SET_COOKIE, v);
             }
             res

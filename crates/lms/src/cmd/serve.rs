@@ -76,6 +76,57 @@ pub struct ServeArgs {
     pub calendar_domain: Option<String>,
     #[command(flatten)]
     pub mail: MailArgs,
+    #[command(flatten)]
+    pub sso: SsoArgs,
+}
+
+/// Single sign-on through an OpenID provider (docs/INTEGRATIONS.md,
+/// "Single sign-on").
+#[derive(clap::Args, Debug)]
+pub struct SsoArgs {
+    /// The OpenID provider's issuer URL (its discovery document is at
+    /// <issuer>/.well-known/openid-configuration). Without it people sign
+    /// in with passwords only.
+    #[arg(long, env = "LMS_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    /// LMS's client id at the provider.
+    #[arg(long, env = "LMS_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+    /// A file holding the client secret (its first line); without it LMS is
+    /// a public client (PKCE only).
+    #[arg(long, env = "LMS_OIDC_CLIENT_SECRET_FILE")]
+    pub oidc_client_secret_file: Option<std::path::PathBuf>,
+    /// The provider's name on the sign-in button ("Sign in with …").
+    #[arg(long, env = "LMS_OIDC_NAME", default_value = "single sign-on")]
+    pub oidc_name: String,
+}
+
+impl SsoArgs {
+    /// The configuration, or `None` without --oidc-issuer.
+    fn config(&self, public_url: String) -> anyhow::Result<Option<lms_server::sso::SsoConfig>> {
+        let Some(issuer) = self.oidc_issuer.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
+            return Ok(None);
+        };
+        let Some(client_id) = self.oidc_client_id.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
+            bail!("--oidc-issuer needs --oidc-client-id (LMS's client id at the provider)");
+        };
+        let mut cfg = lms_server::sso::SsoConfig::new(issuer, client_id, public_url);
+        if let Some(path) = &self.oidc_client_secret_file {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let secret = text.lines().next().unwrap_or("").trim().to_string();
+            if secret.is_empty() {
+                bail!("{}: the client secret is empty", path.display());
+            }
+            cfg.client_secret = Some(secret);
+        }
+        let name = self.oidc_name.trim();
+        if name.is_empty() || name.chars().count() > 60 {
+            bail!("--oidc-name must be 1 to 60 characters");
+        }
+        cfg.display_name = name.to_string();
+        lms_server::sso::OidcProvider::new(cfg.clone()).map_err(|e| anyhow::anyhow!("single sign-on: {e}"))?;
+        Ok(Some(cfg))
+    }
 }
 
 /// Mail: the notifications sent by SMTP (docs/INTEGRATIONS.md, "Email").
@@ -92,8 +143,9 @@ pub struct MailArgs {
     /// The sender of every mail.
     #[arg(long, env = "LMS_MAIL_FROM", default_value = "LMS <lms@localhost>")]
     pub mail_from: String,
-    /// Where people reach LMS (the links in mails lead there), e.g.
-    /// https://leave.example.com; by default http://<--listen>.
+    /// Where people reach LMS (the links in mails lead there, and single
+    /// sign-on's redirect URIs are under it), e.g. https://leave.example.com;
+    /// by default http://<--listen>.
     #[arg(long, env = "LMS_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Attempts at one mail before it is given up on (HR sees it and may retry it).
@@ -111,10 +163,9 @@ pub struct MailArgs {
 }
 
 impl MailArgs {
-    /// The mail configuration, or `None` without --smtp-url.
-    fn config(&self, listen: std::net::SocketAddr) -> anyhow::Result<Option<lms_server::mail::MailConfig>> {
-        let Some(url) = self.smtp_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else { return Ok(None) };
-        let public_url = match &self.public_url {
+    /// Where people reach LMS: --public-url, checked, or http://<listen>.
+    fn public_url(&self, listen: std::net::SocketAddr) -> anyhow::Result<String> {
+        Ok(match &self.public_url {
             Some(u) => {
                 let parsed = url::Url::parse(u).with_context(|| format!("--public-url `{u}`"))?;
                 if !matches!(parsed.scheme(), "http" | "https") {
@@ -123,7 +174,13 @@ impl MailArgs {
                 u.clone()
             }
             None => format!("http://{listen}"),
-        };
+        })
+    }
+
+    /// The mail configuration, or `None` without --smtp-url.
+    fn config(&self, listen: std::net::SocketAddr) -> anyhow::Result<Option<lms_server::mail::MailConfig>> {
+        let Some(url) = self.smtp_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else { return Ok(None) };
+        let public_url = self.public_url(listen)?;
         let mut cfg = lms_server::mail::MailConfig::new(url, self.mail_from.clone(), public_url);
         if let Some(path) = &self.smtp_password_file {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -196,6 +253,7 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
         tokio::net::TcpListener::bind(&a.listen).await.with_context(|| format!("cannot listen on {}", a.listen))?;
     let addr = listener.local_addr()?;
     let mail = a.mail.config(addr)?;
+    let sso = a.sso.config(a.mail.public_url(addr)?)?;
     let config = ServerConfig {
         slot: a.slot.clone(),
         instance_id: a.instance_id.clone().filter(|i| !i.trim().is_empty()),
@@ -209,6 +267,7 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
         mail: mail.clone(),
         calendar_domain: a.calendar_domain.clone().filter(|d| !d.trim().is_empty()),
         webhooks: Some(lms_server::webhooks::WebhookConfig::default()),
+        sso: sso.clone(),
         ..ServerConfig::default()
     };
     if let Some(fault) = a.inject_fault {
@@ -220,6 +279,17 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
     match &mail {
         Some(m) => println!("Mail on: via {} from {}, links to {}", m.redacted_url(), m.from, m.public_url),
         None => println!("Mail off (no --smtp-url)"),
+    }
+    match &sso {
+        Some(s) if db.counts(lms_store::sso::SINGLE_SIGN_ON) => println!(
+            "Single sign-on on: {} as client {}; register the redirect URI {} and the post-logout URI {}",
+            s.issuer,
+            s.client_id,
+            s.redirect_url(),
+            s.post_logout_url()
+        ),
+        Some(_) => println!("Single sign-on off: the database schema is the release before's"),
+        None => println!("Single sign-on off (no --oidc-issuer)"),
     }
     let shutdown = lms_server::shutdown_signal().context("cannot install the signal handlers")?;
     tracing::info!(%addr, slot = %a.slot, version = lms_core::VERSION, backend = db.backend().as_str(), "LMS listening");
