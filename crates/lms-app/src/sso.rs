@@ -190,7 +190,12 @@ pub async fn set_settings(db: &Db, caller: &Caller, new: SsoSettings, now: DateT
     let mut tx = db.begin().await?;
     let before = store::settings(&mut tx.conn()).await?;
     store::set_settings(&mut tx.conn(), &new, Some(caller.actor.id), now).await?;
-    let what = Audited { action: "settings.sso", entity: ("settings", "sso".into()), before: Some(&before), after: Some(&new) };
+    let what = Audited {
+        action: "settings.sso",
+        entity: ("settings", "sso".into()),
+        before: Some(&before),
+        after: Some(&new),
+    };
     audit(&mut tx.conn(), &caller.audit(), what, now).await?;
     tx.commit().await?;
     Ok(new)
@@ -211,8 +216,9 @@ pub async fn sign_in_methods(db: &Db, caller: &Caller, id: i64) -> Result<SignIn
     }
     require_schema(db)?;
     let mut c = db.acquire().await?;
-    let password =
-        store::password_login(&mut c.conn(), id).await?.ok_or_else(|| StoreError::NotFound(format!("employee {id}")))?;
+    let password = store::password_login(&mut c.conn(), id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("employee {id}")))?;
     Ok(SignInMethods { password, identities: store::identities_of(&mut c.conn(), id).await? })
 }
 

@@ -129,7 +129,7 @@ pub struct PasswordLogin {
 pub async fn password_login(c: &mut Conn<'_>, employee_id: i64) -> Result<Option<PasswordLogin>> {
     Ok(q!(opt c, (bool, bool),
         "SELECT password_login, password_hash IS NOT NULL FROM employees WHERE id = $1", employee_id)?
-        .map(|(enabled, has_password)| PasswordLogin { enabled, has_password }))
+    .map(|(enabled, has_password)| PasswordLogin { enabled, has_password }))
 }
 
 /// Allows or forbids signing in with a password. Forbidding also drops

@@ -126,6 +126,15 @@ pub async fn expire_credentials(db: &Db) -> Result<()> {
     Ok(())
 }
 
+/// Makes every begun single sign-on expire a minute ago (as if the person
+/// had stayed at the provider too long).
+pub async fn expire_sso_logins(db: &Db) -> Result<()> {
+    let mut c = db.acquire().await?;
+    let past = chrono::Utc::now() - chrono::TimeDelta::minutes(1);
+    q!(exec & mut c.conn(), "UPDATE sso_logins SET expires_at = $1", past)?;
+    Ok(())
+}
+
 /// Moves every recorded login attempt `by` into the past, as if that much
 /// time had gone by (tests of the login limiter's delays and window).
 pub async fn age_login_attempts(db: &Db, by: chrono::TimeDelta) -> Result<()> {

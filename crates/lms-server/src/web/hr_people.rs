@@ -267,7 +267,20 @@ async fn person_page(
     };
     let c = viewer.chrome("people");
     let reset_password = sign_in.as_ref().is_none_or(|s| s.password_login);
-    Ok(PersonPage { c, id, f, managers, roles, location, schedules, leaving_date, sign_in, reset_password, error, done })
+    Ok(PersonPage {
+        c,
+        id,
+        f,
+        managers,
+        roles,
+        location,
+        schedules,
+        leaving_date,
+        sign_in,
+        reset_password,
+        error,
+        done,
+    })
 }
 
 /// `GET /hr/people/new`
@@ -592,7 +605,9 @@ pub async fn set_password_login(
     let on = f.password_login == "on";
     let configured = viewer.state.sso().is_some();
     match lms_app::sso::set_password_login(viewer.state.db(), &viewer.caller(), id, on, configured, Utc::now()).await {
-        Ok(_) => see_other(&format!("/hr/people/{id}?done={}", if on { "password-login-on" } else { "password-login-off" })),
+        Ok(_) => {
+            see_other(&format!("/hr/people/{id}?done={}", if on { "password-login-on" } else { "password-login-off" }))
+        }
         Err(e) => {
             let e = ApiError::from(e);
             let person = async {

@@ -119,7 +119,8 @@ pub fn content_security_policy(sso_issuer: Option<&str>) -> HeaderValue {
     let origin = sso_issuer.and_then(|i| url::Url::parse(i).ok()).map(|u| u.origin());
     match origin {
         Some(o @ url::Origin::Tuple(..)) => {
-            let policy = CONTENT_SECURITY_POLICY.replace("form-action 'self'", &format!("form-action 'self' {}", o.ascii_serialization()));
+            let policy = CONTENT_SECURITY_POLICY
+                .replace("form-action 'self'", &format!("form-action 'self' {}", o.ascii_serialization()));
             HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static(CONTENT_SECURITY_POLICY))
         }
         _ => HeaderValue::from_static(CONTENT_SECURITY_POLICY),

@@ -34,7 +34,14 @@ impl SignInPage {
             let label = lang.t_with("sign-in-sso", &[("provider", Arg::Text(p.config().display_name.clone()))]);
             (label, format!("/sign-in/sso?next={next}"))
         });
-        SignInPage { c: Chrome::anonymous(state, lang), next, email: String::new(), error: None, signed_out: false, sso }
+        SignInPage {
+            c: Chrome::anonymous(state, lang),
+            next,
+            email: String::new(),
+            error: None,
+            signed_out: false,
+            sso,
+        }
     }
 
     /// The page saying why a sign-in failed.
@@ -55,7 +62,10 @@ pub struct SignInQuery {
 /// `GET /sign-in`
 pub async fn form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<SignInQuery>) -> Response {
     let lang = q.lang.as_deref().and_then(super::i18n::Lang::parse).unwrap_or_else(|| browser_lang(&headers));
-    let page = SignInPage { signed_out: q.signed_out.is_some(), ..SignInPage::new(&state, lang, safe_next(q.next.as_deref())) };
+    let page = SignInPage {
+        signed_out: q.signed_out.is_some(),
+        ..SignInPage::new(&state, lang, safe_next(q.next.as_deref()))
+    };
     render_with(StatusCode::OK, &page)
 }
 
@@ -113,9 +123,8 @@ pub async fn sign_out(viewer: Viewer, PageForm(form): PageForm<TokenOnly>) -> Re
     }
     match sign_in::sign_out(&viewer.state, &viewer.ctx, &viewer.user).await {
         Ok(out) => {
-            let to = out
-                .provider_logout
-                .unwrap_or_else(|| format!("/sign-in?signed_out=1&lang={}", viewer.lang().tag()));
+            let to =
+                out.provider_logout.unwrap_or_else(|| format!("/sign-in?signed_out=1&lang={}", viewer.lang().tag()));
             let mut res = see_other(&to);
             if let Some(v) = out.clear_cookie {
                 res.headers_mut().insert(header::SET_COOKIE, v);

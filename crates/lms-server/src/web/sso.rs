@@ -187,7 +187,10 @@ async fn finish(
     .await
     .map_err(|e| Failure::new("error-unavailable", StatusCode::SERVICE_UNAVAILABLE, "store", e.to_string()))?;
     let Some(login) = taken else {
-        return Err(Failure { detail: "no sign-in was begun with this state, or it was finished before".into(), ..stale() });
+        return Err(Failure {
+            detail: "no sign-in was begun with this state, or it was finished before".into(),
+            ..stale()
+        });
     };
     if login.expires_at <= Utc::now() {
         return Err(Failure { detail: format!("the sign-in expired at {}", login.expires_at), ..stale() });
@@ -206,7 +209,12 @@ async fn finish(
         return Err(Failure::new("sso-error-denied", StatusCode::FORBIDDEN, "denied", format!("{error}: {words}")));
     }
     if let Some(iss) = q.iss.as_deref().filter(|i| !provider.issuer_matches(i)) {
-        return Err(Failure::new("sso-error-token", StatusCode::FORBIDDEN, "token", format!("answered by issuer {iss}")));
+        return Err(Failure::new(
+            "sso-error-token",
+            StatusCode::FORBIDDEN,
+            "token",
+            format!("answered by issuer {iss}"),
+        ));
     }
     let Some(code) = q.code.as_deref().filter(|c| !c.is_empty() && c.len() <= 2048) else {
         return Err(Failure::new("sso-error-provider", StatusCode::BAD_REQUEST, "provider", "the answer has no code"));

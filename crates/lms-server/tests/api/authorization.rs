@@ -204,6 +204,8 @@ async fn resource_routes_matrix(backend: Backend) {
         ("GET", "/api/v1/webhooks".into(), hr_only_read),
         ("GET", "/api/v1/webhooks/1/deliveries".into(), [ANON, 403, 403, 403, 403, 404]),
         ("GET", "/api/v1/settings/webhooks".into(), hr_only_read),
+        ("GET", "/api/v1/settings/sso".into(), hr_only_read),
+        ("GET", "/api/v1/employees/3/sign-in".into(), [ANON, 200, 403, 403, 403, 200]),
         ("GET", "/api/v1/allowances?employee_id=5".into(), hr_only_read),
         ("GET", "/api/v1/reports/leave-usage".into(), [ANON, 403, 403, 200, 200, 200]),
         ("GET", "/api/v1/reports/leave-usage?format=xlsx".into(), [ANON, 403, 403, 200, 200, 200]),
@@ -279,6 +281,8 @@ async fn resource_routes_matrix(backend: Backend) {
         ),
         ("DELETE", "/api/v1/webhooks/1", json!({})),
         ("PUT", "/api/v1/settings/webhooks", json!({"allow_private": true})),
+        ("PUT", "/api/v1/settings/sso", json!({"create_people": true})),
+        ("PUT", "/api/v1/employees/5/sign-in", json!({"password_login": false})),
     ];
     for (method, path, body) in writes {
         for ((who, user), want) in a.all().into_iter().zip(hr_only_write) {

@@ -82,6 +82,13 @@ impl TestApp {
     /// A server on an existing database.
     pub async fn start(db: Db, url: String, config: ServerConfig) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        Self::start_on(listener, db, url, config).await
+    }
+
+    /// A server on an existing database, listening on `listener` (whose
+    /// address the configuration may have needed, as single sign-on's
+    /// redirect URI does).
+    pub async fn start_on(listener: tokio::net::TcpListener, db: Db, url: String, config: ServerConfig) -> TestApp {
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
         let state = AppState::new(db.clone(), config);
