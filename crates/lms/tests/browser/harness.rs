@@ -270,6 +270,14 @@ impl Browser {
         }
     }
 
+    /// A browser session, as [`Browser::start`], on another server of the
+    /// test's own (at `base_url`) rather than the shared one.
+    pub async fn start_at(base_url: &str) -> Browser {
+        let mut b = Browser::start().await;
+        b.base_url = base_url.to_string();
+        b
+    }
+
     /// The fantoccini client, for what the helpers do not cover.
     pub fn client(&self) -> &Client {
         &self.client

@@ -26,7 +26,9 @@
 //!   form from another origin), `every_page` (each page as each role:
 //!   messages, fit, axe, screenshots; Swagger UI), `warroom` (the cutover
 //!   war room during a rehearsal: live updates, a checkpoint decided with
-//!   the commander's credential, refused with an observer's, a rollback).
+//!   the commander's credential, refused with an observer's, a rollback),
+//!   `sso` (single sign-on through a real OpenID provider and back, its own
+//!   server beside the shared one).
 //!
 //! A journey is a `#[tokio::test]` that opens `Browser::start().await` and
 //! drops it at the end (the session closes on drop, also on a panic). The
@@ -48,4 +50,9 @@ mod german;
 mod hr;
 mod keyboard;
 mod manager;
+mod sso;
 mod warroom;
+
+#[path = "../../../lms-server/tests/api/oidc_provider.rs"]
+#[allow(dead_code)]
+mod oidc_provider;
