@@ -92,7 +92,7 @@ pub async fn create(
     let events = body.events.iter().map(|e| e.parse::<WebhookEvent>()).collect::<Result<Vec<_>, _>>()?;
     let format = body.format.as_deref().map(str::parse::<WebhookFormat>).transpose()?.unwrap_or(WebhookFormat::Json);
     let resolved = crate::webhooks::resolve(&url).await.map_err(DomainError::InvalidRule)?;
-    let secret = format!("whsec_{}", hex::encode(rand::random::<[u8; 32]>()));
+    let secret = crate::webhooks::new_secret();
     let r = Registration { url, events, format, active: body.active.unwrap_or(true), secret: secret.clone(), resolved };
     let w = webhooks::register(state.db(), &caller, r, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(CreatedWebhookDto { webhook: w.into(), secret })))

@@ -23,6 +23,7 @@ mod hr_people;
 mod hr_policies;
 mod hr_reports;
 mod hr_settings;
+mod hr_webhooks;
 pub mod i18n;
 mod my_requests;
 pub mod page;
@@ -94,6 +95,9 @@ pub fn routes() -> Router<AppState> {
         .route("/hr/reports", get(hr_reports::page))
         .route("/hr/audit", get(hr_audit::page))
         .route("/hr/mail/{id}/retry", post(hr_mail::retry))
+        .route("/hr/webhooks", get(hr_webhooks::page).post(hr_webhooks::create))
+        .route("/hr/webhooks/private", post(hr_webhooks::set_private))
+        .route("/hr/webhooks/{id}/delete", post(hr_webhooks::delete))
         .route("/profile", get(profile::page))
         .route("/profile/language", post(profile::set_language))
         .route("/profile/password", post(profile::change_password))

@@ -43,6 +43,8 @@ struct ProfilePage {
     new_feed: Option<String>,
     /// Whether this instance has calendar feeds.
     feeds_available: bool,
+    /// Whether I have a password to change.
+    has_password: bool,
 }
 
 /// One calendar feed as the profile lists it.
@@ -72,6 +74,8 @@ struct Stored {
     tokens: Vec<TokenRow>,
     schedules: Vec<lms_store::schedules::StoredSchedule>,
     feeds: Vec<FeedRow>,
+    /// Whether I have a password (not when I sign in through single sign-on only).
+    has_password: bool,
 }
 
 async fn stored(viewer: &Viewer) -> Result<Stored, ApiError> {
@@ -94,6 +98,9 @@ async fn stored(viewer: &Viewer) -> Result<Stored, ApiError> {
         })
         .collect();
     let schedules = lms_store::schedules::stored(&mut c.conn(), viewer.user.id()).await?;
+    let email = &viewer.user.employee.email;
+    let has_password =
+        lms_store::employees::login_record(&mut c.conn(), email).await?.is_some_and(|(_, h)| h.is_some());
     drop(c);
     let feeds = lms_app::calendar::feeds(viewer.state.db(), viewer.user.id())
         .await?
@@ -108,7 +115,7 @@ async fn stored(viewer: &Viewer) -> Result<Stored, ApiError> {
             live: f.revoked_at.is_none(),
         })
         .collect();
-    Ok(Stored { chosen, tokens, schedules, feeds })
+    Ok(Stored { chosen, tokens, schedules, feeds, has_password })
 }
 
 #[derive(Deserialize, Default)]
@@ -140,6 +147,7 @@ fn page_for(viewer: &Viewer, stored: Stored, done: Option<String>, error: Option
             .collect(),
         new_feed: None,
         feeds_available: lms_app::calendar::available(viewer.state.db()),
+        has_password: stored.has_password,
     }
 }
 

@@ -20,6 +20,11 @@ pub use worker::{resolve, WebhookWorker};
 use lms_core::mail::RetryPolicy;
 use std::time::Duration;
 
+/// A new endpoint's signing secret: `whsec_` and 32 random bytes in hex.
+pub fn new_secret() -> String {
+    format!("whsec_{}", hex::encode(rand::random::<[u8; 32]>()))
+}
+
 /// How this instance delivers webhooks.
 #[derive(Debug, Clone)]
 pub struct WebhookConfig {

@@ -272,9 +272,13 @@ async fn two_instances_deliver_each_mail_once(backend: Backend) {
 /// The SMTP server is down: the attempt fails and is recorded; once the
 /// server is up, the retry delivers the mail.
 async fn a_mail_is_retried_after_the_server_was_down(backend: Backend) {
+    // The SMTP server's Python is installed first (on a new machine that
+    // takes a while), and attempts last about a minute, so the mail is
+    // still being retried when the server comes up however slow the start.
+    python().await;
     let app = TestApp::spawn(backend).await;
     let port = free_port();
-    let mailer = with_mail(&app, config(port, 8)).await;
+    let mailer = with_mail(&app, config(port, 60)).await;
     let hr = mailer.login("hr@demo.local").await;
     mailer.login("employee1@demo.local").await.submit("annual", monday(3), monday(3)).await;
     let failed = eventually("a failed attempt recorded", Duration::from_secs(30), || async {

@@ -382,7 +382,11 @@ async fn an_unknown_email_signs_in_only_when_hr_lets_sign_ins_create_people(back
     let created = audited(&w.app, "employee.create").await;
     assert_eq!(created[0]["entity_id"], me["id"].to_string().as_str(), "{created:?}");
     assert_eq!(audited(&w.app, "settings.sso").await.len(), 1);
-    // No password: the sign-in form cannot open their account.
+    // No password: the profile offers none to change, and the sign-in form
+    // cannot open their account.
+    let profile = again.open(&w.app.url("/profile")).await;
+    assert!(profile.body.contains("You have no LMS password"), "{}", profile.body);
+    assert!(!profile.body.contains("action=\"/profile/password\""), "no password form");
     let (s, _) = w
         .app
         .anonymous()

@@ -107,6 +107,7 @@ async fn every_page_as_each_role_is_english_fits_and_passes_axe() {
         ("policies", "/hr/policies".into(), "Entitlement policies"),
         ("reports", "/hr/reports".into(), "Reports: leave usage"),
         ("audit", "/hr/audit".into(), "Audit log"),
+        ("webhooks", "/hr/webhooks".into(), "Webhooks"),
     ]);
     check_pages(&browser, "hr", &pages).await;
 }

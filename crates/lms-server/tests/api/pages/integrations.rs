@@ -1,13 +1,15 @@
 //! Calendar feeds from the profile page (made with a name and a scope the
 //! role allows, the address shown once and working without a cookie,
 //! listed without it, revoked — then 404) and the XLSX downloads linked
-//! from the HR reports and audit pages.
+//! from the HR reports and audit pages; webhooks on their HR page
+//! (registered with the secret shown once, refused for a private address
+//! until HR allows them, the delivery log, deleted).
 
 use super::{assert_translated, Page};
 use crate::support::TestApp;
 use reqwest::StatusCode;
 
-crate::both_backends!(calendar_feeds_from_the_profile, spreadsheet_links_on_hr_pages);
+crate::both_backends!(calendar_feeds_from_the_profile, spreadsheet_links_on_hr_pages, webhooks_on_their_hr_page);
 
 async fn calendar_feeds_from_the_profile(backend: lms_store::Backend) {
     let app = TestApp::spawn(backend).await;
@@ -81,4 +83,41 @@ async fn spreadsheet_links_on_hr_pages(backend: lms_store::Backend) {
         "filters carried over: {}",
         &link[..200.min(link.len())]
     );
+}
+
+async fn webhooks_on_their_hr_page(backend: lms_store::Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ada = Page::signed_in(&app, "employee1@demo.local").await;
+    assert_eq!(ada.get("/hr/webhooks").await.status, StatusCode::FORBIDDEN);
+    let hr = Page::signed_in(&app, "hr@demo.local").await;
+    let empty = hr.get("/hr/webhooks").await;
+    assert_translated(&empty, "webhooks");
+    assert!(empty.body.contains("No endpoint is registered yet."), "{}", empty.body);
+
+    let form =
+        [("url", "http://127.0.0.1:9/hook"), ("events", "employee.created"), ("events", "leave_request.approved")];
+    let refused = hr.post_form("/hr/webhooks", "/hr/webhooks", &form).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.body.contains("http://127.0.0.1:9/hook"), "the form as typed: {}", refused.body);
+    assert_eq!(app.count("webhooks").await, 0, "nothing written");
+    let none = hr.post_form("/hr/webhooks", "/hr/webhooks", &[("url", "https://hooks.example.com/x")]).await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY, "no event chosen: {}", none.body);
+
+    let allowed = hr.post_form("/hr/webhooks", "/hr/webhooks/private", &[("allow_private", "on")]).await;
+    assert_eq!(allowed.location(), "/hr/webhooks?done=webhooks-private-on");
+    let mut slack = form.to_vec();
+    slack.push(("format", "slack"));
+    let made = hr.post_form("/hr/webhooks", "/hr/webhooks", &slack).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    assert_translated(&made, "webhooks with a new endpoint");
+    let secret = made.body.split("<code>whsec_").nth(1).and_then(|s| s.split('<').next()).expect("the secret, once");
+    assert_eq!(secret.len(), 64, "{secret}");
+    assert!(made.body.contains("Person added, Leave approved") || made.body.contains("Leave approved, Person added"));
+
+    let listed = hr.get("/hr/webhooks?webhook=1").await;
+    assert!(listed.body.contains("http://127.0.0.1:9/hook") && !listed.body.contains(secret), "never shown again");
+    assert!(listed.body.contains("Nothing was delivered to this endpoint yet."), "{}", listed.body);
+    let deleted = hr.post_form("/hr/webhooks", "/hr/webhooks/1/delete", &[]).await;
+    assert_eq!(deleted.location(), "/hr/webhooks?done=webhook-deleted");
+    assert!(hr.get("/hr/webhooks").await.body.contains("No endpoint is registered yet."));
 }
