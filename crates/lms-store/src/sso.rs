@@ -36,9 +36,12 @@ pub struct NewLogin<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Records a begun sign-in and forgets the expired ones.
+/// Records a begun sign-in, and forgets the expired ones and the ID
+/// tokens of sessions that ended.
 pub async fn begin_login(c: &mut Conn<'_>, l: &NewLogin<'_>, now: DateTime<Utc>) -> Result<()> {
     q!(exec c, "DELETE FROM sso_logins WHERE expires_at <= $1", now)?;
+    q!(exec c,
+        "DELETE FROM sso_sessions WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.token_hash = sso_sessions.token_hash)")?;
     q!(exec c,
         "INSERT INTO sso_logins (state_hash, browser_hash, nonce, pkce_verifier, next_path, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -128,7 +131,9 @@ pub struct PasswordLogin {
 
 pub async fn password_login(c: &mut Conn<'_>, employee_id: i64) -> Result<Option<PasswordLogin>> {
     Ok(q!(opt c, (bool, bool),
-        "SELECT password_login, password_hash IS NOT NULL FROM employees WHERE id = $1", employee_id)?
+        "SELECT NOT EXISTS (SELECT 1 FROM sso_password_off o WHERE o.employee_id = e.id), e.password_hash IS NOT NULL \
+         FROM employees e WHERE e.id = $1",
+        employee_id)?
     .map(|(enabled, has_password)| PasswordLogin { enabled, has_password }))
 }
 
@@ -137,26 +142,37 @@ pub async fn password_login(c: &mut Conn<'_>, employee_id: i64) -> Result<Option
 /// of the flag, refuses it too) and ends the sessions a password opened.
 pub async fn set_password_login(c: &mut Conn<'_>, employee_id: i64, enabled: bool, now: DateTime<Utc>) -> Result<()> {
     if enabled {
-        q!(exec c, "UPDATE employees SET password_login = TRUE, updated_at = $1 WHERE id = $2", now, employee_id)?;
+        q!(exec c, "DELETE FROM sso_password_off WHERE employee_id = $1", employee_id)?;
     } else {
         q!(exec c,
-            "UPDATE employees SET password_login = FALSE, password_hash = NULL, updated_at = $1 WHERE id = $2",
-            now, employee_id)?;
-        q!(exec c, "DELETE FROM sessions WHERE employee_id = $1 AND sso_id_token IS NULL", employee_id)?;
+            "INSERT INTO sso_password_off (employee_id, since) VALUES ($1, $2) ON CONFLICT (employee_id) DO NOTHING",
+            employee_id, now)?;
+        q!(exec c, "UPDATE employees SET password_hash = NULL, updated_at = $1 WHERE id = $2", now, employee_id)?;
+        q!(exec c,
+            "DELETE FROM sessions WHERE employee_id = $1 \
+             AND NOT EXISTS (SELECT 1 FROM sso_sessions o WHERE o.token_hash = sessions.token_hash)",
+            employee_id)?;
     }
     Ok(())
 }
 
 /// Notes the ID token a session was opened with (its logout hint).
-pub async fn set_session_id_token(c: &mut Conn<'_>, session_hash: &str, id_token: &str) -> Result<()> {
-    q!(exec c, "UPDATE sessions SET sso_id_token = $1 WHERE token_hash = $2", id_token, session_hash)?;
+pub async fn set_session_id_token(
+    c: &mut Conn<'_>,
+    session_hash: &str,
+    id_token: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    q!(exec c, "INSERT INTO sso_sessions (token_hash, id_token, created_at) VALUES ($1, $2, $3)",
+        session_hash, id_token, now)?;
     Ok(())
 }
 
-/// The ID token a session was opened with, if single sign-on opened it.
-pub async fn session_id_token(c: &mut Conn<'_>, session_hash: &str) -> Result<Option<String>> {
-    Ok(q!(opt c, (Option<String>,), "SELECT sso_id_token FROM sessions WHERE token_hash = $1", session_hash)?
-        .and_then(|(t,)| t))
+/// The ID token a session was opened with, if single sign-on opened it;
+/// forgotten as it is read (the session is ending).
+pub async fn take_session_id_token(c: &mut Conn<'_>, session_hash: &str) -> Result<Option<String>> {
+    Ok(q!(opt c, (String,), "DELETE FROM sso_sessions WHERE token_hash = $1 RETURNING id_token", session_hash)?
+        .map(|(t,)| t))
 }
 
 /// HR's settings for single sign-on.

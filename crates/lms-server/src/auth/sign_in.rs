@@ -171,7 +171,7 @@ pub async fn sign_in_verified(
     let expires_at = now + ttl;
     let mut tx = state.db().begin().await?;
     auth::create_session(&mut tx.conn(), &secret::hash(&sid), employee.id, now, expires_at).await?;
-    lms_store::sso::set_session_id_token(&mut tx.conn(), &secret::hash(&sid), id_token).await?;
+    lms_store::sso::set_session_id_token(&mut tx.conn(), &secret::hash(&sid), id_token, now).await?;
     let method = Some(serde_json::json!({"method": "sso"}));
     audit_change(&mut tx.conn(), ctx, Some(employee.id), "auth.login", "employee", employee.id, None, method).await?;
     tx.commit().await?;
@@ -195,7 +195,7 @@ pub async fn sign_out(state: &AppState, ctx: &RequestContext, user: &CurrentUser
     match &user.credential {
         Credential::Session(hash) => {
             if state.sso().is_some() {
-                id_token = lms_store::sso::session_id_token(&mut tx.conn(), hash).await?;
+                id_token = lms_store::sso::take_session_id_token(&mut tx.conn(), hash).await?;
             }
             auth::delete_session(&mut tx.conn(), hash).await?;
         }

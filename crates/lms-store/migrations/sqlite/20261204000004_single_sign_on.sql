@@ -4,9 +4,11 @@
 -- taken once, so that a replayed or expired answer finds nothing, and
 -- shared by every instance, so that a sign-in begun on blue may finish on
 -- green), the identities linked to people (issuer and subject, each
--- linked once), whether a person may sign in with a password, and the ID
--- token of a session opened by single sign-on (its logout hint). Expand
--- only: the release before ignores the new tables and columns.
+-- linked once), the people who may not sign in with a password, and the
+-- ID token of each session single sign-on opened (its logout hint).
+-- Expand only, and new tables only: altering `employees` and `sessions`,
+-- which every request reads, would lock both exclusively while the release
+-- before serves, and a request reading them in the other order deadlocks.
 CREATE TABLE sso_logins (
     state_hash TEXT PRIMARY KEY,
     browser_hash TEXT NOT NULL,
@@ -30,5 +32,13 @@ CREATE TABLE sso_identities (
 );
 CREATE INDEX sso_identities_employee_idx ON sso_identities(employee_id);
 
-ALTER TABLE employees ADD COLUMN password_login BOOLEAN NOT NULL DEFAULT TRUE;
-ALTER TABLE sessions ADD COLUMN sso_id_token TEXT;
+CREATE TABLE sso_password_off (
+    employee_id BIGINT PRIMARY KEY REFERENCES employees(id),
+    since TEXT NOT NULL
+);
+
+CREATE TABLE sso_sessions (
+    token_hash TEXT PRIMARY KEY,
+    id_token TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
