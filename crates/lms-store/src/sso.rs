@@ -33,20 +33,28 @@ pub struct NewLogin<'a> {
     pub pkce_verifier: &'a str,
     /// The page to land on once signed in.
     pub next_path: &'a str,
+    /// Where the request came from.
+    pub client_addr: &'a str,
     pub expires_at: DateTime<Utc>,
 }
 
-/// Records a begun sign-in, and forgets the expired ones and the ID
-/// tokens of sessions that ended.
-pub async fn begin_login(c: &mut Conn<'_>, l: &NewLogin<'_>, now: DateTime<Utc>) -> Result<()> {
+/// Records a begun sign-in, unless `max_open` begun from the same client
+/// address are neither finished nor expired (then `false`, nothing
+/// written); and forgets the expired ones and the ID tokens of sessions
+/// that ended.
+pub async fn begin_login(c: &mut Conn<'_>, l: &NewLogin<'_>, max_open: i64, now: DateTime<Utc>) -> Result<bool> {
     q!(exec c, "DELETE FROM sso_logins WHERE expires_at <= $1", now)?;
     q!(exec c,
         "DELETE FROM sso_sessions WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.token_hash = sso_sessions.token_hash)")?;
+    let open = q!(scalar c, i64, "SELECT COUNT(*) FROM sso_logins WHERE client_addr = $1", l.client_addr)?;
+    if open >= max_open {
+        return Ok(false);
+    }
     q!(exec c,
-        "INSERT INTO sso_logins (state_hash, browser_hash, nonce, pkce_verifier, next_path, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        l.state_hash, l.browser_hash, l.nonce, l.pkce_verifier, l.next_path, now, l.expires_at)?;
-    Ok(())
+        "INSERT INTO sso_logins (state_hash, browser_hash, nonce, pkce_verifier, next_path, client_addr, created_at, \
+         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        l.state_hash, l.browser_hash, l.nonce, l.pkce_verifier, l.next_path, l.client_addr, now, l.expires_at)?;
+    Ok(true)
 }
 
 /// A begun sign-in, taken.

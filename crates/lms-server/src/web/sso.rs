@@ -5,7 +5,8 @@
 //! provider), `GET /sign-in/sso/callback` finishes (the begun sign-in
 //! taken once, the browser checked, the code exchanged and the ID token
 //! checked by `sso::OidcProvider`, the person found by `lms_app::sso`, a
-//! session opened). Every refusal shows the sign-in page with what went
+//! session opened). One client address may hold only so many unfinished
+//! sign-ins at once. Every refusal shows the sign-in page with what went
 //! wrong and is audited as `auth.sso_failed`; nothing else is written.
 
 use super::page::{browser_lang, see_other};
@@ -29,6 +30,9 @@ use serde::Deserialize;
 const BROWSER_COOKIE: &str = "lms_sso";
 /// The path it is sent to.
 const BROWSER_COOKIE_PATH: &str = "/sign-in/sso";
+/// Sign-ins one client address may have begun and not finished at once
+/// (each lasts `login_ttl`); a flood of anonymous beginnings stops there.
+const MAX_OPEN_PER_ADDRESS: i64 = 30;
 
 fn browser_cookie(value: &str, max_age: i64, secure: bool) -> Option<HeaderValue> {
     let secure = if secure { "; Secure" } else { "" };
@@ -72,16 +76,33 @@ pub async fn start(
         nonce: &started.nonce,
         pkce_verifier: &started.pkce_verifier,
         next_path: &next,
+        client_addr: &ctx.client_addr,
         expires_at: now + ttl,
     };
     let stored = async {
         let mut c = state.db().acquire().await?;
-        lms_store::sso::begin_login(&mut c.conn(), &login, now).await
+        lms_store::sso::begin_login(&mut c.conn(), &login, MAX_OPEN_PER_ADDRESS, now).await
     }
     .await;
-    if let Err(e) = stored {
-        tracing::error!(error = %e, request_id = %ctx.request_id, "single sign-on: cannot record the sign-in");
-        return SignInPage::failed(&state, lang, &next, StatusCode::SERVICE_UNAVAILABLE, lang.t("error-unavailable"));
+    match stored {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(client = %ctx.client_addr, "single sign-on: too many unfinished sign-ins from one address");
+            let mut res =
+                SignInPage::failed(&state, lang, &next, StatusCode::TOO_MANY_REQUESTS, lang.t("sso-error-too-many"));
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(ttl.num_seconds().max(1)));
+            return res;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, request_id = %ctx.request_id, "single sign-on: cannot record the sign-in");
+            return SignInPage::failed(
+                &state,
+                lang,
+                &next,
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang.t("error-unavailable"),
+            );
+        }
     }
     let mut res = see_other(&started.authorize_url);
     if let Some(c) = browser_cookie(&browser, ttl.num_seconds(), ctx.https) {

@@ -228,6 +228,7 @@ async fn a_deputy_decides_on_behalf_of_the_manager_on_the_dates_only(backend: Ba
     assert!(!queue_ids(&maya).await.contains(&id), "not her team");
     let (s, _) = decide(&maya, id, "approve").await;
     assert_eq!(s, StatusCode::NOT_FOUND, "not hers to see");
+    assert_eq!(maya.get(&format!("/api/v1/leave-requests/{id}")).await.0, StatusCode::NOT_FOUND);
 
     let (s, d) = mgr
         .post(
@@ -242,6 +243,8 @@ async fn a_deputy_decides_on_behalf_of_the_manager_on_the_dates_only(backend: Ba
     assert_eq!(mine["items"][0]["id"], delegation, "the deputy sees it: {mine}");
 
     assert!(queue_ids(&maya).await.contains(&id), "the deputy's queue has Morgan's team");
+    let (s, r) = maya.get(&format!("/api/v1/leave-requests/{id}")).await;
+    assert_eq!((s, r["id"].as_i64()), (StatusCode::OK, Some(id)), "the deputy sees the request: {r}");
     let (s, r) = decide(&maya, id, "approve").await;
     assert_eq!(
         (s, r["status"].as_str(), r["decided_by"].as_i64()),

@@ -27,6 +27,7 @@ crate::both_backends!(
     password_sign_in_can_be_turned_off_per_person,
     without_a_provider_single_sign_on_is_off,
     hr_manages_single_sign_on_on_its_pages,
+    unfinished_sign_ins_from_one_address_are_capped,
 );
 
 const CLIENT_ID: &str = "lms";
@@ -518,4 +519,23 @@ async fn hr_manages_single_sign_on_on_its_pages(backend: Backend) {
     assert!(refused.body.contains("Allow a password first"), "{}", refused.body);
     let on = hr.post_form("/hr/people/3", "/hr/people/3/sign-in", &[("password_login", "on")]).await;
     assert_eq!(on.location(), "/hr/people/3?done=password-login-on");
+}
+
+async fn unfinished_sign_ins_from_one_address_are_capped(backend: Backend) {
+    let w = World::new(backend, false).await;
+    let b = Browser::new();
+    for n in 0..30 {
+        let res = b.client.get(w.app.url("/sign-in/sso")).send().await.expect("GET");
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in {n} begins");
+    }
+    let res = b.client.get(w.app.url("/sign-in/sso")).send().await.expect("GET");
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(res.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("600"));
+    assert!(res.text().await.expect("body").contains("Too many sign-ins"));
+    assert_eq!(w.app.count("sso_logins").await, 30, "the refused one wrote nothing");
+    // Finished ones free their place; expired ones too.
+    lms_store::testing::expire_sso_logins(&w.app.db).await.expect("expire");
+    let mut again = Browser::new();
+    again.sign_in(&w, "ada").await;
+    assert_eq!(again.me(&w).await.0, StatusCode::OK);
 }

@@ -1,6 +1,7 @@
 -- Single sign-on (OpenID Connect): the sign-ins begun at the provider and
 -- not yet finished (keyed by the hash of their `state`, bound to the
--- browser by the hash of a cookie, with the nonce and the PKCE verifier;
+-- browser by the hash of a cookie, with the nonce and the PKCE verifier
+-- and the client address, which may hold only so many at once;
 -- taken once, so that a replayed or expired answer finds nothing, and
 -- shared by every instance, so that a sign-in begun on blue may finish on
 -- green), the identities linked to people (issuer and subject, each
@@ -15,10 +16,12 @@ CREATE TABLE sso_logins (
     nonce TEXT NOT NULL,
     pkce_verifier TEXT NOT NULL,
     next_path TEXT NOT NULL,
+    client_addr TEXT NOT NULL,
     created_at TEXT NOT NULL,
     expires_at TEXT NOT NULL
 );
 CREATE INDEX sso_logins_expires_idx ON sso_logins(expires_at);
+CREATE INDEX sso_logins_client_idx ON sso_logins(client_addr);
 
 CREATE TABLE sso_identities (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

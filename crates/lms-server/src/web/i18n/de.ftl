@@ -679,3 +679,4 @@ done-webhook-deleted = Der Endpunkt ist gelöscht; an ihn wird nichts mehr zuges
 done-webhooks-private-on = Private Adressen sind erlaubt.
 done-webhooks-private-off = Nur öffentliche Adressen sind erlaubt.
 profile-password-none = Sie haben kein LMS-Passwort: Sie melden sich über den Anmeldedienst Ihrer Organisation an.
+sso-error-too-many = Von Ihrer Netzwerkadresse wurden zu viele Anmeldungen begonnen und nicht beendet. Warten Sie zehn Minuten oder beenden Sie eine begonnene.

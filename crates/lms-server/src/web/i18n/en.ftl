@@ -679,3 +679,4 @@ done-webhook-deleted = The endpoint is deleted; nothing more is delivered to it.
 done-webhooks-private-on = Private addresses are allowed.
 done-webhooks-private-off = Only public addresses are allowed.
 profile-password-none = You have no LMS password: you sign in through your organisation's sign-in service.
+sso-error-too-many = Too many sign-ins were begun from your network address and not finished. Wait ten minutes, or finish one you began.
