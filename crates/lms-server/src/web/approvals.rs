@@ -102,6 +102,12 @@ async fn load(
     let scope = lms_app::approval::queue(viewer.state.db(), Utc::now().date_naive());
     let queue = requests::approval_queue(&mut c.conn(), &actor, scope, before, PER_PAGE).await?;
     let more = (queue.len() as i64 == PER_PAGE).then(|| queue.last().map(|q| q.request.id)).flatten();
+    let queue = if lms_app::leave_year::splits(viewer.state.db()) {
+        let ids: Vec<i64> = queue.iter().map(|q| q.request.id).collect();
+        one_row_per_request(queue, &lms_store::request_parts::siblings_of(&mut c.conn(), &ids).await?)
+    } else {
+        queue
+    };
     let types = leave_types::list(&mut c.conn(), true).await?;
     let staged = lms_app::approval::staged(viewer.state.db());
     let deputies = if staged { Some(deputies(viewer, &mut c.conn()).await?) } else { None };
@@ -150,6 +156,39 @@ async fn load(
         })
         .collect();
     Ok(QueuePage { c: viewer.chrome("approvals"), items, done, error, more, deputies })
+}
+
+/// The queue with one row per request: a request across a turn of the
+/// leave year is stored as one row per year (`parts`: each part's id to
+/// all its parts), decided as one, so it is shown as one — the first of
+/// its parts in the queue, its dates and amount spanning the parts there.
+/// (The balance shown stays that of the first part's year.)
+fn one_row_per_request(
+    queue: Vec<requests::QueueEntry>,
+    parts: &std::collections::HashMap<i64, Vec<i64>>,
+) -> Vec<requests::QueueEntry> {
+    let group = |id: i64| parts.get(&id).and_then(|members| members.first().copied());
+    let mut rows: Vec<requests::QueueEntry> = Vec::with_capacity(queue.len());
+    for q in queue {
+        let Some(g) = group(q.request.id) else {
+            rows.push(q);
+            continue;
+        };
+        match rows.iter_mut().find(|r| group(r.request.id) == Some(g)) {
+            Some(row) => {
+                let (r, part) = (&mut row.request, &q.request);
+                if part.start_date < r.start_date {
+                    (r.start_date, r.half_day_start) = (part.start_date, part.half_day_start);
+                }
+                if part.end_date > r.end_date {
+                    (r.end_date, r.half_day_end) = (part.end_date, part.half_day_end);
+                }
+                r.amount += part.amount;
+            }
+            None => rows.push(q),
+        }
+    }
+    rows
 }
 
 /// "Stage 1 of 2: the manager" (or of a cancellation) for request `id`.

@@ -1,8 +1,8 @@
 //! The leave year through the pages: HR sets its first month on the leave
 //! settings page (a month that is not one refused, nothing written); the
 //! request form's quote shows what each year is charged by a request across
-//! the turn of the year; the parts show as such, and cancelling one on its
-//! page cancels both.
+//! the turn of the year; the parts show as such, the approvals page shows
+//! them as one row, and cancelling one on its page cancels both.
 
 use super::{assert_translated, Page};
 use crate::support::{TestApp, EMPLOYEE1};
@@ -67,6 +67,13 @@ async fn the_leave_year_on_the_pages(backend: lms_store::Backend) {
     assert!(detail.body.contains("Part 1 of 2") && detail.body.contains("<dd>2026</dd>"), "{}", detail.body);
     let list = ada.get("/requests").await;
     assert!(list.body.contains("(Part 1 of 2)") && list.body.contains("(Part 2 of 2)"), "{}", list.body);
+
+    // The manager decides it as one: one row in the queue, across both years.
+    let morgan = Page::signed_in(&app, "manager@demo.local").await;
+    let queue = morgan.get("/approvals").await;
+    assert_translated(&queue, "the approvals");
+    assert!(queue.body.contains("28 Mar 2027 – 8 Apr 2027"), "one row spanning both parts: {}", queue.body);
+    assert!(!queue.body.contains("1 Apr 2027 – 8 Apr 2027"), "no row for the second part: {}", queue.body);
 
     let cancelled = ada.post_form(&format!("/requests/{first}"), &format!("/requests/{first}/cancel"), &[]).await;
     assert_eq!(cancelled.status, StatusCode::SEE_OTHER, "{}", cancelled.body);
