@@ -11,7 +11,9 @@ use crate::audit::{record, Audited};
 use crate::error::Result;
 use crate::Caller;
 use chrono::{DateTime, Duration, Utc};
-use lms_core::calendar_feed::{self, FeedScope, RequestEvent, CANCELLED_SHOWN_DAYS, MAX_LIVE_FEEDS, PAST_DAYS};
+use lms_core::calendar_feed::{
+    self, FeedScope, RequestEvent, SummaryWords, CANCELLED_SHOWN_DAYS, MAX_LIVE_FEEDS, PAST_DAYS,
+};
 use lms_core::{ical, Actor, DomainError, LeaveStatus};
 use lms_store::calendar_feeds::{self, CalendarFeed, FeedRequest, Whose, MIGRATION};
 use lms_store::{locations, requests, Db};
@@ -95,12 +97,14 @@ pub async fn revoke_feed(db: &Db, caller: &Caller, id: i64, now: DateTime<Utc>) 
 /// allows its scope. Approved leave (and pending with `pending`), rejected
 /// and cancelled leave for [`CANCELLED_SHOWN_DAYS`] after the decision, and
 /// in a person's own feed the holidays of their calendar. `domain` names
-/// the instance in each UID.
+/// the instance in each UID; `words` gives the summaries' words in a
+/// language (the holder's chosen one, `None`: not chosen).
 pub async fn feed(
     db: &Db,
     secret_hash: &str,
     pending: bool,
     domain: &str,
+    words: &(dyn Fn(Option<&str>) -> SummaryWords + Sync),
     now: DateTime<Utc>,
 ) -> Result<Option<String>> {
     if !available(db) {
@@ -129,7 +133,9 @@ pub async fn feed(
         calendar_feeds::requests(&mut c.conn(), whose, pending, since, now - Duration::days(CANCELLED_SHOWN_DAYS))
             .await?;
     let owner_named = scope != FeedScope::Person;
-    let mut events: Vec<ical::Event> = rows.iter().map(|r| event(r, owner_named, domain)).collect();
+    let language = lms_store::settings::for_person(&mut c.conn(), holder.id).await?.language;
+    let words = words(language.as_deref());
+    let mut events: Vec<ical::Event> = rows.iter().map(|r| event(r, owner_named, domain, &words)).collect();
     if scope == FeedScope::Person {
         let applied = locations::calendar_of(
             &mut c.conn(),
@@ -145,18 +151,26 @@ pub async fn feed(
     Ok(Some(ical::calendar(&format!("LMS: {}", f.name), &events)))
 }
 
-/// One request as an iCalendar file, for whoever may see it (others: not found).
-pub async fn request_file(db: &Db, actor: &Actor, id: i64, domain: &str) -> Result<String> {
+/// One request as an iCalendar file, for whoever may see it (others: not
+/// found), its summary in the language `words` gives for the reader's.
+pub async fn request_file(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    domain: &str,
+    words: &(dyn Fn(Option<&str>) -> SummaryWords + Sync),
+) -> Result<String> {
     let mut c = db.acquire().await?;
     let r = requests::get_visible(&mut c.conn(), actor, id).await?;
     let Some(row) = calendar_feeds::request(&mut c.conn(), r.id).await? else {
         return Err(lms_store::StoreError::NotFound(format!("leave request {id}")).into());
     };
-    let e = event(&row, row.employee_id != actor.id, domain);
+    let language = lms_store::settings::for_person(&mut c.conn(), actor.id).await?.language;
+    let e = event(&row, row.employee_id != actor.id, domain, &words(language.as_deref()));
     Ok(ical::calendar(&format!("LMS: leave request {id}"), &[e]))
 }
 
-fn event(r: &FeedRequest, owner_named: bool, domain: &str) -> ical::Event {
+fn event(r: &FeedRequest, owner_named: bool, domain: &str, words: &SummaryWords) -> ical::Event {
     calendar_feed::request_event(
         &RequestEvent {
             id: r.id,
@@ -171,5 +185,6 @@ fn event(r: &FeedRequest, owner_named: bool, domain: &str) -> ical::Event {
             changed: r.changed(),
         },
         domain,
+        words,
     )
 }

@@ -111,40 +111,74 @@ pub fn holiday_uid(day: NaiveDate, calendar: &str, domain: &str) -> String {
     format!("holiday-{calendar}-{}@{domain}", day.format("%Y%m%d"))
 }
 
-/// `Leave: annual`, `Ada Byrne: annual (half day)`, `… (pending)`.
-pub fn summary(r: &RequestEvent<'_>) -> String {
+/// The words of a summary, in the language of the feed's holder (the
+/// caller translates them; [`SummaryWords::default`] is English).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryWords {
+    /// Before the type in one's own feed: `Leave`.
+    pub leave: String,
+    pub half_day: String,
+    pub first_day_half: String,
+    pub last_day_half: String,
+    pub both_halves: String,
+    pub pending: String,
+    pub rejected: String,
+    pub cancelled: String,
+}
+
+impl Default for SummaryWords {
+    fn default() -> Self {
+        SummaryWords {
+            leave: "Leave".into(),
+            half_day: "half day".into(),
+            first_day_half: "first day half".into(),
+            last_day_half: "last day half".into(),
+            both_halves: "first and last day half".into(),
+            pending: "pending".into(),
+            rejected: "rejected".into(),
+            cancelled: "cancelled".into(),
+        }
+    }
+}
+
+/// `Leave: annual`, `Ada Byrne: annual (half day)`, `… (pending)`, in
+/// `words`' language.
+pub fn summary(r: &RequestEvent<'_>, words: &SummaryWords) -> String {
     let mut s = match r.owner {
         Some(name) => format!("{name}: {}", r.leave_type),
-        None => format!("Leave: {}", r.leave_type),
+        None => format!("{}: {}", words.leave, r.leave_type),
     };
     let halves = match (r.first == r.last, r.half_day_start, r.half_day_end) {
         (_, false, false) => None,
-        (true, _, _) => Some("half day"),
-        (false, true, false) => Some("first day half"),
-        (false, false, true) => Some("last day half"),
-        (false, true, true) => Some("first and last day half"),
+        (true, _, _) => Some(&words.half_day),
+        (false, true, false) => Some(&words.first_day_half),
+        (false, false, true) => Some(&words.last_day_half),
+        (false, true, true) => Some(&words.both_halves),
     };
     if let Some(h) = halves {
         s.push_str(&format!(" ({h})"));
     }
-    match r.status {
-        LeaveStatus::Pending => s.push_str(" (pending)"),
-        LeaveStatus::Rejected => s.push_str(" (rejected)"),
-        LeaveStatus::Cancelled => s.push_str(" (cancelled)"),
-        LeaveStatus::Approved => {}
+    let state = match r.status {
+        LeaveStatus::Pending => Some(&words.pending),
+        LeaveStatus::Rejected => Some(&words.rejected),
+        LeaveStatus::Cancelled => Some(&words.cancelled),
+        LeaveStatus::Approved => None,
+    };
+    if let Some(w) = state {
+        s.push_str(&format!(" ({w})"));
     }
     s
 }
 
-/// The event of a request.
-pub fn request_event(r: &RequestEvent<'_>, domain: &str) -> Event {
+/// The event of a request, its summary in `words`' language.
+pub fn request_event(r: &RequestEvent<'_>, domain: &str, words: &SummaryWords) -> Event {
     Event {
         uid: request_uid(r.id, domain),
         sequence: r.changes,
         status: status(r.status),
         first: r.first,
         last: r.last,
-        summary: summary(r),
+        summary: summary(r, words),
         description: None,
         changed: r.changed,
         busy: true,
@@ -210,6 +244,8 @@ mod tests {
             [Approved, Pending, Rejected, Cancelled].map(status),
             [EventStatus::Confirmed, EventStatus::Tentative, EventStatus::Cancelled, EventStatus::Cancelled]
         );
+        let en = SummaryWords::default();
+        let summary = |r: &RequestEvent<'_>| summary(r, &en);
         assert_eq!(summary(&req(day(7), day(11), false, false, Approved)), "Byrne, Ada: annual");
         assert_eq!(summary(&req(day(7), day(7), true, false, Pending)), "Byrne, Ada: annual (half day) (pending)");
         assert_eq!(summary(&req(day(7), day(8), false, true, Approved)), "Byrne, Ada: annual (last day half)");
@@ -223,7 +259,11 @@ mod tests {
 
     #[test]
     fn a_request_event() {
-        let e = request_event(&req(day(7), day(11), false, false, LeaveStatus::Rejected), "lms.example");
+        let e = request_event(
+            &req(day(7), day(11), false, false, LeaveStatus::Rejected),
+            "lms.example",
+            &SummaryWords::default(),
+        );
         assert_eq!((e.uid.as_str(), e.sequence, e.status), ("leave-request-7@lms.example", 2, EventStatus::Cancelled));
         assert_eq!((e.first, e.last, e.busy), (day(7), day(11), true));
         let h = holiday_event(day(25), "Christmas", "company", "lms.example", e.changed);

@@ -164,7 +164,7 @@ pub async fn request_ics(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
     let domain = domain(&state, &headers);
-    let body = lms_app::calendar::request_file(state.db(), &user.actor(), id, &domain).await?;
+    let body = lms_app::calendar::request_file(state.db(), &user.actor(), id, &domain, &summary_words).await?;
     Ok(ics(body, &format!("leave-request-{id}.ics")))
 }
 
@@ -191,7 +191,8 @@ pub async fn feed(
     };
     let pending = matches!(q.pending.as_deref(), Some("1" | "true" | "yes"));
     let domain = domain(&state, &headers);
-    match lms_app::calendar::feed(state.db(), &secret::hash(secret), pending, &domain, Utc::now()).await {
+    match lms_app::calendar::feed(state.db(), &secret::hash(secret), pending, &domain, &summary_words, Utc::now()).await
+    {
         Ok(Some(body)) => {
             let mut res = ics(body, "lms.ics");
             // A feed is personal: no shared cache keeps it.
@@ -235,5 +236,21 @@ fn domain(state: &AppState, headers: &HeaderMap) -> String {
         "lms.invalid".into()
     } else {
         clean
+    }
+}
+
+/// A calendar summary's words in the language a person chose (English when
+/// none), from the message catalogue.
+fn summary_words(language: Option<&str>) -> lms_core::calendar_feed::SummaryWords {
+    let lang = language.and_then(crate::web::i18n::Lang::parse).unwrap_or_default();
+    lms_core::calendar_feed::SummaryWords {
+        leave: lang.t("feed-leave"),
+        half_day: lang.t("feed-half-day"),
+        first_day_half: lang.t("feed-first-day-half"),
+        last_day_half: lang.t("feed-last-day-half"),
+        both_halves: lang.t("feed-both-halves"),
+        pending: lang.t("feed-pending"),
+        rejected: lang.t("feed-rejected"),
+        cancelled: lang.t("feed-cancelled"),
     }
 }

@@ -14,7 +14,12 @@ use lms_store::{Backend, Db};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-crate::both_backends!(a_person_subscribes_to_their_leave, team_and_company_feeds, feeds_wait_for_their_migration);
+crate::both_backends!(
+    a_person_subscribes_to_their_leave,
+    team_and_company_feeds,
+    feeds_wait_for_their_migration,
+    a_feed_speaks_its_holders_language,
+);
 
 /// Fetches `path` without any credential; the status and the body.
 async fn fetch(app: &TestApp, path: &str) -> (StatusCode, Vec<u8>, reqwest::header::HeaderMap) {
@@ -238,4 +243,39 @@ async fn feeds_wait_for_their_migration(backend: Backend) {
     let id = emp.submit("annual", monday(3), monday(3)).await;
     let (s, _) = emp.get(&format!("/api/v1/leave-requests/{id}/ics")).await;
     assert_eq!(s, StatusCode::OK);
+}
+
+/// A person who chose German reads German summaries, in their feed and in
+/// a request's `.ics`; the words come from the message catalogue.
+async fn a_feed_speaks_its_holders_language(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let page = crate::pages::Page::signed_in(&app, "employee1@demo.local").await;
+    let chosen = page.post_form("/profile", "/profile/language", &[("language", "de")]).await;
+    assert_eq!(chosen.status, StatusCode::SEE_OTHER, "{}", chosen.body);
+    let emp = app.login("employee1@demo.local").await;
+    let (s, made) = create(&emp, json!({"name": "Telefon"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{made}");
+    let (s, b) = emp
+        .post(
+            "/api/v1/leave-requests",
+            json!({"leave_type": "sick", "start_date": monday(5), "end_date": monday(5), "half_day_start": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let id = b["id"].as_i64().unwrap();
+    let cal = feed(&app, &format!("{}?pending=1", made["path"].as_str().unwrap())).await;
+    let e = event(&cal, id).expect("the pending request");
+    assert_eq!(e["SUMMARY"], "Abwesenheit: sick (halber Tag) (beantragt)");
+    let (status, body, _) = {
+        let res = emp.client.get(app.url(&format!("/api/v1/leave-requests/{id}/ics"))).send().await.expect("GET");
+        (res.status(), res.bytes().await.expect("body").to_vec(), ())
+    };
+    assert_eq!(status, StatusCode::OK);
+    let file = read_ics(&body).await;
+    assert_eq!(file["events"][0]["SUMMARY"], "Abwesenheit: sick (halber Tag) (beantragt)");
+    // Someone who chose nothing reads English.
+    let mgr = app.login("manager@demo.local").await;
+    let res = mgr.client.get(app.url(&format!("/api/v1/leave-requests/{id}/ics"))).send().await.expect("GET");
+    let file = read_ics(&res.bytes().await.expect("body")).await;
+    assert_eq!(file["events"][0]["SUMMARY"], "Ada Byrne: sick (half day) (pending)");
 }

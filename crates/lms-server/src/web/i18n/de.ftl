@@ -680,3 +680,13 @@ done-webhooks-private-on = Private Adressen sind erlaubt.
 done-webhooks-private-off = Nur öffentliche Adressen sind erlaubt.
 profile-password-none = Sie haben kein LMS-Passwort: Sie melden sich über den Anmeldedienst Ihrer Organisation an.
 sso-error-too-many = Von Ihrer Netzwerkadresse wurden zu viele Anmeldungen begonnen und nicht beendet. Warten Sie zehn Minuten oder beenden Sie eine begonnene.
+
+## Kalender-Abonnements: die Wörter eines Termins
+feed-leave = Abwesenheit
+feed-half-day = halber Tag
+feed-first-day-half = erster Tag halb
+feed-last-day-half = letzter Tag halb
+feed-both-halves = erster und letzter Tag halb
+feed-pending = beantragt
+feed-rejected = abgelehnt
+feed-cancelled = storniert

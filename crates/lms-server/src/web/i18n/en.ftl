@@ -680,3 +680,13 @@ done-webhooks-private-on = Private addresses are allowed.
 done-webhooks-private-off = Only public addresses are allowed.
 profile-password-none = You have no LMS password: you sign in through your organisation's sign-in service.
 sso-error-too-many = Too many sign-ins were begun from your network address and not finished. Wait ten minutes, or finish one you began.
+
+## Calendar feeds: the words of an event's summary
+feed-leave = Leave
+feed-half-day = half day
+feed-first-day-half = first day half
+feed-last-day-half = last day half
+feed-both-halves = first and last day half
+feed-pending = pending
+feed-rejected = rejected
+feed-cancelled = cancelled
