@@ -18,6 +18,7 @@ pub mod error;
 pub mod extract;
 pub mod mail;
 pub mod ops;
+mod outbox;
 pub mod router;
 pub mod serve;
 pub mod sso;

@@ -1,9 +1,7 @@
-//! The mail worker of one instance: a loop that enqueues the mails new
-//! notifications owe (once per poll), claims a batch of due mails under a
-//! fresh claim token, sends them concurrently over pooled SMTP connections
-//! and records every attempt; idle, it waits one poll. On stop it finishes
-//! the batch in hand (each attempt bounded by the SMTP timeout) and records
-//! it; a claim it could not record runs out by itself.
+//! The mail worker of one instance: the delivery loop of `crate::outbox`
+//! over the mail outbox — the mails new notifications owe, claimed in
+//! batches, sent concurrently over pooled SMTP connections (each attempt
+//! bounded by the SMTP timeout), every attempt recorded.
 
 use super::render::render;
 use super::MailConfig;
@@ -12,11 +10,13 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use crate::outbox::{Outbox, Worker};
+use chrono::{DateTime, Utc};
 use lms_app::mail::{self, Delivery, Outcome, Owed};
+use lms_app::AppError;
 use lms_store::Db;
-use std::time::{Duration, Instant};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use std::future::Future;
+use std::time::Duration;
 
 /// The SMTP side: a pooled transport and the sender.
 #[derive(Clone)]
@@ -128,10 +128,7 @@ impl lettre::message::header::Header for ContentLanguage {
 }
 
 /// The running worker of this instance.
-pub struct MailWorker {
-    stop: watch::Sender<bool>,
-    handle: JoinHandle<()>,
-}
+pub struct MailWorker(Worker);
 
 impl MailWorker {
     /// Starts the worker, when the instance has mail configured and counts
@@ -151,10 +148,9 @@ impl MailWorker {
         if let Err(e) = mail::enqueue(db, chrono::Utc::now()).await {
             tracing::warn!(error = %e, "enqueuing mails failed; the worker tries again");
         }
-        let (stop, stopped) = watch::channel(false);
         tracing::info!(smtp = %cfg.redacted_url(), from = %cfg.from, %instance, "mail delivery on");
-        let handle = tokio::spawn(run(db.clone(), cfg.clone(), mailer, instance, stopped));
-        Ok(Some(MailWorker { stop, handle }))
+        let outbox = MailOutbox { cfg: cfg.clone(), mailer };
+        Ok(Some(MailWorker(Worker::spawn(db.clone(), outbox, instance))))
     }
 
     /// Whether `cfg` can be used (the URL, the sender), without connecting.
@@ -164,79 +160,51 @@ impl MailWorker {
 
     /// Stops the worker: the batch in hand is finished and recorded.
     pub async fn stop(self, within: Duration) {
-        let _ = self.stop.send(true);
-        let abort = self.handle.abort_handle();
-        if tokio::time::timeout(within, self.handle).await.is_err() {
-            tracing::warn!("the mail worker did not stop in time; its claims run out by themselves");
-            abort.abort();
-        }
+        self.0.stop(within).await
     }
 }
 
-async fn run(db: Db, cfg: MailConfig, mailer: Mailer, instance: String, mut stopped: watch::Receiver<bool>) {
-    let mut claims: u64 = 0;
-    let mut enqueued_at: Option<Instant> = None;
-    loop {
-        if *stopped.borrow() {
-            break;
-        }
-        let now = chrono::Utc::now();
-        if enqueued_at.is_none_or(|t| t.elapsed() >= cfg.poll) {
-            enqueued_at = Some(Instant::now());
-            match mail::enqueue(&db, now).await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(mails = n, "mails enqueued"),
-                Err(e) => tracing::warn!(error = %e, "enqueuing mails failed; trying again at the next poll"),
-            }
-        }
-        claims += 1;
-        let token = format!("{instance}#{claims}");
-        let owed = match mail::claim(&db, &token, cfg.lease, cfg.batch as i64, now).await {
-            Ok(owed) => owed,
-            Err(e) => {
-                tracing::warn!(error = %e, "claiming mails failed; trying again at the next poll");
-                Vec::new()
-            }
-        };
-        if owed.is_empty() {
-            tokio::select! {
-                _ = tokio::time::sleep(cfg.poll) => {}
-                _ = stopped.changed() => {}
-            }
-            continue;
-        }
-        let mut sends = tokio::task::JoinSet::new();
-        for o in owed {
-            let mailer = mailer.clone();
-            let base = cfg.public_url.clone();
-            sends.spawn(async move { mailer.deliver(o, &base).await });
-        }
-        let mut outcomes = Vec::with_capacity(sends.len());
-        while let Some(done) = sends.join_next().await {
-            match done {
-                Ok(o) => outcomes.push(o),
-                Err(e) => {
-                    tracing::error!(error = %e, "a mail attempt panicked; its claim runs out and it is tried again")
-                }
-            }
-        }
-        let sent = outcomes.iter().filter(|o| o.delivery == Delivery::Sent).count();
-        let failed = outcomes.len() - sent;
-        match mail::record(&db, &token, &instance, &outcomes, cfg.retry, rand::random::<f64>, chrono::Utc::now()).await
-        {
-            Ok(0) => {}
-            Ok(lost) => tracing::warn!(
-                lost,
-                "claims ran out before their mails were recorded; another instance may send them again"
-            ),
-            Err(e) => tracing::error!(
-                error = %e,
-                sent,
-                "recording mail attempts failed; the claims run out and those mails go out again"
-            ),
-        }
-        if failed > 0 {
-            tracing::info!(sent, failed, "mail attempts failed; they are retried with back-off");
-        }
+/// The mail outbox as the delivery loop sees it.
+struct MailOutbox {
+    cfg: MailConfig,
+    mailer: Mailer,
+}
+
+impl Outbox for MailOutbox {
+    type Owed = Owed;
+    type Outcome = Outcome;
+    const WHAT: &'static str = "mails";
+    const TOKEN_TAG: &'static str = "";
+
+    fn poll(&self) -> Duration {
+        self.cfg.poll
+    }
+
+    async fn enqueue(&self, db: &Db, now: DateTime<Utc>) -> Result<u64, AppError> {
+        mail::enqueue(db, now).await
+    }
+
+    async fn claim(&self, db: &Db, token: &str, now: DateTime<Utc>) -> Result<Vec<Owed>, AppError> {
+        mail::claim(db, token, self.cfg.lease, self.cfg.batch as i64, now).await
+    }
+
+    fn attempt(&self, owed: Owed) -> impl Future<Output = Outcome> + Send + 'static {
+        let (mailer, base) = (self.mailer.clone(), self.cfg.public_url.clone());
+        async move { mailer.deliver(owed, &base).await }
+    }
+
+    fn failed(outcome: &Outcome) -> bool {
+        outcome.delivery != Delivery::Sent
+    }
+
+    async fn record(
+        &self,
+        db: &Db,
+        token: &str,
+        instance: &str,
+        outcomes: &[Outcome],
+        now: DateTime<Utc>,
+    ) -> Result<usize, AppError> {
+        mail::record(db, token, instance, outcomes, self.cfg.retry, rand::random::<f64>, now).await
     }
 }

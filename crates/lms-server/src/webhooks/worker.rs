@@ -1,18 +1,20 @@
-//! The webhook worker of one instance: a loop that enqueues the deliveries
-//! new audited changes owe (once per poll), claims a batch of due ones under
-//! a fresh claim token, attempts them concurrently and records every
-//! attempt; idle, it waits one poll. On stop it finishes the batch in hand
-//! (each attempt bounded by the timeout) and records it.
+//! The webhook worker of one instance: the delivery loop of
+//! `crate::outbox` over the webhook deliveries — those new audited changes
+//! owe, claimed in batches, each host resolved and checked, POSTed signed
+//! to the address checked (each attempt bounded by the timeout), every
+//! attempt recorded.
 
 use super::payload::{body, sign};
 use super::WebhookConfig;
+use crate::outbox::{Outbox, Worker};
+use chrono::{DateTime, Utc};
 use lms_app::webhooks::{self, Outcome, Owed, Tried};
+use lms_app::AppError;
 use lms_core::webhook::{check_addresses, WebhookUrl};
 use lms_store::Db;
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 /// The addresses `url`'s host stands for: the address itself, or what DNS answers now.
 pub async fn resolve(url: &WebhookUrl) -> Result<Vec<IpAddr>, String> {
@@ -89,10 +91,7 @@ async fn attempt(o: &Owed, timeout: Duration) -> Outcome {
 }
 
 /// The running worker of this instance.
-pub struct WebhookWorker {
-    stop: watch::Sender<bool>,
-    handle: JoinHandle<()>,
-}
+pub struct WebhookWorker(Worker);
 
 impl WebhookWorker {
     /// Starts the worker when the instance counts on the webhooks' migration.
@@ -101,82 +100,57 @@ impl WebhookWorker {
             tracing::info!("this instance runs on the schema of the release before: no webhooks are delivered");
             return None;
         }
-        let (stop, stopped) = watch::channel(false);
-        let handle = tokio::spawn(run(db.clone(), cfg.clone(), instance, stopped));
-        Some(WebhookWorker { stop, handle })
+        Some(WebhookWorker(Worker::spawn(db.clone(), WebhookOutbox(cfg.clone()), instance)))
     }
 
     /// Stops the worker: the batch in hand is finished and recorded.
     pub async fn stop(self, within: Duration) {
-        let _ = self.stop.send(true);
-        let abort = self.handle.abort_handle();
-        if tokio::time::timeout(within, self.handle).await.is_err() {
-            tracing::warn!("the webhook worker did not stop in time; its claims run out by themselves");
-            abort.abort();
-        }
+        self.0.stop(within).await
     }
 }
 
-async fn run(db: Db, cfg: WebhookConfig, instance: String, mut stopped: watch::Receiver<bool>) {
-    let mut claims: u64 = 0;
-    let mut enqueued_at: Option<Instant> = None;
-    loop {
-        if *stopped.borrow() {
-            break;
+/// The webhook deliveries as the delivery loop sees them.
+struct WebhookOutbox(WebhookConfig);
+
+impl Outbox for WebhookOutbox {
+    type Owed = Owed;
+    type Outcome = Tried;
+    const WHAT: &'static str = "webhook deliveries";
+    const TOKEN_TAG: &'static str = "w";
+
+    fn poll(&self) -> Duration {
+        self.0.poll
+    }
+
+    async fn enqueue(&self, db: &Db, now: DateTime<Utc>) -> Result<u64, AppError> {
+        webhooks::enqueue(db, now).await
+    }
+
+    async fn claim(&self, db: &Db, token: &str, now: DateTime<Utc>) -> Result<Vec<Owed>, AppError> {
+        webhooks::claim(db, token, self.0.lease, self.0.batch as i64, now).await
+    }
+
+    fn attempt(&self, o: Owed) -> impl Future<Output = Tried> + Send + 'static {
+        let timeout = self.0.timeout;
+        async move {
+            let started = Instant::now();
+            let outcome = attempt(&o, timeout).await;
+            Tried { delivery_id: o.delivery.id, attempts_before: o.delivery.attempts, outcome, duration: started.elapsed() }
         }
-        let now = chrono::Utc::now();
-        if enqueued_at.is_none_or(|t| t.elapsed() >= cfg.poll) {
-            enqueued_at = Some(Instant::now());
-            if let Err(e) = webhooks::enqueue(&db, now).await {
-                tracing::warn!(error = %e, "enqueuing webhook deliveries failed; trying again at the next poll");
-            }
-        }
-        claims += 1;
-        let token = format!("{instance}#w{claims}");
-        let owed = match webhooks::claim(&db, &token, cfg.lease, cfg.batch as i64, now).await {
-            Ok(owed) => owed,
-            Err(e) => {
-                tracing::warn!(error = %e, "claiming webhook deliveries failed; trying again at the next poll");
-                Vec::new()
-            }
-        };
-        if owed.is_empty() {
-            tokio::select! {
-                _ = tokio::time::sleep(cfg.poll) => {}
-                _ = stopped.changed() => {}
-            }
-            continue;
-        }
-        let mut sends = tokio::task::JoinSet::new();
-        for o in owed {
-            let timeout = cfg.timeout;
-            sends.spawn(async move {
-                let started = Instant::now();
-                let outcome = attempt(&o, timeout).await;
-                Tried {
-                    delivery_id: o.delivery.id,
-                    attempts_before: o.delivery.attempts,
-                    outcome,
-                    duration: started.elapsed(),
-                }
-            });
-        }
-        let mut tried = Vec::with_capacity(sends.len());
-        while let Some(done) = sends.join_next().await {
-            match done {
-                Ok(t) => tried.push(t),
-                Err(e) => tracing::error!(error = %e, "a webhook attempt panicked; its claim runs out"),
-            }
-        }
-        let failed = tried.iter().filter(|t| matches!(t.outcome, Outcome::Failed { .. })).count();
-        match webhooks::record(&db, &token, &instance, &tried, cfg.retry, rand::random::<f64>, chrono::Utc::now()).await
-        {
-            Ok(0) => {}
-            Ok(lost) => tracing::warn!(lost, "claims ran out before their webhook attempts were recorded"),
-            Err(e) => tracing::error!(error = %e, "recording webhook attempts failed; the claims run out"),
-        }
-        if failed > 0 {
-            tracing::info!(failed, "webhook deliveries failed; they are retried with back-off");
-        }
+    }
+
+    fn failed(t: &Tried) -> bool {
+        matches!(t.outcome, Outcome::Failed { .. })
+    }
+
+    async fn record(
+        &self,
+        db: &Db,
+        token: &str,
+        instance: &str,
+        tried: &[Tried],
+        now: DateTime<Utc>,
+    ) -> Result<usize, AppError> {
+        webhooks::record(db, token, instance, tried, self.0.retry, rand::random::<f64>, now).await
     }
 }
