@@ -123,15 +123,23 @@ async fn run<O: Outbox>(db: Db, outbox: O, instance: String, mut stopped: watch:
         while let Some(done) = attempts.join_next().await {
             match done {
                 Ok(o) => outcomes.push(o),
-                Err(e) => tracing::error!(what, error = %e, "an attempt panicked; its claim runs out and it is tried again"),
+                Err(e) => {
+                    tracing::error!(what, error = %e, "an attempt panicked; its claim runs out and it is tried again")
+                }
             }
         }
         let failed = outcomes.iter().filter(|o| O::failed(o)).count();
         let done = outcomes.len() - failed;
         match outbox.record(&db, &token, &instance, &outcomes, Utc::now()).await {
             Ok(0) => {}
-            Ok(lost) => tracing::warn!(what, lost, "claims ran out before they were recorded; another instance may try them again"),
-            Err(e) => tracing::error!(what, error = %e, done, "recording the attempts failed; the claims run out and are tried again"),
+            Ok(lost) => tracing::warn!(
+                what,
+                lost,
+                "claims ran out before they were recorded; another instance may try them again"
+            ),
+            Err(e) => {
+                tracing::error!(what, error = %e, done, "recording the attempts failed; the claims run out and are tried again")
+            }
         }
         if failed > 0 {
             tracing::info!(what, done, failed, "attempts failed; they are retried with back-off");

@@ -5,13 +5,13 @@
 
 use super::render::render;
 use super::MailConfig;
+use crate::outbox::{Outbox, Worker};
+use chrono::{DateTime, Utc};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use crate::outbox::{Outbox, Worker};
-use chrono::{DateTime, Utc};
 use lms_app::mail::{self, Delivery, Outcome, Owed};
 use lms_app::AppError;
 use lms_store::Db;

@@ -135,7 +135,12 @@ impl Outbox for WebhookOutbox {
         async move {
             let started = Instant::now();
             let outcome = attempt(&o, timeout).await;
-            Tried { delivery_id: o.delivery.id, attempts_before: o.delivery.attempts, outcome, duration: started.elapsed() }
+            Tried {
+                delivery_id: o.delivery.id,
+                attempts_before: o.delivery.attempts,
+                outcome,
+                duration: started.elapsed(),
+            }
         }
     }
 
