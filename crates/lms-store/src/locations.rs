@@ -237,6 +237,35 @@ pub async fn location_of(c: &mut Conn<'_>, employee_id: i64) -> Result<Option<Lo
     Ok(q!(opt c, Location, &sql, employee_id)?)
 }
 
+/// The location of each of `employee_ids` that has one, in one statement.
+pub async fn locations_of(c: &mut Conn<'_>, employee_ids: &[i64]) -> Result<Vec<(i64, i64)>> {
+    if employee_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=employee_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT employee_id, location_id FROM employee_locations WHERE employee_id IN ({})",
+        placeholders.join(", ")
+    );
+    // One placeholder per id, bound in turn (the `q!` forms take a fixed list).
+    Ok(match c {
+        Conn::Pg(conn) => {
+            let mut query = sqlx::query_as::<_, (i64, i64)>(&sql);
+            for id in employee_ids {
+                query = query.bind(*id);
+            }
+            query.fetch_all(&mut **conn).await?
+        }
+        Conn::Sqlite(conn) => {
+            let mut query = sqlx::query_as::<_, (i64, i64)>(&sql);
+            for id in employee_ids {
+                query = query.bind(*id);
+            }
+            query.fetch_all(&mut **conn).await?
+        }
+    })
+}
+
 /// Puts a person in a location, or (`None`) in none.
 pub async fn set_location_of(
     c: &mut Conn<'_>,

@@ -2,7 +2,9 @@
 //! manager's direct reports or (HR) the whole company, 50 people a page,
 //! filtered by department. Each leave cell names its type by abbreviation
 //! (colour is never the only signal); pending leave is hatched and marked
-//! `?`; weekends and holidays are shaded and marked.
+//! `?`; weekends and holidays are shaded and marked — in each person's row
+//! the holidays of their location's calendar (the company's without one),
+//! in the day heads the company's.
 
 use super::i18n::Lang;
 use super::page::{render, Chrome, Viewer};
@@ -112,6 +114,20 @@ async fn load(viewer: &Viewer, q: CalendarQuery) -> Result<CalendarPage, ApiErro
     let types = leave_types::list(&mut c.conn(), true).await?;
     let holidays = holidays::list(&mut c.conn(), first, last).await?;
     let leave = requests::active_between(&mut c.conn(), first, last, manager).await?;
+    // Each person's holidays: their location's calendar, or the company's.
+    let mut location_of = std::collections::HashMap::new();
+    let mut calendars: std::collections::HashMap<i64, Vec<lms_store::holidays::Holiday>> = Default::default();
+    if lms_app::locations::available(viewer.state.db()) {
+        let ids: Vec<i64> = people.iter().map(|p| p.id).collect();
+        for (person, location) in lms_store::locations::locations_of(&mut c.conn(), &ids).await? {
+            if !calendars.contains_key(&location) {
+                let days = lms_store::locations::calendar(&mut c.conn(), location, first, last).await?;
+                calendars.insert(location, days);
+            }
+            location_of.insert(person, location);
+        }
+    }
+    let holidays_of = |person: i64| location_of.get(&person).and_then(|l| calendars.get(l)).unwrap_or(&holidays);
 
     let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
     let weekend = |d: &NaiveDate| matches!(d.weekday(), Weekday::Sat | Weekday::Sun);
@@ -145,7 +161,8 @@ async fn load(viewer: &Viewer, q: CalendarQuery) -> Result<CalendarPage, ApiErro
                 .map(|d| {
                     let theirs = by_person.get(&p.id).unwrap_or(&none);
                     let on = theirs.iter().copied().find(|r| r.start_date <= *d && r.end_date >= *d);
-                    cell(lang, &types, *d, on, weekend(d), holiday(d).map(|h| h.name.as_str()))
+                    let off = holidays_of(p.id).iter().find(|h| h.day == *d);
+                    cell(lang, &types, *d, on, weekend(d), off.map(|h| h.name.as_str()))
                 })
                 .collect(),
         })

@@ -1,8 +1,9 @@
 //! HR's locations page: a location created, a holiday added, a calendar
 //! pasted and imported (a bad one refused with its line, the text kept
 //! to fix), a person put in the location on their page — and the
-//! person's next quote counts that location's holidays and names it. In
-//! English and German.
+//! person's next quote counts that location's holidays and names it, and
+//! the team calendar marks them in that person's row only. In English and
+//! German.
 
 use super::{assert_translated, Page};
 use crate::support::TestApp;
@@ -61,6 +62,11 @@ async fn hr_keeps_locations_and_their_calendars(backend: lms_store::Backend) {
     let q = ada.get("/requests/quote?leave_type=unpaid&start_date=2030-08-12&end_date=2030-08-16").await;
     assert!(q.body.contains("Counts 2 days"), "Monday, Tuesday and Thursday are Munich's holidays: {}", q.body);
     assert!(q.body.contains("Holidays of the location: Munich"), "{}", q.body);
+    // The team calendar marks Munich's holidays in Ada's row only.
+    let cal = hr.get("/calendar?month=2030-08").await;
+    let marked = |name: &str| cal.body.matches(&format!(": {name}\">")).count();
+    assert_eq!(marked("Assumption Day"), 1, "in Ada's row alone: {}", cal.body);
+    assert_eq!(marked("Summer closing"), 2, "Monday and Tuesday, in Ada's row: {}", cal.body);
 
     // An unused location can go; one with people stays.
     let kept = hr.post_form("/hr/locations", "/hr/locations/1/delete", &[]).await;
