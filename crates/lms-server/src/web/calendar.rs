@@ -120,9 +120,8 @@ async fn load(viewer: &Viewer, q: CalendarQuery) -> Result<CalendarPage, ApiErro
     if lms_app::locations::available(viewer.state.db()) {
         let ids: Vec<i64> = people.iter().map(|p| p.id).collect();
         for (person, location) in lms_store::locations::locations_of(&mut c.conn(), &ids).await? {
-            if !calendars.contains_key(&location) {
-                let days = lms_store::locations::calendar(&mut c.conn(), location, first, last).await?;
-                calendars.insert(location, days);
+            if let std::collections::hash_map::Entry::Vacant(slot) = calendars.entry(location) {
+                slot.insert(lms_store::locations::calendar(&mut c.conn(), location, first, last).await?);
             }
             location_of.insert(person, location);
         }
