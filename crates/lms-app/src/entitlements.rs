@@ -29,15 +29,7 @@ use std::collections::{BTreeMap, HashMap};
 /// Refuses when this instance does not count on the policies' migration
 /// (it stands in for the release before, which has none).
 fn require_schema(db: &Db) -> Result<()> {
-    if db.counts(policies::MIGRATION) {
-        Ok(())
-    } else {
-        Err(lms_store::StoreError::conflict(
-            "schema_behind",
-            "entitlement policies need this release's database schema; this instance serves the release before's",
-        )
-        .into())
-    }
+    crate::require_schema(db, policies::MIGRATION, "entitlement policies need")
 }
 
 /// What the job did, per kind of line.

@@ -36,6 +36,21 @@ pub use error::AppError;
 use lms_core::Actor;
 use lms_store::audit::AuditContext;
 
+/// Refuses a use case whose migration `version` this instance does not
+/// count on (409 `schema_behind`: it serves the release before's schema);
+/// `what` names the feature, e.g. `webhooks need`.
+pub(crate) fn require_schema(db: &lms_store::Db, version: i64, what: &str) -> error::Result<()> {
+    if db.counts(version) {
+        Ok(())
+    } else {
+        Err(lms_store::StoreError::conflict(
+            "schema_behind",
+            format!("{what} this release's database schema; this instance serves the release before's"),
+        )
+        .into())
+    }
+}
+
 /// Who acts, and what the audit log keeps about the request they came with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {

@@ -36,15 +36,7 @@ pub fn available(db: &Db) -> bool {
 }
 
 fn require_schema(db: &Db) -> Result<()> {
-    if available(db) {
-        Ok(())
-    } else {
-        Err(StoreError::conflict(
-            "schema_behind",
-            "mail delivery needs this release's database schema; this instance serves the release before's",
-        )
-        .into())
-    }
+    crate::require_schema(db, MAIL_OUTBOX, "mail delivery needs")
 }
 
 /// Enqueues the mails owed by notifications that have none yet; how many.

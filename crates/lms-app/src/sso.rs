@@ -35,15 +35,7 @@ pub fn available(db: &Db) -> bool {
 }
 
 fn require_schema(db: &Db) -> Result<()> {
-    if available(db) {
-        Ok(())
-    } else {
-        Err(StoreError::conflict(
-            "schema_behind",
-            "single sign-on needs this release's database schema; this instance serves the release before's",
-        )
-        .into())
-    }
+    crate::require_schema(db, SINGLE_SIGN_ON, "single sign-on needs")
 }
 
 /// What the provider vouched for, its ID token's signature, issuer,

@@ -38,15 +38,7 @@ pub fn available(db: &Db) -> bool {
 }
 
 fn require_schema(db: &Db) -> Result<()> {
-    if available(db) {
-        Ok(())
-    } else {
-        Err(StoreError::conflict(
-            "schema_behind",
-            "webhooks need this release's database schema; this instance serves the release before's",
-        )
-        .into())
-    }
+    crate::require_schema(db, WEBHOOKS, "webhooks need")
 }
 
 /// An endpoint to register, parsed.
